@@ -1,0 +1,231 @@
+import { parseArgs } from "node:util";
+
+/**
+ * Everything the server is told at start-up, from flags and environment, validated once.
+ * Problems are collected (not thrown one by one) so a user fixes them all in one go.
+ */
+export interface HttpConfig {
+  host: string;
+  port: number;
+  token: string | undefined;
+  allowedHosts: string[];
+  allowedOrigins: string[];
+  perRequestCredentials: boolean;
+  maxBodyBytes: number;
+}
+
+export interface Config {
+  sandbox: boolean;
+  /** Full base URL ending in /api/v1; unset in sandbox mode (the sandbox decides). */
+  baseUrl: string | undefined;
+  apiKey: string | undefined;
+  requestTimeoutMs: number;
+  toolTimeoutMs: number;
+  rateLimit: { limit: number; windowMs: number };
+  readOnly: boolean;
+  allowTools: string[] | undefined;
+  denyTools: string[];
+  maxScanPages: number;
+  transport: "stdio" | "http";
+  http: HttpConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Configuration problems:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export const HELP = `moco-leads-mcp — an MCP server for the leads (deals) of a MOCO account
+
+Usage: moco-leads-mcp [options]
+
+Options:
+  --sandbox                 run against a built-in MOCO sandbox with demo data (no account needed)
+  --read-only               register no tool that writes (env MOCO_READ_ONLY=true)
+  --tools a,b               only register these tools (env MOCO_TOOLS)
+  --deny-tools a,b          never register these tools (env MOCO_DENY_TOOLS)
+  --transport stdio|http    default stdio
+  --host H --port P         for --transport http (default 127.0.0.1:3000)
+  --per-request-credentials for --transport http: take MOCO credentials from each request's headers
+  -h, --help                show this help
+
+Environment:
+  MOCO_API_KEY        your MOCO API key (MOCO: your profile → Integrations → API key)
+  MOCO_SUBDOMAIN      your account's subdomain: "acme" or "acme.mocoapp.com"
+  MOCO_BASE_URL       optional full API URL (…/api/v1), overrides MOCO_SUBDOMAIN
+  MOCO_TIMEOUT_MS     deadline per MOCO request (default 15000)
+  MOCO_TOOL_TIMEOUT_MS deadline per tool call, retries and rate waits included (default 60000)
+  MOCO_RATE_LIMIT     requests per 2 minutes your plan allows (default 120; 1200 on "unlimited")
+  MOCO_MAX_SCAN_PAGES page cap for tools that scan many leads (default 20)
+  MCP_HTTP_TOKEN      bearer token clients must send over HTTP (required off loopback)
+  MCP_ALLOWED_HOSTS / MCP_ALLOWED_ORIGINS  extra Host / Origin values to accept over HTTP
+`;
+
+type Env = Record<string, string | undefined>;
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+export const isLoopback = (host: string) => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+const list = (value: string | undefined) =>
+  value
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function bool(value: string | undefined, name: string, problems: string[]): boolean {
+  if (value === undefined || value === "") return false;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  problems.push(`${name} must be true or false, got "${value}"`);
+  return false;
+}
+
+function int(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+) {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+    return fallback;
+  }
+  return n;
+}
+
+function baseUrlFrom(env: Env, problems: string[]): string | undefined {
+  const explicit = env.MOCO_BASE_URL?.trim();
+  if (explicit) {
+    let url: URL;
+    try {
+      url = new URL(explicit);
+    } catch {
+      problems.push(
+        `MOCO_BASE_URL is not a URL: "${explicit}" (expected e.g. https://acme.mocoapp.com/api/v1)`,
+      );
+      return undefined;
+    }
+    const secure = url.protocol === "https:";
+    const loopbackHttp = url.protocol === "http:" && isLoopback(url.hostname);
+    if (!secure && !loopbackHttp) {
+      problems.push("MOCO_BASE_URL must use https:// (http:// is only allowed for 127.0.0.1/localhost)");
+    }
+    if (url.username || url.password || url.search || url.hash) {
+      problems.push("MOCO_BASE_URL must not contain credentials, a query or a fragment");
+    }
+    if (!/\/api\/v1\/?$/.test(url.pathname)) {
+      problems.push(
+        `MOCO_BASE_URL must end in /api/v1, e.g. https://acme.mocoapp.com/api/v1 (got "${explicit}")`,
+      );
+    }
+    return url.href.replace(/\/+$/, "");
+  }
+  const raw = env.MOCO_SUBDOMAIN?.trim().toLowerCase();
+  if (!raw) {
+    problems.push(
+      'MOCO_SUBDOMAIN is missing: set it to your account\'s subdomain, e.g. "acme" for https://acme.mocoapp.com',
+    );
+    return undefined;
+  }
+  const label = raw.replace(/^https?:\/\//, "").replace(/\.mocoapp\.com\/?$/, "");
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(label)) {
+    problems.push(
+      `MOCO_SUBDOMAIN "${env.MOCO_SUBDOMAIN}" is not a valid subdomain: use only the first part, e.g. "acme" or "acme.mocoapp.com"`,
+    );
+    return undefined;
+  }
+  return `https://${label}.mocoapp.com/api/v1`;
+}
+
+/** Parses flags and environment. `toolNames` are the names an allow- or deny-list may use. */
+export function loadConfig(argv: string[], env: Env, toolNames: readonly string[]): Config {
+  const problems: string[] = [];
+  let flags: ReturnType<typeof parseFlags>;
+  try {
+    flags = parseFlags(argv);
+  } catch (error) {
+    throw new ConfigError([`${(error as Error).message}. Run with --help to see the options.`]);
+  }
+  const sandbox = flags.sandbox === true;
+  const apiKey = env.MOCO_API_KEY?.trim() || undefined;
+  let baseUrl: string | undefined;
+  if (!sandbox) {
+    if (!apiKey) {
+      problems.push(
+        "MOCO_API_KEY is missing: in MOCO open your profile → Integrations and copy the API key (or use --sandbox to try the server without an account)",
+      );
+    }
+    baseUrl = baseUrlFrom(env, problems);
+  }
+  const rate = int(env.MOCO_RATE_LIMIT, "MOCO_RATE_LIMIT", 120, 1, 100_000, problems);
+  const tools = list(flags.tools ?? env.MOCO_TOOLS);
+  const deny = list(flags["deny-tools"] ?? env.MOCO_DENY_TOOLS) ?? [];
+  for (const name of [...(tools ?? []), ...deny]) {
+    if (!toolNames.includes(name)) {
+      problems.push(`Unknown tool "${name}" in the tool list; known tools: ${toolNames.join(", ")}`);
+    }
+  }
+  const transport = flags.transport ?? "stdio";
+  if (transport !== "stdio" && transport !== "http") {
+    problems.push(`--transport must be stdio or http, got "${transport}"`);
+  }
+  const host = flags.host ?? "127.0.0.1";
+  const port = int(flags.port, "--port", 3000, 0, 65535, problems);
+  const token = env.MCP_HTTP_TOKEN?.trim() || undefined;
+  if (transport === "http" && !isLoopback(host) && !token) {
+    problems.push(
+      `Binding to ${host} exposes the server to the network: set MCP_HTTP_TOKEN to a long random secret`,
+    );
+  }
+  const config: Config = {
+    sandbox,
+    baseUrl,
+    apiKey,
+    requestTimeoutMs: int(env.MOCO_TIMEOUT_MS, "MOCO_TIMEOUT_MS", 15_000, 100, 600_000, problems),
+    toolTimeoutMs: int(env.MOCO_TOOL_TIMEOUT_MS, "MOCO_TOOL_TIMEOUT_MS", 60_000, 100, 3_600_000, problems),
+    rateLimit: { limit: rate, windowMs: 120_000 },
+    readOnly: flags["read-only"] === true || bool(env.MOCO_READ_ONLY, "MOCO_READ_ONLY", problems),
+    allowTools: tools,
+    denyTools: deny,
+    maxScanPages: int(env.MOCO_MAX_SCAN_PAGES, "MOCO_MAX_SCAN_PAGES", 20, 1, 1000, problems),
+    transport: transport === "http" ? "http" : "stdio",
+    http: {
+      host,
+      port,
+      token,
+      allowedHosts: list(env.MCP_ALLOWED_HOSTS) ?? [],
+      allowedOrigins: list(env.MCP_ALLOWED_ORIGINS) ?? [],
+      perRequestCredentials: flags["per-request-credentials"] === true,
+      maxBodyBytes: 1024 * 1024,
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+function parseFlags(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      sandbox: { type: "boolean" },
+      "read-only": { type: "boolean" },
+      tools: { type: "string" },
+      "deny-tools": { type: "string" },
+      transport: { type: "string" },
+      host: { type: "string" },
+      port: { type: "string" },
+      "per-request-credentials": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  }).values;
+}
+
+export const wantsHelp = (argv: string[]) => argv.includes("--help") || argv.includes("-h");

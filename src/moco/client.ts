@@ -1,0 +1,273 @@
+import { Agent, type Dispatcher, request } from "undici";
+import { errorFromResponse, MocoError } from "./errors.js";
+import { RateBudgetExceeded, type RateLimit, RateLimiter, sleep } from "./rate-limit.js";
+
+/**
+ * The whole HTTP layer for MOCO: builds URLs, authenticates, keeps to the rate budget, retries
+ * what is safe to retry and turns every outcome into data or a MocoError. Knows nothing of MCP.
+ */
+export interface MocoClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  userAgent: string;
+  /** Deadline for one HTTP attempt. */
+  requestTimeoutMs: number;
+  rateLimit: RateLimit;
+  maxRetries?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  maxResponseBytes?: number;
+  dispatcher?: Dispatcher;
+}
+
+export type Query = Record<string, string | number | boolean | undefined | string[]>;
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface CallOptions {
+  query?: Query;
+  body?: unknown;
+  /** Aborts the call (client cancellation). */
+  signal?: AbortSignal;
+  /** Epoch ms by which the whole call, waits and retries included, must be done. */
+  deadline?: number;
+}
+
+export interface PageInfo {
+  page: number | null;
+  perPage: number | null;
+  total: number | null;
+  nextPage: number | null;
+}
+
+export interface MocoResponse {
+  data: unknown;
+  page: PageInfo;
+  status: number;
+}
+
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
+
+/** Builds a path from fixed segments and positive integer ids; nothing else can reach the URL path. */
+export function apiPath(...segments: (string | number)[]): string {
+  return segments
+    .map((s) => {
+      if (typeof s === "number") {
+        if (!Number.isSafeInteger(s) || s <= 0) throw new Error(`Invalid id in path: ${s}`);
+        return String(s);
+      }
+      if (!/^[a-z_]+$/.test(s)) throw new Error(`Invalid path segment: ${s}`);
+      return s;
+    })
+    .map((s) => `/${encodeURIComponent(s)}`)
+    .join("");
+}
+
+export class MocoClient {
+  readonly limiter: RateLimiter;
+  private readonly dispatcher: Dispatcher;
+  private readonly base: URL;
+
+  constructor(private readonly options: MocoClientOptions) {
+    this.base = new URL(options.baseUrl.replace(/\/+$/, ""));
+    this.limiter = new RateLimiter(options.rateLimit);
+    this.dispatcher =
+      options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 8, pipelining: 1 });
+  }
+
+  get(path: string, options?: CallOptions) {
+    return this.call("GET", path, options);
+  }
+  post(path: string, body: unknown, options?: CallOptions) {
+    return this.call("POST", path, { ...options, body });
+  }
+  put(path: string, body: unknown, options?: CallOptions) {
+    return this.call("PUT", path, { ...options, body });
+  }
+  delete(path: string, options?: CallOptions) {
+    return this.call("DELETE", path, options);
+  }
+
+  async close(): Promise<void> {
+    if (!this.options.dispatcher) await this.dispatcher.close();
+  }
+
+  url(path: string, query: Query = {}): URL {
+    const url = new URL(this.base.href + path);
+    for (const [key, value] of Object.entries(query)) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const v of value) url.searchParams.append(key, v);
+      else url.searchParams.set(key, String(value));
+    }
+    return url;
+  }
+
+  async call(method: Method, path: string, options: CallOptions = {}): Promise<MocoResponse> {
+    const maxRetries = this.options.maxRetries ?? 3;
+    const deadline = options.deadline ?? Date.now() + this.options.requestTimeoutMs * (maxRetries + 1);
+    // A create is only repeated when MOCO said it did not process it (429). After a timeout or a
+    // reset the lead may exist, and a second POST would duplicate it.
+    const idempotent = method !== "POST";
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.limiter.acquire(deadline, options.signal);
+      } catch (error) {
+        if (error instanceof RateBudgetExceeded) {
+          throw new MocoError({
+            kind: "rate_limited",
+            message: `The MOCO rate budget is exhausted (${this.options.rateLimit.limit} requests per ${this.options.rateLimit.windowMs / 1000} s); retry in ${Math.ceil(error.retryAfterMs / 1000)} s`,
+            retryAfterSeconds: Math.ceil(error.retryAfterMs / 1000),
+            attempts: attempt,
+          });
+        }
+        throw cancelled(options.signal, attempt);
+      }
+      let failure: MocoError;
+      try {
+        return await this.attempt(method, path, options, deadline);
+      } catch (error) {
+        if (!(error instanceof MocoError)) throw error;
+        failure = error.with({ attempts: attempt });
+      }
+      const retryable =
+        failure.kind === "rate_limited" ||
+        (idempotent &&
+          ((failure.status !== undefined && RETRY_STATUS.has(failure.status)) ||
+            failure.kind === "network" ||
+            failure.kind === "timeout"));
+      if (failure.kind === "cancelled" || !retryable) throw this.finalize(failure, method);
+      const backoff = this.backoff(attempt, failure.retryAfterSeconds);
+      if (failure.status === 429) this.limiter.pause(backoff);
+      if (attempt > maxRetries || Date.now() + backoff >= deadline) {
+        throw this.finalize(failure.with({ retryAfterSeconds: Math.ceil(backoff / 1000) }), method, true);
+      }
+      try {
+        await sleep(backoff, options.signal);
+      } catch {
+        throw cancelled(options.signal, attempt);
+      }
+    }
+  }
+
+  private backoff(attempt: number, retryAfterSeconds?: number): number {
+    if (retryAfterSeconds !== undefined) return retryAfterSeconds * 1000;
+    const base = this.options.retryBaseMs ?? 500;
+    const cap = this.options.retryMaxMs ?? 8000;
+    const exp = Math.min(cap, base * 2 ** (attempt - 1));
+    return Math.round(exp / 2 + Math.random() * (exp / 2));
+  }
+
+  private finalize(error: MocoError, method: Method, exhausted = false): MocoError {
+    const uncertain = method === "POST" && (error.kind === "network" || error.kind === "timeout");
+    const tries = error.attempts > 1 ? ` after ${error.attempts} attempts` : "";
+    const wait = exhausted && error.retryAfterSeconds ? `; wait about ${error.retryAfterSeconds} s` : "";
+    return error.with({ message: `${error.message}${tries}${wait}`, mayHaveSucceeded: uncertain });
+  }
+
+  private async attempt(method: Method, path: string, options: CallOptions, deadline: number) {
+    const url = this.url(path, options.query);
+    const timeoutMs = Math.max(1, Math.min(this.options.requestTimeoutMs, deadline - Date.now()));
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const headers: Record<string, string> = {
+      authorization: `Token token=${this.options.apiKey}`,
+      accept: "application/json",
+      "user-agent": this.options.userAgent,
+    };
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers["content-type"] = "application/json";
+    }
+    try {
+      const res = await request(url, { method, headers, body, signal, dispatcher: this.dispatcher });
+      const text = await readCapped(res.body, this.options.maxResponseBytes ?? 8 * 1024 * 1024);
+      const header = (name: string) => {
+        const v = res.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      if (res.statusCode >= 400) throw errorFromResponse(res.statusCode, text, header("retry-after"));
+      let data: unknown = null;
+      if (text.trim() !== "") {
+        try {
+          data = JSON.parse(text);
+        } catch {
+          throw new MocoError({
+            kind: "server",
+            status: res.statusCode,
+            message: `MOCO sent a response that is not valid JSON (status ${res.statusCode})`,
+          });
+        }
+      }
+      return { data, status: res.statusCode, page: parsePage(header) };
+    } catch (error) {
+      if (error instanceof MocoError) throw error;
+      if (options.signal?.aborted) throw cancelled(options.signal, 1);
+      if (timeout.aborted) {
+        throw new MocoError({ kind: "timeout", message: `MOCO did not answer within ${timeoutMs} ms` });
+      }
+      throw networkError(error);
+    }
+  }
+}
+
+function cancelled(_signal: AbortSignal | undefined, attempts: number): MocoError {
+  return new MocoError({ kind: "cancelled", message: "The request was cancelled", attempts });
+}
+
+function networkError(error: unknown): MocoError {
+  const code = (error as { code?: string })?.code;
+  if (code === "RESPONSE_TOO_LARGE") {
+    return new MocoError({ kind: "server", message: (error as Error).message });
+  }
+  const suffix = code ? ` (${code})` : "";
+  return new MocoError({
+    kind: "network",
+    message: `MOCO could not be reached or closed the connection${suffix}`,
+  });
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      throw Object.assign(
+        new Error(`MOCO's response exceeded ${Math.round(max / 1024 / 1024)} MB and was discarded`),
+        {
+          code: "RESPONSE_TOO_LARGE",
+        },
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function toInt(value: string | undefined): number | null {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return null;
+  return Number(value.trim());
+}
+
+/** MOCO's pagination headers; any of them may be missing (e.g. /deal_categories sends none). */
+export function parsePage(header: (name: string) => string | undefined): PageInfo {
+  const page = toInt(header("x-page"));
+  const perPage = toInt(header("x-per-page"));
+  const total = toInt(header("x-total"));
+  let nextPage: number | null = null;
+  const link = header("link");
+  const next = link?.split(",").find((part) => /rel="?next"?/.test(part));
+  const target = next?.match(/<([^>]+)>/)?.[1];
+  if (target) {
+    try {
+      nextPage = toInt(new URL(target, "http://x").searchParams.get("page") ?? undefined);
+    } catch {
+      nextPage = null;
+    }
+    if (nextPage === null && page !== null) nextPage = page + 1;
+  } else if (link === undefined && page !== null && perPage !== null && total !== null) {
+    nextPage = page * perPage < total ? page + 1 : null;
+  }
+  return { page, perPage, total, nextPage };
+}

@@ -1,0 +1,110 @@
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { Config } from "./config.js";
+import { log, redact } from "./log.js";
+import type { MocoClient } from "./moco/client.js";
+import { describeError } from "./tool-errors.js";
+import type { Tool, ToolContext } from "./tools/define.js";
+import { selectTools } from "./tools/index.js";
+
+export const SERVER_NAME = "moco-leads-mcp";
+export const SANDBOX_NOTICE = "[Sandbox: demo data, not a real MOCO account]";
+
+export interface ServerDeps {
+  moco: MocoClient;
+  config: Config;
+  version: string;
+  tools?: readonly Tool[];
+}
+
+/** One MCP server: registers the selected tools in one loop behind one error boundary. */
+export function createServer({ moco, config, version, tools }: ServerDeps): McpServer {
+  const server = new McpServer(
+    { name: SERVER_NAME, title: "MOCO Leads", version },
+    {
+      capabilities: { logging: {} },
+      instructions:
+        "Tools for the leads (MOCO calls them deals) of one MOCO account. Find ids with list_leads before get/update/delete." +
+        (config.sandbox ? ` ${SANDBOX_NOTICE}` : ""),
+    },
+  );
+  for (const tool of tools ?? selectTools(config)) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.input,
+        outputSchema: tool.output,
+        annotations: { title: tool.title, ...tool.annotations },
+      },
+      async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
+        const startedAt = new Date();
+        const ctx = context(server, moco, config, extra);
+        try {
+          const { data, summary } = await tool.run(args, ctx);
+          const lead = config.sandbox ? `${SANDBOX_NOTICE} ` : "";
+          return {
+            structuredContent: data,
+            content: [{ type: "text", text: `${lead}${summary}\n${JSON.stringify(data)}` }],
+          };
+        } catch (error) {
+          const report = describeError(error, tool.name, args, startedAt);
+          log(
+            report.data.kind === "internal" ? "error" : "warn",
+            `${tool.name} failed: ${report.data.message}`,
+            {
+              kind: report.data.kind,
+              ...(report.data.kind === "internal" && error instanceof Error ? { stack: error.stack } : {}),
+            },
+          );
+          return {
+            isError: true,
+            structuredContent: { error: report.data },
+            content: [{ type: "text", text: redact(report.text) }],
+          };
+        }
+      },
+    );
+  }
+  return server;
+}
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+function context(server: McpServer, moco: MocoClient, config: Config, extra: Extra): ToolContext {
+  const deadline = Date.now() + config.toolTimeoutMs;
+  const token = extra._meta?.progressToken;
+  const canElicit = server.server.getClientCapabilities()?.elicitation !== undefined;
+  return {
+    moco,
+    config,
+    signal: extra.signal,
+    deadline,
+    call: { signal: extra.signal, deadline },
+    progress: async (progress, total, message) => {
+      if (token === undefined) return;
+      await extra.sendNotification({
+        method: "notifications/progress",
+        params: { progressToken: token, progress, ...(total === undefined ? {} : { total }), message },
+      });
+    },
+    confirm: canElicit
+      ? async (message) => {
+          const answer = await server.server.elicitInput(
+            {
+              message,
+              requestedSchema: {
+                type: "object",
+                properties: { confirm: { type: "boolean", title: "Confirm", description: message } },
+                required: ["confirm"],
+              },
+            },
+            { signal: extra.signal },
+          );
+          return answer.action === "accept" && answer.content?.confirm === true;
+        }
+      : undefined,
+  };
+}

@@ -1,0 +1,124 @@
+import { z } from "zod";
+import { LEAD_STATUSES } from "../moco/schemas.js";
+
+/**
+ * Input fields shared by the lead tools. The rules MOCO documents live here, so bad input is
+ * refused before any request and the JSON Schema shows each rule to the model.
+ */
+function isRealDate(value: string): boolean {
+  const [y, m, d] = value.split("-").map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
+export const lastDayOfMonth = (value: string) => {
+  const [y, m] = value.split("-").map(Number) as [number, number];
+  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+};
+
+const plainDate = () =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date YYYY-MM-DD, e.g. 2026-03-01")
+    .refine(isRealDate, "this calendar date does not exist");
+
+export const date = (what: string) => plainDate().describe(`${what}. Date YYYY-MM-DD, e.g. 2026-03-01`);
+
+export const id = (what: string) =>
+  z
+    .number({ error: "expected a numeric id, e.g. 4711" })
+    .int("expected a whole number id")
+    .positive("ids are positive")
+    .max(Number.MAX_SAFE_INTEGER)
+    .describe(`${what} (MOCO id, a positive integer, e.g. 4711)`);
+
+export const status = z
+  .enum(LEAD_STATUSES, { error: `expected one of ${LEAD_STATUSES.join(", ")}` })
+  .describe("Lead status: potential, pending (open, in the pipeline), won, lost or dropped");
+
+export const currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, "expected a three-letter ISO currency code in capitals, e.g. EUR or CHF")
+  .describe("Currency, ISO 4217 in capitals, e.g. EUR or CHF");
+
+export const money = z
+  .number({ error: "expected a number, e.g. 25000" })
+  .finite()
+  .min(0, "money cannot be negative")
+  .max(1e12, "money is implausibly large")
+  .describe("Expected value of the lead as a number in the lead's currency, e.g. 25000 or 1499.50");
+
+export const name = z
+  .string()
+  .trim()
+  .min(1, "the name cannot be empty")
+  .max(255)
+  .describe('Name of the lead, e.g. "Beispiel AG – Website relaunch"');
+
+export const info = z.string().max(10_000).describe("Free-text description of the lead");
+
+export const tags = z
+  .array(z.string().trim().min(1, "tags cannot be empty").max(100))
+  .max(50)
+  .describe('Tag names, e.g. ["Wichtig", "Relaunch"]');
+
+export const customProperties = z
+  .record(
+    z.string().min(1, "custom property names cannot be empty"),
+    z.union([z.string(), z.boolean(), z.array(z.string())]),
+  )
+  .describe(
+    'Custom fields by their exact MOCO name, e.g. {"Quelle": "Website"}; multi-select as an array; booleans true/false',
+  );
+
+export const servicePeriodFrom = plainDate()
+  .refine((v) => v.endsWith("-01"), "service_period_from must be the 1st of a month, e.g. 2026-03-01")
+  .describe("Start of the service period, the 1st of a month. Date YYYY-MM-DD, e.g. 2026-03-01");
+
+export const servicePeriodTo = plainDate()
+  .refine(
+    (v) => Number(v.slice(8)) === lastDayOfMonth(v),
+    "service_period_to must be the last day of a month, e.g. 2026-03-31",
+  )
+  .describe("End of the service period, the last day of a month. Date YYYY-MM-DD, e.g. 2026-03-31");
+
+export const timestamp = z
+  .string()
+  .refine((v) => z.iso.datetime({ offset: true }).safeParse(v).success, {
+    message: "expected an ISO 8601 timestamp with time zone, e.g. 2026-01-31T14:30:00Z",
+  })
+  .describe("ISO 8601 timestamp, e.g. 2026-01-31T14:30:00Z");
+
+/** Cross-field rule for anything carrying a service period. */
+export function checkServicePeriod(
+  value: { service_period_from?: string; service_period_to?: string },
+  ctx: z.RefinementCtx,
+) {
+  const { service_period_from: from, service_period_to: to } = value;
+  if (from && to && from > to) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["service_period_to"],
+      message: "service_period_to must not be before service_period_from",
+    });
+  }
+}
+
+/** The writable lead fields in MOCO's names, shared by create and update. */
+export const writableFields = {
+  name,
+  currency,
+  money,
+  reminder_date: date("Next follow-up date (MOCO's reminder date)"),
+  user_id: id("Responsible user"),
+  deal_category_id: id("Pipeline stage (deal category)"),
+  company_id: id("Company the lead is for"),
+  person_id: id("Contact person"),
+  info,
+  status,
+  closed_on: date("Date the lead was closed (won/lost/dropped); MOCO ignores it while pending"),
+  service_period_from: servicePeriodFrom,
+  service_period_to: servicePeriodTo,
+  tags,
+  custom_properties: customProperties,
+};

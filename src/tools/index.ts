@@ -1,0 +1,31 @@
+import type { Config } from "../config.js";
+import { createLeadTool } from "./create-lead.js";
+import type { Tool } from "./define.js";
+import { deleteLeadTool } from "./delete-lead.js";
+import { getLeadTool } from "./get-lead.js";
+import { listLeadsTool } from "./list-leads.js";
+import { updateLeadTool } from "./update-lead.js";
+
+/** Every tool the server can offer, in the order tools/list shows them. */
+export const ALL_TOOLS: readonly Tool[] = [
+  listLeadsTool,
+  getLeadTool,
+  createLeadTool,
+  updateLeadTool,
+  deleteLeadTool,
+];
+
+export const TOOL_NAMES = ALL_TOOLS.map((t) => t.name);
+
+/** Read-only mode hides every tool that writes; allow- and deny-lists narrow further. */
+export function selectTools(
+  config: Pick<Config, "readOnly" | "allowTools" | "denyTools">,
+  tools = ALL_TOOLS,
+) {
+  return tools.filter(
+    (t) =>
+      (!config.readOnly || t.annotations.readOnlyHint) &&
+      (!config.allowTools || config.allowTools.includes(t.name)) &&
+      !config.denyTools.includes(t.name),
+  );
+}
