@@ -59,10 +59,13 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
               ...(report.data.kind === "internal" && error instanceof Error ? { stack: error.stack } : {}),
             },
           );
+          // No structuredContent here: SDK clients validate it against the tool's success schema
+          // even on errors. The machine-readable details ride along as a JSON line in the text.
           return {
             isError: true,
-            structuredContent: { error: report.data },
-            content: [{ type: "text", text: redact(report.text) }],
+            content: [
+              { type: "text", text: redact(`${report.text}\n${JSON.stringify({ error: report.data })}`) },
+            ],
           };
         }
       },

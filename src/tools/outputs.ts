@@ -1,30 +1,20 @@
 import { z } from "zod";
 import type { PageInfo } from "../moco/client.js";
 
-/** Output schemas: what structuredContent promises. Loose, because MOCO adds fields over time. */
-const ref = { id: z.number(), name: z.string() };
-const nullableDate = z.string().nullable();
-
-export const leadOut = z.looseObject({
-  id: z.number(),
-  name: z.string(),
-  status: z.string(),
-  reminder_date: nullableDate,
-  closed_on: nullableDate,
-  money: z.number(),
-  currency: z.string(),
-  info: z.string().nullable(),
-  tags: z.array(z.string()),
-  custom_properties: z.record(z.string(), z.unknown()),
-  user: z.looseObject({ id: z.number(), firstname: z.string(), lastname: z.string() }).nullable(),
-  person: z.looseObject(ref).nullable(),
-  company: z.looseObject(ref).nullable(),
-  category: z.looseObject({ ...ref, probability: z.number() }).nullable(),
-  service_period_from: nullableDate,
-  service_period_to: nullableDate,
-  created_at: z.string(),
-  updated_at: z.string(),
-});
+/**
+ * Output schemas: what structuredContent promises. Loose, because MOCO adds fields over time, and
+ * brief, because every byte of tools/list is paid in every conversation: the lead schema names the
+ * fields a client can rely on and lets MOCO's others through.
+ */
+export const leadOut = z
+  .looseObject({
+    id: z.number(),
+    name: z.string(),
+    status: z.string(),
+    money: z.number(),
+    currency: z.string(),
+  })
+  .describe("A MOCO lead (deal) in MOCO's field names; empty dates are null");
 
 export const pageOut = {
   page: z.number().nullable(),

@@ -1,0 +1,62 @@
+import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, startHarness } from "../support/harness.js";
+
+let h: Harness;
+let tools: Tool[];
+beforeAll(async () => {
+  h = await startHarness();
+  tools = (await h.client.listTools()).tools;
+});
+afterAll(() => h.close());
+
+type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema; description?: string };
+
+describe("tools/list contract", () => {
+  it("matches the committed snapshot (any change to what the model sees shows up in review)", async () => {
+    await expect(JSON.stringify(tools, null, 2)).toMatchFileSnapshot("../__snapshots__/tools-list.json");
+  });
+
+  it("offers the five lead tools under their contract names", () => {
+    const names = tools.map((t) => t.name);
+    for (const name of ["list_leads", "get_lead", "create_lead", "update_lead", "delete_lead"]) {
+      expect(names).toContain(name);
+    }
+  });
+
+  it("sets all four annotations deliberately on every tool", () => {
+    for (const tool of tools) {
+      const a = tool.annotations ?? {};
+      for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const) {
+        expect(typeof a[hint], `${tool.name}.${hint}`).toBe("boolean");
+      }
+      expect(a.openWorldHint, tool.name).toBe(true);
+      if (a.readOnlyHint) expect(a.destructiveHint, tool.name).toBe(false);
+    }
+    const byName = Object.fromEntries(tools.map((t) => [t.name, t.annotations ?? {}]));
+    expect(byName.list_leads?.readOnlyHint).toBe(true);
+    expect(byName.get_lead?.readOnlyHint).toBe(true);
+    expect(byName.delete_lead?.destructiveHint).toBe(true);
+    expect(byName.update_lead?.idempotentHint).toBe(true);
+    expect(byName.delete_lead?.idempotentHint).toBe(true);
+    expect(byName.create_lead?.idempotentHint).toBe(false);
+  });
+
+  it("gives every tool a title, a short description and an output schema", () => {
+    for (const tool of tools) {
+      expect(tool.title, tool.name).toBeTruthy();
+      expect(tool.description?.length ?? 0, tool.name).toBeGreaterThan(30);
+      expect(tool.description?.length ?? 0, tool.name).toBeLessThanOrEqual(400);
+      expect(tool.outputSchema, tool.name).toBeDefined();
+    }
+  });
+
+  it("describes every input field, with an example where a format matters", () => {
+    for (const tool of tools) {
+      const props = (tool.inputSchema as JsonSchema).properties ?? {};
+      for (const [field, schema] of Object.entries(props)) {
+        expect(schema.description, `${tool.name}.${field}`).toBeTruthy();
+      }
+    }
+  });
+});

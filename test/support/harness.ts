@@ -1,0 +1,86 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import { expect } from "vitest";
+import { type Config, loadConfig } from "../../src/config.js";
+import { MocoClient } from "../../src/moco/client.js";
+import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
+import { createServer } from "../../src/server.js";
+import { TOOL_NAMES } from "../../src/tools/index.js";
+
+/**
+ * A real server wired to a real sandbox over TCP through the real undici client, reached by the
+ * SDK client over an in-memory transport. Everything but the stdio pipe is the production path.
+ */
+export interface Harness {
+  client: Client;
+  sandbox: Sandbox;
+  moco: MocoClient;
+  config: Config;
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  sandbox?: SandboxOptions;
+  /** Extra environment for loadConfig (MOCO_READ_ONLY, MOCO_TOOLS, …). */
+  env?: Record<string, string>;
+  argv?: string[];
+  config?: Partial<Config>;
+  capabilities?: ClientCapabilities;
+  /** Client-side settings for the MOCO client (fast retries in tests). */
+  client?: { maxRetries?: number; retryBaseMs?: number; retryMaxMs?: number; requestTimeoutMs?: number };
+}
+
+export const TEST_KEY = "test-key-5f3a9c2e7b1d";
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const sandbox = await startSandbox({ apiKey: TEST_KEY, ...options.sandbox });
+  const loaded = loadConfig(
+    options.argv ?? [],
+    { MOCO_API_KEY: TEST_KEY, MOCO_BASE_URL: sandbox.url, ...options.env },
+    TOOL_NAMES,
+  );
+  const config: Config = { ...loaded, ...options.config };
+  const moco = new MocoClient({
+    baseUrl: sandbox.url,
+    apiKey: TEST_KEY,
+    userAgent: "moco-leads-mcp-test",
+    requestTimeoutMs: options.client?.requestTimeoutMs ?? config.requestTimeoutMs,
+    rateLimit: config.rateLimit,
+    maxRetries: options.client?.maxRetries,
+    retryBaseMs: options.client?.retryBaseMs ?? 5,
+    retryMaxMs: options.client?.retryMaxMs ?? 20,
+  });
+  const server = createServer({ moco, config, version: "0.0.0-test" });
+  const client = new Client(
+    { name: "harness", version: "1.0.0" },
+    { capabilities: options.capabilities ?? {} },
+  );
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
+  return {
+    client,
+    sandbox,
+    moco,
+    config,
+    call: (name, args = {}) => client.callTool({ name, arguments: args }) as Promise<CallToolResult>,
+    async close() {
+      await client.close();
+      await server.close();
+      await moco.close();
+      await sandbox.close();
+    },
+  };
+}
+
+/** The text of a tool result. */
+export const text = (result: CallToolResult) =>
+  result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
+
+/** The machine-readable error an isError result carries on its last text line. */
+export function errorOf(result: CallToolResult): Record<string, any> {
+  expect(result.isError).toBe(true);
+  const last = text(result).split("\n").at(-1) ?? "";
+  return (JSON.parse(last) as { error: Record<string, any> }).error;
+}

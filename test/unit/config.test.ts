@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
+
+const TOOLS = ["list_leads", "get_lead", "create_lead"];
+const live = { MOCO_API_KEY: "k-123456", MOCO_SUBDOMAIN: "acme" };
+
+function problems(argv: string[], env: Record<string, string>): string[] {
+  try {
+    loadConfig(argv, env, TOOLS);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("configuration", () => {
+  it("builds the base URL from a bare subdomain or a full host name", () => {
+    expect(loadConfig([], live, TOOLS).baseUrl).toBe("https://acme.mocoapp.com/api/v1");
+    expect(loadConfig([], { ...live, MOCO_SUBDOMAIN: "Acme.mocoapp.com" }, TOOLS).baseUrl).toBe(
+      "https://acme.mocoapp.com/api/v1",
+    );
+  });
+
+  it("names every missing setting at once, with where to find the key", () => {
+    const found = problems([], {});
+    expect(found).toHaveLength(2);
+    expect(found[0]).toMatch(/MOCO_API_KEY is missing.*Integrations/);
+    expect(found[1]).toMatch(/MOCO_SUBDOMAIN is missing/);
+  });
+
+  it.each(["acme.evil.com/x", "-acme", "ac me", "acme.mocoapp.com.evil.io", "a_b"])(
+    "rejects the subdomain %j",
+    (sub) => {
+      expect(problems([], { ...live, MOCO_SUBDOMAIN: sub })[0]).toMatch(/not a valid subdomain/);
+    },
+  );
+
+  it("lets MOCO_BASE_URL override the subdomain, https or loopback http only", () => {
+    expect(
+      loadConfig([], { MOCO_API_KEY: "k-1234", MOCO_BASE_URL: "http://127.0.0.1:9/api/v1/" }, TOOLS).baseUrl,
+    ).toBe("http://127.0.0.1:9/api/v1");
+    expect(
+      problems([], { MOCO_API_KEY: "k-1234", MOCO_BASE_URL: "http://moco.example.com/api/v1" })[0],
+    ).toMatch(/https/);
+    expect(problems([], { MOCO_API_KEY: "k-1234", MOCO_BASE_URL: "https://moco.example.com/v2" })[0]).toMatch(
+      /\/api\/v1/,
+    );
+  });
+
+  it("needs no account in sandbox mode", () => {
+    const config = loadConfig(["--sandbox"], {}, TOOLS);
+    expect(config.sandbox).toBe(true);
+    expect(config.apiKey).toBeUndefined();
+  });
+
+  it("validates numbers and booleans", () => {
+    expect(problems([], { ...live, MOCO_TIMEOUT_MS: "soon" })[0]).toMatch(
+      /MOCO_TIMEOUT_MS must be a whole number/,
+    );
+    expect(problems([], { ...live, MOCO_READ_ONLY: "maybe" })[0]).toMatch(
+      /MOCO_READ_ONLY must be true or false/,
+    );
+    expect(loadConfig([], { ...live, MOCO_RATE_LIMIT: "1200" }, TOOLS).rateLimit).toEqual({
+      limit: 1200,
+      windowMs: 120_000,
+    });
+  });
+
+  it("refuses unknown tool names in allow- and deny-lists", () => {
+    expect(problems(["--tools", "list_leads,get_leads"], live)[0]).toMatch(/Unknown tool "get_leads"/);
+    expect(problems([], { ...live, MOCO_DENY_TOOLS: "drop_table" })[0]).toMatch(/Unknown tool "drop_table"/);
+  });
+
+  it("refuses unknown flags", () => {
+    expect(problems(["--sandbx"], live)[0]).toMatch(/--sandbx.*--help/);
+  });
+
+  it("refuses to serve HTTP off loopback without a token", () => {
+    expect(problems(["--transport", "http", "--host", "0.0.0.0"], live)[0]).toMatch(/MCP_HTTP_TOKEN/);
+    expect(
+      problems(["--transport", "http", "--host", "0.0.0.0"], { ...live, MCP_HTTP_TOKEN: "t".repeat(32) }),
+    ).toEqual([]);
+  });
+
+  it("returns a frozen config", () => {
+    expect(Object.isFrozen(loadConfig([], live, TOOLS))).toBe(true);
+  });
+});
