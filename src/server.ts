@@ -85,7 +85,17 @@ function context(server: McpServer, moco: MocoClient, config: Config, extra: Ext
     config,
     signal: extra.signal,
     deadline,
-    call: { signal: extra.signal, deadline },
+    call: {
+      signal: extra.signal,
+      deadline,
+      onRetry: (retry) => {
+        const message = `MOCO ${retry.method} ${retry.path}: ${retry.reason}; retry ${retry.attempt} in ${retry.delayMs} ms`;
+        log("warn", message);
+        server
+          .sendLoggingMessage({ level: "warning", logger: "moco", data: redact(message) })
+          .catch(() => {});
+      },
+    },
     progress: async (progress, total, message) => {
       if (token === undefined) return;
       await extra.sendNotification({

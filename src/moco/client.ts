@@ -30,6 +30,16 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Epoch ms by which the whole call, waits and retries included, must be done. */
   deadline?: number;
+  /** Told before each retry, so the caller can let the user know why a call is slow. */
+  onRetry?: (retry: RetryEvent) => void;
+}
+
+export interface RetryEvent {
+  method: string;
+  path: string;
+  attempt: number;
+  delayMs: number;
+  reason: string;
 }
 
 export interface PageInfo {
@@ -108,8 +118,9 @@ export class MocoClient {
     // reset the lead may exist, and a second POST would duplicate it.
     const idempotent = method !== "POST";
     for (let attempt = 1; ; attempt++) {
+      let release: () => void;
       try {
-        await this.limiter.acquire(deadline, options.signal);
+        release = await this.limiter.acquire(deadline, options.signal);
       } catch (error) {
         if (error instanceof RateBudgetExceeded) {
           throw new MocoError({
@@ -127,6 +138,8 @@ export class MocoClient {
       } catch (error) {
         if (!(error instanceof MocoError)) throw error;
         failure = error.with({ attempts: attempt });
+      } finally {
+        release();
       }
       const retryable =
         failure.kind === "rate_limited" ||
@@ -140,6 +153,7 @@ export class MocoClient {
       if (attempt > maxRetries || Date.now() + backoff >= deadline) {
         throw this.finalize(failure.with({ retryAfterSeconds: Math.ceil(backoff / 1000) }), method, true);
       }
+      options.onRetry?.({ method, path, attempt, delayMs: backoff, reason: failure.message });
       try {
         await sleep(backoff, options.signal);
       } catch {
@@ -157,7 +171,11 @@ export class MocoClient {
   }
 
   private finalize(error: MocoError, method: Method, exhausted = false): MocoError {
-    const uncertain = method === "POST" && (error.kind === "network" || error.kind === "timeout");
+    // A create that may have reached MOCO without us seeing the answer: a dropped connection, a
+    // timeout, or a gateway (502/504) that gave up waiting on MOCO.
+    const uncertain =
+      method === "POST" &&
+      (error.kind === "network" || error.kind === "timeout" || error.status === 502 || error.status === 504);
     const tries = error.attempts > 1 ? ` after ${error.attempts} attempts` : "";
     const wait = exhausted && error.retryAfterSeconds ? `; wait about ${error.retryAfterSeconds} s` : "";
     return error.with({ message: `${error.message}${tries}${wait}`, mayHaveSucceeded: uncertain });

@@ -1,8 +1,9 @@
 /**
  * MOCO counts requests per account in a window (120 per 2 minutes; 1200 on the unlimited plan).
- * A sliding log of request start times never sends more than `limit` within any `windowMs`,
- * which a plain token bucket with a full burst cannot promise. Callers reserve a slot in FIFO
- * order; a caller whose slot lies beyond its deadline is refused at once instead of queueing.
+ * A request is counted here from its start until a full window after its answer arrived: MOCO saw
+ * it somewhere in between, so no window of MOCO's can hold more than `limit` of ours, however much
+ * the network delays some requests and not others. Callers are served first come, first served; a
+ * caller that cannot get a slot before its deadline is refused at once instead of queueing.
  */
 export interface RateLimit {
   limit: number;
@@ -16,10 +17,20 @@ export class RateBudgetExceeded extends Error {
   }
 }
 
+interface Waiter {
+  grant: (release: () => void) => void;
+  refuse: (error: unknown) => void;
+  deadline: number;
+}
+
 export class RateLimiter {
-  /** Start times of sent and reserved requests, ascending. */
-  private slots: number[] = [];
+  /** When answered requests arrived back, ascending; each holds a slot for one window after. */
+  private finished: number[] = [];
+  private inFlight = 0;
+  private queue: Waiter[] = [];
   private pausedUntil = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private waitingSince = new Map<Waiter, number>();
   maxWaitMs = 0;
 
   constructor(
@@ -27,22 +38,101 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Resolves when the caller may send; throws RateBudgetExceeded if that is after `deadline`. */
-  async acquire(deadline: number, signal?: AbortSignal): Promise<void> {
-    const now = this.now();
-    this.slots = this.slots.filter((t) => t > now - this.rate.windowMs);
-    const oldest = this.slots[this.slots.length - this.rate.limit];
-    const at = Math.max(now, this.pausedUntil, oldest === undefined ? 0 : oldest + this.rate.windowMs);
-    if (at > deadline) throw new RateBudgetExceeded(at - now);
-    this.slots.push(at);
-    const wait = at - now;
-    if (wait > this.maxWaitMs) this.maxWaitMs = wait;
-    if (wait > 0) await sleep(wait, signal);
+  /**
+   * Resolves with a release function once the caller may send; call it when the answer (or the
+   * failure) arrives. Throws RateBudgetExceeded at once if the slot would come after `deadline`.
+   */
+  acquire(deadline: number, signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const eta = this.estimate();
+    if (eta > deadline) return Promise.reject(new RateBudgetExceeded(eta - this.now()));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { grant: resolve, refuse: reject, deadline };
+      const onAbort = () => this.drop(waiter, signal?.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      waiter.grant = (release) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(release);
+      };
+      this.queue.push(waiter);
+      this.waitingSince.set(waiter, this.now());
+      this.pump();
+    });
   }
 
   /** MOCO answered 429 anyway (another client shares the account): hold everyone back. */
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+    this.pump();
+  }
+
+  /** When the next queued caller would start, assuming requests in flight answer right away. */
+  private estimate(): number {
+    const now = this.now();
+    this.prune(now);
+    const frees = [...this.finished, ...Array<number>(this.inFlight).fill(now)].map(
+      (t) => t + this.rate.windowMs,
+    );
+    const ahead = this.finished.length + this.inFlight + this.queue.length;
+    const k = ahead - this.rate.limit;
+    let eta = now;
+    if (k >= 0) {
+      // Every `limit` further callers need one more window.
+      eta = (frees[k % this.rate.limit] ?? now) + Math.floor(k / this.rate.limit) * this.rate.windowMs;
+    }
+    return Math.max(eta, this.pausedUntil);
+  }
+
+  private prune(now: number): void {
+    while (this.finished.length > 0 && (this.finished[0] as number) <= now - this.rate.windowMs)
+      this.finished.shift();
+  }
+
+  private drop(waiter: Waiter, reason: unknown): void {
+    const index = this.queue.indexOf(waiter);
+    if (index === -1) return;
+    this.queue.splice(index, 1);
+    this.waitingSince.delete(waiter);
+    waiter.refuse(reason);
+    this.pump();
+  }
+
+  private pump(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const now = this.now();
+    this.prune(now);
+    for (const waiter of [...this.queue]) {
+      if (waiter.deadline < now) this.drop(waiter, new RateBudgetExceeded(this.estimate() - now));
+    }
+    while (
+      this.queue.length > 0 &&
+      now >= this.pausedUntil &&
+      this.finished.length + this.inFlight < this.rate.limit
+    ) {
+      const waiter = this.queue.shift() as Waiter;
+      const waited = now - (this.waitingSince.get(waiter) ?? now);
+      this.waitingSince.delete(waiter);
+      if (waited > this.maxWaitMs) this.maxWaitMs = waited;
+      this.inFlight++;
+      let released = false;
+      waiter.grant(() => {
+        if (released) return;
+        released = true;
+        this.inFlight--;
+        this.finished.push(this.now());
+        this.pump();
+      });
+    }
+    if (this.queue.length === 0) return;
+    const next = Math.max(
+      this.pausedUntil,
+      this.finished.length > 0 ? (this.finished[0] as number) + this.rate.windowMs : now,
+      now + 1,
+    );
+    const firstDeadline = Math.min(...this.queue.map((w) => w.deadline + 1));
+    // In-flight requests wake the queue when they finish; timers cover expiring slots and deadlines.
+    this.timer = setTimeout(() => this.pump(), Math.max(1, Math.min(next, firstDeadline) - now));
   }
 }
 

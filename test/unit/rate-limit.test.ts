@@ -1,38 +1,59 @@
 import { describe, expect, it } from "vitest";
 import { RateBudgetExceeded, RateLimiter } from "../../src/moco/rate-limit.js";
 
-describe("rate limiter (sliding window)", () => {
-  it("lets `limit` requests through at once, then none until the window slides", async () => {
+describe("rate limiter", () => {
+  it("lets `limit` requests through at once, then none until a window after they were answered", async () => {
     let now = 1_000_000;
     const limiter = new RateLimiter({ limit: 3, windowMs: 10_000 }, () => now);
-    for (let i = 0; i < 3; i++) await limiter.acquire(now);
+    const releases = [await limiter.acquire(now), await limiter.acquire(now), await limiter.acquire(now)];
+    now += 2_000;
+    for (const release of releases) release();
     await expect(limiter.acquire(now + 5_000)).rejects.toBeInstanceOf(RateBudgetExceeded);
     now += 10_001;
-    await expect(limiter.acquire(now)).resolves.toBeUndefined();
+    await expect(limiter.acquire(now)).resolves.toBeTypeOf("function");
   });
 
   it("tells how long to wait when the deadline is too close", async () => {
     const now = 0;
     const limiter = new RateLimiter({ limit: 1, windowMs: 120_000 }, () => now);
-    await limiter.acquire(now);
+    (await limiter.acquire(now))();
     const refusal = await limiter.acquire(now + 1_000).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(RateBudgetExceeded);
     expect((refusal as RateBudgetExceeded).retryAfterMs).toBe(120_000);
     expect((refusal as Error).message).toBe("rate budget exhausted, retry in 120 s");
   });
 
-  it("queues callers in order and never exceeds the limit in any window", async () => {
+  it("estimates several windows ahead for a long queue", async () => {
+    const now = 0;
+    const limiter = new RateLimiter({ limit: 2, windowMs: 1_000 }, () => now);
+    (await limiter.acquire(now))();
+    (await limiter.acquire(now))();
+    // two finished slots free at 1 s; callers 3 and 4 start then, caller 5 a window later
+    const queued = [limiter.acquire(10_000), limiter.acquire(10_000)];
+    const refusal = await limiter.acquire(1_500).catch((e: unknown) => e);
+    expect((refusal as RateBudgetExceeded).retryAfterMs).toBe(2_000);
+    for (const q of queued) q.catch(() => {});
+  });
+
+  it("queues callers in order and never has more than `limit` in any window", async () => {
     const limiter = new RateLimiter({ limit: 4, windowMs: 200 });
-    const starts: number[] = [];
+    const spans: [number, number][] = [];
     const deadline = Date.now() + 5_000;
     await Promise.all(
-      Array.from({ length: 12 }, () => limiter.acquire(deadline).then(() => starts.push(Date.now()))),
+      Array.from({ length: 12 }, async (_, i) => {
+        const release = await limiter.acquire(deadline);
+        const start = Date.now();
+        await new Promise((r) => setTimeout(r, 10 + (i % 3) * 20)); // uneven request durations
+        spans.push([start, Date.now()]);
+        release();
+      }),
     );
-    starts.sort((a, b) => a - b);
-    for (let i = 4; i < starts.length; i++) {
-      // the i-th start is at least one window after the (i-4)-th (timer slack of a few ms allowed)
-      expect((starts[i] as number) - (starts[i - 4] as number)).toBeGreaterThanOrEqual(195);
+    // Any instant in a request's life counts; check each start against the requests around it.
+    for (const [start] of spans) {
+      const live = spans.filter(([s, end]) => s <= start && end > start - 200);
+      expect(live.length).toBeLessThanOrEqual(4);
     }
+    expect(limiter.maxWaitMs).toBeGreaterThanOrEqual(190);
   });
 
   it("holds everyone back after MOCO answered 429", async () => {
@@ -41,12 +62,12 @@ describe("rate limiter (sliding window)", () => {
     limiter.pause(5_000);
     await expect(limiter.acquire(now + 1_000)).rejects.toBeInstanceOf(RateBudgetExceeded);
     now = 5_000;
-    await expect(limiter.acquire(now)).resolves.toBeUndefined();
+    await expect(limiter.acquire(now)).resolves.toBeTypeOf("function");
   });
 
   it("stops waiting when the caller cancels", async () => {
     const limiter = new RateLimiter({ limit: 1, windowMs: 60_000 });
-    await limiter.acquire(Date.now() + 1_000);
+    (await limiter.acquire(Date.now() + 1_000))();
     const controller = new AbortController();
     const waiting = limiter.acquire(Date.now() + 120_000, controller.signal);
     controller.abort(new Error("cancelled"));

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, startHarness, text } from "../support/harness.js";
+
+/**
+ * 300 concurrent list/get calls under the default budget (MOCO's 120 requests per 2 minutes), with
+ * the sandbox enforcing the same limit as MOCO does. The budget must keep every 429 away from MOCO;
+ * calls that cannot get a slot before their deadline must fail fast with a rate-budget message.
+ */
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ sandbox: { rateLimit: { limit: 120, windowMs: 120_000 } } });
+  await h.client.listTools();
+});
+afterAll(() => h.close());
+
+describe("a burst of 300 concurrent calls", () => {
+  it("sends no request beyond the limit and answers every call clearly", async () => {
+    expect(h.config.rateLimit).toEqual({ limit: 120, windowMs: 120_000 });
+    const ids = h.sandbox.store.deals.slice(0, 150).map((d) => d.id);
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        i % 2 === 0
+          ? h.call("list_leads", { per_page: 5, page: 1 + (i % 7) })
+          : h.call("get_lead", { id: ids[i % 150] }),
+      ),
+    );
+    const elapsed = Date.now() - started;
+    const ok = results.filter((r) => !r.isError);
+    const refused = results.filter((r) => r.isError);
+    expect(h.sandbox.stats.rateLimited).toBe(0);
+    expect(h.sandbox.stats.requests).toBe(120);
+    expect(ok).toHaveLength(120);
+    for (const r of refused) {
+      expect(text(r)).toMatch(/rate budget is exhausted \(120 requests per 120 s\); retry in \d+ s/);
+      expect(JSON.parse(text(r).split("\n").at(-1) as string).error.retry_after_seconds).toBeGreaterThan(0);
+    }
+    // Refusals are immediate, not a wait until the deadline.
+    expect(elapsed).toBeLessThan(10_000);
+    console.error(
+      `burst: ${results.length} calls, ${ok.length} ok, ${refused.length} refused by the budget, ` +
+        `${h.sandbox.stats.rateLimited} 429s at MOCO, max wait ${h.moco.limiter.maxWaitMs} ms, ${elapsed} ms total`,
+    );
+  });
+});
+
+describe("a burst that fits within the deadline", () => {
+  it("queues calls in the budget instead of provoking 429s", async () => {
+    const rate = { limit: 20, windowMs: 500 };
+    const q = await startHarness({ sandbox: { rateLimit: rate }, config: { rateLimit: rate } });
+    try {
+      await q.client.listTools();
+      const results = await Promise.all(
+        Array.from({ length: 60 }, () => q.call("list_leads", { per_page: 1 })),
+      );
+      expect(results.filter((r) => r.isError)).toEqual([]);
+      expect(q.sandbox.stats.rateLimited).toBe(0);
+      expect(q.moco.limiter.maxWaitMs).toBeGreaterThanOrEqual(900);
+    } finally {
+      await q.close();
+    }
+  });
+});
