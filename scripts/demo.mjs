@@ -30,7 +30,7 @@ for (const lead of leads) {
   const money = `${lead.money.toLocaleString("de-CH")} ${lead.currency}`;
   console.log(
     `  #${String(lead.id).padEnd(5)} ${lead.name.slice(0, 42).padEnd(42)} ${money.padStart(14)}  ` +
-      `${(lead.category?.name ?? "").padEnd(18)} reminder ${lead.reminder_date ?? "—"}`,
+      `${(lead.stage ?? "").padEnd(18)} reminder ${lead.reminder_date ?? "—"}`,
   );
 }
 console.log(`  (${leads.length} of ${total} pending leads; next page: ${next_page ?? "none"})`);

@@ -4,6 +4,8 @@ import type { CallToolResult, ServerNotification, ServerRequest } from "@modelco
 import type { Config } from "./config.js";
 import { log, redact } from "./log.js";
 import type { MocoClient } from "./moco/client.js";
+import { registerPrompts } from "./prompts.js";
+import { registerResources } from "./resources.js";
 import { describeError } from "./tool-errors.js";
 import type { Tool, ToolContext } from "./tools/define.js";
 import { selectTools } from "./tools/index.js";
@@ -71,6 +73,8 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
       },
     );
   }
+  registerResources(server, { moco, config });
+  registerPrompts(server, { moco, config });
   return server;
 }
 

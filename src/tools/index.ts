@@ -4,6 +4,7 @@ import type { Tool } from "./define.js";
 import { deleteLeadTool } from "./delete-lead.js";
 import { getLeadTool } from "./get-lead.js";
 import { listLeadsTool } from "./list-leads.js";
+import { pipelineSummaryTool } from "./pipeline-summary.js";
 import { updateLeadTool } from "./update-lead.js";
 
 /** Every tool the server can offer, in the order tools/list shows them. */
@@ -13,6 +14,7 @@ export const ALL_TOOLS: readonly Tool[] = [
   createLeadTool,
   updateLeadTool,
   deleteLeadTool,
+  pipelineSummaryTool,
 ];
 
 export const TOOL_NAMES = ALL_TOOLS.map((t) => t.name);

@@ -44,3 +44,10 @@ export const leadLine = (lead: {
   money: number;
   currency: string;
 }) => `lead ${lead.id} "${lead.name}" (${lead.status}, ${money(lead.money, lead.currency)})`;
+
+/** How much of MOCO a scanning tool read: never a capped scan passed off as complete. */
+export const scanOut = {
+  scanned: z.number(),
+  total: z.number().nullable(),
+  complete: z.boolean().describe("false: page cap hit; figures cover scanned leads only"),
+};

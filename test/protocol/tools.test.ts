@@ -62,11 +62,24 @@ describe("list_leads", () => {
     for (const lead of sc(r).leads) expect(lead.status).toBe("won");
   });
 
-  it("returns normalised leads (null dates, no deprecated customer)", async () => {
-    const data = sc(await h.call("list_leads", { status: "pending", per_page: 20 }));
+  it("returns normalised leads with full=true (null dates, no deprecated customer)", async () => {
+    const data = sc(await h.call("list_leads", { status: "pending", per_page: 20, full: true }));
     for (const lead of data.leads) {
       expect(lead.closed_on).toBeNull();
       expect(lead).not.toHaveProperty("customer");
+      expect(lead.category).toHaveProperty("probability");
+    }
+  });
+
+  it("returns compact leads by default: empty fields left out, references by name", async () => {
+    const data = sc(await h.call("list_leads", { status: "pending", per_page: 20 }));
+    for (const lead of data.leads) {
+      expect(lead).not.toHaveProperty("closed_on");
+      expect(lead).not.toHaveProperty("customer");
+      expect(lead).not.toHaveProperty("custom_properties");
+      const raw = h.sandbox.store.deals.find((d) => d.id === lead.id);
+      const stage = h.sandbox.store.categories.find((c) => c.id === raw?.deal_category_id);
+      expect(lead).toMatchObject({ status: "pending", stage: stage?.name, probability: stage?.probability });
     }
   });
 });

@@ -1,0 +1,118 @@
+import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import {
+  ErrorCode,
+  McpError,
+  type ReadResourceResult,
+  type ServerNotification,
+  type ServerRequest,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { Config } from "./config.js";
+import { apiPath, type CallOptions, type MocoClient } from "./moco/client.js";
+import { MocoError } from "./moco/errors.js";
+import { getLead } from "./moco/leads.js";
+import { scanLeads } from "./moco/scan.js";
+import { type Category, categorySchema } from "./moco/schemas.js";
+import { describeError } from "./tool-errors.js";
+import { scanData } from "./tools/compact.js";
+import { summarize } from "./tools/pipeline.js";
+
+/**
+ * Resources: what a user can attach to a conversation by hand. Each lead (by URI template), the stages,
+ * and the pipeline summary. Reads go through the same MOCO client, rate budget and timeouts as tools.
+ */
+export interface ResourceDeps {
+  moco: MocoClient;
+  config: Config;
+}
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** MOCO's pipeline stages (deal categories), in pipeline order. */
+export async function listStages(moco: MocoClient, call: CallOptions): Promise<Category[]> {
+  const res = await moco.get(apiPath("deal_categories"), call);
+  const parsed = categorySchema.array().safeParse(res.data);
+  if (!parsed.success) {
+    throw new MocoError({ kind: "server", message: "MOCO sent deal categories this server cannot read" });
+  }
+  return parsed.data.sort((a, b) => a.probability - b.probability || a.name.localeCompare(b.name));
+}
+
+const json = (uri: URL, value: unknown): ReadResourceResult => ({
+  contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(value) }],
+});
+
+export function registerResources(server: McpServer, { moco, config }: ResourceDeps): void {
+  const call = (extra: Extra): CallOptions => ({
+    signal: extra.signal,
+    deadline: Date.now() + config.toolTimeoutMs,
+  });
+  // Failures become JSON-RPC errors carrying the same next step a tool error would give.
+  const guarded =
+    (what: string, read: (uri: URL, extra: Extra, id?: number) => Promise<ReadResourceResult>) =>
+    async (uri: URL, extra: Extra, id?: number) => {
+      try {
+        return await read(uri, extra, id);
+      } catch (error) {
+        const report = describeError(error, what, id === undefined ? {} : { id }, new Date());
+        const notFound = error instanceof MocoError && error.kind === "not_found";
+        throw new McpError(notFound ? -32002 : ErrorCode.InternalError, report.text, { uri: uri.href });
+      }
+    };
+
+  // No list callback: listing every lead would scan all of MOCO's pages whenever a client refreshes its
+  // resource list, and MOCO sends leads oldest first, so a first page would offer the least relevant
+  // ones. Leads are found with list_leads; any id can then be read here.
+  const readLead = guarded("resources/read", async (uri, extra, id) =>
+    json(uri, await getLead(moco, id ?? 0, call(extra))),
+  );
+  server.registerResource(
+    "lead",
+    new ResourceTemplate("moco://leads/{id}", { list: undefined }),
+    {
+      title: "MOCO lead",
+      description: "One lead (deal) with all its fields, as MOCO sends it. Find ids with list_leads.",
+      mimeType: "application/json",
+    },
+    async (uri, variables, extra) => {
+      const raw = String(variables.id);
+      if (!/^[1-9]\d{0,15}$/.test(raw)) {
+        throw new McpError(ErrorCode.InvalidParams, `"${raw}" is not a lead id; use e.g. moco://leads/4711`);
+      }
+      return readLead(uri, extra, Number(raw));
+    },
+  );
+
+  server.registerResource(
+    "stages",
+    "moco://stages",
+    {
+      title: "Pipeline stages",
+      description: "The account's pipeline stages (MOCO deal categories) with their win probabilities.",
+      mimeType: "application/json",
+    },
+    guarded("resources/read", async (uri, extra) => {
+      const stages = await listStages(moco, call(extra));
+      return json(
+        uri,
+        stages.map(({ id, name, probability }) => ({ id, name, probability })),
+      );
+    }),
+  );
+
+  server.registerResource(
+    "pipeline-summary",
+    "moco://pipeline/summary",
+    {
+      title: "Pipeline summary",
+      description:
+        "All leads by currency, status and stage with weighted pending value and the five largest pending leads (pipeline_summary without filters). Reads every page of leads.",
+      mimeType: "application/json",
+    },
+    guarded("resources/read", async (uri, extra) => {
+      const scan = await scanLeads(moco, {}, { ...call(extra), maxPages: config.maxScanPages });
+      const summary = summarize(scan.leads, { monthBasis: "reminder_date", top: 5 });
+      return json(uri, { ...summary, ...scanData(scan) });
+    }),
+  );
+}

@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { scanLeads } from "../moco/scan.js";
+import { scanData, scanNote } from "./compact.js";
+import { defineTool } from "./define.js";
+import { filtersArg, pushDown } from "./list-leads.js";
+import { money, scanOut } from "./outputs.js";
+import { type CurrencySummary, summarize } from "./pipeline.js";
+
+const month = (what: string) =>
+  z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "expected a month YYYY-MM, e.g. 2026-01")
+    .describe(`${what}, YYYY-MM`);
+
+export const currencyLine = (c: CurrencySummary) =>
+  `${c.currency}: ${c.count} leads, ${money(c.total, c.currency)}, weighted pending ${money(c.weighted, c.currency)}`;
+
+export const pipelineSummaryTool = defineTool({
+  name: "pipeline_summary",
+  title: "Pipeline summary",
+  description:
+    "Pipeline forecast over all matching leads, per currency (never summed across): count and value by status and stage, weighted value (pending × stage probability), largest pending leads. Read-only.",
+  input: z.strictObject({
+    filters: filtersArg,
+    group_by: z.enum(["user", "company", "tag", "month"]).optional().describe("Also group by this"),
+    month_basis: z
+      .enum(["reminder_date", "closed_on", "service_period"])
+      .default("reminder_date")
+      .describe("Date placing a lead in a month; service_period spreads the value evenly"),
+    from: month("Only value in or after this month").optional(),
+    to: month("Only value in or before this month").optional(),
+    top: z.number().int().min(0).max(20).default(5).describe("Largest pending leads per currency"),
+  }),
+  output: z.object({
+    currencies: z.array(z.looseObject({ currency: z.string() })),
+    undated: z.number(),
+    ...scanOut,
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async run({ filters = {}, group_by, month_basis, from, to, top }, ctx) {
+    const scan = await scanLeads(ctx.moco, pushDown(filters), {
+      ...ctx.call,
+      maxPages: ctx.config.maxScanPages,
+      onPage: (pages, expected, scanned) => ctx.progress(pages, expected, `Read ${scanned} leads`),
+    });
+    const result = summarize(scan.leads, { groupBy: group_by, monthBasis: month_basis, from, to, top });
+    const lines = result.currencies.map(currencyLine);
+    return {
+      data: { ...result, ...scanData(scan) },
+      summary: `${lines.join("; ") || "No matching leads"}. ${scanNote(scan, ctx.config.maxScanPages)}`,
+    };
+  },
+});

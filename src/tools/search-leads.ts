@@ -1,0 +1,123 @@
+import { z } from "zod";
+import { type ScanFilters, type ScanResult, scanLeads } from "../moco/scan.js";
+import type { Lead } from "../moco/schemas.js";
+import { fold, matchRef, stageRef, userRef } from "./compact.js";
+import type { ToolContext } from "./define.js";
+
+/**
+ * What list_leads can filter and sort by beyond MOCO's own filters. MOCO cannot filter by any of these,
+ * so using one makes list_leads scan every matching page (MOCO's filters still go to MOCO) and page
+ * through the matches itself.
+ */
+const day = (what: string) =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date YYYY-MM-DD, e.g. 2026-03-01")
+    .describe(`${what}, YYYY-MM-DD`);
+
+export const searchFields = {
+  query: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Words in name, company, person or info, any case/accents, e.g. "relaunch zürich"'),
+  user: z.union([z.number(), z.string()]).optional().describe('User id or name, e.g. "Nicola"'),
+  stage: z.union([z.number(), z.string()]).optional().describe('Stage id or name, e.g. "Verhandlungen"'),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, "expected a currency code like CHF")
+    .optional()
+    .describe("e.g. CHF"),
+  money_min: z.number().optional().describe("Value at least, e.g. 20000"),
+  money_max: z.number().optional().describe("Value at most"),
+  reminder_from: day("Reminder on or after").optional(),
+  reminder_to: day("Reminder on or before").optional(),
+  due_within_days: z
+    .number()
+    .int()
+    .min(0)
+    .max(365)
+    .optional()
+    .describe("Follow-ups: open leads whose reminder is due by today + N days (0: due or overdue)"),
+  today: day("For due_within_days; default the server's date").optional(),
+  sort: z
+    .enum(["updated_at", "reminder_date", "money"])
+    .optional()
+    .describe("Newest update, oldest reminder or largest value first"),
+};
+
+type SearchArgs = { [K in keyof typeof searchFields]?: z.output<(typeof searchFields)[K]> };
+
+/** Whether the call needs a scan: any of these fields but `today`, which only qualifies due_within_days. */
+export const scans = (args: SearchArgs) =>
+  (Object.keys(searchFields) as (keyof SearchArgs)[]).some((k) => k !== "today" && args[k] !== undefined);
+
+/** The server's local calendar day: the sales person's "today" when the server runs on their machine. */
+export function localToday(now = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+const DAY_MS = 86_400_000;
+const dayMs = (d: string) => Date.parse(`${d}T00:00:00Z`);
+const addDays = (d: string, n: number) => new Date(dayMs(d) + n * DAY_MS).toISOString().slice(0, 10);
+export const daysOverdue = (lead: Lead, today: string) =>
+  lead.reminder_date === null ? null : Math.round((dayMs(today) - dayMs(lead.reminder_date)) / DAY_MS);
+
+const haystack = (l: Lead) => fold([l.name, l.company?.name, l.person?.name, l.info].join(" "));
+const reminder = (l: Lead) => l.reminder_date ?? "";
+
+const SORTS = {
+  updated_at: (a: Lead, b: Lead) => b.updated_at.localeCompare(a.updated_at),
+  reminder_date: (a: Lead, b: Lead) => (reminder(a) || "9999").localeCompare(reminder(b) || "9999"),
+  money: (a: Lead, b: Lead) => b.money - a.money,
+};
+
+export interface SearchResult {
+  leads: Lead[];
+  scan: ScanResult;
+  /** Set for follow-ups: the day counted as today, and the last due day. */
+  due?: { today: string; until: string; overdue: number };
+}
+
+export async function searchLeads(
+  filters: ScanFilters,
+  args: SearchArgs,
+  ctx: ToolContext,
+): Promise<SearchResult> {
+  const today = args.today ?? localToday();
+  const due = args.due_within_days;
+  // Follow-ups concern open leads; MOCO filters one status per request, so two scans beat one of everything.
+  const queries =
+    due !== undefined && filters.status === undefined
+      ? [
+          { ...filters, status: "pending" },
+          { ...filters, status: "potential" },
+        ]
+      : filters;
+  const scan = await scanLeads(ctx.moco, queries, {
+    ...ctx.call,
+    maxPages: ctx.config.maxScanPages,
+    onPage: (pages, expected, scanned) => ctx.progress(pages, expected, `Read ${scanned} leads`),
+  });
+  const until = due === undefined ? undefined : addDays(today, due);
+  const words = args.query ? fold(args.query).split(/\s+/) : [];
+  let leads = scan.leads.filter(
+    (l) =>
+      (args.currency === undefined || l.currency === args.currency) &&
+      (args.money_min === undefined || l.money >= args.money_min) &&
+      (args.money_max === undefined || l.money <= args.money_max) &&
+      (args.reminder_from === undefined || reminder(l) >= args.reminder_from) &&
+      (args.reminder_to === undefined || (reminder(l) !== "" && reminder(l) <= args.reminder_to)) &&
+      (until === undefined || (reminder(l) !== "" && reminder(l) <= until)) &&
+      words.every((w) => haystack(l).includes(w)),
+  );
+  if (args.user !== undefined) leads = matchRef(leads, args.user, userRef);
+  if (args.stage !== undefined) leads = matchRef(leads, args.stage, stageRef);
+  const sort = args.sort ?? (due !== undefined ? "reminder_date" : undefined);
+  if (sort) leads.sort((a, b) => SORTS[sort](a, b) || a.id - b.id);
+  if (until === undefined) return { leads, scan };
+  const overdue = leads.filter((l) => reminder(l) < today).length;
+  return { leads, scan, due: { today, until, overdue } };
+}

@@ -1,0 +1,164 @@
+import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, startHarness } from "../support/harness.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ sandbox: { today: "2026-11-25" } });
+  await h.client.listTools();
+});
+afterAll(() => h.close());
+
+const body = (r: ReadResourceResult) => {
+  const first = r.contents[0];
+  return JSON.parse(first && "text" in first ? first.text : "null");
+};
+const promptText = (r: { messages: { content: { type: string; text?: string } }[] }) =>
+  r.messages.map((m) => m.content.text ?? "").join("\n");
+
+describe("resources", () => {
+  it("lists the stages and the summary, and the lead template without listing every lead", async () => {
+    const { resources } = await h.client.listResources();
+    expect(resources.map((r) => r.uri).sort()).toEqual(["moco://pipeline/summary", "moco://stages"]);
+    const { resourceTemplates } = await h.client.listResourceTemplates();
+    expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(["moco://leads/{id}"]);
+  });
+
+  it("reads a lead as MOCO's JSON", async () => {
+    const lead = h.sandbox.store.deals[5];
+    const r = await h.client.readResource({ uri: `moco://leads/${lead?.id}` });
+    expect(r.contents[0]?.mimeType).toBe("application/json");
+    expect(body(r)).toMatchObject({ id: lead?.id, name: lead?.name, money: lead?.money });
+  });
+
+  it("says when a lead does not exist, with the next step", async () => {
+    await expect(h.client.readResource({ uri: "moco://leads/99999999" })).rejects.toThrow(
+      /Lead 99999999 does not exist.*list_leads/,
+    );
+    await expect(h.client.readResource({ uri: "moco://leads/abc" })).rejects.toThrow(/not a lead id/);
+  });
+
+  it("reads the stages with their probabilities, in pipeline order", async () => {
+    const stages = body(await h.client.readResource({ uri: "moco://stages" }));
+    const expected = [...h.sandbox.store.categories]
+      .sort((a, b) => a.probability - b.probability)
+      .map(({ id, name, probability }) => ({ id, name, probability }));
+    expect(stages).toEqual(expected);
+  });
+
+  it("reads the pipeline summary per currency", async () => {
+    const summary = body(await h.client.readResource({ uri: "moco://pipeline/summary" }));
+    const chf = h.sandbox.store.deals.filter((d) => d.currency === "CHF");
+    const c = summary.currencies.find((x: { currency: string }) => x.currency === "CHF");
+    expect(c.count).toBe(chf.length);
+    expect(c.total).toBeCloseTo(
+      chf.reduce((a, d) => a + d.money, 0),
+      2,
+    );
+    expect(c.top_pending).toHaveLength(5);
+    expect(summary.complete).toBe(true);
+  });
+});
+
+describe("prompts", () => {
+  it("offers the three menu entries", async () => {
+    const { prompts } = await h.client.listPrompts();
+    expect(prompts.map((p) => p.name).sort()).toEqual([
+      "follow_up_plan",
+      "log_call",
+      "weekly_pipeline_review",
+    ]);
+    const log = prompts.find((p) => p.name === "log_call");
+    expect(log?.arguments?.map((a) => [a.name, a.required])).toEqual([
+      ["lead", true],
+      ["notes", true],
+      ["next_reminder", false],
+      ["stage", false],
+    ]);
+  });
+
+  it("phrase the work as calls of this server's tools", async () => {
+    const review = promptText(
+      await h.client.getPrompt({ name: "weekly_pipeline_review", arguments: { user: "Nicola Keller" } }),
+    );
+    expect(review).toMatch(/pipeline_summary with group_by "user"/);
+    expect(review).toMatch(
+      /list_leads with updated_after "\d{4}-\d\d-\d\dT00:00:00Z" and sort "updated_at" with user: "Nicola Keller"/,
+    );
+    expect(review).toMatch(/never add amounts of different currencies/);
+    const plan = promptText(await h.client.getPrompt({ name: "follow_up_plan", arguments: {} }));
+    expect(plan).toMatch(/list_leads with due_within_days 0/);
+    expect(plan).not.toMatch(/with user/);
+  });
+
+  it("log_call resolves the stage to the id update_lead needs", async () => {
+    const stage = h.sandbox.store.categories.find((c) => c.name === "Verhandlungen");
+    const r = await h.client.getPrompt({
+      name: "log_call",
+      arguments: {
+        lead: "Beispiel AG",
+        notes: "Budget confirmed",
+        stage: "verhandlungen",
+        next_reminder: "2026-12-01",
+      },
+    });
+    const t = promptText(r);
+    expect(t).toContain(`deal_category_id ${stage?.id}`);
+    expect(t).toMatch(/list_leads with query "Beispiel AG"/);
+    expect(t).toMatch(/reminder_date "2026-12-01"/);
+    expect(t).toMatch(/Record the call: (add_lead_note|update_lead)/);
+    const unknown = promptText(
+      await h.client.getPrompt({ name: "log_call", arguments: { lead: "4711", notes: "x", stage: "Won" } }),
+    );
+    expect(unknown).toMatch(/get_lead with id 4711/);
+    expect(unknown).toMatch(/"Won" is not one of MOCO's stage names/);
+  });
+});
+
+describe("completion", () => {
+  const complete = async (prompt: string, argument: string, value: string) =>
+    (
+      await h.client.complete({
+        ref: { type: "ref/prompt", name: prompt },
+        argument: { name: argument, value },
+      })
+    ).completion.values;
+
+  it("completes stage names, case and accents aside", async () => {
+    expect(await complete("log_call", "stage", "ang")).toEqual(["Angebot erstellen", "Angebot verschickt"]);
+    expect(await complete("log_call", "stage", "mund")).toEqual(["Mündliche Zusage"]);
+    expect(await complete("log_call", "stage", "")).toHaveLength(h.sandbox.store.categories.length);
+  });
+
+  it("completes active users' names", async () => {
+    expect(await complete("weekly_pipeline_review", "user", "ni")).toEqual(["Nicola Keller"]);
+    expect(await complete("follow_up_plan", "user", "kel")).toEqual(["Nicola Keller"]);
+    // Sophie Dubois is archived: not someone to plan calls for.
+    expect(await complete("follow_up_plan", "user", "sophie")).toEqual([]);
+  });
+
+  it("fetches the lists once a minute, not per keystroke", async () => {
+    const before = h.sandbox.requests.length;
+    for (const value of ["a", "an", "ang"]) await complete("log_call", "stage", value);
+    expect(h.sandbox.requests.length).toBe(before);
+  });
+});
+
+describe("read-only mode", () => {
+  it("drops the prompt that ends in a write", async () => {
+    const ro = await startHarness({ env: { MOCO_READ_ONLY: "true" } });
+    const { prompts } = await ro.client.listPrompts();
+    await ro.close();
+    expect(prompts.map((p) => p.name).sort()).toEqual(["follow_up_plan", "weekly_pipeline_review"]);
+  });
+
+  it("answers completion with nothing when MOCO refuses the user list (no Staff permission)", async () => {
+    const ns = await startHarness({ sandbox: { staff: false } });
+    const r = await ns.client.complete({
+      ref: { type: "ref/prompt", name: "follow_up_plan" },
+      argument: { name: "user", value: "ni" },
+    });
+    await ns.close();
+    expect(r.completion.values).toEqual([]);
+  });
+});

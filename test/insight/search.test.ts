@@ -1,0 +1,226 @@
+import { request } from "undici";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DealRecord } from "../../src/sandbox/index.js";
+import { type Harness, startHarness, TEST_KEY, text } from "../support/harness.js";
+import { type Data, plain, sc, stageOf, userNameOf } from "./raw.js";
+
+const TODAY = "2026-11-25";
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ sandbox: { today: TODAY } });
+  await h.client.listTools();
+});
+afterAll(() => h.close());
+
+const deals = () => h.sandbox.store.deals;
+const ids = (data: Data) => data.leads.map((l: { id: number }) => l.id);
+const byId = (a: DealRecord, b: DealRecord) => a.id - b.id;
+
+async function list(args: Record<string, unknown>) {
+  const r = await h.call("list_leads", args);
+  expect(r.isError, text(r)).toBeFalsy();
+  return { data: sc(r), text: text(r) };
+}
+
+describe("follow-ups (list_leads due_within_days)", () => {
+  const open = (d: DealRecord) => d.status === "pending" || d.status === "potential";
+  const due = (until: string) =>
+    deals()
+      .filter((d) => open(d) && d.reminder_date !== "" && d.reminder_date <= until)
+      .sort((a, b) => a.reminder_date.localeCompare(b.reminder_date) || a.id - b.id);
+
+  it("lists open leads due today or overdue, oldest reminder first, with days overdue", async () => {
+    const { data, text } = await list({ due_within_days: 0, today: TODAY, per_page: 100 });
+    const expected = due(TODAY);
+    expect(expected.some((d) => d.reminder_date === TODAY)).toBe(true); // the seed has leads due today
+    expect(data.total).toBe(expected.length);
+    expect(data.leads.length + (data.omitted ?? 0)).toBe(Math.min(100, expected.length));
+    expect(ids(data)).toEqual(expected.slice(0, data.leads.length).map((d) => d.id));
+    const first = data.leads[0];
+    const days = (Date.parse(TODAY) - Date.parse(expected[0]?.reminder_date ?? "")) / 86_400_000;
+    expect(first.days_overdue).toBe(days);
+    const overdue = expected.filter((d) => d.reminder_date < TODAY).length;
+    expect(text).toContain(`${overdue} overdue`);
+    for (const lead of data.leads) expect(["pending", "potential"]).toContain(lead.status);
+  });
+
+  it("looks ahead N days, counting upcoming reminders with negative days_overdue", async () => {
+    const { data } = await list({ due_within_days: 7, today: TODAY, per_page: 100 });
+    const expected = due("2026-12-02");
+    expect(data.total).toBe(expected.length);
+    expect(data.total).toBeGreaterThan(due(TODAY).length);
+    const ahead = expected.filter((d) => d.reminder_date > TODAY);
+    const shown = data.leads.filter((l: { days_overdue: number }) => l.days_overdue < 0);
+    expect(shown.length).toBeGreaterThan(0);
+    for (const l of shown) expect(ahead.map((d) => d.id)).toContain(l.id);
+  });
+
+  it("narrows to one user by name (case and accents aside) or by id", async () => {
+    const store = h.sandbox.store;
+    const nicola = store.users.find((u) => u.firstname === "Nicola");
+    const expected = due(TODAY).filter((d) => d.user_id === nicola?.id);
+    expect(expected.length).toBeGreaterThan(0);
+    for (const user of ["nicola", "Keller", "Nicola Keller", nicola?.id]) {
+      const { data } = await list({ due_within_days: 0, today: TODAY, user, per_page: 100 });
+      expect(ids(data), String(user)).toEqual(expected.map((d) => d.id));
+    }
+    for (const d of expected) expect(userNameOf(store, d)).toBe("Nicola Keller");
+  });
+
+  it("scans only open leads: one status per MOCO request, 100 per page", async () => {
+    const before = h.sandbox.requests.length;
+    await list({ due_within_days: 0, today: TODAY });
+    const sent = h.sandbox.requests.slice(before).map((r) => new URLSearchParams(r.query));
+    const statuses = sent.map((q) => q.get("status"));
+    expect(new Set(statuses)).toEqual(new Set(["pending", "potential"]));
+    for (const q of sent) expect(q.get("per_page")).toBe("100");
+    const pending = deals().filter((d) => d.status === "pending").length;
+    const potential = deals().filter((d) => d.status === "potential").length;
+    expect(sent).toHaveLength(Math.ceil(pending / 100) + Math.ceil(potential / 100));
+  });
+});
+
+describe("search (list_leads with filters MOCO lacks)", () => {
+  it("finds text in name, company, person or info, ignoring case and accents", async () => {
+    const { data } = await list({ query: "CAFE zurich", per_page: 100 });
+    const store = h.sandbox.store;
+    const haystack = (d: DealRecord) => {
+      const company = store.companies.find((c) => c.id === d.company_id)?.name ?? "";
+      const p = store.people.find((x) => x.id === d.person_id);
+      return plain([d.name, company, p ? `${p.firstname} ${p.lastname}` : "", d.info].join(" "));
+    };
+    const expected = deals().filter((d) => haystack(d).includes("cafe") && haystack(d).includes("zurich"));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(ids(data)).toEqual(expected.sort(byId).map((d) => d.id));
+  });
+
+  it("answers “Nicola's pending leads above 20k in CHF”: status to MOCO, the rest here", async () => {
+    const before = h.sandbox.requests.length;
+    const { data, text } = await list({
+      status: "pending",
+      user: "Nicola",
+      money_min: 20_000,
+      currency: "CHF",
+      per_page: 100,
+    });
+    const sent = h.sandbox.requests.slice(before);
+    for (const r of sent) {
+      const q = new URLSearchParams(r.query);
+      expect(q.get("status")).toBe("pending");
+      expect(q.has("user")).toBe(false);
+    }
+    const store = h.sandbox.store;
+    const expected = deals().filter(
+      (d) =>
+        d.status === "pending" &&
+        userNameOf(store, d) === "Nicola Keller" &&
+        d.money >= 20_000 &&
+        d.currency === "CHF",
+    );
+    expect(expected.length).toBeGreaterThan(0);
+    expect(ids(data)).toEqual(expected.sort(byId).map((d) => d.id));
+    const pending = deals().filter((d) => d.status === "pending").length;
+    expect(data).toMatchObject({ scanned: pending, complete: true, total: expected.length });
+    expect(text).toMatch(new RegExp(`Scanned all ${pending} of ${pending} matching leads`));
+  });
+
+  it("filters by stage name, value range and reminder window, sorted by value", async () => {
+    const { data } = await list({
+      stage: "angebot", // both "Angebot …" stages
+      money_max: 50_000,
+      reminder_from: "2026-11-01",
+      reminder_to: "2026-12-31",
+      sort: "money",
+      per_page: 100,
+    });
+    const store = h.sandbox.store;
+    const expected = deals()
+      .filter(
+        (d) =>
+          stageOf(store, d).name.startsWith("Angebot") &&
+          d.money <= 50_000 &&
+          d.reminder_date >= "2026-11-01" &&
+          d.reminder_date <= "2026-12-31",
+      )
+      .sort((a, b) => b.money - a.money || a.id - b.id);
+    expect(expected.length).toBeGreaterThan(1);
+    expect(ids(data)).toEqual(expected.map((d) => d.id));
+    const exact = await list({ stage: "Angebot verschickt", per_page: 100 });
+    for (const l of exact.data.leads) expect(l.stage).toBe("Angebot verschickt");
+  });
+
+  it("shows what changed since a time, newest first, with updated_at", async () => {
+    const store = h.sandbox.store;
+    const since = new Date(Date.now() - 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const touched = deals()
+      .filter((d) => d.status === "pending")
+      .slice(0, 3);
+    for (const d of touched) expect(store.updateDeal(d, { info: `touched ${d.id}` }).ok).toBe(true);
+    const { data } = await list({ updated_after: since, sort: "updated_at" });
+    const expected = deals()
+      .filter((d) => Date.parse(d.updated_at) > Date.parse(since))
+      .sort((a, b) => b.updated_at.localeCompare(a.updated_at) || a.id - b.id);
+    expect(ids(data)).toEqual(expected.map((d) => d.id));
+    expect(ids(data).slice(0, 3)).toEqual(touched.map((d) => d.id).reverse());
+    expect(data.leads[0].updated_at).toBe(expected[0]?.updated_at);
+  });
+
+  it("pages through the matches with page and per_page", async () => {
+    const all = await list({ status: "won", sort: "money", per_page: 100 });
+    const second = await list({ status: "won", sort: "money", per_page: 10, page: 2 });
+    expect(ids(second.data)).toEqual(ids(all.data).slice(10, 20));
+    expect(second.data).toMatchObject({ page: 2, per_page: 10, total: all.data.total, next_page: 3 });
+    const last = Math.ceil(all.data.total / 10);
+    expect(
+      (await list({ status: "won", sort: "money", per_page: 10, page: last })).data.next_page,
+    ).toBeNull();
+  });
+
+  it("keeps MOCO's filters alone to one request per page, as before", async () => {
+    const before = h.sandbox.requests.length;
+    const { data } = await list({ status: "won", per_page: 5, page: 2 });
+    expect(h.sandbox.requests.length - before).toBe(1);
+    expect(data).not.toHaveProperty("scanned");
+  });
+});
+
+describe("reply size", () => {
+  it("caps a reply at 30 KB and says how to get the rest without gaps", async () => {
+    const { data, text } = await list({ full: true, per_page: 100 });
+    const json = JSON.stringify(data.leads);
+    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(30_000);
+    const shown = data.leads.length;
+    expect(shown).toBeLessThan(100);
+    expect(data.omitted).toBe(100 - shown);
+    const hint = text.match(/per_page=(\d+), page=(\d+)/);
+    expect(hint, text).not.toBeNull();
+    // Following the hint continues exactly after the last lead shown.
+    const rest = await list({ full: true, per_page: Number(hint?.[1]), page: Number(hint?.[2]) });
+    const firstMissing = deals().sort(byId)[shown]?.id;
+    expect(ids(rest.data)).toContain(firstMissing);
+  });
+
+  it("fits 100 compact leads in one reply", async () => {
+    const { data } = await list({ per_page: 100 });
+    expect(data.leads).toHaveLength(100);
+    expect(data).not.toHaveProperty("omitted");
+  });
+
+  it("measures a 25-lead page: compact vs MOCO's raw JSON", async () => {
+    const raw = await request(`${h.sandbox.url}/deals?per_page=25&page=1`, {
+      headers: { authorization: `Token token=${TEST_KEY}` },
+    });
+    const rawText = await raw.body.text();
+    const rawLeads = JSON.parse(rawText) as { id: number }[];
+    const { data } = await list({ per_page: 25 });
+    const full = await list({ per_page: 25, full: true });
+    expect(ids(data)).toEqual(rawLeads.map((l) => l.id));
+    const compactBytes = Buffer.byteLength(JSON.stringify(data.leads));
+    const fullBytes = Buffer.byteLength(JSON.stringify(full.data.leads));
+    const rawBytes = Buffer.byteLength(rawText);
+    console.log(
+      `25 leads: MOCO raw ${rawBytes} B, full (normalised) ${fullBytes} B, compact ${compactBytes} B = ${Math.round((100 * compactBytes) / rawBytes)} % of raw`,
+    );
+    expect(compactBytes).toBeLessThan(rawBytes * 0.5);
+  });
+});
