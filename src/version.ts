@@ -1,7 +1,13 @@
 import { createRequire } from "node:module";
 
-/** The package's own name and version, read from package.json next to dist/ and src/. */
-const pkg = createRequire(import.meta.url)("../package.json") as { name: string; version: string };
+/** Compiled in by scripts/build.mjs (esbuild `define`); absent when running from source (tsx, vitest). */
+declare const MOCO_LEADS_PACKAGE: { name: string; version: string } | undefined;
+
+/** The package's own name and version: compiled into the bundle, else read from package.json beside src/. */
+const pkg: { name: string; version: string } =
+  typeof MOCO_LEADS_PACKAGE === "undefined"
+    ? createRequire(import.meta.url)("../package.json")
+    : MOCO_LEADS_PACKAGE;
 
 export const PACKAGE_NAME = pkg.name;
 export const VERSION = pkg.version;
