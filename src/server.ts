@@ -83,7 +83,8 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 function context(server: McpServer, moco: MocoClient, config: Config, extra: Extra): ToolContext {
   const deadline = Date.now() + config.toolTimeoutMs;
   const token = extra._meta?.progressToken;
-  const canElicit = server.server.getClientCapabilities()?.elicitation !== undefined;
+  // Form mode is what confirm() uses; a client declaring only URL elicitation cannot answer it.
+  const canElicit = server.server.getClientCapabilities()?.elicitation?.form !== undefined;
   return {
     moco,
     config,

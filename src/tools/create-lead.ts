@@ -1,12 +1,14 @@
 import { z } from "zod";
 import { createLead } from "../moco/leads.js";
 import { defineTool } from "./define.js";
-import { checkServicePeriod, writableFields } from "./fields.js";
-import { leadLine, leadOut } from "./outputs.js";
+import { checkServicePeriod, refNames, writableFields } from "./fields.js";
+import { leadLine, leadOut, warningsOut } from "./outputs.js";
+import { noIdAndName, prepareWrite } from "./resolve.js";
+import { warningsFor } from "./verify.js";
 
-const MANDATORY = ["name", "currency", "money", "reminder_date", "user_id", "deal_category_id"] as const;
+const MANDATORY = ["name", "currency", "money", "reminder_date"] as const;
 const fields = z
-  .object(writableFields)
+  .object({ ...writableFields, ...refNames })
   .partial()
   .required(
     Object.fromEntries(MANDATORY.map((k) => [k, true])) as { [K in (typeof MANDATORY)[number]]: true },
@@ -16,12 +18,30 @@ export const createLeadTool = defineTool({
   name: "create_lead",
   title: "Create a lead",
   description:
-    "Create a new lead (deal) in MOCO. Writes data; not idempotent: calling twice creates two leads. Status defaults to pending.",
-  input: z.strictObject(fields.shape).superRefine(checkServicePeriod),
-  output: z.object({ lead: leadOut }),
+    "Create a lead (deal). Give user and stage by id or name (see get_lead_options). Not idempotent: two calls, two leads. Returns warnings for anything MOCO stored differently than asked.",
+  input: z
+    .strictObject(fields.shape)
+    .superRefine(checkServicePeriod)
+    .superRefine(noIdAndName)
+    .superRefine((v, ctx) => {
+      if (v.user_id === undefined && v.user === undefined) {
+        ctx.addIssue({ code: "custom", path: ["user_id"], message: "give user_id or user" });
+      }
+      if (v.deal_category_id === undefined && v.deal_category === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["deal_category_id"],
+          message: "give deal_category_id or deal_category",
+        });
+      }
+    }),
+  output: z.object({ lead: leadOut, warnings: warningsOut }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async run(args, ctx) {
-    const lead = await createLead(ctx.moco, args, ctx.call);
-    return { data: { lead }, summary: `Created ${leadLine(lead)}.` };
+    const { body, ...known } = await prepareWrite(args, ctx);
+    const lead = await createLead(ctx.moco, body, ctx.call);
+    const warnings = warningsFor({ asked: body, after: lead, before: null, ...known });
+    const note = warnings.length > 0 ? ` WARNINGS: ${warnings.join("; ")}.` : "";
+    return { data: { lead, warnings }, summary: `Created ${leadLine(lead)}.${note}` };
   },
 });

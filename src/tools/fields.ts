@@ -104,21 +104,43 @@ export function checkServicePeriod(
   }
 }
 
-/** The writable lead fields in MOCO's names, shared by create and update. */
+/**
+ * The writable lead fields in MOCO's names, shared by create and update. Descriptions are terse on
+ * purpose: both tools repeat them in every tools/list.
+ */
+const refId = (what: string) =>
+  z
+    .number({ error: "expected a numeric id, e.g. 4711" })
+    .int("expected a whole number id")
+    .positive("ids are positive")
+    .describe(`${what} id`);
+
 export const writableFields = {
-  name,
+  name: name.describe('Lead name, e.g. "Beispiel AG – Relaunch"'),
   currency,
-  money,
-  reminder_date: date("Next follow-up date (MOCO's reminder date)"),
-  user_id: id("Responsible user"),
-  deal_category_id: id("Pipeline stage (deal category)"),
-  company_id: id("Company the lead is for"),
-  person_id: id("Contact person"),
-  info,
-  status,
-  closed_on: date("Date the lead was closed (won/lost/dropped); MOCO ignores it while pending"),
-  service_period_from: servicePeriodFrom,
-  service_period_to: servicePeriodTo,
-  tags,
-  custom_properties: customProperties,
+  money: money.describe("Value in the lead's currency, e.g. 25000"),
+  reminder_date: plainDate().describe("Next follow-up, YYYY-MM-DD"),
+  user_id: refId("Responsible user's"),
+  deal_category_id: refId("Pipeline stage's"),
+  company_id: refId("Company's"),
+  person_id: refId("Contact person's"),
+  info: info.describe("Description"),
+  status: status.describe("pending = open, in the pipeline"),
+  closed_on: plainDate().describe("Close date, YYYY-MM-DD; MOCO ignores it while pending/potential"),
+  service_period_from: servicePeriodFrom.describe("Service start, 1st of a month, YYYY-MM-DD"),
+  service_period_to: servicePeriodTo.describe("Service end, last day of a month, YYYY-MM-DD"),
+  tags: tags.describe('Tag names, e.g. ["Wichtig"]'),
+  custom_properties: customProperties.describe(
+    'By field name, e.g. {"Quelle":"Website"}; booleans true/false, multi-select arrays',
+  ),
+};
+
+const refName = (what: string) => z.string().trim().min(1).describe(what);
+
+/** Names instead of ids in lead writes (see resolve.ts): exact up to case and accents. */
+export const refNames = {
+  deal_category: refName('Or the stage by name, e.g. "Angebot erstellen"'),
+  user: refName('Or the user by e-mail, full name or "me"'),
+  company: refName("Or the company by name"),
+  person: refName("Or the contact person by full name"),
 };

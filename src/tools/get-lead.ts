@@ -1,18 +1,26 @@
 import { z } from "zod";
+import { leadNotes } from "../moco/comments.js";
 import { getLead } from "../moco/leads.js";
 import { defineTool } from "./define.js";
 import { id } from "./fields.js";
-import { leadLine, leadOut } from "./outputs.js";
+import { leadLine, leadOut, noteOut } from "./outputs.js";
 
 export const getLeadTool = defineTool({
   name: "get_lead",
   title: "Get a lead",
-  description: "Read one MOCO lead (deal) with all its fields. Read-only. Use list_leads to find the id.",
-  input: z.strictObject({ id: id("Lead") }),
-  output: z.object({ lead: leadOut }),
+  description:
+    "Read one MOCO lead (deal) with all its fields, and optionally its notes. Read-only. Use list_leads to find the id.",
+  input: z.strictObject({
+    id: id("Lead"),
+    include_notes: z.boolean().default(false).describe("true: also its 50 newest notes, newest first"),
+  }),
+  output: z.object({ lead: leadOut, notes: z.array(noteOut).optional() }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async run(args, ctx) {
     const lead = await getLead(ctx.moco, args.id, ctx.call);
-    return { data: { lead }, summary: `Found ${leadLine(lead)}.` };
+    if (!args.include_notes) return { data: { lead }, summary: `Found ${leadLine(lead)}.` };
+    const { notes, total } = await leadNotes(ctx.moco, args.id, ctx.call);
+    const more = total !== null && total > notes.length ? ` (the newest of ${total})` : "";
+    return { data: { lead, notes }, summary: `Found ${leadLine(lead)} with ${notes.length} notes${more}.` };
   },
 });

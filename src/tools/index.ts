@@ -1,8 +1,10 @@
 import type { Config } from "../config.js";
+import { addLeadNoteTool } from "./add-lead-note.js";
 import { createLeadTool } from "./create-lead.js";
 import type { Tool } from "./define.js";
 import { deleteLeadTool } from "./delete-lead.js";
 import { getLeadTool } from "./get-lead.js";
+import { getLeadOptionsTool } from "./get-lead-options.js";
 import { listLeadsTool } from "./list-leads.js";
 import { pipelineSummaryTool } from "./pipeline-summary.js";
 import { updateLeadTool } from "./update-lead.js";
@@ -14,6 +16,8 @@ export const ALL_TOOLS: readonly Tool[] = [
   createLeadTool,
   updateLeadTool,
   deleteLeadTool,
+  getLeadOptionsTool,
+  addLeadNoteTool,
   pipelineSummaryTool,
 ];
 

@@ -14,7 +14,7 @@ export const leadOut = z
     money: z.number(),
     currency: z.string(),
   })
-  .describe("A MOCO lead (deal) in MOCO's field names; empty dates are null");
+  .describe("MOCO's lead; empty dates are null");
 
 export const pageOut = {
   page: z.number().nullable(),
@@ -32,7 +32,7 @@ export const pageData = (page: PageInfo) => ({
 
 export const warningsOut = z
   .array(z.string())
-  .describe("Anything MOCO ignored or changed compared to what was asked; empty when it stored exactly that");
+  .describe("What MOCO stored differently than asked; empty if none");
 
 export const money = (amount: number, currency: string) =>
   `${amount.toLocaleString("en-US", { maximumFractionDigits: 2 })} ${currency}`;
@@ -51,3 +51,6 @@ export const scanOut = {
   total: z.number().nullable(),
   complete: z.boolean().describe("false: page cap hit; figures cover scanned leads only"),
 };
+
+/** A lead's note (MOCO comment): id, text, user, created_at. */
+export const noteOut = z.looseObject({ id: z.number(), text: z.string() });

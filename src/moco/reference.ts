@@ -1,0 +1,210 @@
+import { z } from "zod";
+import { apiPath, type CallOptions, type MocoClient, type Query } from "./client.js";
+import { MocoError } from "./errors.js";
+
+/**
+ * The records a lead refers to: pipeline stages, users, deal tags, custom property definitions,
+ * companies and contact people. The small account-wide lists are cached per MocoClient for
+ * REFERENCE_TTL_MS, so resolving names on every write costs MOCO requests only once in a while.
+ */
+export const REFERENCE_TTL_MS = 5 * 60_000;
+
+export interface Stage {
+  id: number;
+  name: string;
+  probability: number;
+}
+export interface UserEntry {
+  id: number;
+  name: string;
+  email: string | null;
+}
+export interface Users {
+  users: UserEntry[];
+  me: UserEntry;
+  /** false: MOCO refused /users (403, the key lacks the Staff permission); only `me` is known. */
+  complete: boolean;
+}
+export interface PropertyDefinition {
+  name: string;
+  kind: string;
+  /** The choices of a Select or MultiSelect field. */
+  options: string[];
+}
+export interface CompanyEntry {
+  id: number;
+  name: string;
+  type: string | null;
+}
+export interface PersonEntry {
+  id: number;
+  name: string;
+  company: string | null;
+}
+
+const stageSchema = z.looseObject({ id: z.number(), name: z.string(), probability: z.number() });
+const userSchema = z.looseObject({
+  id: z.number(),
+  firstname: z.string(),
+  lastname: z.string(),
+  email: z.string().nullish(),
+});
+const profileSchema = z.looseObject({
+  id: z.number(),
+  email: z.string().nullish(),
+  full_name: z.string().nullish(),
+  first_name: z.string().nullish(),
+  last_name: z.string().nullish(),
+});
+const tagSchema = z.looseObject({ name: z.string() });
+const definitionSchema = z.looseObject({
+  name: z.string(),
+  kind: z.string(),
+  defaults: z.array(z.unknown()).nullish(),
+});
+const companySchema = z.looseObject({ id: z.number(), name: z.string(), type: z.string().nullish() });
+const personSchema = z.looseObject({
+  id: z.number(),
+  firstname: z.string().nullish(),
+  lastname: z.string().nullish(),
+  company: z.looseObject({ name: z.string() }).nullish(),
+});
+
+/** The reference lists never span many pages; this bounds the requests if an account is unusual. */
+const MAX_PAGES = 5;
+
+async function getList<T>(
+  moco: MocoClient,
+  path: string,
+  schema: z.ZodType<T>,
+  query: Query,
+  options: CallOptions | undefined,
+  maxPages = MAX_PAGES,
+): Promise<T[]> {
+  const items: T[] = [];
+  for (let page = 1; page <= maxPages; page++) {
+    const res = await moco.get(path, { ...options, query: { ...query, page, per_page: 100 } });
+    const parsed = z.array(schema).safeParse(res.data);
+    if (!parsed.success) {
+      throw new MocoError({ kind: "server", message: `MOCO sent an unreadable list for ${path}` });
+    }
+    items.push(...parsed.data);
+    if (res.page.nextPage === null || res.page.nextPage <= page) break;
+  }
+  return items;
+}
+
+interface Entry {
+  at: number;
+  value: unknown;
+}
+const caches = new WeakMap<MocoClient, Map<string, Entry>>();
+
+/** Only successful answers are cached; a failure (or a cancelled call) is retried next time. */
+async function cached<T>(moco: MocoClient, key: string, load: () => Promise<T>): Promise<T> {
+  const cache = caches.get(moco) ?? new Map<string, Entry>();
+  caches.set(moco, cache);
+  const hit = cache.get(key);
+  if (hit && Date.now() - hit.at < REFERENCE_TTL_MS) return hit.value as T;
+  const value = await load();
+  cache.set(key, { at: Date.now(), value });
+  return value;
+}
+
+/** Forget cached lists, e.g. after a write created a tag. */
+export function forgetReference(moco: MocoClient, key?: "tags"): void {
+  if (key) caches.get(moco)?.delete(key);
+  else caches.delete(moco);
+}
+
+export const stages = (moco: MocoClient, options?: CallOptions): Promise<Stage[]> =>
+  cached(moco, "stages", async () =>
+    (await getList(moco, apiPath("deal_categories"), stageSchema, {}, options)).map(
+      ({ id, name, probability }) => ({ id, name, probability }),
+    ),
+  );
+
+export const me = (moco: MocoClient, options?: CallOptions): Promise<UserEntry> =>
+  cached(moco, "me", async () => {
+    const parsed = profileSchema.safeParse((await moco.get(apiPath("profile"), options)).data);
+    if (!parsed.success) throw new MocoError({ kind: "server", message: "MOCO sent an unreadable profile" });
+    const p = parsed.data;
+    const name = p.full_name || [p.first_name, p.last_name].filter(Boolean).join(" ");
+    return { id: p.id, name, email: p.email ?? null };
+  });
+
+/** Active users. A key without the Staff permission gets 403 on /users: then only its own user. */
+export const users = (moco: MocoClient, options?: CallOptions): Promise<Users> =>
+  cached(moco, "users", async () => {
+    const self = await me(moco, options);
+    let list: z.infer<typeof userSchema>[];
+    try {
+      list = await getList(moco, apiPath("users"), userSchema, {}, options);
+    } catch (error) {
+      if (error instanceof MocoError && error.kind === "forbidden") {
+        return { users: [self], me: self, complete: false };
+      }
+      throw error;
+    }
+    const entries = list.map((u) => ({
+      id: u.id,
+      name: `${u.firstname} ${u.lastname}`.trim(),
+      email: u.email ?? null,
+    }));
+    if (!entries.some((u) => u.id === self.id)) entries.push(self);
+    return { users: entries, me: self, complete: true };
+  });
+
+export const dealTags = (moco: MocoClient, options?: CallOptions): Promise<string[]> =>
+  cached(moco, "tags", async () =>
+    (await getList(moco, apiPath("tags"), tagSchema, { context: "Deal" }, options)).map((t) => t.name),
+  );
+
+export const propertyDefinitions = (moco: MocoClient, options?: CallOptions): Promise<PropertyDefinition[]> =>
+  cached(moco, "properties", async () =>
+    (
+      await getList(
+        moco,
+        apiPath("account", "custom_properties"),
+        definitionSchema,
+        { entity: "Deal" },
+        options,
+      )
+    ).map((d) => ({
+      name: d.name,
+      kind: d.kind,
+      options: (d.defaults ?? []).filter((v): v is string => typeof v === "string"),
+    })),
+  );
+
+/** MOCO's own term search (name, identifier); one page, never cached. */
+export async function findCompanies(
+  moco: MocoClient,
+  term: string,
+  options?: CallOptions,
+  limit = 20,
+): Promise<CompanyEntry[]> {
+  const res = await moco.get(apiPath("companies"), { ...options, query: { term, per_page: limit } });
+  const parsed = z.array(companySchema).safeParse(res.data);
+  if (!parsed.success)
+    throw new MocoError({ kind: "server", message: "MOCO sent an unreadable company list" });
+  return parsed.data.map((c) => ({ id: c.id, name: c.name, type: c.type ?? null }));
+}
+
+/** MOCO's term search over contact people (name, work e-mail, company); one page, never cached. */
+export async function findPeople(
+  moco: MocoClient,
+  term: string,
+  options?: CallOptions,
+  limit = 20,
+): Promise<PersonEntry[]> {
+  const res = await moco.get(apiPath("contacts", "people"), { ...options, query: { term, per_page: limit } });
+  const parsed = z.array(personSchema).safeParse(res.data);
+  if (!parsed.success)
+    throw new MocoError({ kind: "server", message: "MOCO sent an unreadable contact list" });
+  return parsed.data.map((p) => ({
+    id: p.id,
+    name: [p.firstname, p.lastname].filter(Boolean).join(" "),
+    company: p.company?.name ?? null,
+  }));
+}

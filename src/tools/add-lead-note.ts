@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { addLeadNote } from "../moco/comments.js";
+import { defineTool } from "./define.js";
+import { id } from "./fields.js";
+import { noteOut } from "./outputs.js";
+
+export const addLeadNoteTool = defineTool({
+  name: "add_lead_note",
+  title: "Add a note to a lead",
+  description:
+    "Add a note (MOCO comment) to a lead, e.g. after a call. Not idempotent: two calls, two notes. get_lead with include_notes reads them.",
+  input: z.strictObject({
+    id: id("Lead"),
+    text: z
+      .string()
+      .trim()
+      .min(1)
+      .max(50_000)
+      .describe("Plain text, or HTML limited to div, strong, em, u, pre, ul, ol, li, br"),
+  }),
+  output: z.object({ note: noteOut }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  async run(args, ctx) {
+    const note = await addLeadNote(ctx.moco, args.id, args.text, ctx.call);
+    return { data: { note }, summary: `Added note ${note.id} to lead ${args.id}.` };
+  },
+});

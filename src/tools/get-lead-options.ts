@@ -1,0 +1,73 @@
+import { z } from "zod";
+import {
+  dealTags,
+  findCompanies,
+  findPeople,
+  propertyDefinitions,
+  REFERENCE_TTL_MS,
+  stages,
+  users,
+} from "../moco/reference.js";
+import { defineTool } from "./define.js";
+
+export const getLeadOptionsTool = defineTool({
+  name: "get_lead_options",
+  title: "Get lead options",
+  description: `Ids and names a lead can refer to. Without search: pipeline stages (win %), users and which is you, deal tags, custom fields and their options (cached ${REFERENCE_TTL_MS / 60_000} min). With search: matching companies and contact people, up to 20 each. Read-only.`,
+  input: z.strictObject({
+    search: z
+      .string()
+      .trim()
+      .min(2)
+      .max(100)
+      .optional()
+      .describe('Part of a company or person name (people also by e-mail), e.g. "Beispiel"'),
+  }),
+  // Brief on purpose (tools/list is paid in every conversation); the result shows each item's fields.
+  output: z.object({
+    stages: z.array(z.unknown()).optional(),
+    users: z.array(z.unknown()).optional(),
+    me: z.unknown().optional(),
+    users_complete: z
+      .boolean()
+      .optional()
+      .describe("false: the API key may not list users; only you are listed"),
+    tags: z.array(z.string()).optional(),
+    custom_properties: z.array(z.unknown()).optional(),
+    companies: z.array(z.unknown()).optional(),
+    people: z.array(z.unknown()).optional(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async run({ search }, ctx) {
+    if (search !== undefined) {
+      const [companies, people] = await Promise.all([
+        findCompanies(ctx.moco, search, ctx.call),
+        findPeople(ctx.moco, search, ctx.call),
+      ]);
+      return {
+        data: { companies, people },
+        summary: `${companies.length} companies and ${people.length} contact people match "${search}".`,
+      };
+    }
+    const [all, who, tags, fields] = await Promise.all([
+      stages(ctx.moco, ctx.call),
+      users(ctx.moco, ctx.call),
+      dealTags(ctx.moco, ctx.call),
+      propertyDefinitions(ctx.moco, ctx.call),
+    ]);
+    const partial = who.complete
+      ? ""
+      : " MOCO refused the user list to this API key (it lacks the Staff permission), so only you are listed; give other users by user_id.";
+    return {
+      data: {
+        stages: all,
+        users: who.users,
+        me: who.me,
+        users_complete: who.complete,
+        tags,
+        custom_properties: fields,
+      },
+      summary: `${all.length} stages, ${who.users.length} users (you: ${who.me.name}), ${tags.length} tags, ${fields.length} custom fields.${partial}`,
+    };
+  },
+});

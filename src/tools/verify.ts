@@ -1,0 +1,223 @@
+import type { PropertyDefinition } from "../moco/reference.js";
+import type { Lead } from "../moco/schemas.js";
+
+/**
+ * Compares what a write asked for with what MOCO stored. MOCO silently ignores or alters some
+ * writes (closed_on while pending, today's date on won, unknown custom fields, tag spellings);
+ * every such difference becomes an explicit warning, and an update also lists what changed.
+ */
+type Asked = Record<string, unknown>;
+
+const SCALARS = [
+  "name",
+  "status",
+  "money",
+  "currency",
+  "reminder_date",
+  "closed_on",
+  "info",
+  "service_period_from",
+  "service_period_to",
+  "user_id",
+  "deal_category_id",
+  "company_id",
+  "person_id",
+] as const;
+type Scalar = (typeof SCALARS)[number];
+
+/** Refs by their id field: id for comparing, name for showing. */
+const REF_OF = {
+  user_id: (l: Lead) => l.user && { id: l.user.id, name: `${l.user.firstname} ${l.user.lastname}` },
+  deal_category_id: (l: Lead) => l.category && { id: l.category.id, name: l.category.name },
+  company_id: (l: Lead) => l.company && { id: l.company.id, name: l.company.name },
+  person_id: (l: Lead) => l.person && { id: l.person.id, name: l.person.name },
+} as const;
+const isRef = (f: string): f is keyof typeof REF_OF => f in REF_OF;
+const label = (f: Scalar) => (isRef(f) ? f.replace(/_id$/, "").replace("deal_", "") : f);
+
+function fieldValue(lead: Lead, field: Scalar): unknown {
+  if (isRef(field)) return REF_OF[field](lead)?.id ?? null;
+  return (lead as Record<string, unknown>)[field] ?? null;
+}
+
+function show(lead: Lead, field: Scalar): string {
+  if (isRef(field)) {
+    const ref = REF_OF[field](lead);
+    return ref ? `${ref.name} (id ${ref.id})` : "none";
+  }
+  return showValue(field, fieldValue(lead, field));
+}
+
+/** Free text is quoted, so "" and trailing spaces show; codes, dates and numbers read better bare. */
+function showValue(field: Scalar, value: unknown): string {
+  if (isRef(field)) return value === null || value === undefined ? "none" : `id ${value}`;
+  return field === "name" || field === "info" || value === null || value === undefined
+    ? fmt(value)
+    : String(value);
+}
+
+function fmt(value: unknown): string {
+  if (value === null || value === undefined || value === "") return "none";
+  if (typeof value === "string")
+    return /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : JSON.stringify(clip(value));
+  if (Array.isArray(value)) return `[${value.map((v) => fmt(v)).join(", ")}]`;
+  return String(value);
+}
+const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 77)}…` : s);
+
+function same(a: unknown, b: unknown): boolean {
+  const blank = (v: unknown) => v === null || v === undefined || v === "";
+  if (blank(a) && blank(b)) return true;
+  if (typeof a === "number" && typeof b === "number") return Math.abs(a - b) < 1e-9;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => same(v, b[i]));
+  return a === b;
+}
+
+const OPEN = new Set(["pending", "potential"]);
+
+/** A side effect MOCO applied to closed_on, explained; undefined when it is not one MOCO is known for. */
+function closedOnEffect(before: Lead | null, after: Lead): string | undefined {
+  const was = before?.closed_on ?? null;
+  if (after.status === "won" && after.closed_on && !was) {
+    return `closed_on: not given, MOCO set it to ${after.closed_on} because the lead is won`;
+  }
+  if (OPEN.has(after.status) && was && !after.closed_on) {
+    return `closed_on: MOCO cleared it (was ${was}) because the lead is ${after.status}`;
+  }
+  return undefined;
+}
+
+/** Custom property values as MOCO stores them: booleans "1"/"0", everything else a string or a list. */
+const stored = (v: unknown) => (v === true ? "1" : v === false ? "0" : v);
+
+export interface VerifyInput {
+  asked: Asked;
+  after: Lead;
+  /** The lead before an update; null for a create. */
+  before: Lead | null;
+  /** Deal custom property definitions, when custom_properties were asked. */
+  definitions?: PropertyDefinition[];
+  /** The account's deal tags before the write, when tags were asked. */
+  knownTags?: string[];
+}
+
+export function warningsFor({ asked, after, before, definitions, knownTags }: VerifyInput): string[] {
+  const warnings: string[] = [];
+  for (const field of SCALARS) {
+    const wanted = asked[field];
+    if (wanted === undefined) {
+      const changed = before !== null && !same(fieldValue(before, field), fieldValue(after, field));
+      const effect = field === "closed_on" ? closedOnEffect(before, after) : undefined;
+      if (effect) warnings.push(effect);
+      else if (changed && before) {
+        warnings.push(
+          `${label(field)} changed although not asked: ${show(before, field)} → ${show(after, field)} (another edit in MOCO at the same time?)`,
+        );
+      }
+      continue;
+    }
+    if (same(wanted, fieldValue(after, field))) continue;
+    if (field === "closed_on" && OPEN.has(after.status)) {
+      warnings.push(
+        `closed_on: MOCO ignores it while a lead is ${after.status}, so ${wanted} was not stored; set status won, lost or dropped together with closed_on`,
+      );
+    } else {
+      warnings.push(`${label(field)}: asked ${showValue(field, wanted)}, MOCO stored ${show(after, field)}`);
+    }
+  }
+  if (Array.isArray(asked.tags)) warnings.push(...tagWarnings(asked.tags as string[], after.tags, knownTags));
+  else if (before && !same([...before.tags].sort(), [...after.tags].sort())) {
+    warnings.push(`tags changed although not asked: ${fmt(before.tags)} → ${fmt(after.tags)}`);
+  }
+  const props = asked.custom_properties;
+  if (props && typeof props === "object") {
+    warnings.push(...propertyWarnings(props as Asked, after.custom_properties, definitions));
+  }
+  return warnings;
+}
+
+/** Asked tags the account did not have yet (MOCO creates them on write). */
+export const newTags = (asked: string[], known: string[]) =>
+  asked.filter((t) => !known.some((k) => k.toLowerCase() === t.trim().toLowerCase()));
+
+function tagWarnings(asked: string[], got: string[], known: string[] | undefined): string[] {
+  const out: string[] = [];
+  const wanted = [...new Set(asked.map((t) => t.trim()))];
+  const lower = (t: string) => t.toLowerCase();
+  for (const tag of wanted) {
+    if (got.includes(tag)) continue;
+    const respelled = got.find((g) => lower(g) === lower(tag));
+    out.push(
+      respelled
+        ? `tags: MOCO stored "${tag}" as "${respelled}" (the account's spelling)`
+        : `tags: "${tag}" was asked but not stored`,
+    );
+  }
+  const extra = got.filter((g) => !wanted.some((t) => lower(t) === lower(g)));
+  if (extra.length > 0) out.push(`tags: MOCO also kept ${fmt(extra)}, which were not asked`);
+  if (known) {
+    const created = newTags(wanted, known);
+    if (created.length > 0) {
+      out.push(
+        `tags: ${fmt(created)} did not exist as deal tags, so MOCO created them; check the spelling (get_lead_options lists the tags)`,
+      );
+    }
+  }
+  return out;
+}
+
+function propertyWarnings(
+  asked: Asked,
+  got: Record<string, unknown>,
+  defs: PropertyDefinition[] | undefined,
+) {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(asked)) {
+    const def = defs?.find((d) => d.name === name);
+    if (defs && !def) {
+      const near = defs.find((d) => d.name.toLowerCase() === name.toLowerCase());
+      const hint = near
+        ? `did you mean "${near.name}"?`
+        : `lead fields: ${defs.map((d) => d.name).join(", ")}`;
+      out.push(`custom_properties: "${name}" is not a custom field of leads, so MOCO ignored it; ${hint}`);
+      continue;
+    }
+    const want = stored(value);
+    const have = got[name];
+    const equal =
+      Array.isArray(want) && Array.isArray(have)
+        ? same([...want].sort(), [...have].sort())
+        : same(want, have);
+    if (!equal) {
+      const what = have === undefined ? "did not store it" : `stored ${fmt(have)}`;
+      out.push(`custom_properties.${name}: asked ${fmt(value)}, MOCO ${what}`);
+    }
+    const options = def?.options ?? [];
+    const chosen = Array.isArray(value) ? value : typeof value === "string" && value !== "" ? [value] : [];
+    const unknown = options.length > 0 ? chosen.filter((v) => !options.includes(v as string)) : [];
+    if (unknown.length > 0) {
+      out.push(`custom_properties.${name}: ${fmt(unknown)} not among its options (${options.join(", ")})`);
+    }
+  }
+  return out;
+}
+
+/** What an update changed, "field: from → to", compared over the lead before and after. */
+export function changesBetween(before: Lead, after: Lead): string[] {
+  const out: string[] = [];
+  for (const field of SCALARS) {
+    if (!same(fieldValue(before, field), fieldValue(after, field))) {
+      out.push(`${label(field)}: ${show(before, field)} → ${show(after, field)}`);
+    }
+  }
+  if (!same([...before.tags].sort(), [...after.tags].sort())) {
+    out.push(`tags: ${fmt(before.tags)} → ${fmt(after.tags)}`);
+  }
+  const keys = new Set([...Object.keys(before.custom_properties), ...Object.keys(after.custom_properties)]);
+  for (const key of keys) {
+    const a = before.custom_properties[key];
+    const b = after.custom_properties[key];
+    if (!same(a, b)) out.push(`custom_properties.${key}: ${fmt(a)} → ${fmt(b)}`);
+  }
+  return out;
+}

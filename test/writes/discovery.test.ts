@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, startHarness, text } from "../support/harness.js";
+import { counting, sc, store, userNamed } from "./helpers.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+  await h.client.listTools();
+});
+afterAll(() => h.close());
+
+describe("get_lead_options", () => {
+  it("returns stages with probabilities, users and me, deal tags and custom fields in one call", async () => {
+    const { result: r, requests } = await counting(h, () => h.call("get_lead_options"));
+    expect(r.isError, text(r)).toBeFalsy();
+    const data = sc(r);
+    expect(data.stages).toContainEqual({
+      id: expect.any(Number),
+      name: "Angebot erstellen",
+      probability: 30,
+    });
+    expect(data.stages).toHaveLength(store(h).categories.length);
+    const nicola = userNamed(h, "Nicola");
+    expect(data.users).toContainEqual({ id: nicola.id, name: "Nicola Keller", email: nicola.email });
+    expect(data.me).toMatchObject({ id: store(h).profileUserId, name: "Anna Schmid" });
+    expect(data.users_complete).toBe(true);
+    expect(data.tags).toEqual(expect.arrayContaining(["Wichtig", "Relaunch"]));
+    expect(data.custom_properties).toContainEqual({
+      name: "Quelle",
+      kind: "Select",
+      options: ["Empfehlung", "Website", "Messe", "Kaltakquise", "Partner"],
+    });
+    // Only the lead (Deal) fields, not the company ones.
+    expect(data.custom_properties.map((p: { name: string }) => p.name)).not.toContain("Branche");
+    expect([...requests].sort()).toEqual([
+      "GET /account/custom_properties",
+      "GET /deal_categories",
+      "GET /profile",
+      "GET /tags",
+      "GET /users",
+    ]);
+    expect(text(r)).toMatch(/^5 stages, \d+ users \(you: Anna Schmid\), \d+ tags, 6 custom fields\./);
+  });
+
+  it("answers from its 5-minute cache the second time", async () => {
+    const { result, requests } = await counting(h, () => h.call("get_lead_options"));
+    expect(result.isError).toBeFalsy();
+    expect(requests).toEqual([]);
+  });
+});
+
+describe("get_lead_options with search", () => {
+  it("finds companies and people by part of a name", async () => {
+    const { result: r, requests } = await counting(h, () =>
+      h.call("get_lead_options", { search: "Beispiel" }),
+    );
+    const data = sc(r);
+    expect(data.companies.map((c: { name: string }) => c.name)).toEqual(["Beispiel AG", "Beispiel GmbH"]);
+    expect(data.people).toContainEqual({
+      id: expect.any(Number),
+      name: "Max Muster",
+      company: "Beispiel AG",
+    });
+    expect(requests.sort()).toEqual(["GET /companies", "GET /contacts/people"]);
+    // Only the search: the reference lists are not repeated.
+    expect(Object.keys(data).sort()).toEqual(["companies", "people"]);
+  });
+
+  it("refuses a one-letter term before asking MOCO", async () => {
+    const r = await h.call("get_lead_options", { search: "B" });
+    expect(r.isError).toBe(true);
+  });
+});
+
+describe("a key without the Staff permission", () => {
+  it("lists only the key's own user and says why", async () => {
+    const limited = await startHarness({ sandbox: { staff: false } });
+    try {
+      await limited.client.listTools();
+      const r = await limited.call("get_lead_options");
+      expect(r.isError, text(r)).toBeFalsy();
+      const data = sc(r);
+      expect(data.users_complete).toBe(false);
+      expect(data.users).toEqual([data.me]);
+      expect(data.me.name).toBe("Anna Schmid");
+      expect(text(r)).toMatch(/lacks the Staff permission.*only you are listed/);
+      expect(limited.sandbox.requests.find((q) => q.path === "/users")?.status).toBe(403);
+    } finally {
+      await limited.close();
+    }
+  });
+});

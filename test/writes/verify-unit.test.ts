@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { type Lead, leadSchema } from "../../src/moco/schemas.js";
+import { changesBetween, warningsFor } from "../../src/tools/verify.js";
+
+/** A lead as MOCO sends it, through the same normalisation the tools use. */
+const lead = (patch: Record<string, unknown> = {}): Lead =>
+  leadSchema.parse({
+    id: 1,
+    name: "Lead",
+    status: "pending",
+    reminder_date: "2026-06-01",
+    closed_on: "",
+    money: 100,
+    currency: "EUR",
+    info: "",
+    tags: [],
+    custom_properties: {},
+    user: { id: 10, firstname: "Nicola", lastname: "Keller" },
+    company: { id: 20, name: "Beispiel AG", type: "customer" },
+    person: null,
+    category: { id: 30, name: "Kontaktieren", probability: 1 },
+    created_at: "2026-01-01T00:00:00Z",
+    updated_at: "2026-01-01T00:00:00Z",
+    ...patch,
+  });
+
+describe("warningsFor: any field stored differently than asked", () => {
+  it("names currency, dates, status and referenced records that differ", () => {
+    const asked = {
+      currency: "CHF",
+      reminder_date: "2026-07-01",
+      status: "won",
+      user_id: 11,
+      company_id: 21,
+      person_id: 40,
+      deal_category_id: 30,
+    };
+    expect(warningsFor({ asked, after: lead(), before: null })).toEqual([
+      "status: asked won, MOCO stored pending",
+      "currency: asked CHF, MOCO stored EUR",
+      "reminder_date: asked 2026-07-01, MOCO stored 2026-06-01",
+      "user: asked id 11, MOCO stored Nicola Keller (id 10)",
+      "company: asked id 21, MOCO stored Beispiel AG (id 20)",
+      "person: asked id 40, MOCO stored none",
+    ]);
+  });
+
+  it("treats empty text and null alike, and money to the cent", () => {
+    expect(warningsFor({ asked: { info: "", money: 100.0 }, after: lead(), before: null })).toEqual([]);
+  });
+
+  it("checks custom values as MOCO stores them (booleans as 1/0, lists in any order)", () => {
+    const after = lead({ custom_properties: { Rahmenvertrag: "1", Leistungen: ["Hosting", "Design"] } });
+    const definitions = [
+      { name: "Rahmenvertrag", kind: "Boolean", options: [] },
+      { name: "Leistungen", kind: "MultiSelect", options: ["Design", "Hosting"] },
+    ];
+    const asked = { custom_properties: { Rahmenvertrag: true, Leistungen: ["Design", "Hosting"] } };
+    expect(warningsFor({ asked, after, before: null, definitions })).toEqual([]);
+    const wrong = { custom_properties: { Rahmenvertrag: false } };
+    expect(warningsFor({ asked: wrong, after, before: null, definitions })).toEqual([
+      'custom_properties.Rahmenvertrag: asked false, MOCO stored "1"',
+    ]);
+  });
+
+  it("without definitions, still notices a custom value that was not stored", () => {
+    const asked = { custom_properties: { Neu: "x" } };
+    expect(warningsFor({ asked, after: lead(), before: null })).toEqual([
+      'custom_properties.Neu: asked "x", MOCO did not store it',
+    ]);
+  });
+
+  it("notices tags MOCO dropped or kept against the request", () => {
+    const after = lead({ tags: ["Alt"] });
+    expect(warningsFor({ asked: { tags: ["Neu"] }, after, before: null })).toEqual([
+      'tags: "Neu" was asked but not stored',
+      'tags: MOCO also kept ["Alt"], which were not asked',
+    ]);
+  });
+});
+
+describe("changesBetween", () => {
+  it("shows names for referenced records and quotes free text", () => {
+    const before = lead({ name: "A", info: "" });
+    const after = lead({
+      name: "B",
+      info: "Neu",
+      person: { id: 40, name: "Max Muster" },
+      service_period_from: "2026-04-01",
+    });
+    expect(changesBetween(before, after)).toEqual([
+      'name: "A" → "B"',
+      'info: none → "Neu"',
+      "service_period_from: none → 2026-04-01",
+      "person: none → Max Muster (id 40)",
+    ]);
+  });
+});
