@@ -1,6 +1,12 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import {
+  type CallToolResult,
+  ListToolsRequestSchema,
+  type ServerNotification,
+  type ServerRequest,
+} from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
 import type { Config } from "./config.js";
 import { log, redact } from "./log.js";
 import type { MocoClient } from "./moco/client.js";
@@ -31,7 +37,8 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
         (config.sandbox ? ` ${SANDBOX_NOTICE}` : ""),
     },
   );
-  for (const tool of tools ?? selectTools(config)) {
+  const selected = tools ?? selectTools(config);
+  for (const tool of selected) {
     server.registerTool(
       tool.name,
       {
@@ -39,7 +46,7 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
         description: tool.description,
         inputSchema: tool.input,
         outputSchema: tool.output,
-        annotations: { title: tool.title, ...tool.annotations },
+        annotations: tool.annotations,
       },
       async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
         const startedAt = new Date();
@@ -75,7 +82,31 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
   }
   registerResources(server, { moco, config });
   registerPrompts(server, { moco, config });
+  // Every byte of tools/list is paid in every conversation. The SDK's own listing adds a `$schema`
+  // to every schema, an `execution` block and safe-integer bounds nobody needs; ours leaves them out.
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: selected.map(publish) }));
   return server;
+}
+
+/** A tool as tools/list shows it. */
+export function publish(tool: Tool) {
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: jsonSchema(tool.input, "input"),
+    outputSchema: jsonSchema(tool.output, "output"),
+    annotations: tool.annotations,
+  };
+}
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output") {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, target: "draft-7", unrepresentable: "any" });
+  return JSON.parse(JSON.stringify(rest), (key, value) =>
+    (key === "maximum" && value === Number.MAX_SAFE_INTEGER) || (key === "minimum" && value === Number.MIN_SAFE_INTEGER)
+      ? undefined
+      : value,
+  ) as { type: "object"; [key: string]: unknown };
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;

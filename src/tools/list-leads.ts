@@ -65,7 +65,7 @@ export const listLeadsTool = defineTool({
     ...pageOut,
     omitted: z.number().optional(),
     scanned: z.number().optional(),
-    complete: z.boolean().optional().describe("When scanning; false: page cap hit, matches partial"),
+    complete: z.boolean().optional(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async run(args, ctx) {

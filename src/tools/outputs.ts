@@ -6,21 +6,19 @@ import type { PageInfo } from "../moco/client.js";
  * brief, because every byte of tools/list is paid in every conversation: the lead schema names the
  * fields a client can rely on and lets MOCO's others through.
  */
-export const leadOut = z
-  .looseObject({
-    id: z.number(),
-    name: z.string(),
-    status: z.string(),
-    money: z.number(),
-    currency: z.string(),
-  })
-  .describe("MOCO's lead; empty dates are null");
+export const leadOut = z.looseObject({
+  id: z.number(),
+  name: z.string(),
+  status: z.string(),
+  money: z.number(),
+  currency: z.string(),
+});
 
 export const pageOut = {
   page: z.number().nullable(),
   per_page: z.number().nullable(),
-  total: z.number().nullable().describe("All matching leads, when MOCO reports it"),
-  next_page: z.number().nullable().describe("Page to request next; null on the last page"),
+  total: z.number().nullable(),
+  next_page: z.number().nullable(),
 };
 
 export const pageData = (page: PageInfo) => ({
@@ -30,9 +28,7 @@ export const pageData = (page: PageInfo) => ({
   next_page: page.nextPage,
 });
 
-export const warningsOut = z
-  .array(z.string())
-  .describe("What MOCO stored differently than asked; empty if none");
+export const warningsOut = z.array(z.string());
 
 export const money = (amount: number, currency: string) =>
   `${amount.toLocaleString("en-US", { maximumFractionDigits: 2 })} ${currency}`;
@@ -49,7 +45,7 @@ export const leadLine = (lead: {
 export const scanOut = {
   scanned: z.number(),
   total: z.number().nullable(),
-  complete: z.boolean().describe("false: page cap hit; figures cover scanned leads only"),
+  complete: z.boolean(),
 };
 
 /** A lead's note (MOCO comment): id, text, user, created_at. */

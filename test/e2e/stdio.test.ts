@@ -57,7 +57,7 @@ describe("built server over stdio against a sandbox over TCP", () => {
     const created: { id?: number } = {};
     const argsFor: Record<string, () => Record<string, unknown>> = {
       list_leads: () => ({ per_page: 3 }),
-      get_lead: () => ({ id: someLead }),
+      get_lead: () => ({ id: someLead, include_notes: true }),
       create_lead: () => ({
         name: "E2E lead",
         currency: "CHF",
@@ -66,10 +66,22 @@ describe("built server over stdio against a sandbox over TCP", () => {
         user_id: user,
         deal_category_id: category,
       }),
-      update_lead: () => ({ id: created.id, status: "won" }),
+      update_lead: () => ({ id: created.id, status: "won", user: "me" }),
+      get_lead_options: () => ({}),
+      add_lead_note: () => ({ id: created.id, text: "E2E note: called, wants an offer" }),
+      pipeline_summary: () => ({ group_by: "month", month_basis: "service_period" }),
       delete_lead: () => ({ id: created.id }),
     };
-    const order = ["list_leads", "get_lead", "create_lead", "update_lead", "delete_lead"];
+    const order = [
+      "list_leads",
+      "get_lead",
+      "get_lead_options",
+      "pipeline_summary",
+      "create_lead",
+      "update_lead",
+      "add_lead_note",
+      "delete_lead",
+    ];
     const names = tools.map((t) => t.name).sort((a, b) => order.indexOf(a) - order.indexOf(b));
     for (const name of names) {
       const args = argsFor[name];

@@ -17,6 +17,10 @@ describe("tools/list contract", () => {
     await expect(JSON.stringify(tools, null, 2)).toMatchFileSnapshot("../__snapshots__/tools-list.json");
   });
 
+  it("keeps the whole tools/list within 16,000 bytes (it is paid in every conversation)", () => {
+    expect(JSON.stringify(tools).length).toBeLessThanOrEqual(16_000);
+  });
+
   it("offers the five lead tools under their contract names", () => {
     const names = tools.map((t) => t.name);
     for (const name of ["list_leads", "get_lead", "create_lead", "update_lead", "delete_lead"]) {
