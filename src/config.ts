@@ -12,6 +12,10 @@ export interface HttpConfig {
   allowedOrigins: string[];
   perRequestCredentials: boolean;
   maxBodyBytes: number;
+  /** Honour X-Moco-Base-Url (loopback addresses only), for tests and demos against a local sandbox. */
+  allowBaseUrlHeader: boolean;
+  /** Answer with one JSON body instead of an SSE stream (progress notifications are then dropped). */
+  jsonResponse: boolean;
 }
 
 export interface Config {
@@ -61,6 +65,8 @@ Environment:
   MOCO_MAX_SCAN_PAGES page cap for tools that scan many leads (default 20)
   MCP_HTTP_TOKEN      bearer token clients must send over HTTP (required off loopback)
   MCP_ALLOWED_HOSTS / MCP_ALLOWED_ORIGINS  extra Host / Origin values to accept over HTTP
+  MCP_HTTP_JSON_RESPONSE   answer each HTTP request with plain JSON instead of an SSE stream
+  MCP_ALLOW_BASE_URL_HEADER  with --per-request-credentials, accept X-Moco-Base-Url (loopback only; tests)
 `;
 
 type Env = Record<string, string | undefined>;
@@ -143,6 +149,16 @@ function baseUrlFrom(env: Env, problems: string[]): string | undefined {
   return `https://${label}.mocoapp.com/api/v1`;
 }
 
+/**
+ * The MOCO API base URL for a subdomain or an explicit URL, validated exactly like
+ * MOCO_SUBDOMAIN / MOCO_BASE_URL; undefined when invalid. Used for per-request credentials.
+ */
+export function resolveBaseUrl(values: { subdomain?: string; baseUrl?: string }): string | undefined {
+  const problems: string[] = [];
+  const url = baseUrlFrom({ MOCO_SUBDOMAIN: values.subdomain, MOCO_BASE_URL: values.baseUrl }, problems);
+  return problems.length === 0 ? url : undefined;
+}
+
 /** Parses flags and environment. `toolNames` are the names an allow- or deny-list may use. */
 export function loadConfig(argv: string[], env: Env, toolNames: readonly string[]): Config {
   const problems: string[] = [];
@@ -203,6 +219,8 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
       allowedOrigins: list(env.MCP_ALLOWED_ORIGINS) ?? [],
       perRequestCredentials: flags["per-request-credentials"] === true,
       maxBodyBytes: 1024 * 1024,
+      allowBaseUrlHeader: bool(env.MCP_ALLOW_BASE_URL_HEADER, "MCP_ALLOW_BASE_URL_HEADER", problems),
+      jsonResponse: bool(env.MCP_HTTP_JSON_RESPONSE, "MCP_HTTP_JSON_RESPONSE", problems),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

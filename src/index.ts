@@ -50,7 +50,23 @@ async function main(argv: string[]): Promise<void> {
   };
   if (config.transport === "http") {
     const { serveHttp } = await import("./transports/http.js");
-    await serveHttp(config, { moco, version: VERSION }, cleanup);
+    await serveHttp(
+      config,
+      {
+        moco,
+        version: VERSION,
+        makeClient: (baseUrl, apiKey, dispatcher) =>
+          new MocoClient({
+            baseUrl,
+            apiKey,
+            userAgent: USER_AGENT,
+            requestTimeoutMs: config.requestTimeoutMs,
+            rateLimit: config.rateLimit,
+            dispatcher,
+          }),
+      },
+      cleanup,
+    );
     return;
   }
   await serveStdio(createServer({ moco, config, version: VERSION }), cleanup);
