@@ -184,8 +184,17 @@ export class MocoClient {
   private async attempt(method: Method, path: string, options: CallOptions, deadline: number) {
     const url = this.url(path, options.query);
     const timeoutMs = Math.max(1, Math.min(this.options.requestTimeoutMs, deadline - Date.now()));
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    // One controller per attempt, its timer cleared as soon as the answer is in: AbortSignal.timeout
+    // and AbortSignal.any would keep every attempt's signal alive for the full timeout.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const onCancel = () => controller.abort();
+    options.signal?.addEventListener("abort", onCancel, { once: true });
+    const signal = controller.signal;
     const headers: Record<string, string> = {
       authorization: `Token token=${this.options.apiKey}`,
       accept: "application/json",
@@ -220,10 +229,13 @@ export class MocoClient {
     } catch (error) {
       if (error instanceof MocoError) throw error;
       if (options.signal?.aborted) throw cancelled(options.signal, 1);
-      if (timeout.aborted) {
+      if (timedOut) {
         throw new MocoError({ kind: "timeout", message: `MOCO did not answer within ${timeoutMs} ms` });
       }
       throw networkError(error);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onCancel);
     }
   }
 }
