@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { startSandbox } from "../dist/sandbox/index.js";
+import { startSandbox } from "../src/sandbox/index.js";
 
 const { values } = parseArgs({ options: { calls: { type: "string", default: "10000" } } });
 const CALLS = Number(values.calls);

@@ -171,7 +171,12 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
   const sandbox = flags.sandbox === true;
   const apiKey = env.MOCO_API_KEY?.trim() || undefined;
   let baseUrl: string | undefined;
-  if (!sandbox) {
+  // A team server that takes each request's own MOCO credentials needs none of its own.
+  const perRequest = flags["per-request-credentials"] === true;
+  if (perRequest && flags.transport !== "http") {
+    problems.push("--per-request-credentials only works with --transport http");
+  }
+  if (!sandbox && !perRequest) {
     if (!apiKey) {
       problems.push(
         "MOCO_API_KEY is missing: in MOCO open your profile → Integrations and copy the API key (or use --sandbox to try the server without an account)",
@@ -217,7 +222,7 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
       token,
       allowedHosts: list(env.MCP_ALLOWED_HOSTS) ?? [],
       allowedOrigins: list(env.MCP_ALLOWED_ORIGINS) ?? [],
-      perRequestCredentials: flags["per-request-credentials"] === true,
+      perRequestCredentials: perRequest,
       maxBodyBytes: 1024 * 1024,
       allowBaseUrlHeader: bool(env.MCP_ALLOW_BASE_URL_HEADER, "MCP_ALLOW_BASE_URL_HEADER", problems),
       jsonResponse: bool(env.MCP_HTTP_JSON_RESPONSE, "MCP_HTTP_JSON_RESPONSE", problems),

@@ -14,7 +14,8 @@ interface Upstream {
   close: () => Promise<void>;
 }
 
-async function upstream(config: Config): Promise<Upstream> {
+async function upstream(config: Config): Promise<Upstream | undefined> {
+  if (config.http.perRequestCredentials && !config.sandbox) return undefined;
   if (!config.sandbox) {
     return { baseUrl: config.baseUrl as string, apiKey: config.apiKey as string, close: async () => {} };
   }
@@ -36,17 +37,19 @@ async function main(argv: string[]): Promise<void> {
   const config = loadConfig(argv, process.env, TOOL_NAMES);
   registerSecret(config.apiKey);
   const target = await upstream(config);
-  registerSecret(target.apiKey);
-  const moco = new MocoClient({
-    baseUrl: target.baseUrl,
-    apiKey: target.apiKey,
-    userAgent: USER_AGENT,
-    requestTimeoutMs: config.requestTimeoutMs,
-    rateLimit: config.rateLimit,
-  });
+  registerSecret(target?.apiKey);
+  const moco =
+    target &&
+    new MocoClient({
+      baseUrl: target.baseUrl,
+      apiKey: target.apiKey,
+      userAgent: USER_AGENT,
+      requestTimeoutMs: config.requestTimeoutMs,
+      rateLimit: config.rateLimit,
+    });
   const cleanup = async () => {
-    await moco.close();
-    await target.close();
+    await moco?.close();
+    await target?.close();
   };
   if (config.transport === "http") {
     const { serveHttp } = await import("./transports/http.js");
@@ -69,6 +72,7 @@ async function main(argv: string[]): Promise<void> {
     );
     return;
   }
+  if (!moco) throw new Error("stdio needs MOCO credentials");
   await serveStdio(createServer({ moco, config, version: VERSION }), cleanup);
   log("info", `v${VERSION} ready on stdio${config.readOnly ? " (read-only)" : ""}`);
 }

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Config } from "./config.js";
 import { apiPath, type MocoClient } from "./moco/client.js";
 import { listStages } from "./resources.js";
-import { fold } from "./tools/compact.js";
+import { fold } from "./text.js";
 import { selectTools } from "./tools/index.js";
 import { localToday } from "./tools/search-leads.js";
 

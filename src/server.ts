@@ -127,8 +127,12 @@ function context(server: McpServer, moco: MocoClient, config: Config, extra: Ext
       onRetry: (retry) => {
         const message = `MOCO ${retry.method} ${retry.path}: ${retry.reason}; retry ${retry.attempt} in ${retry.delayMs} ms`;
         log("warn", message);
-        server
-          .sendLoggingMessage({ level: "warning", logger: "moco", data: redact(message) })
+        // On the call's own channel, so it also reaches clients of the stateless HTTP transport.
+        extra
+          .sendNotification({
+            method: "notifications/message",
+            params: { level: "warning", logger: "moco", data: redact(message) },
+          })
           .catch(() => {});
       },
     },

@@ -4,6 +4,17 @@ import { MocoError } from "./moco/errors.js";
  * Turns any failure into what the model reads: what happened and what to do next. MOCO's own
  * validation messages are passed on verbatim, since they name the fields to fix.
  */
+/** Arguments that passed the schema but cannot be acted on (e.g. a name matching no record). */
+export class InputError extends Error {
+  constructor(
+    message: string,
+    readonly fields: Record<string, string[]> = {},
+  ) {
+    super(message);
+    this.name = "InputError";
+  }
+}
+
 export interface ErrorReport {
   text: string;
   data: {
@@ -22,6 +33,12 @@ export function describeError(
   args: Record<string, unknown>,
   startedAt: Date,
 ): ErrorReport {
+  if (error instanceof InputError) {
+    return {
+      text: `${error.message}. Pick one of the candidates (or look names up with get_lead_options) and call ${tool} again.`,
+      data: { kind: "invalid_input", message: error.message, fields: error.fields },
+    };
+  }
   if (!(error instanceof MocoError)) {
     const message = error instanceof Error ? error.message : String(error);
     return {

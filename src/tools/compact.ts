@@ -1,5 +1,6 @@
 import type { ScanResult } from "../moco/scan.js";
 import type { Lead } from "../moco/schemas.js";
+import { fold } from "../text.js";
 
 /**
  * The token budget of list-style results. A compact lead carries what a model needs to act on it
@@ -60,10 +61,6 @@ export function fitToCap<T>(items: readonly T[], cap = REPLY_CAP_BYTES): T[] {
   }
   return items.slice(0, n);
 }
-
-/** Case- and accent-insensitive form for matching: "Mündliche Zusage" → "mundliche zusage". */
-export const fold = (s: string) =>
-  s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/ß/g, "ss").trim();
 
 type Ref = { id: number; names: string[] } | null;
 

@@ -1,5 +1,4 @@
 import type { z } from "zod";
-import { MocoError } from "../moco/errors.js";
 import {
   dealTags,
   findCompanies,
@@ -10,6 +9,8 @@ import {
   stages,
   users,
 } from "../moco/reference.js";
+import { fold } from "../text.js";
+import { InputError } from "../tool-errors.js";
 import type { ToolContext } from "./define.js";
 import { newTags } from "./verify.js";
 
@@ -18,8 +19,6 @@ import { newTags } from "./verify.js";
  * no match or several matches is an error that lists candidates with their ids. Nothing is ever
  * picked by similarity, and a failed resolution happens before any write.
  */
-export const normalize = (s: string) =>
-  s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().replace(/\s+/g, " ").trim();
 
 /** Each name field and the id field it stands in for. */
 export const REFS = {
@@ -50,7 +49,7 @@ const list = (cs: Candidate[]) => cs.map((c) => `${c.label} (id ${c.id}${c.detai
 
 /** Candidates sharing a substring or a word (3+ letters) with the query: the "did you mean" list. */
 function closest(query: string, candidates: Candidate[], max = 5): Candidate[] {
-  const q = normalize(query);
+  const q = fold(query);
   const words = q.split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 3);
   const score = (c: Candidate) => {
     if (c.keys.some((k) => k.includes(q) || q.includes(k))) return 2;
@@ -71,7 +70,7 @@ function choose(
   candidates: Candidate[],
   { note = "", orAll = 0 }: { note?: string; orAll?: number } = {},
 ): number | Problem {
-  const q = normalize(query);
+  const q = fold(query);
   const exact = candidates.filter((c) => c.keys.includes(q));
   const only = exact.length === 1 ? exact[0] : undefined;
   if (only) return only.id;
@@ -103,7 +102,7 @@ async function searched<T extends { id: number; name: string }>(
   search: (term: string) => Promise<T[]>,
 ): Promise<T[]> {
   const first = await search(query.trim());
-  if (first.some((r) => normalize(r.name) === normalize(query))) return first;
+  if (first.some((r) => fold(r.name) === fold(query))) return first;
   const word = query
     .trim()
     .split(/\s+/)
@@ -123,18 +122,18 @@ async function resolveOne(field: NameField, query: string, ctx: ToolContext): Pr
         id: s.id,
         label: s.name,
         detail: `${s.probability} %`,
-        keys: [normalize(s.name)],
+        keys: [fold(s.name)],
       }));
       return choose(field, ["pipeline stage", "pipeline stages"], query, cs, { orAll: cs.length });
     }
     case "user": {
-      if (normalize(query) === "me") return (await me(moco, call)).id;
+      if (fold(query) === "me") return (await me(moco, call)).id;
       const known = await users(moco, call);
       const cs = known.users.map((u) => ({
         id: u.id,
         label: u.name,
         detail: u.email,
-        keys: [normalize(u.name), ...(u.email ? [normalize(u.email)] : [])],
+        keys: [fold(u.name), ...(u.email ? [fold(u.email)] : [])],
       }));
       const note = known.complete
         ? ""
@@ -143,7 +142,7 @@ async function resolveOne(field: NameField, query: string, ctx: ToolContext): Pr
     }
     case "company": {
       const found = await searched(query, (term) => findCompanies(moco, term, call, 100));
-      const cs = found.map((c) => ({ id: c.id, label: c.name, keys: [normalize(c.name)] }));
+      const cs = found.map((c) => ({ id: c.id, label: c.name, keys: [fold(c.name)] }));
       return choose(field, ["company", "companies"], query, cs, { note: TRY_FIND, orAll: 5 });
     }
     case "person": {
@@ -152,7 +151,7 @@ async function resolveOne(field: NameField, query: string, ctx: ToolContext): Pr
         id: p.id,
         label: p.name,
         detail: p.company,
-        keys: [normalize(p.name)],
+        keys: [fold(p.name)],
       }));
       return choose(field, ["contact person", "contact people"], query, cs, { note: TRY_FIND, orAll: 5 });
     }
@@ -178,11 +177,10 @@ export async function resolveNames<T extends Partial<Record<NameField, string>>>
     else problems.push(result);
   });
   if (problems.length > 0) {
-    throw new MocoError({
-      kind: "bad_request",
-      message: `Nothing was written. ${problems.map((p) => p.message).join(". ")}`,
-      fields: Object.fromEntries(problems.map((p) => [p.field, p.candidates])),
-    });
+    throw new InputError(
+      `Nothing was written. ${problems.map((p) => p.message).join(". ")}`,
+      Object.fromEntries(problems.map((p) => [p.field, p.candidates])),
+    );
   }
   return body as Omit<T, NameField> & Partial<Record<IdField, number>>;
 }

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { type ScanFilters, type ScanResult, scanLeads } from "../moco/scan.js";
 import type { Lead } from "../moco/schemas.js";
-import { fold, matchRef, stageRef, userRef } from "./compact.js";
+import { fold } from "../text.js";
+import { matchRef, stageRef, userRef } from "./compact.js";
 import type { ToolContext } from "./define.js";
 
 /**

@@ -262,7 +262,7 @@ export async function serveHttp(config: Config, deps: HttpDeps, cleanup: () => P
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
-  const auth = http.token ? "bearer token" : "none (loopback only)";
+  const auth = http.token ? "token required" : "none (loopback only)";
   const creds = http.perRequestCredentials ? "per request (X-Moco-* headers)" : "from the environment";
   log(
     "info",

@@ -83,6 +83,13 @@ describe("configuration", () => {
     ).toEqual([]);
   });
 
+  it("needs no MOCO credentials of its own when every HTTP request brings them", () => {
+    const config = loadConfig(["--transport", "http", "--per-request-credentials"], {}, TOOLS);
+    expect(config.http.perRequestCredentials).toBe(true);
+    expect(config.baseUrl).toBeUndefined();
+    expect(problems(["--per-request-credentials"], live)[0]).toMatch(/only works with --transport http/);
+  });
+
   it("returns a frozen config", () => {
     expect(Object.isFrozen(loadConfig([], live, TOOLS))).toBe(true);
   });
