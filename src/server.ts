@@ -103,7 +103,8 @@ export function publish(tool: Tool) {
 function jsonSchema(schema: z.ZodType, io: "input" | "output") {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, target: "draft-7", unrepresentable: "any" });
   return JSON.parse(JSON.stringify(rest), (key, value) =>
-    (key === "maximum" && value === Number.MAX_SAFE_INTEGER) || (key === "minimum" && value === Number.MIN_SAFE_INTEGER)
+    (key === "maximum" && value === Number.MAX_SAFE_INTEGER) ||
+    (key === "minimum" && value === Number.MIN_SAFE_INTEGER)
       ? undefined
       : value,
   ) as { type: "object"; [key: string]: unknown };

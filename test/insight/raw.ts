@@ -51,7 +51,4 @@ export const plain = (s: string) =>
     .replace(/[\u0300-\u036f]/g, "")
     .toLowerCase();
 
-/** A tool's structuredContent, read loosely: the SDK client has already checked it against the output schema. */
-// biome-ignore lint/suspicious/noExplicitAny: test assertions walk untyped JSON
-export type Data = Record<string, any>;
-export const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Data;
+export { type Json as Data, sc } from "../support/harness.js";

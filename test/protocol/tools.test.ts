@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorOf, type Harness, startHarness, text } from "../support/harness.js";
+import { errorOf, type Harness, sc, startHarness, text } from "../support/harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -8,8 +8,6 @@ beforeAll(async () => {
   await h.client.listTools();
 });
 afterAll(() => h.close());
-
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 
 async function someIds() {
   const user = h.sandbox.store.users[0];

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Fault } from "../../src/sandbox/index.js";
-import { errorOf, type Harness, startHarness, text } from "../support/harness.js";
+import { errorOf, type Harness, sc, startHarness, text } from "../support/harness.js";
 
 /**
  * The fault matrix: each upstream fault MOCO or the network can produce, against the real client
@@ -22,7 +22,6 @@ afterEach(() => {
 });
 afterAll(() => h.close());
 
-const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Record<string, any>;
 const lead = () => h.sandbox.store.deals.find((d) => d.status === "pending") as { id: number; name: string };
 const inject = (...faults: Fault[]) => h.sandbox.faults.push(...faults);
 const countNamed = (name: string) => h.sandbox.store.deals.filter((d) => d.name === name).length;

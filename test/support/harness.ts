@@ -78,9 +78,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 export const text = (result: CallToolResult) =>
   result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
 
+/** Tool output read loosely: the SDK client has already checked it against the output schema. */
+// biome-ignore lint/suspicious/noExplicitAny: test assertions walk untyped JSON
+export type Json = Record<string, any>;
+
+/** The structured result of a successful call. */
+export const sc = (r: { structuredContent?: unknown }) => r.structuredContent as Json;
+
 /** The machine-readable error an isError result carries on its last text line. */
-export function errorOf(result: CallToolResult): Record<string, any> {
+export function errorOf(result: CallToolResult): Json {
   expect(result.isError).toBe(true);
   const last = text(result).split("\n").at(-1) ?? "";
-  return (JSON.parse(last) as { error: Record<string, any> }).error;
+  return (JSON.parse(last) as { error: Json }).error;
 }

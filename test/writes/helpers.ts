@@ -1,11 +1,6 @@
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Harness } from "../support/harness.js";
 
-// biome-ignore lint/suspicious/noExplicitAny: test assertions walk untyped JSON
-export type Json = Record<string, any>;
-
-/** The structured result of a successful call. */
-export const sc = (r: CallToolResult) => r.structuredContent as Json;
+export { type Json, sc } from "../support/harness.js";
 
 /** "METHOD /path" of every request the sandbox got since `from` (an index into h.sandbox.requests). */
 export const requestsSince = (h: Harness, from: number) =>
