@@ -166,4 +166,69 @@ describe("valid arguments", () => {
       { numRuns: 100 },
     );
   });
+
+  it("create_lead sends exactly one POST /deals carrying exactly the arguments", async () => {
+    const users = h.sandbox.store.users.filter((u) => u.active).map((u) => u.id);
+    const stages = h.sandbox.store.categories.map((c) => c.id);
+    const monthStart = date.map((d) => `${d.slice(0, 7)}-01`);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record(
+          {
+            name: fc.string({ minLength: 1, maxLength: 40 }).filter((n) => n.trim() === n && n.length > 0),
+            currency: fc.constantFrom("EUR", "CHF", "USD"),
+            money: fc.double({ min: 0, max: 1e7, noNaN: true }),
+            reminder_date: date,
+            user_id: fc.constantFrom(...users),
+            deal_category_id: fc.constantFrom(...stages),
+            status: fc.constantFrom("potential", "pending", "won", "lost", "dropped"),
+            info: fc.string({ maxLength: 80 }),
+            closed_on: date,
+            service_period_from: monthStart,
+          },
+          { requiredKeys: ["name", "currency", "money", "reminder_date", "user_id", "deal_category_id"] },
+        ),
+        async (args) => {
+          const before = h.sandbox.requests.length;
+          await h.call("create_lead", args);
+          count("create_lead valid");
+          const sent = h.sandbox.requests.slice(before);
+          expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /deals"]);
+          expect(sent[0]?.body).toEqual(args);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("update_lead reads the lead, then sends one PUT carrying exactly the changes", async () => {
+    const ids = h.sandbox.store.deals.slice(0, 50).map((d) => d.id);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...ids),
+        fc
+          .record(
+            {
+              money: fc.double({ min: 0, max: 1e7, noNaN: true }),
+              reminder_date: date,
+              info: fc.string({ maxLength: 80 }),
+              status: fc.constantFrom("potential", "pending", "won", "lost", "dropped"),
+              currency: fc.constantFrom("EUR", "CHF"),
+            },
+            { requiredKeys: [] },
+          )
+          .filter((changes) => Object.keys(changes).length > 0),
+        async (id, changes) => {
+          const before = h.sandbox.requests.length;
+          const result = await h.call("update_lead", { id, ...changes });
+          count("update_lead valid");
+          expect(result.isError, text(result)).toBeFalsy();
+          const sent = h.sandbox.requests.slice(before);
+          expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /deals/${id}`, `PUT /deals/${id}`]);
+          expect(sent[1]?.body).toEqual(changes);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
 });
