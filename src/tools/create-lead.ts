@@ -6,13 +6,13 @@ import { leadLine, leadOut, warningsOut } from "./outputs.js";
 import { noIdAndName, prepareWrite } from "./resolve.js";
 import { warningsFor } from "./verify.js";
 
-const MANDATORY = ["name", "currency", "money", "reminder_date"] as const;
+const { name, currency, money, reminder_date } = writableFields;
+// Everything optional, then the four MOCO always needs put back as they are (user and stage may
+// come by id or by name, checked below).
 const fields = z
   .object({ ...writableFields, ...refNames })
   .partial()
-  .required(
-    Object.fromEntries(MANDATORY.map((k) => [k, true])) as { [K in (typeof MANDATORY)[number]]: true },
-  );
+  .extend({ name, currency, money, reminder_date });
 
 export const createLeadTool = defineTool({
   name: "create_lead",
