@@ -10,7 +10,7 @@ export const updateLeadTool = defineTool({
   name: "update_lead",
   title: "Update a lead",
   description:
-    "Change the given fields of a lead (deal); find the id with list_leads. To close it, set status with closed_on. Returns the stored lead, what changed, and warnings for anything MOCO stored differently than asked.",
+    "Change the given fields of a lead (deal); find the id with list_leads. To close it, set status (and closed_on). Returns the stored lead, what changed, and warnings where MOCO stored something else.",
   input: z
     .strictObject({
       id: id("Lead to change"),
