@@ -8,6 +8,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Config } from "./config.js";
+import { formValidator } from "./form-validator.js";
 import { log, redact } from "./log.js";
 import type { MocoClient } from "./moco/client.js";
 import { registerPrompts } from "./prompts.js";
@@ -32,6 +33,7 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
     { name: SERVER_NAME, title: "MOCO Leads", version },
     {
       capabilities: { logging: {} },
+      jsonSchemaValidator: formValidator,
       instructions:
         "Tools for the leads (MOCO calls them deals) of one MOCO account. Find ids with list_leads before get/update/delete." +
         (config.sandbox ? ` ${SANDBOX_NOTICE}` : ""),
