@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { LEVELS, type Level } from "./log.js";
 
 /**
  * Everything the server is told at start-up, from flags and environment, validated once.
@@ -27,6 +28,7 @@ export interface Config {
   toolTimeoutMs: number;
   rateLimit: { limit: number; windowMs: number };
   readOnly: boolean;
+  logLevel: Level;
   allowTools: string[] | undefined;
   denyTools: string[];
   maxScanPages: number;
@@ -185,6 +187,10 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
     baseUrl = baseUrlFrom(env, problems);
   }
   const rate = int(env.MOCO_RATE_LIMIT, "MOCO_RATE_LIMIT", 120, 1, 100_000, problems);
+  const logLevel = (env.MOCO_LOG_LEVEL?.trim().toLowerCase() || "info") as Level;
+  if (!LEVELS.includes(logLevel)) {
+    problems.push(`MOCO_LOG_LEVEL must be one of ${LEVELS.join(", ")}, got "${env.MOCO_LOG_LEVEL}"`);
+  }
   const tools = list(flags.tools ?? env.MOCO_TOOLS);
   const deny = list(flags["deny-tools"] ?? env.MOCO_DENY_TOOLS) ?? [];
   for (const name of [...(tools ?? []), ...deny]) {
@@ -199,6 +205,11 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
   const host = flags.host ?? "127.0.0.1";
   const port = int(flags.port, "--port", 3000, 0, 65535, problems);
   const token = env.MCP_HTTP_TOKEN?.trim() || undefined;
+  if (token !== undefined && token.length < 24) {
+    problems.push(
+      "MCP_HTTP_TOKEN is too short to guard anything: use 24+ random characters, e.g. `openssl rand -hex 32`",
+    );
+  }
   if (transport === "http" && !isLoopback(host) && !token) {
     problems.push(
       `Binding to ${host} exposes the server to the network: set MCP_HTTP_TOKEN to a long random secret`,
@@ -211,6 +222,7 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
     requestTimeoutMs: int(env.MOCO_TIMEOUT_MS, "MOCO_TIMEOUT_MS", 15_000, 100, 600_000, problems),
     toolTimeoutMs: int(env.MOCO_TOOL_TIMEOUT_MS, "MOCO_TOOL_TIMEOUT_MS", 60_000, 100, 3_600_000, problems),
     rateLimit: { limit: rate, windowMs: 120_000 },
+    logLevel,
     readOnly: flags["read-only"] === true || bool(env.MOCO_READ_ONLY, "MOCO_READ_ONLY", problems),
     allowTools: tools,
     denyTools: deny,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { type Config, ConfigError, HELP, loadConfig, wantsHelp } from "./config.js";
-import { log, registerSecret } from "./log.js";
+import { log, registerSecret, setLogLevel } from "./log.js";
 import { MocoClient } from "./moco/client.js";
 import { createServer, SANDBOX_NOTICE } from "./server.js";
 import { TOOL_NAMES } from "./tools/index.js";
@@ -35,6 +35,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = loadConfig(argv, process.env, TOOL_NAMES);
+  setLogLevel(config.logLevel);
   registerSecret(config.apiKey);
   const target = await upstream(config);
   registerSecret(target?.apiKey);

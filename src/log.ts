@@ -14,12 +14,18 @@ export function redact(text: string): string {
   return out.replace(/(Token token=|Bearer )[^\s"',;]+/gi, "$1[redacted]");
 }
 
-export type Level = "debug" | "info" | "warn" | "error";
+export const LEVELS = ["debug", "info", "warn", "error"] as const;
+export type Level = (typeof LEVELS)[number];
 const order: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
-const threshold = (): number => order[(process.env.MOCO_LOG_LEVEL as Level) ?? "info"] ?? order.info;
+// Until the bin applies the validated configuration (and in tests), the environment decides.
+let threshold = order[process.env.MOCO_LOG_LEVEL as Level] ?? order.info;
+
+export function setLogLevel(level: Level): void {
+  threshold = order[level];
+}
 
 export function log(level: Level, message: string, fields?: Record<string, unknown>): void {
-  if (order[level] < threshold()) return;
+  if (order[level] < threshold) return;
   const extra = fields ? ` ${JSON.stringify(fields)}` : "";
   process.stderr.write(redact(`moco-leads-mcp ${level}: ${message}${extra}\n`));
 }

@@ -23,7 +23,7 @@ export interface ErrorReport {
     status?: number;
     fields?: Record<string, string[]>;
     retry_after_seconds?: number;
-    may_have_been_created?: boolean;
+    may_have_succeeded?: boolean;
   };
 }
 
@@ -79,16 +79,31 @@ export function describeError(
     default:
       next = "";
   }
-  if (error.mayHaveSucceeded) {
-    const since = new Date(startedAt.getTime() - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
-    next =
-      `The lead MAY HAVE BEEN CREATED even though no answer arrived. Do not simply retry: first call list_leads with updated_after="${since}" ` +
-      "and look for it; create it again only if it is not there.";
-  }
+  if (error.mayHaveSucceeded) next = unsureOutcome(tool, args, startedAt);
   const data: ErrorReport["data"] = { kind: error.kind, message: error.message };
   if (error.status !== undefined) data.status = error.status;
   if (Object.keys(error.fields).length > 0) data.fields = error.fields;
   if (error.retryAfterSeconds !== undefined) data.retry_after_seconds = error.retryAfterSeconds;
-  if (error.mayHaveSucceeded) data.may_have_been_created = true;
+  if (error.mayHaveSucceeded) data.may_have_succeeded = true;
   return { text: `${error.message}. ${next}`.trim(), data };
+}
+
+/** What to do when a write may have reached MOCO although no answer came back. */
+function unsureOutcome(tool: string, args: Record<string, unknown>, startedAt: Date): string {
+  const lead = typeof args.id === "number" ? `lead ${args.id}` : "the lead";
+  switch (tool) {
+    case "create_lead": {
+      const since = new Date(startedAt.getTime() - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+      return (
+        `The lead MAY HAVE BEEN CREATED even though no answer arrived. Do not simply retry: first call list_leads with updated_after="${since}" ` +
+        "and look for it; create it again only if it is not there."
+      );
+    }
+    case "add_lead_note":
+      return `The note MAY HAVE BEEN ADDED even though no answer arrived. Check with get_lead (include_notes: true) on ${lead} before adding it again.`;
+    case "delete_lead":
+      return `${lead} MAY ALREADY BE DELETED even though no answer arrived. Check with get_lead: "does not exist" means it is gone.`;
+    default:
+      return `The change MAY HAVE BEEN APPLIED even though no answer arrived. Check ${lead} with get_lead before trying again.`;
+  }
 }

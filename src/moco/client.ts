@@ -21,7 +21,7 @@ export interface MocoClientOptions {
 }
 
 export type Query = Record<string, string | number | boolean | undefined | string[]>;
-type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 export interface CallOptions {
   query?: Query;
@@ -114,23 +114,33 @@ export class MocoClient {
   async call(method: Method, path: string, options: CallOptions = {}): Promise<MocoResponse> {
     const maxRetries = this.options.maxRetries ?? 3;
     const deadline = options.deadline ?? Date.now() + this.options.requestTimeoutMs * (maxRetries + 1);
+    const { limit, windowMs } = this.options.rateLimit;
     // A create is only repeated when MOCO said it did not process it (429). After a timeout or a
     // reset the lead may exist, and a second POST would duplicate it.
     const idempotent = method !== "POST";
+    // Whether some attempt may have reached MOCO without us seeing the answer.
+    let unsure = false;
     for (let attempt = 1; ; attempt++) {
       let release: () => void;
       try {
         release = await this.limiter.acquire(deadline, options.signal);
       } catch (error) {
-        if (error instanceof RateBudgetExceeded) {
-          throw new MocoError({
-            kind: "rate_limited",
-            message: `The MOCO rate budget is exhausted (${this.options.rateLimit.limit} requests per ${this.options.rateLimit.windowMs / 1000} s); retry in ${Math.ceil(error.retryAfterMs / 1000)} s`,
-            retryAfterSeconds: Math.ceil(error.retryAfterMs / 1000),
-            attempts: attempt,
-          });
+        if (!(error instanceof RateBudgetExceeded)) throw cancelled(attempt);
+        if (Date.now() >= deadline) {
+          const message = "The tool call ran out of time waiting for MOCO's rate budget";
+          throw this.finalize(new MocoError({ kind: "timeout", message, attempts: attempt }), method, unsure);
         }
-        throw cancelled(options.signal, attempt);
+        const seconds = Math.ceil(error.retryAfterMs / 1000);
+        throw this.finalize(
+          new MocoError({
+            kind: "rate_limited",
+            message: `The MOCO rate budget is exhausted (${limit} requests per ${windowMs / 1000} s); retry in ${seconds} s`,
+            retryAfterSeconds: seconds,
+            attempts: attempt,
+          }),
+          method,
+          unsure,
+        );
       }
       let failure: MocoError;
       try {
@@ -141,23 +151,32 @@ export class MocoClient {
       } finally {
         release();
       }
+      const lost =
+        failure.kind === "network" ||
+        failure.kind === "timeout" ||
+        failure.status === 502 ||
+        failure.status === 504;
+      if (method !== "GET" && lost) unsure = true;
       const retryable =
         failure.kind === "rate_limited" ||
-        (idempotent &&
-          ((failure.status !== undefined && RETRY_STATUS.has(failure.status)) ||
-            failure.kind === "network" ||
-            failure.kind === "timeout"));
-      if (failure.kind === "cancelled" || !retryable) throw this.finalize(failure, method);
-      const backoff = this.backoff(attempt, failure.retryAfterSeconds);
+        (idempotent && ((failure.status !== undefined && RETRY_STATUS.has(failure.status)) || lost));
+      if (failure.kind === "cancelled" || !retryable) throw this.finalize(failure, method, unsure);
+      // MOCO sends no Retry-After with its 429: its window is long, so back off at least a few
+      // requests' worth of it, and hold every other caller back as well.
+      const noHint = failure.status === 429 && failure.retryAfterSeconds === undefined;
+      const backoff = noHint
+        ? Math.max(this.backoff(attempt), (4 * windowMs) / limit)
+        : this.backoff(attempt, failure.retryAfterSeconds);
       if (failure.status === 429) this.limiter.pause(backoff);
       if (attempt > maxRetries || Date.now() + backoff >= deadline) {
-        throw this.finalize(failure.with({ retryAfterSeconds: Math.ceil(backoff / 1000) }), method, true);
+        const wait = noHint ? Math.ceil(windowMs / 2000) : Math.ceil(backoff / 1000);
+        throw this.finalize(failure.with({ retryAfterSeconds: wait }), method, unsure, true);
       }
       options.onRetry?.({ method, path, attempt, delayMs: backoff, reason: failure.message });
       try {
         await sleep(backoff, options.signal);
       } catch {
-        throw cancelled(options.signal, attempt);
+        throw cancelled(attempt);
       }
     }
   }
@@ -170,15 +189,26 @@ export class MocoClient {
     return Math.round(exp / 2 + Math.random() * (exp / 2));
   }
 
-  private finalize(error: MocoError, method: Method, exhausted = false): MocoError {
-    // A create that may have reached MOCO without us seeing the answer: a dropped connection, a
-    // timeout, or a gateway (502/504) that gave up waiting on MOCO.
-    const uncertain =
-      method === "POST" &&
-      (error.kind === "network" || error.kind === "timeout" || error.status === 502 || error.status === 504);
+  /**
+   * The error the caller sees. `unsure`: a write may have reached MOCO although no answer came
+   * back (a dropped connection, a timeout, or a gateway 502/504 that gave up waiting on MOCO).
+   */
+  private finalize(error: MocoError, method: Method, unsure: boolean, exhausted = false): MocoError {
     const tries = error.attempts > 1 ? ` after ${error.attempts} attempts` : "";
     const wait = exhausted && error.retryAfterSeconds ? `; wait about ${error.retryAfterSeconds} s` : "";
-    return error.with({ message: `${error.message}${tries}${wait}`, mayHaveSucceeded: uncertain });
+    return error.with({
+      message: `${error.message}${tries}${wait}`,
+      mayHaveSucceeded: method !== "GET" && unsure,
+    });
+  }
+
+  /** MOCO's error bodies are shown to the model; they must never carry this client's key. */
+  private scrub(error: MocoError): MocoError {
+    const key = this.options.apiKey;
+    if (key.length < 4) return error;
+    const clean = (text: string) => text.split(key).join("[redacted]");
+    const fields = Object.fromEntries(Object.entries(error.fields).map(([f, m]) => [clean(f), m.map(clean)]));
+    return error.with({ message: clean(error.message), fields });
   }
 
   private async attempt(method: Method, path: string, options: CallOptions, deadline: number) {
@@ -194,6 +224,7 @@ export class MocoClient {
     }, timeoutMs);
     const onCancel = () => controller.abort();
     options.signal?.addEventListener("abort", onCancel, { once: true });
+    if (options.signal?.aborted) controller.abort();
     const signal = controller.signal;
     const headers: Record<string, string> = {
       authorization: `Token token=${this.options.apiKey}`,
@@ -212,7 +243,8 @@ export class MocoClient {
         const v = res.headers[name];
         return Array.isArray(v) ? v[0] : v;
       };
-      if (res.statusCode >= 400) throw errorFromResponse(res.statusCode, text, header("retry-after"));
+      if (res.statusCode >= 400)
+        throw this.scrub(errorFromResponse(res.statusCode, text, header("retry-after")));
       let data: unknown = null;
       if (text.trim() !== "") {
         try {
@@ -228,7 +260,7 @@ export class MocoClient {
       return { data, status: res.statusCode, page: parsePage(header) };
     } catch (error) {
       if (error instanceof MocoError) throw error;
-      if (options.signal?.aborted) throw cancelled(options.signal, 1);
+      if (options.signal?.aborted) throw cancelled(1);
       if (timedOut) {
         throw new MocoError({ kind: "timeout", message: `MOCO did not answer within ${timeoutMs} ms` });
       }
@@ -240,7 +272,7 @@ export class MocoClient {
   }
 }
 
-function cancelled(_signal: AbortSignal | undefined, attempts: number): MocoError {
+function cancelled(attempts: number): MocoError {
   return new MocoError({ kind: "cancelled", message: "The request was cancelled", attempts });
 }
 

@@ -102,8 +102,14 @@ export class RateLimiter {
     this.timer = undefined;
     const now = this.now();
     this.prune(now);
-    for (const waiter of [...this.queue]) {
-      if (waiter.deadline < now) this.drop(waiter, new RateBudgetExceeded(this.estimate() - now));
+    // Callers whose deadline passed while they waited give up; they are told how long it would take.
+    const expired = this.queue.filter((w) => w.deadline < now);
+    if (expired.length > 0) {
+      this.queue = this.queue.filter((w) => w.deadline >= now);
+      for (const waiter of expired) {
+        this.waitingSince.delete(waiter);
+        waiter.refuse(new RateBudgetExceeded(Math.max(0, this.estimate() - now)));
+      }
     }
     while (
       this.queue.length > 0 &&
@@ -125,14 +131,12 @@ export class RateLimiter {
       });
     }
     if (this.queue.length === 0) return;
-    const next = Math.max(
-      this.pausedUntil,
-      this.finished.length > 0 ? (this.finished[0] as number) + this.rate.windowMs : now,
-      now + 1,
-    );
-    const firstDeadline = Math.min(...this.queue.map((w) => w.deadline + 1));
-    // In-flight requests wake the queue when they finish; timers cover expiring slots and deadlines.
-    this.timer = setTimeout(() => this.pump(), Math.max(1, Math.min(next, firstDeadline) - now));
+    // Wake up when a pause ends, when the oldest answered request leaves the window, or when the
+    // first waiter's deadline passes. Slots held by requests in flight wake the queue on release.
+    const wakeups = [Math.min(...this.queue.map((w) => w.deadline)) + 1];
+    if (now < this.pausedUntil) wakeups.push(this.pausedUntil);
+    else if (this.finished.length > 0) wakeups.push((this.finished[0] as number) + this.rate.windowMs);
+    this.timer = setTimeout(() => this.pump(), Math.max(1, Math.min(...wakeups) - now));
   }
 }
 

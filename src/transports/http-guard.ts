@@ -50,9 +50,14 @@ export function hostAllowed(header: string | undefined, policy: HostPolicy): boo
 
 /**
  * Browsers send Origin on cross-site requests; non-browser clients usually do not. An absent
- * Origin is fine; a present one must be listed or be a loopback page.
+ * Origin is fine; a present one must be listed, or be a loopback page while a token guards the
+ * server — without a token any page some other local app serves could otherwise call the tools.
  */
-export function originAllowed(header: string | undefined, allowed: readonly string[]): boolean {
+export function originAllowed(
+  header: string | undefined,
+  allowed: readonly string[],
+  loopbackPages: boolean,
+): boolean {
   if (header === undefined) return true;
   let url: URL;
   try {
@@ -62,7 +67,7 @@ export function originAllowed(header: string | undefined, allowed: readonly stri
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return false;
   if (allowed.some((entry) => normalizeOrigin(entry) === url.origin)) return true;
-  return isLoopback(url.hostname);
+  return loopbackPages && isLoopback(url.hostname);
 }
 
 function normalizeOrigin(entry: string): string {

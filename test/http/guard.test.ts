@@ -52,10 +52,13 @@ describe("hostAllowed", () => {
 
 describe("originAllowed", () => {
   it("accepts no Origin, loopback pages and listed origins", () => {
-    expect(originAllowed(undefined, [])).toBe(true);
-    expect(originAllowed("http://localhost:6274", [])).toBe(true);
-    expect(originAllowed("http://127.0.0.1", [])).toBe(true);
-    expect(originAllowed("https://app.example.com", ["https://app.example.com/"])).toBe(true);
+    expect(originAllowed(undefined, [], false)).toBe(true);
+    expect(originAllowed("http://localhost:6274", [], true)).toBe(true);
+    expect(originAllowed("http://127.0.0.1", [], true)).toBe(true);
+    // Without a token, a page of some other local app must be listed explicitly.
+    expect(originAllowed("http://localhost:6274", [], false)).toBe(false);
+    expect(originAllowed("http://localhost:6274", ["http://localhost:6274"], false)).toBe(true);
+    expect(originAllowed("https://app.example.com", ["https://app.example.com/"], true)).toBe(true);
   });
 
   it("refuses foreign, opaque and malformed origins", () => {
@@ -66,9 +69,9 @@ describe("originAllowed", () => {
       "not a url",
       "https://app.example.com.evil",
     ]) {
-      expect(originAllowed(origin, ["https://app.example.com"]), origin).toBe(false);
+      expect(originAllowed(origin, ["https://app.example.com"], true), origin).toBe(false);
     }
-    expect(originAllowed("http://app.example.com", ["https://app.example.com"])).toBe(false);
+    expect(originAllowed("http://app.example.com", ["https://app.example.com"], true)).toBe(false);
   });
 });
 

@@ -4,6 +4,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { request } from "undici";
 import { vi } from "vitest";
 import { type Config, loadConfig } from "../../src/config.js";
+import { setLogLevel } from "../../src/log.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
@@ -117,8 +118,7 @@ export const call = (client: Client, name: string, args: Record<string, unknown>
 /** Everything logged to stderr at any level while `fn` runs (kept out of the test output). */
 export async function captureStderr<T>(fn: () => Promise<T>): Promise<{ result: T; stderr: string }> {
   let stderr = "";
-  const level = process.env.MOCO_LOG_LEVEL;
-  process.env.MOCO_LOG_LEVEL = "debug"; // vitest.config quiets logs to "error"
+  setLogLevel("debug"); // vitest.config quiets logs to "error"
   const spy = vi.spyOn(process.stderr, "write").mockImplementation(((chunk: string | Uint8Array) => {
     stderr += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
     return true;
@@ -127,7 +127,6 @@ export async function captureStderr<T>(fn: () => Promise<T>): Promise<{ result: 
     return { result: await fn(), stderr };
   } finally {
     spy.mockRestore();
-    if (level === undefined) delete process.env.MOCO_LOG_LEVEL;
-    else process.env.MOCO_LOG_LEVEL = level;
+    setLogLevel("error");
   }
 }

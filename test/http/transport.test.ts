@@ -112,20 +112,28 @@ describe("Streamable HTTP: every tool through the SDK client", () => {
     }
   });
 
-  it("refuses a foreign Origin with 403 and accepts a loopback page with CORS headers", async () => {
+  it("refuses a foreign Origin with 403 and accepts a listed loopback page with CORS headers", async () => {
     const evil = await raw(f.mcp, { body: initialize, headers: { origin: "https://evil.example.com" } });
     expect(evil.status).toBe(403);
     expect(evil.json.error.message).toMatch(/Origin/);
     expect((await raw(f.mcp, { body: initialize, headers: { origin: "null" } })).status).toBe(403);
-    const local = await raw(f.mcp, { body: initialize, headers: { origin: "http://localhost:6274" } });
-    expect(local.status).toBe(200);
-    expect(local.headers["access-control-allow-origin"]).toBe("http://localhost:6274");
-    const preflight = await raw(f.mcp, {
-      method: "OPTIONS",
-      headers: { origin: "http://localhost:6274", "access-control-request-method": "POST" },
-    });
-    expect(preflight.status).toBe(204);
-    expect(String(preflight.headers["access-control-allow-headers"])).toContain("mcp-protocol-version");
+    // Without a token, a page another local app serves is refused unless its origin is listed.
+    const unlisted = await raw(f.mcp, { body: initialize, headers: { origin: "http://localhost:6274" } });
+    expect(unlisted.status).toBe(403);
+    const g = await startHttpFixture({ env: { MCP_ALLOWED_ORIGINS: "http://localhost:6274" } });
+    try {
+      const local = await raw(g.mcp, { body: initialize, headers: { origin: "http://localhost:6274" } });
+      expect(local.status).toBe(200);
+      expect(local.headers["access-control-allow-origin"]).toBe("http://localhost:6274");
+      const preflight = await raw(g.mcp, {
+        method: "OPTIONS",
+        headers: { origin: "http://localhost:6274", "access-control-request-method": "POST" },
+      });
+      expect(preflight.status).toBe(204);
+      expect(String(preflight.headers["access-control-allow-headers"])).toContain("mcp-protocol-version");
+    } finally {
+      await g.close();
+    }
   });
 
   it("refuses a body over the limit with 413, by Content-Length and by counting a chunked body", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Fault } from "../../src/sandbox/index.js";
-import { errorOf, type Harness, sc, startHarness, text } from "../support/harness.js";
+import { errorOf, type Harness, sc, startHarness, TEST_KEY, text } from "../support/harness.js";
 
 /**
  * The fault matrix: each upstream fault MOCO or the network can produce, against the real client
@@ -10,7 +10,12 @@ import { errorOf, type Harness, sc, startHarness, text } from "../support/harnes
 let h: Harness;
 let ids: { user_id: number; deal_category_id: number };
 beforeAll(async () => {
-  h = await startHarness({ client: { requestTimeoutMs: 400, maxRetries: 3 } });
+  // A generous budget: MOCO's 429s carry no Retry-After, and the client's back-off floor is a few
+  // requests' worth of the window (4 × 120 s / limit), which a big limit keeps short here.
+  h = await startHarness({
+    client: { requestTimeoutMs: 400, maxRetries: 3 },
+    config: { rateLimit: { limit: 100_000, windowMs: 120_000 } },
+  });
   await h.client.listTools();
   ids = {
     user_id: h.sandbox.store.users[0]?.id as number,
@@ -98,7 +103,7 @@ describe("creates are never repeated when MOCO may have stored them", () => {
     inject({ kind: "reset_after_commit", method: "POST", path: "/deals" });
     const r = await h.call("create_lead", newLead("Fault reset create"));
     const error = errorOf(r);
-    expect(error.may_have_been_created).toBe(true);
+    expect(error.may_have_succeeded).toBe(true);
     expect(text(r)).toMatch(/MAY HAVE BEEN CREATED.*list_leads with updated_after="\d{4}-\d\d-\d\dT[\d:]+Z"/);
     expect(countNamed("Fault reset create")).toBe(1);
     await stillServing();
@@ -108,7 +113,7 @@ describe("creates are never repeated when MOCO may have stored them", () => {
     inject({ kind: "slow", delayMs: 1_500, method: "POST", path: "/deals" });
     const before = h.sandbox.requests.filter((r) => r.method === "POST").length;
     const r = await h.call("create_lead", newLead("Fault slow create"));
-    expect(errorOf(r)).toMatchObject({ kind: "timeout", may_have_been_created: true });
+    expect(errorOf(r)).toMatchObject({ kind: "timeout", may_have_succeeded: true });
     expect(h.sandbox.requests.filter((x) => x.method === "POST").length - before).toBe(1);
     expect(countNamed("Fault slow create")).toBeLessThanOrEqual(1);
   });
@@ -116,7 +121,7 @@ describe("creates are never repeated when MOCO may have stored them", () => {
   it.each([502, 504])("does not retry a create after a %i from a gateway", async (status) => {
     inject({ kind: "status", status, method: "POST", path: "/deals" });
     const r = await h.call("create_lead", newLead(`Fault ${status} create`));
-    expect(errorOf(r)).toMatchObject({ kind: "server", status, may_have_been_created: true });
+    expect(errorOf(r)).toMatchObject({ kind: "server", status, may_have_succeeded: true });
     expect(countNamed(`Fault ${status} create`)).toBe(0);
   });
 });
@@ -169,11 +174,54 @@ describe("broken answers become clear errors", () => {
     expect(countNamed("Fault 422 create")).toBe(0);
   });
 
-  it("retries an update after a reset, applying it once", async () => {
+  it("retries an update whose answer was lost; the repeated PUT leaves the same result", async () => {
     const target = lead();
-    inject({ kind: "reset", method: "PUT" });
+    inject({ kind: "reset_after_commit", method: "PUT" });
+    const before = h.sandbox.requests.length;
     const r = await h.call("update_lead", { id: target.id, info: "after reset" });
     expect(r.isError, text(r)).toBeFalsy();
+    const puts = h.sandbox.requests.slice(before).filter((x) => x.method === "PUT");
+    expect(puts).toHaveLength(2);
+    expect(puts.every((p) => JSON.stringify(p.body) === JSON.stringify({ info: "after reset" }))).toBe(true);
     expect(h.sandbox.store.deal(target.id)?.info).toBe("after reset");
+  });
+
+  it("says a note may have been added when its answer was lost, and does not repeat it", async () => {
+    const target = lead();
+    inject({ kind: "reset_after_commit", method: "POST", path: "/comments" });
+    const notes = () => h.sandbox.store.comments.filter((c) => c.text === "Lost answer note").length;
+    const r = await h.call("add_lead_note", { id: target.id, text: "Lost answer note" });
+    expect(errorOf(r).may_have_succeeded).toBe(true);
+    expect(text(r)).toMatch(/note MAY HAVE BEEN ADDED.*get_lead \(include_notes: true\)/);
+    expect(notes()).toBe(1);
+  });
+
+  it("after MOCO's bare 429s run out, says to wait half of MOCO's window", async () => {
+    inject({ kind: "rate_limit", times: 10, method: "GET" });
+    const r = await h.call("get_lead", { id: lead().id });
+    expect(errorOf(r)).toMatchObject({ kind: "rate_limited", retry_after_seconds: 60 });
+  });
+});
+
+describe("the client's own key", () => {
+  it("is scrubbed from MOCO's error bodies by the client itself, with no global registration", async () => {
+    inject({
+      kind: "status",
+      status: 422,
+      body: { errors: { [`token ${TEST_KEY}`]: [`${TEST_KEY} ist ungültig`] }, message: `key ${TEST_KEY}` },
+      method: "GET",
+    });
+    const r = await h.call("get_lead", { id: lead().id });
+    expect(r.isError).toBe(true);
+    expect(JSON.stringify(r)).not.toContain(TEST_KEY);
+    expect(text(r)).toContain("[redacted]");
+  });
+});
+
+describe("deadlines", () => {
+  it("reports a call whose deadline has passed as out of time, not as a rate limit", async () => {
+    const error = await h.moco.get("/deals", { deadline: Date.now() - 1 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: "timeout" });
+    expect((error as Error).message).toMatch(/ran out of time/);
   });
 });

@@ -1,6 +1,6 @@
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { registerSecret } from "../../src/log.js";
+import { registerSecret, setLogLevel } from "../../src/log.js";
 import { type Harness, startHarness, TEST_KEY } from "../support/harness.js";
 
 /**
@@ -13,7 +13,7 @@ const notifications: string[] = [];
 const results: string[] = [];
 
 beforeAll(async () => {
-  process.env.MOCO_LOG_LEVEL = "debug";
+  setLogLevel("debug");
   registerSecret(TEST_KEY);
   vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
     stderr.push(String(chunk));
@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   vi.restoreAllMocks();
-  process.env.MOCO_LOG_LEVEL = "error";
+  setLogLevel("error");
   await h.close();
 });
 

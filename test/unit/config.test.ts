@@ -72,6 +72,12 @@ describe("configuration", () => {
     expect(problems([], { ...live, MOCO_DENY_TOOLS: "drop_table" })[0]).toMatch(/Unknown tool "drop_table"/);
   });
 
+  it("refuses a weak HTTP token and an unknown log level", () => {
+    expect(problems([], { ...live, MCP_HTTP_TOKEN: "secret" })[0]).toMatch(/MCP_HTTP_TOKEN is too short/);
+    expect(problems([], { ...live, MOCO_LOG_LEVEL: "verbose" })[0]).toMatch(/MOCO_LOG_LEVEL must be one of/);
+    expect(loadConfig([], { ...live, MOCO_LOG_LEVEL: "WARN" }, TOOLS).logLevel).toBe("warn");
+  });
+
   it("refuses unknown flags", () => {
     expect(problems(["--sandbx"], live)[0]).toMatch(/--sandbx.*--help/);
   });

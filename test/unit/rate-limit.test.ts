@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { RateBudgetExceeded, RateLimiter } from "../../src/moco/rate-limit.js";
 
 describe("rate limiter", () => {
@@ -24,7 +24,7 @@ describe("rate limiter", () => {
   });
 
   it("estimates several windows ahead for a long queue", async () => {
-    const now = 0;
+    let now = 0;
     const limiter = new RateLimiter({ limit: 2, windowMs: 1_000 }, () => now);
     (await limiter.acquire(now))();
     (await limiter.acquire(now))();
@@ -33,6 +33,9 @@ describe("rate limiter", () => {
     const refusal = await limiter.acquire(1_500).catch((e: unknown) => e);
     expect((refusal as RateBudgetExceeded).retryAfterMs).toBe(2_000);
     for (const q of queued) q.catch(() => {});
+    // Let the queued callers give up (their deadline passes) so no timer outlives the test.
+    now = 10_001;
+    await Promise.allSettled(queued.map((q) => q.then((release) => release())));
   });
 
   it("queues callers in order and never has more than `limit` in any window", async () => {
@@ -54,6 +57,41 @@ describe("rate limiter", () => {
       expect(live.length).toBeLessThanOrEqual(4);
     }
     expect(limiter.maxWaitMs).toBeGreaterThanOrEqual(190);
+  });
+
+  it("serves waiting callers first come, first served", async () => {
+    const limiter = new RateLimiter({ limit: 1, windowMs: 20 });
+    const deadline = Date.now() + 5_000;
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const release = await limiter.acquire(deadline);
+        order.push(i);
+        release();
+      }),
+    );
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it("refuses a waiting caller whose deadline passes before a slot frees", async () => {
+    const limiter = new RateLimiter({ limit: 1, windowMs: 60_000 });
+    const release = await limiter.acquire(Date.now() + 1_000);
+    // In flight, not answered: the estimate cannot see when it will free, so the caller queues.
+    const waiting = limiter.acquire(Date.now() + 50);
+    await expect(waiting).rejects.toBeInstanceOf(RateBudgetExceeded);
+    release();
+  });
+
+  it("does not poll while every slot is held by a request in flight", async () => {
+    const limiter = new RateLimiter({ limit: 1, windowMs: 1_000 });
+    const release = await limiter.acquire(Date.now() + 10_000);
+    const pump = vi.spyOn(limiter as unknown as { pump: () => void }, "pump");
+    const waiting = limiter.acquire(Date.now() + 10_000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(pump.mock.calls.length).toBeLessThanOrEqual(1);
+    release();
+    const next = await waiting;
+    next();
   });
 
   it("holds everyone back after MOCO answered 429", async () => {
