@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { apiPath, type CallOptions, type MocoClient, type Query } from "./client.js";
 import { MocoError } from "./errors.js";
+import { categorySchema } from "./schemas.js";
 
 /**
  * The records a lead refers to: pipeline stages, users, deal tags, custom property definitions,
@@ -22,7 +23,19 @@ export interface UserEntry {
 export interface Users {
   users: UserEntry[];
   me: UserEntry;
-  /** false: MOCO refused /users (403, the key lacks the Staff permission); only `me` is known. */
+  /** false: not every user is known, because MOCO refused /users or the list was cut at MAX_PAGES. */
+  complete: boolean;
+  /** true: MOCO refused /users (403, the key lacks the Staff permission); only `me` is known. */
+  refused: boolean;
+}
+export interface DealTags {
+  tags: string[];
+  /** false: the account has more tags than MAX_PAGES pages hold; only those were read. */
+  complete: boolean;
+}
+export interface PropertyDefinitions {
+  definitions: PropertyDefinition[];
+  /** false: the list was cut at MAX_PAGES pages. */
   complete: boolean;
 }
 export interface PropertyDefinition {
@@ -42,7 +55,6 @@ export interface PersonEntry {
   company: string | null;
 }
 
-const stageSchema = z.looseObject({ id: z.number(), name: z.string(), probability: z.number() });
 const userSchema = z.looseObject({
   id: z.number(),
   firstname: z.string(),
@@ -70,7 +82,10 @@ const personSchema = z.looseObject({
   company: z.looseObject({ name: z.string() }).nullish(),
 });
 
-/** The reference lists never span many pages; this bounds the requests if an account is unusual. */
+/**
+ * The reference lists rarely span many pages; this bounds the requests if an account is unusual.
+ * A list cut here says so (`complete: false`), so nothing is reported as missing that was not read.
+ */
 const MAX_PAGES = 5;
 
 async function getList<T>(
@@ -79,19 +94,20 @@ async function getList<T>(
   schema: z.ZodType<T>,
   query: Query,
   options: CallOptions | undefined,
-  maxPages = MAX_PAGES,
-): Promise<T[]> {
+): Promise<{ items: T[]; complete: boolean }> {
   const items: T[] = [];
-  for (let page = 1; page <= maxPages; page++) {
+  for (let page = 1; page <= MAX_PAGES; page++) {
     const res = await moco.get(path, { ...options, query: { ...query, page, per_page: 100 } });
     const parsed = z.array(schema).safeParse(res.data);
     if (!parsed.success) {
       throw new MocoError({ kind: "server", message: `MOCO sent an unreadable list for ${path}` });
     }
     items.push(...parsed.data);
-    if (res.page.nextPage === null || res.page.nextPage <= page) break;
+    const { nextPage, total } = res.page;
+    const more = nextPage === null ? total !== null && items.length < total : nextPage > page;
+    if (!more || parsed.data.length === 0) return { items, complete: true };
   }
-  return items;
+  return { items, complete: false };
 }
 
 interface Entry {
@@ -119,7 +135,7 @@ export function forgetReference(moco: MocoClient, key?: "tags"): void {
 
 export const stages = (moco: MocoClient, options?: CallOptions): Promise<Stage[]> =>
   cached(moco, "stages", async () =>
-    (await getList(moco, apiPath("deal_categories"), stageSchema, {}, options)).map(
+    (await getList(moco, apiPath("deal_categories"), categorySchema, {}, options)).items.map(
       ({ id, name, probability }) => ({ id, name, probability }),
     ),
   );
@@ -137,45 +153,41 @@ export const me = (moco: MocoClient, options?: CallOptions): Promise<UserEntry> 
 export const users = (moco: MocoClient, options?: CallOptions): Promise<Users> =>
   cached(moco, "users", async () => {
     const self = await me(moco, options);
-    let list: z.infer<typeof userSchema>[];
+    let list: { items: z.infer<typeof userSchema>[]; complete: boolean };
     try {
       list = await getList(moco, apiPath("users"), userSchema, {}, options);
     } catch (error) {
       if (error instanceof MocoError && error.kind === "forbidden") {
-        return { users: [self], me: self, complete: false };
+        return { users: [self], me: self, complete: false, refused: true };
       }
       throw error;
     }
-    const entries = list.map((u) => ({
+    const entries = list.items.map((u) => ({
       id: u.id,
       name: `${u.firstname} ${u.lastname}`.trim(),
       email: u.email ?? null,
     }));
     if (!entries.some((u) => u.id === self.id)) entries.push(self);
-    return { users: entries, me: self, complete: true };
+    return { users: entries, me: self, complete: list.complete, refused: false };
   });
 
-export const dealTags = (moco: MocoClient, options?: CallOptions): Promise<string[]> =>
-  cached(moco, "tags", async () =>
-    (await getList(moco, apiPath("tags"), tagSchema, { context: "Deal" }, options)).map((t) => t.name),
-  );
+export const dealTags = (moco: MocoClient, options?: CallOptions): Promise<DealTags> =>
+  cached(moco, "tags", async () => {
+    const list = await getList(moco, apiPath("tags"), tagSchema, { context: "Deal" }, options);
+    return { tags: list.items.map((t) => t.name), complete: list.complete };
+  });
 
-export const propertyDefinitions = (moco: MocoClient, options?: CallOptions): Promise<PropertyDefinition[]> =>
-  cached(moco, "properties", async () =>
-    (
-      await getList(
-        moco,
-        apiPath("account", "custom_properties"),
-        definitionSchema,
-        { entity: "Deal" },
-        options,
-      )
-    ).map((d) => ({
+export const propertyDefinitions = (moco: MocoClient, options?: CallOptions): Promise<PropertyDefinitions> =>
+  cached(moco, "properties", async () => {
+    const path = apiPath("account", "custom_properties");
+    const list = await getList(moco, path, definitionSchema, { entity: "Deal" }, options);
+    const definitions = list.items.map((d) => ({
       name: d.name,
       kind: d.kind,
       options: (d.defaults ?? []).filter((v): v is string => typeof v === "string"),
-    })),
-  );
+    }));
+    return { definitions, complete: list.complete };
+  });
 
 /** MOCO's own term search (name, identifier); one page, never cached. */
 export async function findCompanies(

@@ -28,10 +28,7 @@ export const getLeadOptionsTool = defineTool({
     stages: z.array(z.unknown()).optional(),
     users: z.array(z.unknown()).optional(),
     me: z.unknown().optional(),
-    users_complete: z
-      .boolean()
-      .optional()
-      .describe("false: the API key may not list users; only you are listed"),
+    users_complete: z.boolean().optional().describe("false: some users are not listed (see the summary)"),
     tags: z.array(z.string()).optional(),
     custom_properties: z.array(z.unknown()).optional(),
     companies: z.array(z.unknown()).optional(),
@@ -55,19 +52,28 @@ export const getLeadOptionsTool = defineTool({
       dealTags(ctx.moco, ctx.call),
       propertyDefinitions(ctx.moco, ctx.call),
     ]);
-    const partial = who.complete
-      ? ""
-      : " MOCO refused the user list to this API key (it lacks the Staff permission), so only you are listed; give other users by user_id.";
+    const partial = [
+      who.refused
+        ? "MOCO refused the user list to this API key (it lacks the Staff permission), so only you are listed; give other users by user_id."
+        : who.complete
+          ? ""
+          : `Only the first ${who.users.length} users are listed; give others by user_id.`,
+      tags.complete ? "" : `Only the first ${tags.tags.length} tags are listed.`,
+      fields.complete ? "" : `Only the first ${fields.definitions.length} custom fields are listed.`,
+    ]
+      .filter(Boolean)
+      .map((s) => ` ${s}`)
+      .join("");
     return {
       data: {
         stages: all,
         users: who.users,
         me: who.me,
         users_complete: who.complete,
-        tags,
-        custom_properties: fields,
+        tags: tags.tags,
+        custom_properties: fields.definitions,
       },
-      summary: `${all.length} stages, ${who.users.length} users (you: ${who.me.name}), ${tags.length} tags, ${fields.length} custom fields.${partial}`,
+      summary: `${all.length} stages, ${who.users.length} users (you: ${who.me.name}), ${tags.tags.length} tags, ${fields.definitions.length} custom fields.${partial}`,
     };
   },
 });

@@ -21,7 +21,7 @@ import { newTags } from "./verify.js";
  */
 
 /** Each name field and the id field it stands in for. */
-export const REFS = {
+const REFS = {
   deal_category: "deal_category_id",
   user: "user_id",
   company: "company_id",
@@ -135,9 +135,11 @@ async function resolveOne(field: NameField, query: string, ctx: ToolContext): Pr
         detail: u.email,
         keys: [fold(u.name), ...(u.email ? [fold(u.email)] : [])],
       }));
-      const note = known.complete
-        ? ""
-        : " MOCO refused the user list to this API key (it lacks the Staff permission), so only the key's own user is known by name.";
+      const note = known.refused
+        ? " MOCO refused the user list to this API key (it lacks the Staff permission), so only the key's own user is known by name."
+        : known.complete
+          ? ""
+          : ` Could not check every user: MOCO's user list is longer than the ${known.users.length} read.`;
       return choose(field, ["user", "users"], query, cs, { note });
     }
     case "company": {
@@ -198,21 +200,31 @@ export function noIdAndName(value: Record<string, unknown>, ctx: z.RefinementCtx
   }
 }
 
+/** Custom field values as MOCO takes and stores them: a boolean is "1" or "0". */
+const mocoValues = (props: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(props).map(([k, v]) => [k, v === true ? "1" : v === false ? "0" : v]));
+
 /**
- * Everything a lead write needs before it is sent: names turned into ids, and (when tags or custom
- * fields are asked) the account's deal tags and field definitions to check the outcome against.
- * Reads only (mostly cached); a failure here means nothing was written.
+ * Everything a lead write needs before it is sent: names turned into ids, custom field values in
+ * MOCO's form, and (when tags or custom fields are asked) the account's deal tags and field
+ * definitions to check the outcome against. Reads only (mostly cached); a failure here means nothing
+ * was written.
  */
 export async function prepareWrite<T extends Partial<Record<NameField, string>> & { tags?: string[] }>(
-  args: T & { custom_properties?: unknown },
+  args: T & { custom_properties?: Record<string, unknown> },
   ctx: ToolContext,
 ) {
-  const [body, knownTags, definitions] = await Promise.all([
+  const [resolved, knownTags, definitions] = await Promise.all([
     resolveNames(args, ctx),
     args.tags ? dealTags(ctx.moco, ctx.call) : undefined,
     args.custom_properties ? propertyDefinitions(ctx.moco, ctx.call) : undefined,
   ]);
+  const body = args.custom_properties
+    ? { ...resolved, custom_properties: mocoValues(args.custom_properties) }
+    : resolved;
   // The write will create these tags, so the cached list is about to be stale.
-  if (args.tags && knownTags && newTags(args.tags, knownTags).length > 0) forgetReference(ctx.moco, "tags");
+  if (args.tags && knownTags && newTags(args.tags, knownTags.tags).length > 0) {
+    forgetReference(ctx.moco, "tags");
+  }
   return { body, knownTags, definitions };
 }

@@ -1,4 +1,4 @@
-import type { PropertyDefinition } from "../moco/reference.js";
+import type { DealTags, PropertyDefinitions } from "../moco/reference.js";
 import type { Lead } from "../moco/schemas.js";
 
 /**
@@ -96,9 +96,9 @@ export interface VerifyInput {
   /** The lead before an update; null for a create. */
   before: Lead | null;
   /** Deal custom property definitions, when custom_properties were asked. */
-  definitions?: PropertyDefinition[];
+  definitions?: PropertyDefinitions;
   /** The account's deal tags before the write, when tags were asked. */
-  knownTags?: string[];
+  knownTags?: DealTags;
 }
 
 export function warningsFor({ asked, after, before, definitions, knownTags }: VerifyInput): string[] {
@@ -140,7 +140,7 @@ export function warningsFor({ asked, after, before, definitions, knownTags }: Ve
 export const newTags = (asked: string[], known: string[]) =>
   asked.filter((t) => !known.some((k) => k.toLowerCase() === t.trim().toLowerCase()));
 
-function tagWarnings(asked: string[], got: string[], known: string[] | undefined): string[] {
+function tagWarnings(asked: string[], got: string[], known: DealTags | undefined): string[] {
   const out: string[] = [];
   const wanted = [...new Set(asked.map((t) => t.trim()))];
   const lower = (t: string) => t.toLowerCase();
@@ -155,13 +155,15 @@ function tagWarnings(asked: string[], got: string[], known: string[] | undefined
   }
   const extra = got.filter((g) => !wanted.some((t) => lower(t) === lower(g)));
   if (extra.length > 0) out.push(`tags: MOCO also kept ${fmt(extra)}, which were not asked`);
-  if (known) {
-    const created = newTags(wanted, known);
-    if (created.length > 0) {
-      out.push(
-        `tags: ${fmt(created)} did not exist as deal tags, so MOCO created them; check the spelling (get_lead_options lists the tags)`,
-      );
-    }
+  const created = known ? newTags(wanted, known.tags) : [];
+  if (created.length > 0 && known?.complete) {
+    out.push(
+      `tags: ${fmt(created)} did not exist as deal tags, so MOCO created them; check the spelling (get_lead_options lists the tags)`,
+    );
+  } else if (created.length > 0) {
+    out.push(
+      `tags: could not check whether ${fmt(created)} existed before: the account's tag list is incomplete (${known?.tags.length} read)`,
+    );
   }
   return out;
 }
@@ -169,12 +171,14 @@ function tagWarnings(asked: string[], got: string[], known: string[] | undefined
 function propertyWarnings(
   asked: Asked,
   got: Record<string, unknown>,
-  defs: PropertyDefinition[] | undefined,
+  known: PropertyDefinitions | undefined,
 ) {
   const out: string[] = [];
+  const defs = known?.definitions;
   for (const [name, value] of Object.entries(asked)) {
     const def = defs?.find((d) => d.name === name);
-    if (defs && !def) {
+    // A list cut short cannot prove a field unknown; comparing what MOCO stored still tells.
+    if (defs && !def && known?.complete) {
       const near = defs.find((d) => d.name.toLowerCase() === name.toLowerCase());
       const hint = near
         ? `did you mean "${near.name}"?`

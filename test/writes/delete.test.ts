@@ -105,6 +105,22 @@ describe("delete_lead without elicitation (the host's approval prompt is the gua
     ]);
   });
 
+  it("counts any success answer to the DELETE as deleted, whatever its body", async () => {
+    // Faults answer instead of the sandbox: the lead stays, but MOCO's answer is what is judged.
+    for (const fault of [
+      { kind: "status", status: 200, body: { message: "Deal deleted" } }, // not a lead
+      { kind: "status", status: 200, body: [] },
+      { kind: "empty", status: 204 },
+      { kind: "malformed_json" }, // 200 with a body that is not even JSON
+    ] as const) {
+      const lead = pendingLead(h, 0);
+      h.sandbox.faults.push({ ...fault, method: "DELETE", path: `/deals/${lead.id}` });
+      const r = await h.call("delete_lead", { id: lead.id });
+      expect(r.isError, `${JSON.stringify(fault)}: ${text(r)}`).toBeFalsy();
+      expect(sc(r)).toMatchObject({ deleted: true, lead: { id: lead.id } });
+    }
+  });
+
   it("still reports a lead that never existed as not found", async () => {
     const r = await h.call("delete_lead", { id: 99_999_997 });
     expect(r.isError).toBe(true);

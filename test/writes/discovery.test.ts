@@ -90,3 +90,62 @@ describe("a key without the Staff permission", () => {
     }
   });
 });
+
+describe("an account with more users and tags than the reference lists read (5 pages of 100)", () => {
+  it("says the lists are cut, and checks nothing it did not read", async () => {
+    const big = await startHarness();
+    try {
+      const s = big.sandbox.store;
+      const template = s.users[0];
+      if (!template) throw new Error("no user in the seed");
+      const at = "2026-01-01T00:00:00Z";
+      for (let i = 1; i <= 520; i++) {
+        const name = `Bulk ${String(i).padStart(3, "0")}`;
+        s.tags.push({ id: 10_000 + i, name, color: null, context: "Deal", created_at: at, updated_at: at });
+        s.users.push({
+          ...template,
+          id: 20_000 + i,
+          firstname: "Bulk",
+          lastname: String(i),
+          email: `bulk${i}@x.test`,
+        });
+      }
+      await big.client.listTools();
+      const r = await big.call("get_lead_options");
+      expect(r.isError, text(r)).toBeFalsy();
+      expect(sc(r).users_complete).toBe(false);
+      expect(sc(r).tags).toHaveLength(500);
+      expect(text(r)).toMatch(/Only the first 500 users are listed.*Only the first 500 tags are listed/);
+      expect(text(r)).not.toMatch(/Staff permission/);
+
+      // A name beyond the list read: no "does not exist", but "could not check".
+      const who = await big.call("create_lead", {
+        name: "X",
+        currency: "EUR",
+        money: 1,
+        reminder_date: "2026-06-01",
+        user: "Nobody Known",
+        deal_category: "Kontaktieren",
+      });
+      expect(who.isError).toBe(true);
+      expect(text(who)).toMatch(/Could not check every user: MOCO's user list is longer than the 500 read/);
+
+      // "Bulk 520" exists in MOCO but lies beyond the tags read: not reported as newly created.
+      const tagged = await big.call("create_lead", {
+        name: "X",
+        currency: "EUR",
+        money: 1,
+        reminder_date: "2026-06-01",
+        user: "me",
+        deal_category: "Kontaktieren",
+        tags: ["Bulk 520"],
+      });
+      expect(tagged.isError, text(tagged)).toBeFalsy();
+      expect(sc(tagged).warnings).toEqual([
+        'tags: could not check whether ["Bulk 520"] existed before: the account\'s tag list is incomplete (500 read)',
+      ]);
+    } finally {
+      await big.close();
+    }
+  });
+});

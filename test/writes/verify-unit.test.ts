@@ -51,15 +51,39 @@ describe("warningsFor: any field stored differently than asked", () => {
 
   it("checks custom values as MOCO stores them (booleans as 1/0, lists in any order)", () => {
     const after = lead({ custom_properties: { Rahmenvertrag: "1", Leistungen: ["Hosting", "Design"] } });
-    const definitions = [
-      { name: "Rahmenvertrag", kind: "Boolean", options: [] },
-      { name: "Leistungen", kind: "MultiSelect", options: ["Design", "Hosting"] },
-    ];
+    const definitions = {
+      definitions: [
+        { name: "Rahmenvertrag", kind: "Boolean", options: [] },
+        { name: "Leistungen", kind: "MultiSelect", options: ["Design", "Hosting"] },
+      ],
+      complete: true,
+    };
     const asked = { custom_properties: { Rahmenvertrag: true, Leistungen: ["Design", "Hosting"] } };
     expect(warningsFor({ asked, after, before: null, definitions })).toEqual([]);
+    // What create/update_lead send: the boolean already in MOCO's form.
+    const sent = { custom_properties: { Rahmenvertrag: "1", Leistungen: ["Design", "Hosting"] } };
+    expect(warningsFor({ asked: sent, after, before: null, definitions })).toEqual([]);
     const wrong = { custom_properties: { Rahmenvertrag: false } };
     expect(warningsFor({ asked: wrong, after, before: null, definitions })).toEqual([
       'custom_properties.Rahmenvertrag: asked false, MOCO stored "1"',
+    ]);
+  });
+
+  it("does not call a tag new or a field unknown when the account's list was cut short", () => {
+    const after = lead({ tags: ["Zzz"], custom_properties: { Feld600: "x" } });
+    const asked = { tags: ["Zzz"], custom_properties: { Feld600: "x" } };
+    const knownTags = { tags: ["Aaa"], complete: false };
+    const definitions = { definitions: [{ name: "Quelle", kind: "Select", options: [] }], complete: false };
+    expect(warningsFor({ asked, after, before: null, knownTags, definitions })).toEqual([
+      'tags: could not check whether ["Zzz"] existed before: the account\'s tag list is incomplete (1 read)',
+    ]);
+    const complete = {
+      knownTags: { ...knownTags, complete: true },
+      definitions: { ...definitions, complete: true },
+    };
+    expect(warningsFor({ asked, after, before: null, ...complete })).toEqual([
+      expect.stringMatching(/^tags: \["Zzz"\] did not exist as deal tags, so MOCO created them/),
+      expect.stringMatching(/^custom_properties: "Feld600" is not a custom field of leads/),
     ]);
   });
 

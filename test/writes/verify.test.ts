@@ -36,6 +36,20 @@ describe("create_lead reports what MOCO stored differently", () => {
     expect(warnings).toEqual([]);
   });
 
+  it('sends a yes/no field as MOCO takes and stores it, "1"/"0", and counts true ↔ "1" as a match', async () => {
+    const from = h.sandbox.requests.length;
+    const { lead, warnings } = await create({ custom_properties: { Rahmenvertrag: true } });
+    const post = h.sandbox.requests.slice(from).find((q) => q.method === "POST");
+    expect((post?.body as Json | undefined)?.custom_properties).toEqual({ Rahmenvertrag: "1" });
+    expect(deal(lead.id).custom_properties.Rahmenvertrag).toBe("1");
+    expect(warnings).toEqual([]);
+    const off = await update(lead.id, { custom_properties: { Rahmenvertrag: false } });
+    const put = h.sandbox.requests.filter((q) => q.method === "PUT").at(-1);
+    expect((put?.body as Json | undefined)?.custom_properties).toEqual({ Rahmenvertrag: "0" });
+    expect(off.warnings).toEqual([]);
+    expect(off.changes).toEqual(['custom_properties.Rahmenvertrag: "1" → "0"']);
+  });
+
   it("warns that closed_on is ignored while the lead is pending", async () => {
     const r = await h.call("create_lead", baseLead(h, { closed_on: "2026-03-01" }));
     const { lead, warnings } = sc(r);
