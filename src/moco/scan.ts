@@ -1,4 +1,4 @@
-import type { CallOptions, MocoClient } from "./client.js";
+import type { CallOptions, MocoClient, PageInfo } from "./client.js";
 import { type LeadFilters, listLeads } from "./leads.js";
 import type { Lead } from "./schemas.js";
 
@@ -27,7 +27,7 @@ export interface ScanResult {
   pages: number;
 }
 
-export const SCAN_PAGE_SIZE = 100;
+const SCAN_PAGE_SIZE = 100;
 
 /**
  * Scans one query, or several in turn (e.g. one per status, since MOCO filters a single status per
@@ -56,19 +56,27 @@ export async function scanLeads(
       pages++;
       for (const lead of result.leads) byId.set(lead.id, lead);
       totals[index] = result.page.total;
-      // No next link means the last page; without any paging headers only a short page proves it.
-      const unknown = result.page.total === null && result.page.nextPage === null;
-      page =
-        result.leads.length === 0
-          ? null
-          : unknown && result.leads.length >= SCAN_PAGE_SIZE
-            ? page + 1
-            : result.page.nextPage;
+      page = following(page, result.leads.length, result.page);
       await onPage?.(pages, expectedPages(totals, index, maxPages), byId.size);
     }
   }
   const total = totals.every((t) => t !== null) ? totals.reduce<number>((a, t) => a + (t ?? 0), 0) : null;
+  // Fewer leads than MOCO counted (pages that came back short, offsets shifted by a concurrent
+  // delete) is not a complete scan either.
+  if (total !== null && byId.size < total) complete = false;
   return { leads: [...byId.values()], scanned: byId.size, total, complete, pages };
+}
+
+/**
+ * The page after `page`, or null after the last. A next link names it. Without one, X-Total alone
+ * still says whether more follow (MOCO may send it without Link, X-Page and X-Per-Page); without
+ * either, only a short page proves the last one.
+ */
+function following(page: number, count: number, info: PageInfo): number | null {
+  if (count === 0) return null;
+  if (info.nextPage !== null) return info.nextPage;
+  if (info.total !== null) return page * SCAN_PAGE_SIZE < info.total ? page + 1 : null;
+  return count >= SCAN_PAGE_SIZE ? page + 1 : null;
 }
 
 /**

@@ -11,12 +11,13 @@ function isRealDate(value: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
-export const lastDayOfMonth = (value: string) => {
+const lastDayOfMonth = (value: string) => {
   const [y, m] = value.split("-").map(Number) as [number, number];
   return new Date(Date.UTC(y, m, 0)).getUTCDate();
 };
 
-const plainDate = () =>
+/** A real calendar date YYYY-MM-DD; callers add the description. */
+export const plainDate = () =>
   z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date YYYY-MM-DD, e.g. 2026-03-01")
@@ -24,13 +25,13 @@ const plainDate = () =>
 
 export const date = (what: string) => plainDate().describe(`${what}. Date YYYY-MM-DD, e.g. 2026-03-01`);
 
-export const id = (what: string) =>
-  z
-    .number({ error: "expected a numeric id, e.g. 4711" })
-    .int("expected a whole number id")
-    .positive("ids are positive")
-    .max(Number.MAX_SAFE_INTEGER)
-    .describe(`${what} (MOCO id, a positive integer, e.g. 4711)`);
+const mocoId = z
+  .number({ error: "expected a numeric id, e.g. 4711" })
+  .int("expected a whole number id")
+  .positive("ids are positive")
+  .max(Number.MAX_SAFE_INTEGER);
+
+export const id = (what: string) => mocoId.describe(`${what} (MOCO id, a positive integer, e.g. 4711)`);
 
 export const status = z
   .enum(LEAD_STATUSES, { error: `expected one of ${LEAD_STATUSES.join(", ")}` })
@@ -108,22 +109,15 @@ export function checkServicePeriod(
  * The writable lead fields in MOCO's names, shared by create and update. Descriptions are terse on
  * purpose: both tools repeat them in every tools/list.
  */
-const refId = (what: string) =>
-  z
-    .number({ error: "expected a numeric id, e.g. 4711" })
-    .int("expected a whole number id")
-    .positive("ids are positive")
-    .describe(`${what} id`);
-
 export const writableFields = {
   name: name.describe('Lead name, e.g. "Beispiel AG – Relaunch"'),
   currency,
   money: money.describe("Value in the lead's currency, e.g. 25000"),
   reminder_date: plainDate().describe("Next follow-up, YYYY-MM-DD"),
-  user_id: refId("Responsible user's"),
-  deal_category_id: refId("Pipeline stage's"),
-  company_id: refId("Company's"),
-  person_id: refId("Contact person's"),
+  user_id: mocoId.describe("Responsible user's id"),
+  deal_category_id: mocoId.describe("Pipeline stage's id"),
+  company_id: mocoId.describe("Company's id"),
+  person_id: mocoId.describe("Contact person's id"),
   info: info.describe("Description"),
   status: status.describe("pending = open, in the pipeline"),
   closed_on: plainDate().describe("Close date, YYYY-MM-DD; MOCO ignores it while pending/potential"),

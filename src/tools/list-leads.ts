@@ -3,48 +3,9 @@ import { listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
 import { compact, fitToCap, REPLY_CAP_BYTES, scanNote } from "./compact.js";
 import { defineTool } from "./define.js";
-import { customProperties, date, id, status, tags, timestamp } from "./fields.js";
+import { mocoFilters, pushDown } from "./filters.js";
 import { pageData, pageOut } from "./outputs.js";
 import { daysOverdue, type SearchResult, scans, searchFields, searchLeads } from "./search-leads.js";
-
-export const toUtc = (timestamp: string) => new Date(timestamp).toISOString().replace(/\.\d{3}Z$/, "Z");
-
-/** MOCO's own filters for GET /deals, shared by every tool that lists leads. */
-export const mocoFilters = {
-  status: status.optional().describe("Lead status; pending = open, in the pipeline"),
-  tags: tags.optional().describe('Only leads with these tags, e.g. ["Wichtig"]'),
-  company_id: id("Company").optional().describe("Only leads of this company (id), e.g. 4711"),
-  closed_from: date("Closed on or after").optional(),
-  closed_to: date("Closed on or before").optional(),
-  ids: z
-    .array(z.number().int().positive())
-    .min(1)
-    .max(100)
-    .optional()
-    .describe("Only these lead ids, e.g. [4711, 4712]"),
-  updated_after: timestamp
-    .optional()
-    .describe("Only leads created or updated after this time, e.g. 2026-01-31T14:30:00Z"),
-  custom_properties: customProperties
-    .optional()
-    .describe('Exact match on custom fields, e.g. {"Quelle": "Website"}'),
-};
-
-/**
- * The same filters for other tools, as one object argument: validated exactly as list_leads validates
- * them, while tools/list spells them out once (every byte of it is paid in every conversation).
- */
-export const filtersArg = z
-  .record(z.string(), z.unknown())
-  .pipe(z.strictObject(mocoFilters))
-  .optional()
-  .describe('MOCO\'s filters as list_leads takes them, e.g. {"status":"pending","tags":["Wichtig"]}');
-
-/** The filters as MOCO wants them (timestamps in UTC). */
-export const pushDown = <T extends { updated_after?: string | undefined }>(args: T) => ({
-  ...args,
-  updated_after: args.updated_after && toUtc(args.updated_after),
-});
 
 const input = z.strictObject({
   ...mocoFilters,
@@ -70,8 +31,9 @@ export const listLeadsTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async run(args, ctx) {
     const { page, per_page, full, ...rest } = args;
-    const filters = pushDown(
+    const filters = await pushDown(
       Object.fromEntries(Object.keys(mocoFilters).map((k) => [k, rest[k as keyof typeof rest]])),
+      ctx,
     );
     let leads: Lead[];
     let meta: ReturnType<typeof pageData>;
@@ -95,8 +57,20 @@ export const listLeadsTool = defineTool({
         return args.sort === "updated_at" ? { ...c, updated_at: l.updated_at } : c;
       }),
     );
-    const of = meta.total === null ? "" : ` of ${meta.total}`;
-    const next = meta.next_page === null ? "This is the last page." : `Next: page ${meta.next_page}.`;
+    // A capped scan found `total` matches among the leads it read: a lower bound, never "the last page".
+    const capped = found?.scan.complete === false ? found.scan : undefined;
+    const of =
+      meta.total === null
+        ? ""
+        : capped
+          ? ` of at least ${meta.total} (the matches among the ${capped.scanned} leads scanned)`
+          : ` of ${meta.total}`;
+    const next =
+      meta.next_page !== null
+        ? `Next: page ${meta.next_page}.`
+        : capped
+          ? "No more pages of these matches, but more leads may match beyond the scan."
+          : "This is the last page.";
     const lines = [`${leads.length} leads${of} on page ${meta.page ?? page}. ${next}`];
     if (due) lines.unshift(`Follow-ups due by ${due.until} (today ${due.today}): ${due.overdue} overdue.`);
     if (found) lines.push(scanNote(found.scan, ctx.config.maxScanPages));

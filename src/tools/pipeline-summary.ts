@@ -2,7 +2,7 @@ import { z } from "zod";
 import { scanLeads } from "../moco/scan.js";
 import { scanData, scanNote } from "./compact.js";
 import { defineTool } from "./define.js";
-import { filtersArg, pushDown } from "./list-leads.js";
+import { filtersArg, pushDown } from "./filters.js";
 import { money, scanOut } from "./outputs.js";
 import { type CurrencySummary, summarize } from "./pipeline.js";
 
@@ -20,17 +20,22 @@ export const pipelineSummaryTool = defineTool({
   title: "Pipeline summary",
   description:
     "Pipeline forecast over all matching leads, per currency (never summed across): count and value by status and stage, weighted value (pending × stage probability), largest pending leads. Read-only.",
-  input: z.strictObject({
-    filters: filtersArg,
-    group_by: z.enum(["user", "company", "tag", "month"]).optional().describe("Also group by this"),
-    month_basis: z
-      .enum(["reminder_date", "closed_on", "service_period"])
-      .default("reminder_date")
-      .describe("Date placing a lead in a month; service_period spreads the value evenly"),
-    from: month("Only value in or after this month").optional(),
-    to: month("Only value in or before this month").optional(),
-    top: z.number().int().min(0).max(20).default(5).describe("Largest pending leads per currency"),
-  }),
+  input: z
+    .strictObject({
+      filters: filtersArg,
+      group_by: z.enum(["user", "company", "tag", "month"]).optional().describe("Also group by this"),
+      month_basis: z
+        .enum(["reminder_date", "closed_on", "service_period"])
+        .default("reminder_date")
+        .describe("Date placing a lead in a month; service_period spreads the value evenly"),
+      from: month("Only value in or after this month").optional(),
+      to: month("Only value in or before this month").optional(),
+      top: z.number().int().min(0).max(20).default(5).describe("Largest pending leads per currency"),
+    })
+    .refine((v) => v.from === undefined || v.to === undefined || v.from <= v.to, {
+      path: ["to"],
+      message: "to must not be before from",
+    }),
   output: z.object({
     currencies: z.array(z.looseObject({ currency: z.string() })),
     undated: z.number(),
@@ -38,7 +43,7 @@ export const pipelineSummaryTool = defineTool({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async run({ filters = {}, group_by, month_basis, from, to, top }, ctx) {
-    const scan = await scanLeads(ctx.moco, pushDown(filters), {
+    const scan = await scanLeads(ctx.moco, await pushDown(filters, ctx), {
       ...ctx.call,
       maxPages: ctx.config.maxScanPages,
       onPage: (pages, expected, scanned) => ctx.progress(pages, expected, `Read ${scanned} leads`),

@@ -4,17 +4,24 @@ import type { Lead } from "../moco/schemas.js";
 import { fold } from "../text.js";
 import { matchRef, stageRef, userRef } from "./compact.js";
 import type { ToolContext } from "./define.js";
+import { plainDate } from "./fields.js";
 
 /**
  * What list_leads can filter and sort by beyond MOCO's own filters. MOCO cannot filter by any of these,
  * so using one makes list_leads scan every matching page (MOCO's filters still go to MOCO) and page
  * through the matches itself.
  */
-const day = (what: string) =>
+/**
+ * An id, or a name; a blank name would match every lead. A refinement rather than .min(1): it keeps
+ * the JSON Schema a compact ["number","string"] (every byte of tools/list is paid in every conversation).
+ */
+const idOrName = z.union([
+  z.number(),
   z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date YYYY-MM-DD, e.g. 2026-03-01")
-    .describe(`${what}, YYYY-MM-DD`);
+    .trim()
+    .refine((s) => s !== "", "give a name or an id, not an empty string"),
+]);
 
 export const searchFields = {
   query: z
@@ -23,8 +30,8 @@ export const searchFields = {
     .max(200)
     .optional()
     .describe('Words in name, company, person or info, any case/accents, e.g. "relaunch zürich"'),
-  user: z.union([z.number(), z.string()]).optional().describe('User id or name, e.g. "Nicola"'),
-  stage: z.union([z.number(), z.string()]).optional().describe('Stage id or name, e.g. "Verhandlungen"'),
+  user: idOrName.optional().describe('User id or name, e.g. "Nicola"'),
+  stage: idOrName.optional().describe('Stage id or name, e.g. "Verhandlungen"'),
   currency: z
     .string()
     .regex(/^[A-Z]{3}$/, "expected a currency code like CHF")
@@ -32,8 +39,8 @@ export const searchFields = {
     .describe("e.g. CHF"),
   money_min: z.number().optional().describe("Value at least, e.g. 20000"),
   money_max: z.number().optional().describe("Value at most"),
-  reminder_from: day("Reminder on or after").optional(),
-  reminder_to: day("Reminder on or before").optional(),
+  reminder_from: plainDate().describe("Reminder on or after, YYYY-MM-DD").optional(),
+  reminder_to: plainDate().describe("Reminder on or before, YYYY-MM-DD").optional(),
   due_within_days: z
     .number()
     .int()
@@ -41,7 +48,7 @@ export const searchFields = {
     .max(365)
     .optional()
     .describe("Follow-ups: open leads whose reminder is due by today + N days (0: due or overdue)"),
-  today: day("For due_within_days; default the server's date").optional(),
+  today: plainDate().describe("For due_within_days; default the server's date, YYYY-MM-DD").optional(),
   sort: z
     .enum(["updated_at", "reminder_date", "money"])
     .optional()
@@ -62,7 +69,7 @@ export function localToday(now = new Date()): string {
 
 const DAY_MS = 86_400_000;
 const dayMs = (d: string) => Date.parse(`${d}T00:00:00Z`);
-const addDays = (d: string, n: number) => new Date(dayMs(d) + n * DAY_MS).toISOString().slice(0, 10);
+export const addDays = (d: string, n: number) => new Date(dayMs(d) + n * DAY_MS).toISOString().slice(0, 10);
 export const daysOverdue = (lead: Lead, today: string) =>
   lead.reminder_date === null ? null : Math.round((dayMs(today) - dayMs(lead.reminder_date)) / DAY_MS);
 

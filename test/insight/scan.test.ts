@@ -1,5 +1,8 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { type CallToolResult, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MocoClient } from "../../src/moco/client.js";
 import { scanLeads } from "../../src/moco/scan.js";
 import { type Harness, startHarness, text } from "../support/harness.js";
 import { sc } from "./raw.js";
@@ -31,6 +34,14 @@ describe("honest scan reporting at the page cap", () => {
     const r = await h.call("list_leads", { query: "relaunch" });
     expect(sc(r)).toMatchObject({ complete: false, scanned: 200 });
     expect(text(r)).toMatch(/INCOMPLETE/);
+    // The matches among the scanned leads are a lower bound, and their last page is not the last one.
+    const last = await h.call("list_leads", { query: "relaunch", per_page: 100 });
+    expect(sc(last)).toMatchObject({ complete: false, next_page: null });
+    expect(text(last)).toMatch(
+      new RegExp(`of at least ${sc(last).total} \\(the matches among the 200 leads scanned\\)`),
+    );
+    expect(text(last)).toMatch(/more leads may match beyond the scan/);
+    expect(text(last)).not.toMatch(/This is the last page/);
     const narrow = await h.call("list_leads", { status: "won", query: "relaunch" });
     expect(sc(narrow)).toMatchObject({ complete: true });
     expect(text(narrow)).not.toMatch(/INCOMPLETE/);
@@ -97,5 +108,73 @@ describe("scanLeads", () => {
     await expect(scanLeads(h.moco, {}, { maxPages: 5, signal: controller.signal })).rejects.toMatchObject({
       kind: "cancelled",
     });
+  });
+});
+
+/**
+ * A stand-in for MOCO over real TCP that sends X-Total but neither Link nor X-Page nor X-Per-Page,
+ * which the sandbox never does. `total` is what X-Total claims; `count` leads exist.
+ */
+async function headerlessMoco(count: number, total: number) {
+  const pages: number[] = [];
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    const page = Number(url.searchParams.get("page") ?? 1);
+    const perPage = Number(url.searchParams.get("per_page") ?? 100);
+    pages.push(page);
+    const ids = Array.from({ length: count }, (_, i) => i + 1).slice((page - 1) * perPage, page * perPage);
+    const leads = ids.map((id) => ({
+      id,
+      name: `Lead ${id}`,
+      status: "pending",
+      money: 1000,
+      currency: "EUR",
+      created_at: "2026-01-01T00:00:00Z",
+      updated_at: "2026-01-01T00:00:00Z",
+    }));
+    res.writeHead(200, { "content-type": "application/json", "x-total": String(total) });
+    res.end(JSON.stringify(leads));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const moco = new MocoClient({
+    baseUrl: `http://127.0.0.1:${port}/api/v1`,
+    apiKey: "stub-key",
+    userAgent: "moco-leads-mcp-test",
+    requestTimeoutMs: 5000,
+    rateLimit: { limit: 1000, windowMs: 120_000 },
+    maxRetries: 0,
+  });
+  return {
+    moco,
+    pages,
+    async close() {
+      await moco.close();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe("scanLeads against a MOCO that sends X-Total without paging headers", () => {
+  it("keeps reading while page × 100 is below X-Total, and is complete when all arrived", async () => {
+    const stub = await headerlessMoco(250, 250);
+    try {
+      const scan = await scanLeads(stub.moco, {}, { maxPages: 10 });
+      expect(stub.pages).toEqual([1, 2, 3]);
+      expect(scan).toMatchObject({ scanned: 250, total: 250, complete: true, pages: 3 });
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it("is not complete when fewer leads arrived than X-Total counts", async () => {
+    const stub = await headerlessMoco(250, 260);
+    try {
+      const scan = await scanLeads(stub.moco, {}, { maxPages: 10 });
+      expect(stub.pages).toEqual([1, 2, 3]);
+      expect(scan).toMatchObject({ scanned: 250, total: 260, complete: false });
+    } finally {
+      await stub.close();
+    }
   });
 });

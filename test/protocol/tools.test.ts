@@ -45,18 +45,21 @@ describe("list_leads", () => {
       closed_from: "2025-01-01",
       closed_to: "2026-12-31",
       updated_after: "2020-01-01T01:00:00+01:00",
-      custom_properties: { Quelle: "Website" },
+      custom_properties: { Quelle: "Website", Rahmenvertrag: true },
       per_page: 5,
     });
     expect(r.isError).toBeFalsy();
-    const sent = h.sandbox.requests.slice(before);
-    expect(sent).toHaveLength(1);
-    const query = new URLSearchParams(sent[0]?.query);
+    // One page of leads; the field names were checked against the (cached) field definitions first.
+    const sent = h.sandbox.requests.slice(before).map((q) => `${q.method} ${q.path}`);
+    expect(sent).toEqual(["GET /account/custom_properties", "GET /deals"]);
+    const query = new URLSearchParams(h.sandbox.requests.at(-1)?.query);
     expect(query.get("status")).toBe("won");
     expect(query.get("tags")).toBe("Wichtig,Relaunch");
     expect(query.get("closed_from")).toBe("2025-01-01");
     expect(query.get("updated_after")).toBe("2020-01-01T00:00:00Z");
     expect(query.get("custom_properties[Quelle]")).toBe("Website");
+    // Filters take booleans as MOCO documents them for filters (writes send "1"/"0").
+    expect(query.get("custom_properties[Rahmenvertrag]")).toBe("true");
     for (const lead of sc(r).leads) expect(lead.status).toBe("won");
   });
 
