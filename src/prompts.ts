@@ -2,69 +2,51 @@ import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Config } from "./config.js";
-import { apiPath, type MocoClient } from "./moco/client.js";
-import { listStages } from "./resources.js";
+import type { MocoClient } from "./moco/client.js";
+import { stages, users } from "./moco/reference.js";
 import { fold } from "./text.js";
+import type { Tool } from "./tools/define.js";
 import { selectTools } from "./tools/index.js";
-import { localToday } from "./tools/search-leads.js";
+import { addDays, localToday } from "./tools/search-leads.js";
 
 /**
  * Prompts: the menu entries a sales person picks (slash commands in most clients). Each one tells the
  * model which tools to call with which arguments, with the dates already worked out, so the answer does
- * not depend on the model's date arithmetic.
+ * not depend on the model's date arithmetic. A prompt is offered only when the tools it names are.
  */
 export interface PromptDeps {
   moco: MocoClient;
   config: Config;
 }
 
-/** How long completion suggestions reuse the stage and user lists: one fetch per minute, not per keystroke. */
-export const COMPLETION_CACHE_MS = 60_000;
-
-const userSchema = z.looseObject({
-  firstname: z.string(),
-  lastname: z.string(),
-  active: z.boolean().optional(),
-});
-
-function cached<T>(load: () => Promise<T>): () => Promise<T> {
-  let value: { at: number; data: Promise<T> } | undefined;
-  return () => {
-    if (!value || Date.now() - value.at > COMPLETION_CACHE_MS) {
-      const data = load();
-      value = { at: Date.now(), data };
-      // A failed fetch is not remembered: the next keystroke tries again.
-      data.catch(() => {
-        if (value?.data === data) value = undefined;
-      });
-    }
-    return value.data;
-  };
-}
-
 /** Suggestions for a partly typed name: prefix matches first, then anywhere; case and accents aside. */
-export function suggest(names: readonly string[], typed: string | undefined): string[] {
+function suggest(names: readonly string[], typed: string | undefined): string[] {
   const f = fold(typed ?? "");
   const prefix = names.filter((n) => fold(n).startsWith(f));
   const inside = names.filter((n) => !prefix.includes(n) && fold(n).includes(f));
   return [...prefix, ...inside].slice(0, 20);
 }
 
-const addDays = (day: string, n: number) =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 const text = (t: string) => ({
   messages: [{ role: "user" as const, content: { type: "text" as const, text: t } }],
 });
 
-export function registerPrompts(server: McpServer, { moco, config }: PromptDeps): void {
+/**
+ * Registers the prompts that fit `tools`, the tools this server offers (createServer passes its own
+ * selection; the default is the one the config makes).
+ */
+export function registerPrompts(
+  server: McpServer,
+  { moco, config }: PromptDeps,
+  tools: readonly Pick<Tool, "name">[] = selectTools(config),
+): void {
+  const offered = new Set(tools.map((t) => t.name));
+  const has = (...names: string[]) => names.every((n) => offered.has(n));
   const call = () => ({ deadline: Date.now() + 10_000 });
-  const stageNames = cached(async () => (await listStages(moco, call())).map((s) => s.name));
-  // /users needs the Staff permission; without it there is nothing to suggest, which completion allows.
-  const userNames = cached(async () => {
-    const res = await moco.get(apiPath("users"), call());
-    const users = z.array(userSchema).parse(res.data);
-    return users.filter((u) => u.active !== false).map((u) => `${u.firstname} ${u.lastname}`);
-  });
+  // The reference lists are cached per client, so completing per keystroke costs no request.
+  const stageNames = async () => (await stages(moco, call())).map((s) => s.name);
+  // Active users; without the Staff permission only the key's own user is known.
+  const userNames = async () => (await users(moco, call())).users.map((u) => u.name);
   const complete = (names: () => Promise<string[]>) => async (typed: string | undefined) => {
     try {
       return suggest(await names(), typed);
@@ -78,51 +60,56 @@ export function registerPrompts(server: McpServer, { moco, config }: PromptDeps)
     completable(completable(z.string(), complete(names)).optional().describe(description), complete(names));
   const forUser = (user: string | undefined) => (user ? ` with user: "${user}"` : "");
 
-  server.registerPrompt(
-    "weekly_pipeline_review",
-    {
-      title: "Weekly pipeline review",
-      description: "Forecast per currency, what changed this week, and what is overdue.",
-      argsSchema: { user: optionalName("Only this sales person's leads, e.g. Nicola Keller", userNames) },
-    },
-    ({ user }) => {
-      const today = localToday();
-      const month = today.slice(0, 7);
-      const later = addDays(`${month}-01`, 62).slice(0, 7);
-      const who = user ? ` for ${user}` : "";
-      return text(
-        `Give me a weekly pipeline review${who} (today is ${today}). Use the MOCO tools:\n` +
-          `1. pipeline_summary with group_by "user" — totals, weighted value and stages per currency. Then pipeline_summary with group_by "month", month_basis "reminder_date", from "${month}", to "${later}" for what is due when.\n` +
-          `2. list_leads with updated_after "${addDays(today, -7)}T00:00:00Z" and sort "updated_at"${forUser(user)} — what changed in the last 7 days.\n` +
-          `3. list_leads with due_within_days 0${forUser(user)} — overdue follow-ups.\n` +
-          "Report per currency and never add amounts of different currencies. Name the five largest pending leads, leads stuck in an early stage, overdue reminders, and what changed. If a tool says the scan was incomplete, say so. End with three concrete actions for this week.",
-      );
-    },
-  );
-
-  server.registerPrompt(
-    "follow_up_plan",
-    {
-      title: "Follow-up plan for today",
-      description: "Today's overdue and due lead follow-ups as a call list, oldest first.",
-      argsSchema: {
-        user: optionalName("Only this sales person's follow-ups, e.g. Nicola Keller", userNames),
+  if (has("pipeline_summary", "list_leads")) {
+    server.registerPrompt(
+      "weekly_pipeline_review",
+      {
+        title: "Weekly pipeline review",
+        description: "Forecast per currency, what changed this week, and what is overdue.",
+        argsSchema: { user: optionalName("Only this sales person's leads, e.g. Nicola Keller", userNames) },
       },
-    },
-    ({ user }) =>
-      text(
-        `Plan my follow-ups for today, ${localToday()}. Call list_leads with due_within_days 0${forUser(user)} ` +
-          "(add page 2, 3 … while next_page is set). For each lead give one line: company, lead name, value with currency, stage, " +
-          "days overdue, and the next concrete step (call, send offer, close as lost). Most overdue first, then largest value. " +
-          "Leads overdue more than 30 days: ask whether to close them (update_lead status lost or dropped) or move the reminder. " +
-          "Change nothing in MOCO without my go-ahead.",
-      ),
-  );
+      ({ user }) => {
+        const today = localToday();
+        const month = today.slice(0, 7);
+        const later = addDays(`${month}-01`, 62).slice(0, 7);
+        const who = user ? ` for ${user}` : "";
+        return text(
+          `Give me a weekly pipeline review${who} (today is ${today}). Use the MOCO tools:\n` +
+            `1. pipeline_summary with group_by "user" — totals, weighted value and stages per currency. Then pipeline_summary with group_by "month", month_basis "reminder_date", from "${month}", to "${later}" for what is due when.\n` +
+            `2. list_leads with updated_after "${addDays(today, -7)}T00:00:00Z" and sort "updated_at"${forUser(user)} — what changed in the last 7 days.\n` +
+            `3. list_leads with due_within_days 0${forUser(user)} — overdue follow-ups.\n` +
+            "Report per currency and never add amounts of different currencies. Name the five largest pending leads, leads stuck in an early stage, overdue reminders, and what changed. If a tool says the scan was incomplete, say so. End with three concrete actions for this week.",
+        );
+      },
+    );
+  }
 
-  const offered = new Set(selectTools(config).map((t) => t.name));
-  if (!offered.has("update_lead")) return; // read-only: a prompt that ends in a write would only fail
+  if (has("list_leads")) {
+    const close = has("update_lead") ? "close them (update_lead status lost or dropped)" : "close them";
+    server.registerPrompt(
+      "follow_up_plan",
+      {
+        title: "Follow-up plan for today",
+        description: "Today's overdue and due lead follow-ups as a call list, oldest first.",
+        argsSchema: {
+          user: optionalName("Only this sales person's follow-ups, e.g. Nicola Keller", userNames),
+        },
+      },
+      ({ user }) =>
+        text(
+          `Plan my follow-ups for today, ${localToday()}. Call list_leads with due_within_days 0${forUser(user)} ` +
+            "(add page 2, 3 … while next_page is set). For each lead give one line: company, lead name, value with currency, stage, " +
+            "days overdue, and the next concrete step (call, send offer, close as lost). Most overdue first, then largest value. " +
+            `Leads overdue more than 30 days: ask whether to ${close} or move the reminder. ` +
+            "Change nothing in MOCO without my go-ahead.",
+        ),
+    );
+  }
+
+  // Not in read-only mode: a prompt that ends in a write would only fail.
+  if (!has("update_lead", "get_lead", "list_leads")) return;
   const note = (today: string) =>
-    offered.has("add_lead_note")
+    has("add_lead_note")
       ? `add_lead_note with the text "${today} Call: <my notes>"`
       : `update_lead with info = the existing info plus a new line "${today} Call: <my notes>" (keep the existing text)`;
   server.registerPrompt(
@@ -142,11 +129,11 @@ export function registerPrompts(server: McpServer, { moco, config }: PromptDeps)
       let stageStep = "";
       if (stage) {
         // Resolved here, so the model gets the id update_lead needs instead of a name to look up.
-        const stages = await listStages(moco, call()).catch(() => []);
-        const hit = stages.find((s) => fold(s.name) === fold(stage));
+        const all = await stages(moco, call()).catch(() => []);
+        const hit = all.find((s) => fold(s.name) === fold(stage));
         stageStep = hit
           ? `; deal_category_id ${hit.id} (stage "${hit.name}", ${hit.probability} %)`
-          : `; stage "${stage}" is not one of MOCO's stage names (${stages.map((s) => s.name).join(", ") || "list unavailable"}): ask me which one`;
+          : `; stage "${stage}" is not one of MOCO's stage names (${all.map((s) => s.name).join(", ") || "list unavailable"}): ask me which one`;
       }
       const find = /^\d+$/.test(lead.trim())
         ? `get_lead with id ${lead.trim()}`

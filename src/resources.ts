@@ -8,11 +8,11 @@ import {
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "./config.js";
-import { apiPath, type CallOptions, type MocoClient } from "./moco/client.js";
+import type { CallOptions, MocoClient } from "./moco/client.js";
 import { MocoError } from "./moco/errors.js";
 import { getLead } from "./moco/leads.js";
+import { stages } from "./moco/reference.js";
 import { scanLeads } from "./moco/scan.js";
-import { type Category, categorySchema } from "./moco/schemas.js";
 import { describeError } from "./tool-errors.js";
 import { scanData } from "./tools/compact.js";
 import { summarize } from "./tools/pipeline.js";
@@ -27,16 +27,6 @@ export interface ResourceDeps {
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-
-/** MOCO's pipeline stages (deal categories), in pipeline order. */
-export async function listStages(moco: MocoClient, call: CallOptions): Promise<Category[]> {
-  const res = await moco.get(apiPath("deal_categories"), call);
-  const parsed = categorySchema.array().safeParse(res.data);
-  if (!parsed.success) {
-    throw new MocoError({ kind: "server", message: "MOCO sent deal categories this server cannot read" });
-  }
-  return parsed.data.sort((a, b) => a.probability - b.probability || a.name.localeCompare(b.name));
-}
 
 const json = (uri: URL, value: unknown): ReadResourceResult => ({
   contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(value) }],
@@ -92,10 +82,11 @@ export function registerResources(server: McpServer, { moco, config }: ResourceD
       mimeType: "application/json",
     },
     guarded("resources/read", async (uri, extra) => {
-      const stages = await listStages(moco, call(extra));
+      // In pipeline order: by win probability.
+      const all = [...(await stages(moco, call(extra)))];
       return json(
         uri,
-        stages.map(({ id, name, probability }) => ({ id, name, probability })),
+        all.sort((a, b) => a.probability - b.probability || a.name.localeCompare(b.name)),
       );
     }),
   );

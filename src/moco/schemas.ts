@@ -6,20 +6,17 @@ import { z } from "zod";
  * Field names and nesting stay MOCO's own.
  */
 export const LEAD_STATUSES = ["potential", "pending", "won", "lost", "dropped"] as const;
-export type LeadStatus = (typeof LEAD_STATUSES)[number];
 
 const emptyToNull = (v: unknown) => (v === "" ? null : v);
 const optionalDate = z.preprocess(emptyToNull, z.string().nullable().default(null));
 const money = z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), z.number());
 
-export const userRefSchema = z.looseObject({ id: z.number(), firstname: z.string(), lastname: z.string() });
-export const companyRefSchema = z.looseObject({
-  id: z.number(),
-  name: z.string(),
-  type: z.string().optional(),
-});
-export const personRefSchema = z.looseObject({ id: z.number(), name: z.string() });
-export const categoryRefSchema = z.looseObject({ id: z.number(), name: z.string(), probability: z.number() });
+/** A pipeline stage (deal category): inside a lead, and in /deal_categories. */
+export const categorySchema = z.looseObject({ id: z.number(), name: z.string(), probability: z.number() });
+
+const userRefSchema = z.looseObject({ id: z.number(), firstname: z.string(), lastname: z.string() });
+const companyRefSchema = z.looseObject({ id: z.number(), name: z.string(), type: z.string().optional() });
+const personRefSchema = z.looseObject({ id: z.number(), name: z.string() });
 
 export const leadSchema = z
   .looseObject({
@@ -36,7 +33,7 @@ export const leadSchema = z
     user: userRefSchema.nullable().default(null),
     person: personRefSchema.nullable().default(null),
     company: companyRefSchema.nullable().default(null),
-    category: categoryRefSchema.nullable().default(null),
+    category: categorySchema.nullable().default(null),
     service_period_from: optionalDate,
     service_period_to: optionalDate,
     created_at: z.string(),
@@ -45,6 +42,3 @@ export const leadSchema = z
   .transform(({ customer: _deprecated, ...lead }) => lead);
 
 export type Lead = z.infer<typeof leadSchema>;
-
-export const categorySchema = z.looseObject({ id: z.number(), name: z.string(), probability: z.number() });
-export type Category = z.infer<typeof categorySchema>;

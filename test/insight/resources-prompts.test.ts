@@ -1,5 +1,10 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registerPrompts } from "../../src/prompts.js";
+import { ALL_TOOLS } from "../../src/tools/index.js";
 import { type Harness, startHarness } from "../support/harness.js";
 
 let h: Harness;
@@ -137,10 +142,54 @@ describe("completion", () => {
     expect(await complete("follow_up_plan", "user", "sophie")).toEqual([]);
   });
 
-  it("fetches the lists once a minute, not per keystroke", async () => {
+  it("fetches the lists once per cache period, not per keystroke", async () => {
     const before = h.sandbox.requests.length;
     for (const value of ["a", "an", "ang"]) await complete("log_call", "stage", value);
     expect(h.sandbox.requests.length).toBe(before);
+  });
+});
+
+describe("prompts follow the tools the server offers", () => {
+  /** The prompts a server offers when registerPrompts is given exactly these tools. */
+  async function promptsWith(names: string[]) {
+    const server = new McpServer({ name: "t", version: "0" });
+    registerPrompts(
+      server,
+      { moco: h.moco, config: h.config },
+      ALL_TOOLS.filter((t) => names.includes(t.name)),
+    );
+    const client = new Client({ name: "t", version: "0" });
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await Promise.all([server.connect(a), client.connect(b)]);
+    // A server with no prompt at all does not declare the capability.
+    const offered = client.getServerCapabilities()?.prompts !== undefined;
+    const { prompts } = offered ? await client.listPrompts() : { prompts: [] };
+    const texts = await Promise.all(
+      prompts.map(async (p) =>
+        promptText(
+          await client.getPrompt({
+            name: p.name,
+            arguments: p.name === "log_call" ? { lead: "Beispiel AG", notes: "x" } : {},
+          }),
+        ),
+      ),
+    );
+    await client.close();
+    await server.close();
+    return { names: prompts.map((p) => p.name).sort(), text: texts.join("\n") };
+  }
+
+  it("takes the tool list it is given over the config's selection, and names only those tools", async () => {
+    // The harness config offers every tool; the list passed in wins.
+    const reads = await promptsWith(["list_leads", "get_lead", "pipeline_summary"]);
+    expect(reads.names).toEqual(["follow_up_plan", "weekly_pipeline_review"]);
+    expect(reads.text).not.toMatch(/update_lead|add_lead_note/);
+    expect((await promptsWith(["list_leads"])).names).toEqual(["follow_up_plan"]);
+    expect((await promptsWith(["get_lead", "create_lead"])).names).toEqual([]);
+    const noNotes = await promptsWith(["list_leads", "get_lead", "update_lead"]);
+    expect(noNotes.names).toEqual(["follow_up_plan", "log_call"]);
+    expect(noNotes.text).toMatch(/update_lead with info = the existing info/);
+    expect(noNotes.text).not.toMatch(/add_lead_note|pipeline_summary/);
   });
 });
 
@@ -152,13 +201,20 @@ describe("read-only mode", () => {
     expect(prompts.map((p) => p.name).sort()).toEqual(["follow_up_plan", "weekly_pipeline_review"]);
   });
 
-  it("answers completion with nothing when MOCO refuses the user list (no Staff permission)", async () => {
+  it("completes only the key's own user when MOCO refuses the user list (no Staff permission)", async () => {
     const ns = await startHarness({ sandbox: { staff: false } });
-    const r = await ns.client.complete({
-      ref: { type: "ref/prompt", name: "follow_up_plan" },
-      argument: { name: "user", value: "ni" },
-    });
-    await ns.close();
-    expect(r.completion.values).toEqual([]);
+    const complete = async (value: string) =>
+      (
+        await ns.client.complete({
+          ref: { type: "ref/prompt", name: "follow_up_plan" },
+          argument: { name: "user", value },
+        })
+      ).completion.values;
+    try {
+      expect(await complete("ni")).toEqual([]);
+      expect(await complete("an")).toEqual(["Anna Schmid"]);
+    } finally {
+      await ns.close();
+    }
   });
 });
