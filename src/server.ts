@@ -83,7 +83,7 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
     );
   }
   registerResources(server, { moco, config });
-  registerPrompts(server, { moco, config });
+  registerPrompts(server, { moco, config }, selected);
   // Every byte of tools/list is paid in every conversation. The SDK's own listing adds a `$schema`
   // to every schema, an `execution` block and safe-integer bounds nobody needs; ours leaves them out.
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: selected.map(publish) }));

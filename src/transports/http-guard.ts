@@ -50,13 +50,15 @@ export function hostAllowed(header: string | undefined, policy: HostPolicy): boo
 
 /**
  * Browsers send Origin on cross-site requests; non-browser clients usually do not. An absent
- * Origin is fine; a present one must be listed, or be a loopback page while a token guards the
- * server — without a token any page some other local app serves could otherwise call the tools.
+ * Origin is fine, and so is this server's own loopback origin (it serves no pages, so no page can
+ * have it). Any other must be listed, or be a loopback page while a token guards the server —
+ * without a token any page some other local app serves could otherwise call the tools.
  */
 export function originAllowed(
   header: string | undefined,
   allowed: readonly string[],
   loopbackPages: boolean,
+  ownHost?: string,
 ): boolean {
   if (header === undefined) return true;
   let url: URL;
@@ -67,7 +69,8 @@ export function originAllowed(
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return false;
   if (allowed.some((entry) => normalizeOrigin(entry) === url.origin)) return true;
-  return loopbackPages && isLoopback(url.hostname);
+  if (!isLoopback(url.hostname)) return false;
+  return loopbackPages || (ownHost !== undefined && url.host === ownHost.toLowerCase());
 }
 
 function normalizeOrigin(entry: string): string {

@@ -144,7 +144,7 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
       throw new HttpError(403, "Forbidden: Host header not allowed (add it to MCP_ALLOWED_HOSTS).");
     }
     const origin = req.headers.origin;
-    if (!originAllowed(origin, http.allowedOrigins, http.token !== undefined)) {
+    if (!originAllowed(origin, http.allowedOrigins, http.token !== undefined, req.headers.host)) {
       throw new HttpError(403, "Forbidden: Origin not allowed (add it to MCP_ALLOWED_ORIGINS).");
     }
     if (origin !== undefined) {

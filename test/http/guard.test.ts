@@ -58,6 +58,9 @@ describe("originAllowed", () => {
     // Without a token, a page of some other local app must be listed explicitly.
     expect(originAllowed("http://localhost:6274", [], false)).toBe(false);
     expect(originAllowed("http://localhost:6274", ["http://localhost:6274"], false)).toBe(true);
+    // The server's own origin: it serves no pages, so no browser page can carry it.
+    expect(originAllowed("http://127.0.0.1:3000", [], false, "127.0.0.1:3000")).toBe(true);
+    expect(originAllowed("http://127.0.0.1:3001", [], false, "127.0.0.1:3000")).toBe(false);
     expect(originAllowed("https://app.example.com", ["https://app.example.com/"], true)).toBe(true);
   });
 
