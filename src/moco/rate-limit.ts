@@ -70,17 +70,13 @@ export class RateLimiter {
   private estimate(): number {
     const now = this.now();
     this.prune(now);
-    const frees = [...this.finished, ...Array<number>(this.inFlight).fill(now)].map(
-      (t) => t + this.rate.windowMs,
-    );
-    const ahead = this.finished.length + this.inFlight + this.queue.length;
-    const k = ahead - this.rate.limit;
-    let eta = now;
-    if (k >= 0) {
-      // Every `limit` further callers need one more window.
-      eta = (frees[k % this.rate.limit] ?? now) + Math.floor(k / this.rate.limit) * this.rate.windowMs;
-    }
-    return Math.max(eta, this.pausedUntil);
+    const k = this.finished.length + this.inFlight + this.queue.length - this.rate.limit;
+    if (k < 0) return Math.max(now, this.pausedUntil);
+    // The k-th slot to free up: answered requests free theirs a window after the answer (oldest
+    // first), those in flight at the earliest a window from now; every `limit` more waits a window.
+    const index = k % this.rate.limit;
+    const first = index < this.finished.length ? (this.finished[index] as number) : now;
+    return Math.max(first + (Math.floor(k / this.rate.limit) + 1) * this.rate.windowMs, this.pausedUntil);
   }
 
   private prune(now: number): void {
@@ -100,6 +96,7 @@ export class RateLimiter {
   private pump(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.queue.length === 0) return;
     const now = this.now();
     this.prune(now);
     // Callers whose deadline passed while they waited give up; they are told how long it would take.
@@ -127,7 +124,7 @@ export class RateLimiter {
         released = true;
         this.inFlight--;
         this.finished.push(this.now());
-        this.pump();
+        if (this.queue.length > 0) this.pump();
       });
     }
     if (this.queue.length === 0) return;
