@@ -51,6 +51,18 @@ const zodNamespace = {
   },
 };
 
+/** The SDK server's default Ajv validator is never used (see scripts/ajv-stub.mjs); leave Ajv out. */
+const noAjv = {
+  name: "no-ajv",
+  setup(build) {
+    build.onResolve({ filter: /validation[\\/]ajv-provider\.js$/ }, (args) =>
+      /@modelcontextprotocol[\\/]sdk[\\/].*[\\/]server[\\/]index\.js$/.test(args.importer)
+        ? { path: join(root, "scripts/ajv-stub.mjs") }
+        : undefined,
+    );
+  },
+};
+
 const result = await esbuild
   .build({
     absWorkingDir: root,
@@ -83,7 +95,7 @@ const result = await esbuild
         "const require = __mocoCreateRequire(import.meta.url);",
       ].join("\n"),
     },
-    plugins: [slimUndici, zodNamespace],
+    plugins: [slimUndici, zodNamespace, noAjv],
     logLevel: "warning",
   })
   // esbuild has already printed the errors with their locations.
