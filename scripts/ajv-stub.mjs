@@ -3,6 +3,8 @@
 // Ajv anyway cost a quarter of the bundle and its start-up work. Fails loudly if ever reached.
 export class AjvJsonSchemaValidator {
   constructor() {
-    throw new Error("moco-leads-mcp: Ajv is not bundled; pass jsonSchemaValidator (see src/form-validator.ts)");
+    throw new Error(
+      "moco-leads-mcp: Ajv is not bundled; pass jsonSchemaValidator (see src/form-validator.ts)",
+    );
   }
 }
