@@ -18,7 +18,7 @@ export const createLeadTool = defineTool({
   name: "create_lead",
   title: "Create a lead",
   description:
-    "Create a lead (deal). User and stage by id or name (see get_lead_options). Not idempotent: two calls, two leads. Returns warnings where MOCO stored something other than asked.",
+    "Create a lead (deal). User and stage by id or name (see get_lead_options). Not idempotent: two calls, two leads. Returns warnings where MOCO stored something else.",
   input: z
     .strictObject(fields.shape)
     .superRefine(checkServicePeriod)

@@ -9,7 +9,7 @@ export const deleteLeadTool = defineTool({
   name: "delete_lead",
   title: "Delete a lead",
   description:
-    "Permanently delete a MOCO lead (deal); cannot be undone. Asks the human to confirm where the client supports it. Returns the deleted lead's data. Check the id with get_lead first.",
+    "Permanently delete a lead (deal). Asks the human to confirm where the client supports it. Returns the deleted lead's data. Check the id with get_lead.",
   input: z.strictObject({ id: id("Lead to delete") }),
   output: z.object({ deleted: z.boolean(), lead: leadOut }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },

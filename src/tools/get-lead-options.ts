@@ -13,7 +13,7 @@ import { defineTool } from "./define.js";
 export const getLeadOptionsTool = defineTool({
   name: "get_lead_options",
   title: "Get lead options",
-  description: `Ids and names leads refer to: stages (win %), users (and which is you), deal tags, custom fields with options; cached ${REFERENCE_TTL_MS / 60_000} min. With search: matching companies and contact people (up to 20 each). Read-only.`,
+  description: `Ids and names leads refer to: stages (win %), users (incl. you), deal tags, custom fields with options; cached ${REFERENCE_TTL_MS / 60_000} min. With search: matching companies and people. Read-only.`,
   input: z.strictObject({
     search: z
       .string()

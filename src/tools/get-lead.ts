@@ -9,7 +9,7 @@ export const getLeadTool = defineTool({
   name: "get_lead",
   title: "Get a lead",
   description:
-    "Read one MOCO lead (deal) with all its fields, and optionally its notes. Read-only. Use list_leads to find the id.",
+    "Read one lead (deal) with all fields, optionally its notes. Read-only. Find the id with list_leads.",
   input: z.strictObject({
     id: id("Lead"),
     include_notes: z.boolean().default(false).describe("true: also its 50 newest notes, newest first"),

@@ -19,7 +19,7 @@ export const listLeadsTool = defineTool({
   name: "list_leads",
   title: "List leads",
   description:
-    "List or search MOCO leads (deals), compact unless full=true. MOCO's own filters cost one request per page; search, follow-ups (due_within_days) and sort scan all matching pages. Read-only. Start here to find ids.",
+    "List or search leads (deals), compact unless full=true. MOCO's own filters cost one request per page; search, follow-ups (due_within_days) and sort scan all matching pages. Read-only. Start here for ids.",
   input,
   output: z.object({
     leads: z.array(z.looseObject({ id: z.number(), name: z.string() })),

@@ -19,7 +19,7 @@ export const pipelineSummaryTool = defineTool({
   name: "pipeline_summary",
   title: "Pipeline summary",
   description:
-    "Pipeline forecast over all matching leads, per currency (never summed across): count and value by status and stage, weighted value (pending × stage probability), largest pending leads. Read-only.",
+    "Forecast over all matching leads, per currency (never summed across): by status and stage, weighted value (pending × probability), largest pending leads. Read-only.",
   input: z
     .strictObject({
       filters: filtersArg,

@@ -6,18 +6,46 @@ import { leadLine, leadOut, warningsOut } from "./outputs.js";
 import { noIdAndName, prepareWrite } from "./resolve.js";
 import { changesBetween, warningsFor } from "./verify.js";
 
+/** What `clear` empties, as MOCO's fields: sent as null, which MOCO stores as no value. */
+const CLEARS = {
+  company: ["company_id"],
+  person: ["person_id"],
+  closed_on: ["closed_on"],
+  service_period: ["service_period_from", "service_period_to"],
+} as const;
+type Clear = keyof typeof CLEARS;
+
 export const updateLeadTool = defineTool({
   name: "update_lead",
   title: "Update a lead",
   description:
-    "Change the given fields of a lead (deal); find the id with list_leads. To close it, set status (and closed_on). Returns the stored lead, what changed, and warnings where MOCO stored something else.",
+    "Change the given fields of a lead (deal); find the id with list_leads. To close it, set status (and closed_on). Returns the lead, what changed and warnings where MOCO stored something else.",
   input: z
     .strictObject({
       id: id("Lead to change"),
       ...z.object({ ...writableFields, ...refNames }).partial().shape,
+      clear: z
+        .array(z.enum(Object.keys(CLEARS) as [Clear, ...Clear[]]))
+        .min(1)
+        .optional()
+        .describe('Fields to empty, e.g. ["person"]'),
     })
     .superRefine(checkServicePeriod)
     .superRefine(noIdAndName)
+    .superRefine(({ clear, ...args }, ctx) => {
+      for (const what of clear ?? []) {
+        const given = [what, ...CLEARS[what]].filter(
+          (f) => (args as Record<string, unknown>)[f] !== undefined,
+        );
+        if (given.length > 0) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["clear"],
+            message: `${what} is both cleared and set (${given[0]})`,
+          });
+        }
+      }
+    })
     .refine((args) => Object.keys(args).length > 1, "give at least one field to change besides id"),
   output: z.object({
     lead: leadOut,
@@ -25,8 +53,10 @@ export const updateLeadTool = defineTool({
     warnings: warningsOut,
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  async run({ id, ...args }, ctx) {
-    const { body, ...known } = await prepareWrite(args, ctx);
+  async run({ id, clear, ...args }, ctx) {
+    const { body: resolved, ...known } = await prepareWrite(args, ctx);
+    const body: Record<string, unknown> = { ...resolved };
+    for (const field of (clear ?? []).flatMap((what) => CLEARS[what])) body[field] = null;
     // Read first: the difference between before and after is what the caller is told changed.
     const before = await getLead(ctx.moco, id, ctx.call);
     const lead = await updateLead(ctx.moco, id, body, ctx.call);

@@ -17,8 +17,9 @@ describe("tools/list contract", () => {
     await expect(JSON.stringify(tools, null, 2)).toMatchFileSnapshot("../__snapshots__/tools-list.json");
   });
 
-  it("keeps the whole tools/list result within 16,000 bytes (it is paid in every conversation)", () => {
-    expect(Buffer.byteLength(JSON.stringify({ tools }))).toBeLessThanOrEqual(16_000);
+  it("keeps the whole tools/list reply within 16,000 bytes (it is paid in every conversation)", () => {
+    const reply = { result: { tools }, jsonrpc: "2.0", id: 1 };
+    expect(Buffer.byteLength(JSON.stringify(reply))).toBeLessThanOrEqual(16_000);
   });
 
   it("offers the five lead tools under their contract names", () => {
