@@ -17,7 +17,7 @@ import { describeError } from "./tool-errors.js";
 import type { Tool, ToolContext } from "./tools/define.js";
 import { selectTools } from "./tools/index.js";
 
-export const SERVER_NAME = "moco-leads-mcp";
+const SERVER_NAME = "moco-leads-mcp";
 export const SANDBOX_NOTICE = "[Sandbox: demo data, not a real MOCO account]";
 
 export interface ServerDeps {
@@ -55,10 +55,10 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
         const ctx = context(server, moco, config, extra);
         try {
           const { data, summary } = await tool.run(args, ctx);
-          const lead = config.sandbox ? `${SANDBOX_NOTICE} ` : "";
+          const prefix = config.sandbox ? `${SANDBOX_NOTICE} ` : "";
           return {
             structuredContent: data,
-            content: [{ type: "text", text: `${lead}${summary}\n${JSON.stringify(data)}` }],
+            content: [{ type: "text", text: `${prefix}${summary}\n${JSON.stringify(data)}` }],
           };
         } catch (error) {
           const report = describeError(error, tool.name, args, startedAt);

@@ -9,6 +9,5 @@ const pkg: { name: string; version: string } =
     ? createRequire(import.meta.url)("../package.json")
     : MOCO_LEADS_PACKAGE;
 
-export const PACKAGE_NAME = pkg.name;
 export const VERSION = pkg.version;
 export const USER_AGENT = `${pkg.name}/${pkg.version} (+https://www.npmjs.com/package/${pkg.name})`;

@@ -88,6 +88,13 @@ const personSchema = z.looseObject({
  */
 const MAX_PAGES = 5;
 
+/** One page of a reference list, or a server error naming what could not be read. */
+function readList<T>(data: unknown, schema: z.ZodType<T>, what: string): T[] {
+  const parsed = z.array(schema).safeParse(data);
+  if (!parsed.success) throw new MocoError({ kind: "server", message: `MOCO sent an unreadable ${what}` });
+  return parsed.data;
+}
+
 async function getList<T>(
   moco: MocoClient,
   path: string,
@@ -98,14 +105,11 @@ async function getList<T>(
   const items: T[] = [];
   for (let page = 1; page <= MAX_PAGES; page++) {
     const res = await moco.get(path, { ...options, query: { ...query, page, per_page: 100 } });
-    const parsed = z.array(schema).safeParse(res.data);
-    if (!parsed.success) {
-      throw new MocoError({ kind: "server", message: `MOCO sent an unreadable list for ${path}` });
-    }
-    items.push(...parsed.data);
+    const found = readList(res.data, schema, `list for ${path}`);
+    items.push(...found);
     const { nextPage, total } = res.page;
     const more = nextPage === null ? total !== null && items.length < total : nextPage > page;
-    if (!more || parsed.data.length === 0) return { items, complete: true };
+    if (!more || found.length === 0) return { items, complete: true };
   }
   return { items, complete: false };
 }
@@ -197,10 +201,11 @@ export async function findCompanies(
   limit = 20,
 ): Promise<CompanyEntry[]> {
   const res = await moco.get(apiPath("companies"), { ...options, query: { term, per_page: limit } });
-  const parsed = z.array(companySchema).safeParse(res.data);
-  if (!parsed.success)
-    throw new MocoError({ kind: "server", message: "MOCO sent an unreadable company list" });
-  return parsed.data.map((c) => ({ id: c.id, name: c.name, type: c.type ?? null }));
+  return readList(res.data, companySchema, "company list").map((c) => ({
+    id: c.id,
+    name: c.name,
+    type: c.type ?? null,
+  }));
 }
 
 /** MOCO's term search over contact people (name, work e-mail, company); one page, never cached. */
@@ -211,10 +216,7 @@ export async function findPeople(
   limit = 20,
 ): Promise<PersonEntry[]> {
   const res = await moco.get(apiPath("contacts", "people"), { ...options, query: { term, per_page: limit } });
-  const parsed = z.array(personSchema).safeParse(res.data);
-  if (!parsed.success)
-    throw new MocoError({ kind: "server", message: "MOCO sent an unreadable contact list" });
-  return parsed.data.map((p) => ({
+  return readList(res.data, personSchema, "contact list").map((p) => ({
     id: p.id,
     name: [p.firstname, p.lastname].filter(Boolean).join(" "),
     company: p.company?.name ?? null,

@@ -8,7 +8,7 @@ import type { SandboxStore } from "./store.js";
 
 const DEFAULT_OVERSIZED_BYTES = 12 * 1024 * 1024;
 
-export const TOO_MANY_REQUESTS: Reply = json(429, { message: "Too many requests" });
+const TOO_MANY_REQUESTS: Reply = json(429, { message: "Too many requests" });
 
 export function rateLimitReply(retryAfter?: string): Reply {
   return retryAfter === undefined

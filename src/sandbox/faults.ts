@@ -12,7 +12,7 @@ export type FaultKind =
   | "oversized"
   | "empty";
 
-export const FAULT_KINDS: readonly FaultKind[] = [
+const FAULT_KINDS: readonly FaultKind[] = [
   "status",
   "rate_limit",
   "slow",

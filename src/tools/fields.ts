@@ -72,11 +72,11 @@ export const customProperties = z
     'Custom fields by their exact MOCO name, e.g. {"Quelle": "Website"}; multi-select as an array; booleans true/false',
   );
 
-export const servicePeriodFrom = plainDate()
+const servicePeriodFrom = plainDate()
   .refine((v) => v.endsWith("-01"), "service_period_from must be the 1st of a month, e.g. 2026-03-01")
   .describe("Start of the service period, the 1st of a month. Date YYYY-MM-DD, e.g. 2026-03-01");
 
-export const servicePeriodTo = plainDate()
+const servicePeriodTo = plainDate()
   .refine(
     (v) => Number(v.slice(8)) === lastDayOfMonth(v),
     "service_period_to must be the last day of a month, e.g. 2026-03-31",

@@ -12,7 +12,7 @@ const month = (what: string) =>
     .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "expected a month YYYY-MM, e.g. 2026-01")
     .describe(`${what}, YYYY-MM`);
 
-export const currencyLine = (c: CurrencySummary) =>
+const currencyLine = (c: CurrencySummary) =>
   `${c.currency}: ${c.count} leads, ${money(c.total, c.currency)}, weighted pending ${money(c.weighted, c.currency)}`;
 
 export const pipelineSummaryTool = defineTool({

@@ -50,7 +50,7 @@ function monthsBetween(from: string, to: string): string[] {
 }
 
 /** The months a lead's value falls in, each with its share of the value (shares add up to 1). */
-export function monthShares(lead: Lead, basis: MonthBasis): [string, number][] {
+function monthShares(lead: Lead, basis: MonthBasis): [string, number][] {
   if (basis !== "service_period") {
     const date = lead[basis];
     return date ? [[monthOf(date), 1]] : [];

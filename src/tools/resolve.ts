@@ -164,7 +164,7 @@ async function resolveOne(field: NameField, query: string, ctx: ToolContext): Pr
  * Turns the name fields of a write into ids: returns the write body in MOCO's terms. Every name is
  * looked up (in parallel); all problems are reported together, as one error, before anything is sent.
  */
-export async function resolveNames<T extends Partial<Record<NameField, string>>>(
+async function resolveNames<T extends Partial<Record<NameField, string>>>(
   args: T,
   ctx: ToolContext,
 ): Promise<Omit<T, NameField> & Partial<Record<IdField, number>>> {

@@ -6,7 +6,6 @@ import { type Data, sc, stageOf, totalsBy, userNameOf } from "./raw.js";
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ sandbox: { today: "2026-11-25" } });
-  await h.client.listTools();
 });
 afterAll(() => h.close());
 

@@ -9,7 +9,6 @@ import { errorOf, type Harness, startHarness, text } from "../support/harness.js
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ sandbox: { today: "2026-11-25" } });
-  await h.client.listTools();
 });
 afterAll(() => h.close());
 

@@ -10,7 +10,6 @@ import { type Harness, startHarness } from "../support/harness.js";
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ sandbox: { today: "2026-11-25" } });
-  await h.client.listTools();
 });
 afterAll(() => h.close());
 

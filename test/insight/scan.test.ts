@@ -11,7 +11,6 @@ let h: Harness;
 beforeAll(async () => {
   // 264 seeded leads are 3 pages of 100; a cap of 2 pages cuts every full scan short.
   h = await startHarness({ sandbox: { today: "2026-11-25" }, config: { maxScanPages: 2 } });
-  await h.client.listTools();
 });
 afterAll(() => h.close());
 

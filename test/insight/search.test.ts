@@ -8,7 +8,6 @@ const TODAY = "2026-11-25";
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ sandbox: { today: TODAY } });
-  await h.client.listTools();
 });
 afterAll(() => h.close());
 

@@ -9,7 +9,6 @@ import { type Harness, startHarness, text } from "../support/harness.js";
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ sandbox: { rateLimit: { limit: 120, windowMs: 120_000 } } });
-  await h.client.listTools();
 });
 afterAll(() => h.close());
 
@@ -49,7 +48,6 @@ describe("a burst that fits within the deadline", () => {
     const rate = { limit: 20, windowMs: 500 };
     const q = await startHarness({ sandbox: { rateLimit: rate }, config: { rateLimit: rate } });
     try {
-      await q.client.listTools();
       const results = await Promise.all(
         Array.from({ length: 60 }, () => q.call("list_leads", { per_page: 1 })),
       );

@@ -16,7 +16,6 @@ beforeAll(async () => {
     client: { requestTimeoutMs: 400, maxRetries: 3 },
     config: { rateLimit: { limit: 100_000, windowMs: 120_000 } },
   });
-  await h.client.listTools();
   ids = {
     user_id: h.sandbox.store.users[0]?.id as number,
     deal_category_id: h.sandbox.store.categories[0]?.id as number,

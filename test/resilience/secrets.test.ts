@@ -23,7 +23,6 @@ beforeAll(async () => {
   h.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
     notifications.push(JSON.stringify(n));
   });
-  await h.client.listTools();
 });
 afterAll(async () => {
   vi.restoreAllMocks();

@@ -59,6 +59,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   );
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
+  // Real clients list tools first, which makes the SDK client check every result against its schema.
+  await client.listTools();
   return {
     client,
     sandbox,

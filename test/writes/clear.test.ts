@@ -5,7 +5,6 @@ import { type Harness, sc, startHarness, text } from "../support/harness.js";
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
-  await h.client.listTools();
 });
 afterAll(() => h.close());
 

@@ -25,7 +25,6 @@ describe("delete_lead with a client that supports elicitation", () => {
       asked.push(request.params);
       return answer;
     });
-    await h.client.listTools();
   });
   afterAll(() => h.close());
 
@@ -78,7 +77,6 @@ describe("delete_lead without elicitation (the host's approval prompt is the gua
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ client: { retryBaseMs: 1, retryMaxMs: 2 } });
-    await h.client.listTools();
   });
   afterAll(() => h.close());
 
@@ -136,7 +134,6 @@ describe("delete_lead with a client that only supports URL elicitation", () => {
         called = true;
         return { action: "decline" };
       });
-      await h.client.listTools();
       const lead = pendingLead(h, 0);
       const r = await h.call("delete_lead", { id: lead.id });
       expect(r.isError, text(r)).toBeFalsy();

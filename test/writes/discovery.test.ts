@@ -5,7 +5,6 @@ import { counting, sc, store, userNamed } from "./helpers.js";
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
-  await h.client.listTools();
 });
 afterAll(() => h.close());
 
@@ -76,7 +75,6 @@ describe("a key without the Staff permission", () => {
   it("lists only the key's own user and says why", async () => {
     const limited = await startHarness({ sandbox: { staff: false } });
     try {
-      await limited.client.listTools();
       const r = await limited.call("get_lead_options");
       expect(r.isError, text(r)).toBeFalsy();
       const data = sc(r);
@@ -110,7 +108,6 @@ describe("an account with more users and tags than the reference lists read (5 p
           email: `bulk${i}@x.test`,
         });
       }
-      await big.client.listTools();
       const r = await big.call("get_lead_options");
       expect(r.isError, text(r)).toBeFalsy();
       expect(sc(r).users_complete).toBe(false);

@@ -15,7 +15,6 @@ import {
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
-  await h.client.listTools();
 });
 afterAll(() => h.close());
 
@@ -236,7 +235,6 @@ describe("a key without the Staff permission (GET /users answers 403)", () => {
   let limited: Harness;
   beforeAll(async () => {
     limited = await startHarness({ sandbox: { staff: false } });
-    await limited.client.listTools();
   });
   afterAll(() => limited.close());
 

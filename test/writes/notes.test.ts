@@ -5,7 +5,6 @@ import { counting, sc, store, writesSince } from "./helpers.js";
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
-  await h.client.listTools();
 });
 afterAll(() => h.close());
 

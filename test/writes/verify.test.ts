@@ -7,7 +7,6 @@ const TODAY = "2026-03-15";
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ sandbox: { today: TODAY } });
-  await h.client.listTools();
 });
 afterAll(() => h.close());
 
