@@ -60,7 +60,7 @@ async function serve(): Promise<void> {
     requestTimeoutMs: config.requestTimeoutMs,
     rateLimit: { limit: BENCH_RATE_LIMIT, windowMs: config.rateLimit.windowMs },
   });
-  const handle = await startHttpServer(config, { moco, version: "bench" });
+  const handle = await startHttpServer(config, { upstream: { kind: "fixed", moco }, version: "bench" });
   const ids = sandbox.store.deals.slice(0, 50).map((d) => d.id);
   process.stdout.write(`${JSON.stringify({ mcp: `${handle.url}/mcp`, ids })}\n`);
   process.on("SIGTERM", async () => {

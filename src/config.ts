@@ -11,19 +11,26 @@ export interface HttpConfig {
   token: string | undefined;
   allowedHosts: string[];
   allowedOrigins: string[];
-  perRequestCredentials: boolean;
   maxBodyBytes: number;
-  /** Honour X-Moco-Base-Url (loopback addresses only), for tests and demos against a local sandbox. */
-  allowBaseUrlHeader: boolean;
   /** Answer with one JSON body instead of an SSE stream (progress notifications are then dropped). */
   jsonResponse: boolean;
 }
 
+/**
+ * Where MOCO is: the built-in sandbox, one account whose key the server holds, or (HTTP only) whatever
+ * account each request names in its own headers. One field, so no combination exists that no code means.
+ */
+export type Upstream =
+  | { kind: "sandbox" }
+  | { kind: "account" /** Full base URL ending in /api/v1. */; baseUrl: string; apiKey: string }
+  | {
+      kind: "per-request";
+      /** Honour X-Moco-Base-Url (loopback addresses only), for tests and demos against a local sandbox. */
+      allowBaseUrlHeader: boolean;
+    };
+
 export interface Config {
-  sandbox: boolean;
-  /** Full base URL ending in /api/v1; unset in sandbox mode (the sandbox decides). */
-  baseUrl: string | undefined;
-  apiKey: string | undefined;
+  upstream: Upstream;
   requestTimeoutMs: number;
   toolTimeoutMs: number;
   rateLimit: { limit: number; windowMs: number };
@@ -164,28 +171,13 @@ export function resolveBaseUrl(values: { subdomain?: string; baseUrl?: string })
 /** Parses flags and environment. `toolNames` are the names an allow- or deny-list may use. */
 export function loadConfig(argv: string[], env: Env, toolNames: readonly string[]): Config {
   const problems: string[] = [];
-  let flags: ReturnType<typeof parseFlags>;
+  let flags: Flags;
   try {
     flags = parseFlags(argv);
   } catch (error) {
     throw new ConfigError([`${(error as Error).message}. Run with --help to see the options.`]);
   }
-  const sandbox = flags.sandbox === true;
-  const apiKey = env.MOCO_API_KEY?.trim() || undefined;
-  let baseUrl: string | undefined;
-  // A team server that takes each request's own MOCO credentials needs none of its own.
-  const perRequest = flags["per-request-credentials"] === true;
-  if (perRequest && flags.transport !== "http") {
-    problems.push("--per-request-credentials only works with --transport http");
-  }
-  if (!sandbox && !perRequest) {
-    if (!apiKey) {
-      problems.push(
-        "MOCO_API_KEY is missing: in MOCO open your profile → Integrations and copy the API key (or use --sandbox to try the server without an account)",
-      );
-    }
-    baseUrl = baseUrlFrom(env, problems);
-  }
+  const upstream = upstreamFrom(flags, env, problems);
   const rate = int(env.MOCO_RATE_LIMIT, "MOCO_RATE_LIMIT", 120, 1, 100_000, problems);
   const logLevel = (env.MOCO_LOG_LEVEL?.trim().toLowerCase() || "info") as Level;
   if (!LEVELS.includes(logLevel)) {
@@ -216,9 +208,7 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
     );
   }
   const config: Config = {
-    sandbox,
-    baseUrl,
-    apiKey,
+    upstream,
     requestTimeoutMs: int(env.MOCO_TIMEOUT_MS, "MOCO_TIMEOUT_MS", 15_000, 100, 600_000, problems),
     toolTimeoutMs: int(env.MOCO_TOOL_TIMEOUT_MS, "MOCO_TOOL_TIMEOUT_MS", 60_000, 100, 3_600_000, problems),
     rateLimit: { limit: rate, windowMs: 120_000 },
@@ -234,15 +224,38 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
       token,
       allowedHosts: list(env.MCP_ALLOWED_HOSTS) ?? [],
       allowedOrigins: list(env.MCP_ALLOWED_ORIGINS) ?? [],
-      perRequestCredentials: perRequest,
       maxBodyBytes: 1024 * 1024,
-      allowBaseUrlHeader: bool(env.MCP_ALLOW_BASE_URL_HEADER, "MCP_ALLOW_BASE_URL_HEADER", problems),
       jsonResponse: bool(env.MCP_HTTP_JSON_RESPONSE, "MCP_HTTP_JSON_RESPONSE", problems),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }
+
+function upstreamFrom(flags: Flags, env: Env, problems: string[]): Upstream {
+  const allowBaseUrlHeader = bool(env.MCP_ALLOW_BASE_URL_HEADER, "MCP_ALLOW_BASE_URL_HEADER", problems);
+  if (flags["per-request-credentials"] === true) {
+    // A team server that takes each request's own MOCO credentials needs none of its own.
+    if (flags.transport !== "http")
+      problems.push("--per-request-credentials only works with --transport http");
+    if (flags.sandbox === true) {
+      problems.push("--sandbox and --per-request-credentials exclude each other: choose where MOCO is");
+    }
+    return { kind: "per-request", allowBaseUrlHeader };
+  }
+  if (allowBaseUrlHeader)
+    problems.push("MCP_ALLOW_BASE_URL_HEADER only works with --per-request-credentials");
+  if (flags.sandbox === true) return { kind: "sandbox" };
+  const apiKey = env.MOCO_API_KEY?.trim() ?? "";
+  if (apiKey === "") {
+    problems.push(
+      "MOCO_API_KEY is missing: in MOCO open your profile → Integrations and copy the API key (or use --sandbox to try the server without an account)",
+    );
+  }
+  return { kind: "account", baseUrl: baseUrlFrom(env, problems) ?? "", apiKey };
+}
+
+type Flags = ReturnType<typeof parseFlags>;
 
 function parseFlags(argv: string[]) {
   return parseArgs({

@@ -4,21 +4,22 @@ import { log, registerSecret, setLogLevel } from "./log.js";
 import { MocoClient } from "./moco/client.js";
 import { createServer, SANDBOX_NOTICE } from "./server.js";
 import { TOOL_NAMES } from "./tools/index.js";
+import type { MakeClient } from "./transports/http-tenants.js";
 import { serveStdio } from "./transports/stdio.js";
 import { USER_AGENT, VERSION } from "./version.js";
 
 /** The bin: flags and environment → config → MOCO client → a transport. Nothing else. */
-interface Upstream {
+interface Target {
   baseUrl: string;
   apiKey: string;
   close: () => Promise<void>;
 }
 
-async function upstream(config: Config): Promise<Upstream | undefined> {
-  if (config.http.perRequestCredentials && !config.sandbox) return undefined;
-  if (!config.sandbox) {
-    return { baseUrl: config.baseUrl as string, apiKey: config.apiKey as string, close: async () => {} };
-  }
+/** The account the server itself talks to: the one configured, or a sandbox started here. */
+async function target(config: Config): Promise<Target | undefined> {
+  const { upstream } = config;
+  if (upstream.kind === "per-request") return undefined;
+  if (upstream.kind === "account") return { ...upstream, close: async () => {} };
   const { startSandbox, parseFaultsEnv } = await import("./sandbox/index.js");
   const faults = process.env.MOCO_SANDBOX_FAULTS;
   const sandbox = await startSandbox({
@@ -36,44 +37,29 @@ async function main(argv: string[]): Promise<void> {
   }
   const config = loadConfig(argv, process.env, TOOL_NAMES);
   setLogLevel(config.logLevel);
-  registerSecret(config.apiKey);
-  const target = await upstream(config);
-  registerSecret(target?.apiKey);
-  const moco =
-    target &&
+  const account = await target(config);
+  registerSecret(account?.apiKey);
+  const makeClient: MakeClient = (baseUrl, apiKey, dispatcher) =>
     new MocoClient({
-      baseUrl: target.baseUrl,
-      apiKey: target.apiKey,
+      baseUrl,
+      apiKey,
       userAgent: USER_AGENT,
       requestTimeoutMs: config.requestTimeoutMs,
       rateLimit: config.rateLimit,
+      dispatcher,
     });
+  const moco = account && makeClient(account.baseUrl, account.apiKey);
   const cleanup = async () => {
     await moco?.close();
-    await target?.close();
+    await account?.close();
   };
   if (config.transport === "http") {
     const { serveHttp } = await import("./transports/http.js");
-    await serveHttp(
-      config,
-      {
-        moco,
-        version: VERSION,
-        makeClient: (baseUrl, apiKey, dispatcher) =>
-          new MocoClient({
-            baseUrl,
-            apiKey,
-            userAgent: USER_AGENT,
-            requestTimeoutMs: config.requestTimeoutMs,
-            rateLimit: config.rateLimit,
-            dispatcher,
-          }),
-      },
-      cleanup,
-    );
+    const upstream = moco ? { kind: "fixed" as const, moco } : { kind: "per-request" as const, makeClient };
+    await serveHttp(config, { upstream, version: VERSION }, cleanup);
     return;
   }
-  if (!moco) throw new Error("stdio needs MOCO credentials");
+  if (!moco) throw new ConfigError(["stdio needs MOCO credentials of its own"]);
   await serveStdio(createServer({ moco, config, version: VERSION }), cleanup);
   log("info", `v${VERSION} ready on stdio${config.readOnly ? " (read-only)" : ""}`);
 }

@@ -36,7 +36,7 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
       jsonSchemaValidator: formValidator,
       instructions:
         "Tools for the leads (MOCO calls them deals) of one MOCO account. Find ids with list_leads before get/update/delete." +
-        (config.sandbox ? ` ${SANDBOX_NOTICE}` : ""),
+        (config.upstream.kind === "sandbox" ? ` ${SANDBOX_NOTICE}` : ""),
     },
   );
   const selected = tools ?? selectTools(config);
@@ -55,7 +55,7 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
         const ctx = context(server, moco, config, extra);
         try {
           const { data, summary } = await tool.run(args, ctx);
-          const prefix = config.sandbox ? `${SANDBOX_NOTICE} ` : "";
+          const prefix = config.upstream.kind === "sandbox" ? `${SANDBOX_NOTICE} ` : "";
           return {
             structuredContent: data,
             content: [{ type: "text", text: `${prefix}${summary}\n${JSON.stringify(data)}` }],

@@ -10,7 +10,7 @@ import type { MocoClient } from "../moco/client.js";
  * budget, and every tenant shares one connection pool. Keys live only inside their client and
  * are looked up by a SHA-256 hash; nothing here logs or echoes them.
  */
-export type MakeClient = (baseUrl: string, apiKey: string, dispatcher: Dispatcher) => MocoClient;
+export type MakeClient = (baseUrl: string, apiKey: string, dispatcher?: Dispatcher) => MocoClient;
 
 export const CREDENTIAL_HEADERS = ["x-moco-api-key", "x-moco-subdomain", "x-moco-base-url"] as const;
 

@@ -16,11 +16,9 @@ import { CREDENTIAL_HEADERS, type MakeClient, TenantClients } from "./http-tenan
  * size (413) and JSON (400); with per-request credentials, the MOCO headers (401/400).
  */
 export interface HttpDeps {
-  /** The MOCO client every request uses; not used with per-request credentials. */
-  moco?: MocoClient;
+  /** One MOCO client for every request, or one per tenant built from each request's own headers. */
+  upstream: { kind: "fixed"; moco: MocoClient } | { kind: "per-request"; makeClient: MakeClient };
   version: string;
-  /** Builds one tenant's MOCO client; required with per-request credentials. */
-  makeClient?: MakeClient;
   tools?: readonly Tool[];
 }
 
@@ -57,14 +55,16 @@ type Access = {
 
 export async function startHttpServer(config: Config, deps: HttpDeps): Promise<HttpHandle> {
   const http = config.http;
-  if (http.perRequestCredentials && !deps.makeClient) {
-    throw new Error("per-request credentials need a makeClient factory");
+  const { upstream } = deps;
+  let tenants: TenantClients | undefined;
+  let clientFor: ClientFor;
+  if (upstream.kind === "per-request") {
+    const allowBaseUrlHeader = config.upstream.kind === "per-request" && config.upstream.allowBaseUrlHeader;
+    tenants = new TenantClients(upstream.makeClient, { allowBaseUrlHeader });
+    clientFor = tenantClient(tenants);
+  } else {
+    clientFor = fixedClient(upstream.moco);
   }
-  if (!http.perRequestCredentials && !deps.moco) throw new Error("the HTTP transport needs a MOCO client");
-  const tenants =
-    http.perRequestCredentials && deps.makeClient
-      ? new TenantClients(deps.makeClient, { allowBaseUrlHeader: http.allowBaseUrlHeader })
-      : undefined;
   const bearerOk = http.token ? bearerChecker(http.token) : undefined;
   let port = 0;
   let inFlight = 0;
@@ -92,25 +92,7 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
     if (type !== "application/json") {
       throw new HttpError(415, "Unsupported Media Type: Content-Type must be application/json.");
     }
-    let moco = deps.moco as MocoClient;
-    if (tenants) {
-      const found = tenants.resolve(req.headers);
-      if (!found.ok) {
-        throw new HttpError(
-          found.status,
-          found.message,
-          found.status === 401 ? { "WWW-Authenticate": 'MocoApiKey realm="moco-leads-mcp"' } : {},
-        );
-      }
-      moco = found.client;
-      access.tenant = found.tenant;
-    } else if (CREDENTIAL_HEADERS.some((h) => req.headers[h] !== undefined)) {
-      // Refuse rather than ignore: the caller believes it works with its own MOCO permissions.
-      throw new HttpError(
-        400,
-        "This server does not take per-request MOCO credentials; drop the X-Moco-* headers.",
-      );
-    }
+    const moco = clientFor(req, access);
     const body = await readBody(req, http.maxBodyBytes);
     let parsed: unknown;
     try {
@@ -263,7 +245,8 @@ export async function serveHttp(config: Config, deps: HttpDeps, cleanup: () => P
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   const auth = http.token ? "token required" : "none (loopback only)";
-  const creds = http.perRequestCredentials ? "per request (X-Moco-* headers)" : "from the environment";
+  const creds =
+    deps.upstream.kind === "per-request" ? "per request (X-Moco-* headers)" : "from the environment";
   log(
     "info",
     `v${deps.version} ready on ${handle.url}/mcp (stateless${http.jsonResponse ? ", JSON responses" : ""}; auth: ${auth}; MOCO credentials: ${creds}${config.readOnly ? "; read-only" : ""})`,
@@ -275,6 +258,33 @@ export async function serveHttp(config: Config, deps: HttpDeps, cleanup: () => P
       `bound to ${http.host} but MCP_ALLOWED_HOSTS is empty: only loopback Host headers are accepted; list the names clients use`,
     );
   }
+}
+
+type ClientFor = (req: IncomingMessage, access: Access) => MocoClient;
+
+function fixedClient(moco: MocoClient): ClientFor {
+  return (req) => {
+    // Refuse rather than ignore: the caller believes it works with its own MOCO permissions.
+    if (CREDENTIAL_HEADERS.some((h) => req.headers[h] !== undefined)) {
+      throw new HttpError(
+        400,
+        "This server does not take per-request MOCO credentials; drop the X-Moco-* headers.",
+      );
+    }
+    return moco;
+  };
+}
+
+function tenantClient(tenants: TenantClients): ClientFor {
+  return (req, access) => {
+    const found = tenants.resolve(req.headers);
+    if (!found.ok) {
+      const challenge = { "WWW-Authenticate": 'MocoApiKey realm="moco-leads-mcp"' };
+      throw new HttpError(found.status, found.message, found.status === 401 ? challenge : {});
+    }
+    access.tenant = found.tenant;
+    return found.client;
+  };
 }
 
 /** Reads at most `limit` bytes, counting what arrives rather than trusting Content-Length. */

@@ -53,7 +53,11 @@ export async function startHttpFixture(options: HttpFixtureOptions = {}): Promis
     TOOL_NAMES,
   );
   const moco = makeClient(sandbox.url, apiKey);
-  const handle = await startHttpServer(config, { moco, version: "0.0.0-test", makeClient });
+  const upstream =
+    config.upstream.kind === "per-request"
+      ? { kind: "per-request" as const, makeClient }
+      : { kind: "fixed" as const, moco };
+  const handle = await startHttpServer(config, { upstream, version: "0.0.0-test" });
   const mcp = `${handle.url}/mcp`;
   const clients: Client[] = [];
   return {

@@ -3,6 +3,10 @@ import { ConfigError, loadConfig } from "../../src/config.js";
 
 const TOOLS = ["list_leads", "get_lead", "create_lead"];
 const live = { MOCO_API_KEY: "k-123456", MOCO_SUBDOMAIN: "acme" };
+const baseUrl = (argv: string[], env: Record<string, string>) => {
+  const { upstream } = loadConfig(argv, env, TOOLS);
+  return upstream.kind === "account" ? upstream.baseUrl : `(${upstream.kind})`;
+};
 
 function problems(argv: string[], env: Record<string, string>): string[] {
   try {
@@ -16,8 +20,8 @@ function problems(argv: string[], env: Record<string, string>): string[] {
 
 describe("configuration", () => {
   it("builds the base URL from a bare subdomain or a full host name", () => {
-    expect(loadConfig([], live, TOOLS).baseUrl).toBe("https://acme.mocoapp.com/api/v1");
-    expect(loadConfig([], { ...live, MOCO_SUBDOMAIN: "Acme.mocoapp.com" }, TOOLS).baseUrl).toBe(
+    expect(baseUrl([], live)).toBe("https://acme.mocoapp.com/api/v1");
+    expect(baseUrl([], { ...live, MOCO_SUBDOMAIN: "Acme.mocoapp.com" })).toBe(
       "https://acme.mocoapp.com/api/v1",
     );
   });
@@ -37,9 +41,9 @@ describe("configuration", () => {
   );
 
   it("lets MOCO_BASE_URL override the subdomain, https or loopback http only", () => {
-    expect(
-      loadConfig([], { MOCO_API_KEY: "k-1234", MOCO_BASE_URL: "http://127.0.0.1:9/api/v1/" }, TOOLS).baseUrl,
-    ).toBe("http://127.0.0.1:9/api/v1");
+    expect(baseUrl([], { MOCO_API_KEY: "k-1234", MOCO_BASE_URL: "http://127.0.0.1:9/api/v1/" })).toBe(
+      "http://127.0.0.1:9/api/v1",
+    );
     expect(
       problems([], { MOCO_API_KEY: "k-1234", MOCO_BASE_URL: "http://moco.example.com/api/v1" })[0],
     ).toMatch(/https/);
@@ -49,9 +53,7 @@ describe("configuration", () => {
   });
 
   it("needs no account in sandbox mode", () => {
-    const config = loadConfig(["--sandbox"], {}, TOOLS);
-    expect(config.sandbox).toBe(true);
-    expect(config.apiKey).toBeUndefined();
+    expect(loadConfig(["--sandbox"], {}, TOOLS).upstream).toEqual({ kind: "sandbox" });
   });
 
   it("validates numbers and booleans", () => {
@@ -91,9 +93,16 @@ describe("configuration", () => {
 
   it("needs no MOCO credentials of its own when every HTTP request brings them", () => {
     const config = loadConfig(["--transport", "http", "--per-request-credentials"], {}, TOOLS);
-    expect(config.http.perRequestCredentials).toBe(true);
-    expect(config.baseUrl).toBeUndefined();
+    expect(config.upstream).toEqual({ kind: "per-request", allowBaseUrlHeader: false });
     expect(problems(["--per-request-credentials"], live)[0]).toMatch(/only works with --transport http/);
+  });
+
+  it("refuses modes that contradict each other", () => {
+    const both = ["--transport", "http", "--per-request-credentials", "--sandbox"];
+    expect(problems(both, {})[0]).toMatch(/--sandbox and --per-request-credentials exclude each other/);
+    expect(problems([], { ...live, MCP_ALLOW_BASE_URL_HEADER: "true" })[0]).toMatch(
+      /MCP_ALLOW_BASE_URL_HEADER only works with --per-request-credentials/,
+    );
   });
 
   it("returns a frozen config", () => {
