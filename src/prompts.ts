@@ -2,12 +2,13 @@ import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Config } from "./config.js";
+import { callOptions } from "./leads/context.js";
+import { addDays, localToday } from "./leads/search.js";
 import type { MocoClient } from "./moco/client.js";
 import { stages, users } from "./moco/reference.js";
 import { fold } from "./text.js";
-import type { Tool } from "./tools/define.js";
+import type { Tool } from "./tool.js";
 import { selectTools } from "./tools/index.js";
-import { addDays, localToday } from "./tools/search-leads.js";
 
 /**
  * Prompts: the menu entries a sales person picks (slash commands in most clients). Each one tells the
@@ -42,7 +43,7 @@ export function registerPrompts(
 ): void {
   const offered = new Set(tools.map((t) => t.name));
   const has = (...names: string[]) => names.every((n) => offered.has(n));
-  const call = () => ({ deadline: Date.now() + 10_000 });
+  const call = () => callOptions(10_000);
   // The reference lists are cached per client, so completing per keystroke costs no request.
   const stageNames = async () => (await stages(moco, call())).map((s) => s.name);
   // Active users; without the Staff permission only the key's own user is known.

@@ -8,14 +8,14 @@ import {
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "./config.js";
-import type { CallOptions, MocoClient } from "./moco/client.js";
-import { MocoError } from "./moco/errors.js";
+import { describeError, RESOURCE_ERROR_CODE } from "./errors.js";
+import { scanData } from "./leads/compact.js";
+import { callOptions } from "./leads/context.js";
+import { summarize } from "./leads/pipeline.js";
+import type { MocoClient } from "./moco/client.js";
 import { getLead } from "./moco/leads.js";
 import { stages } from "./moco/reference.js";
 import { scanLeads } from "./moco/scan.js";
-import { describeError } from "./tool-errors.js";
-import { scanData } from "./tools/compact.js";
-import { summarize } from "./tools/pipeline.js";
 
 /**
  * Resources: what a user can attach to a conversation by hand. Each lead (by URI template), the stages,
@@ -33,29 +33,24 @@ const json = (uri: URL, value: unknown): ReadResourceResult => ({
 });
 
 export function registerResources(server: McpServer, { moco, config }: ResourceDeps): void {
-  const call = (extra: Extra): CallOptions => ({
-    signal: extra.signal,
-    deadline: Date.now() + config.toolTimeoutMs,
-  });
+  const call = (extra: Extra) => callOptions(config.toolTimeoutMs, extra.signal);
   // Failures become JSON-RPC errors carrying the same next step a tool error would give.
   const guarded =
-    (what: string, read: (uri: URL, extra: Extra, id?: number) => Promise<ReadResourceResult>) =>
+    (read: (uri: URL, extra: Extra, id?: number) => Promise<ReadResourceResult>) =>
     async (uri: URL, extra: Extra, id?: number) => {
       try {
         return await read(uri, extra, id);
       } catch (error) {
-        const report = describeError(error, what, id === undefined ? {} : { id }, new Date());
-        const notFound = error instanceof MocoError && error.kind === "not_found";
-        throw new McpError(notFound ? -32002 : ErrorCode.InternalError, report.text, { uri: uri.href });
+        const report = describeError(error, { id });
+        const code = RESOURCE_ERROR_CODE[report.data.kind as keyof typeof RESOURCE_ERROR_CODE];
+        throw new McpError(code ?? ErrorCode.InternalError, report.text, { uri: uri.href });
       }
     };
 
   // No list callback: listing every lead would scan all of MOCO's pages whenever a client refreshes its
   // resource list, and MOCO sends leads oldest first, so a first page would offer the least relevant
   // ones. Leads are found with list_leads; any id can then be read here.
-  const readLead = guarded("resources/read", async (uri, extra, id) =>
-    json(uri, await getLead(moco, id ?? 0, call(extra))),
-  );
+  const readLead = guarded(async (uri, extra, id) => json(uri, await getLead(moco, id ?? 0, call(extra))));
   server.registerResource(
     "lead",
     new ResourceTemplate("moco://leads/{id}", { list: undefined }),
@@ -81,7 +76,7 @@ export function registerResources(server: McpServer, { moco, config }: ResourceD
       description: "The account's pipeline stages (MOCO deal categories) with their win probabilities.",
       mimeType: "application/json",
     },
-    guarded("resources/read", async (uri, extra) => {
+    guarded(async (uri, extra) => {
       // In pipeline order: by win probability.
       const all = [...(await stages(moco, call(extra)))];
       return json(
@@ -100,7 +95,7 @@ export function registerResources(server: McpServer, { moco, config }: ResourceD
         "All leads by currency, status and stage with weighted pending value and the five largest pending leads (pipeline_summary without filters). Reads every page of leads.",
       mimeType: "application/json",
     },
-    guarded("resources/read", async (uri, extra) => {
+    guarded(async (uri, extra) => {
       const scan = await scanLeads(moco, {}, { ...call(extra), maxPages: config.maxScanPages });
       const summary = summarize(scan.leads, { monthBasis: "reminder_date", top: 5 });
       return json(uri, { ...summary, ...scanData(scan) });

@@ -8,13 +8,14 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Config } from "./config.js";
+import { describeError } from "./errors.js";
 import { formValidator } from "./form-validator.js";
+import { callOptions } from "./leads/context.js";
 import { log, redact } from "./log.js";
 import type { MocoClient } from "./moco/client.js";
 import { registerPrompts } from "./prompts.js";
 import { registerResources } from "./resources.js";
-import { describeError } from "./tool-errors.js";
-import type { Tool, ToolContext } from "./tools/define.js";
+import type { Tool, ToolContext } from "./tool.js";
 import { selectTools } from "./tools/index.js";
 
 const SERVER_NAME = "moco-leads-mcp";
@@ -61,7 +62,10 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
             content: [{ type: "text", text: `${prefix}${summary}\n${JSON.stringify(data)}` }],
           };
         } catch (error) {
-          const report = describeError(error, tool.name, args, startedAt);
+          const report = describeError(error, {
+            id: typeof args.id === "number" ? args.id : undefined,
+            uncertain: tool.uncertain && (() => tool.uncertain?.(args, startedAt) ?? ""),
+          });
           log(
             report.data.kind === "internal" ? "error" : "warn",
             `${tool.name} failed: ${report.data.message}`,
@@ -86,12 +90,27 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
   registerPrompts(server, { moco, config }, selected);
   // Every byte of tools/list is paid in every conversation. The SDK's own listing adds a `$schema`
   // to every schema, an `execution` block and safe-integer bounds nobody needs; ours leaves them out.
-  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: selected.map(publish) }));
+  const listing = { tools: selected.map(publish) };
+  server.server.setRequestHandler(ListToolsRequestSchema, () => listing);
   return server;
 }
 
+export type PublishedTool = ReturnType<typeof describeTool>;
+
+// Tools are constants: converted to JSON Schema once per process, not on every (stateless HTTP) request.
+const published = new WeakMap<Tool, PublishedTool>();
+
 /** A tool as tools/list shows it. */
-export function publish(tool: Tool) {
+export function publish(tool: Tool): PublishedTool {
+  let entry = published.get(tool);
+  if (!entry) {
+    entry = describeTool(tool);
+    published.set(tool, entry);
+  }
+  return entry;
+}
+
+function describeTool(tool: Tool) {
   return {
     name: tool.name,
     title: tool.title,
@@ -115,18 +134,17 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output") {
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 function context(server: McpServer, moco: MocoClient, config: Config, extra: Extra): ToolContext {
-  const deadline = Date.now() + config.toolTimeoutMs;
+  const call = callOptions(config.toolTimeoutMs, extra.signal);
   const token = extra._meta?.progressToken;
   // Form mode is what confirm() uses; a client declaring only URL elicitation cannot answer it.
   const canElicit = server.server.getClientCapabilities()?.elicitation?.form !== undefined;
   return {
     moco,
-    config,
+    maxScanPages: config.maxScanPages,
     signal: extra.signal,
-    deadline,
+    deadline: call.deadline ?? Date.now(),
     call: {
-      signal: extra.signal,
-      deadline,
+      ...call,
       onRetry: (retry) => {
         const message = `MOCO ${retry.method} ${retry.path}: ${retry.reason}; retry ${retry.attempt} in ${retry.delayMs} ms`;
         log("warn", message);

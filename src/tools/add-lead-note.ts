@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { id } from "../leads/fields.js";
+import { noteOut } from "../leads/output.js";
 import { addLeadNote } from "../moco/comments.js";
-import { defineTool } from "./define.js";
-import { id } from "./fields.js";
-import { noteOut } from "./outputs.js";
+import { defineTool } from "../tool.js";
 
 export const addLeadNoteTool = defineTool({
   name: "add_lead_note",
@@ -20,6 +20,8 @@ export const addLeadNoteTool = defineTool({
   }),
   output: z.object({ note: noteOut }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  uncertain: ({ id }) =>
+    `The note MAY HAVE BEEN ADDED even though no answer arrived. Check with get_lead (include_notes: true) on lead ${id} before adding it again.`,
   async run(args, ctx) {
     const note = await addLeadNote(ctx.moco, args.id, args.text, ctx.call);
     return { data: { note }, summary: `Added note ${note.id} to lead ${args.id}.` };

@@ -1,10 +1,10 @@
 import { z } from "zod";
+import { checkServicePeriod, refNames, writableFields } from "../leads/fields.js";
+import { leadLine, leadOut, warningsOut } from "../leads/output.js";
+import { noIdAndName, prepareWrite } from "../leads/resolve.js";
+import { warningsFor } from "../leads/verify.js";
 import { createLead } from "../moco/leads.js";
-import { defineTool } from "./define.js";
-import { checkServicePeriod, refNames, writableFields } from "./fields.js";
-import { leadLine, leadOut, warningsOut } from "./outputs.js";
-import { noIdAndName, prepareWrite } from "./resolve.js";
-import { warningsFor } from "./verify.js";
+import { defineTool } from "../tool.js";
 
 const { name, currency, money, reminder_date } = writableFields;
 // Everything optional, then the four MOCO always needs put back as they are (user and stage may
@@ -37,6 +37,13 @@ export const createLeadTool = defineTool({
     }),
   output: z.object({ lead: leadOut, warnings: warningsOut }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  uncertain(_args, startedAt) {
+    const since = new Date(startedAt.getTime() - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    return (
+      `The lead MAY HAVE BEEN CREATED even though no answer arrived. Do not simply retry: first call list_leads with updated_after="${since}" ` +
+      "and look for it; create it again only if it is not there."
+    );
+  },
   async run(args, ctx) {
     const { body, ...known } = await prepareWrite(args, ctx);
     const lead = await createLead(ctx.moco, body, ctx.call);

@@ -1,9 +1,9 @@
 import { z } from "zod";
+import { id } from "../leads/fields.js";
+import { leadLine, leadOut } from "../leads/output.js";
 import { MocoError } from "../moco/errors.js";
 import { deleteLead, getLead } from "../moco/leads.js";
-import { defineTool } from "./define.js";
-import { id } from "./fields.js";
-import { leadLine, leadOut } from "./outputs.js";
+import { defineTool } from "../tool.js";
 
 export const deleteLeadTool = defineTool({
   name: "delete_lead",
@@ -13,6 +13,8 @@ export const deleteLeadTool = defineTool({
   input: z.strictObject({ id: id("Lead to delete") }),
   output: z.object({ deleted: z.boolean(), lead: leadOut }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  uncertain: ({ id }) =>
+    `Lead ${id} MAY ALREADY BE DELETED even though no answer arrived. Check with get_lead: "does not exist" means it is gone.`,
   async run(args, ctx) {
     // Read first: the human sees what goes, MOCO may answer the DELETE with an empty 204, and the
     // caller needs the data to recreate the lead.

@@ -8,7 +8,7 @@ import {
   stages,
   users,
 } from "../moco/reference.js";
-import { defineTool } from "./define.js";
+import { defineTool } from "../tool.js";
 
 export const getLeadOptionsTool = defineTool({
   name: "get_lead_options",

@@ -1,9 +1,9 @@
 import { z } from "zod";
+import { id } from "../leads/fields.js";
+import { leadLine, leadOut, noteOut } from "../leads/output.js";
 import { leadNotes } from "../moco/comments.js";
 import { getLead } from "../moco/leads.js";
-import { defineTool } from "./define.js";
-import { id } from "./fields.js";
-import { leadLine, leadOut, noteOut } from "./outputs.js";
+import { defineTool } from "../tool.js";
 
 export const getLeadTool = defineTool({
   name: "get_lead",

@@ -1,7 +1,7 @@
 import type { Config } from "../config.js";
+import type { Tool } from "../tool.js";
 import { addLeadNoteTool } from "./add-lead-note.js";
 import { createLeadTool } from "./create-lead.js";
-import type { Tool } from "./define.js";
 import { deleteLeadTool } from "./delete-lead.js";
 import { getLeadTool } from "./get-lead.js";
 import { getLeadOptionsTool } from "./get-lead-options.js";

@@ -1,11 +1,11 @@
 import { z } from "zod";
+import { compact, fitToCap, REPLY_CAP_BYTES, scanNote } from "../leads/compact.js";
+import { mocoFilters, pushDown } from "../leads/filters.js";
+import { pageData, pageOut } from "../leads/output.js";
+import { daysOverdue, type SearchResult, scans, searchFields, searchLeads } from "../leads/search.js";
 import { listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
-import { compact, fitToCap, REPLY_CAP_BYTES, scanNote } from "./compact.js";
-import { defineTool } from "./define.js";
-import { mocoFilters, pushDown } from "./filters.js";
-import { pageData, pageOut } from "./outputs.js";
-import { daysOverdue, type SearchResult, scans, searchFields, searchLeads } from "./search-leads.js";
+import { defineTool } from "../tool.js";
 
 const input = z.strictObject({
   ...mocoFilters,
@@ -73,7 +73,7 @@ export const listLeadsTool = defineTool({
           : "This is the last page.";
     const lines = [`${leads.length} leads${of} on page ${meta.page ?? page}. ${next}`];
     if (due) lines.unshift(`Follow-ups due by ${due.until} (today ${due.today}): ${due.overdue} overdue.`);
-    if (found) lines.push(scanNote(found.scan, ctx.config.maxScanPages));
+    if (found) lines.push(scanNote(found.scan, ctx.maxScanPages));
     const scan = found ? { scanned: found.scan.scanned, complete: found.scan.complete } : {};
     if (shown.length === leads.length)
       return { data: { leads: shown, ...meta, ...scan }, summary: lines.join(" ") };

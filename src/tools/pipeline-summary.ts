@@ -1,10 +1,10 @@
 import { z } from "zod";
+import { scanData, scanNote } from "../leads/compact.js";
+import { filtersArg, pushDown } from "../leads/filters.js";
+import { money, scanOut } from "../leads/output.js";
+import { type CurrencySummary, summarize } from "../leads/pipeline.js";
 import { scanLeads } from "../moco/scan.js";
-import { scanData, scanNote } from "./compact.js";
-import { defineTool } from "./define.js";
-import { filtersArg, pushDown } from "./filters.js";
-import { money, scanOut } from "./outputs.js";
-import { type CurrencySummary, summarize } from "./pipeline.js";
+import { defineTool } from "../tool.js";
 
 const month = (what: string) =>
   z
@@ -45,14 +45,14 @@ export const pipelineSummaryTool = defineTool({
   async run({ filters = {}, group_by, month_basis, from, to, top }, ctx) {
     const scan = await scanLeads(ctx.moco, await pushDown(filters, ctx), {
       ...ctx.call,
-      maxPages: ctx.config.maxScanPages,
+      maxPages: ctx.maxScanPages,
       onPage: (pages, expected, scanned) => ctx.progress(pages, expected, `Read ${scanned} leads`),
     });
     const result = summarize(scan.leads, { groupBy: group_by, monthBasis: month_basis, from, to, top });
     const lines = result.currencies.map(currencyLine);
     return {
       data: { ...result, ...scanData(scan) },
-      summary: `${lines.join("; ") || "No matching leads"}. ${scanNote(scan, ctx.config.maxScanPages)}`,
+      summary: `${lines.join("; ") || "No matching leads"}. ${scanNote(scan, ctx.maxScanPages)}`,
     };
   },
 });

@@ -1,10 +1,10 @@
 import { z } from "zod";
+import { checkServicePeriod, id, refNames, writableFields } from "../leads/fields.js";
+import { leadLine, leadOut, warningsOut } from "../leads/output.js";
+import { noIdAndName, prepareWrite } from "../leads/resolve.js";
+import { changesBetween, warningsFor } from "../leads/verify.js";
 import { getLead, updateLead } from "../moco/leads.js";
-import { defineTool } from "./define.js";
-import { checkServicePeriod, id, refNames, writableFields } from "./fields.js";
-import { leadLine, leadOut, warningsOut } from "./outputs.js";
-import { noIdAndName, prepareWrite } from "./resolve.js";
-import { changesBetween, warningsFor } from "./verify.js";
+import { defineTool } from "../tool.js";
 
 /** What `clear` empties, as MOCO's fields: sent as null, which MOCO stores as no value. */
 const CLEARS = {
@@ -53,6 +53,8 @@ export const updateLeadTool = defineTool({
     warnings: warningsOut,
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  uncertain: ({ id }) =>
+    `The change MAY HAVE BEEN APPLIED even though no answer arrived. Check lead ${id} with get_lead before trying again.`,
   async run({ id, clear, ...args }, ctx) {
     const { body: resolved, ...known } = await prepareWrite(args, ctx);
     const body: Record<string, unknown> = { ...resolved };

@@ -5,7 +5,7 @@ import type { Config } from "../config.js";
 import { log } from "../log.js";
 import type { MocoClient } from "../moco/client.js";
 import { createServer } from "../server.js";
-import type { Tool } from "../tools/define.js";
+import type { Tool } from "../tool.js";
 import { bearerChecker, hostAllowed, originAllowed } from "./http-guard.js";
 import { CREDENTIAL_HEADERS, type MakeClient, TenantClients } from "./http-tenants.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { changesBetween, warningsFor } from "../../src/leads/verify.js";
 import { type Lead, leadSchema } from "../../src/moco/schemas.js";
-import { changesBetween, warningsFor } from "../../src/tools/verify.js";
 
 /** A lead as MOCO sends it, through the same normalisation the tools use. */
 const lead = (patch: Record<string, unknown> = {}): Lead =>

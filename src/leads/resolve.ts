@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { InputError } from "../errors.js";
 import {
   dealTags,
   findCompanies,
@@ -10,8 +11,7 @@ import {
   users,
 } from "../moco/reference.js";
 import { fold } from "../text.js";
-import { InputError } from "../tool-errors.js";
-import type { ToolContext } from "./define.js";
+import type { LeadsContext } from "./context.js";
 import { newTags } from "./verify.js";
 
 /**
@@ -114,7 +114,7 @@ async function searched<T extends { id: number; name: string }>(
 
 const TRY_FIND = " Try get_lead_options with search set to part of the name.";
 
-async function resolveOne(field: NameField, query: string, ctx: ToolContext): Promise<number | Problem> {
+async function resolveOne(field: NameField, query: string, ctx: LeadsContext): Promise<number | Problem> {
   const { moco, call } = ctx;
   switch (field) {
     case "deal_category": {
@@ -166,7 +166,7 @@ async function resolveOne(field: NameField, query: string, ctx: ToolContext): Pr
  */
 async function resolveNames<T extends Partial<Record<NameField, string>>>(
   args: T,
-  ctx: ToolContext,
+  ctx: LeadsContext,
 ): Promise<Omit<T, NameField> & Partial<Record<IdField, number>>> {
   const body: Record<string, unknown> = { ...args };
   const fields = (Object.keys(REFS) as NameField[]).filter((f) => args[f] !== undefined);
@@ -182,6 +182,9 @@ async function resolveNames<T extends Partial<Record<NameField, string>>>(
     throw new InputError(
       `Nothing was written. ${problems.map((p) => p.message).join(". ")}`,
       Object.fromEntries(problems.map((p) => [p.field, p.candidates])),
+      problems.some((p) => p.candidates.length > 0)
+        ? "Pick one of the candidates (or look names up with get_lead_options) and call again."
+        : "Look the names up with get_lead_options and call again.",
     );
   }
   return body as Omit<T, NameField> & Partial<Record<IdField, number>>;
@@ -212,7 +215,7 @@ const mocoValues = (props: Record<string, unknown>) =>
  */
 export async function prepareWrite<T extends Partial<Record<NameField, string>> & { tags?: string[] }>(
   args: T & { custom_properties?: Record<string, unknown> },
-  ctx: ToolContext,
+  ctx: LeadsContext,
 ) {
   const [resolved, knownTags, definitions] = await Promise.all([
     resolveNames(args, ctx),

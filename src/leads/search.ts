@@ -3,7 +3,7 @@ import { type ScanFilters, type ScanResult, scanLeads } from "../moco/scan.js";
 import type { Lead } from "../moco/schemas.js";
 import { fold } from "../text.js";
 import { matchRef, stageRef, userRef } from "./compact.js";
-import type { ToolContext } from "./define.js";
+import type { LeadsContext } from "./context.js";
 import { plainDate } from "./fields.js";
 
 /**
@@ -92,7 +92,7 @@ export interface SearchResult {
 export async function searchLeads(
   filters: ScanFilters,
   args: SearchArgs,
-  ctx: ToolContext,
+  ctx: LeadsContext,
 ): Promise<SearchResult> {
   const today = args.today ?? localToday();
   const due = args.due_within_days;
@@ -106,7 +106,7 @@ export async function searchLeads(
       : filters;
   const scan = await scanLeads(ctx.moco, queries, {
     ...ctx.call,
-    maxPages: ctx.config.maxScanPages,
+    maxPages: ctx.maxScanPages,
     onPage: (pages, expected, scanned) => ctx.progress(pages, expected, `Read ${scanned} leads`),
   });
   const until = due === undefined ? undefined : addDays(today, due);

@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { InputError } from "../errors.js";
 import { MocoError } from "../moco/errors.js";
 import { propertyDefinitions } from "../moco/reference.js";
-import { InputError } from "../tool-errors.js";
-import type { ToolContext } from "./define.js";
+import type { LeadsContext } from "./context.js";
 import { customProperties, date, id, status, tags, timestamp } from "./fields.js";
 
 /**
@@ -56,7 +56,7 @@ const toUtc = (timestamp: string) => new Date(timestamp).toISOString().replace(/
  */
 export async function pushDown<
   T extends { updated_after?: string | undefined; custom_properties?: Record<string, unknown> | undefined },
->(args: T, ctx: Pick<ToolContext, "moco" | "call">) {
+>(args: T, ctx: Pick<LeadsContext, "moco" | "call">) {
   const names = Object.keys(args.custom_properties ?? {});
   if (names.length > 0) {
     const known = await propertyDefinitions(ctx.moco, ctx.call).catch((error: unknown) => {
@@ -69,6 +69,7 @@ export async function pushDown<
       throw new InputError(
         `Nothing was searched. custom_properties: ${unknown.map((n) => `"${n}"`).join(", ")} ${unknown.length > 1 ? "are not custom fields" : "is not a custom field"} of leads (MOCO would answer with no leads at all); the fields are: ${real.join(", ") || "none"}`,
         { custom_properties: real },
+        "Use one of the custom fields listed (or drop the filter) and call again.",
       );
     }
   }

@@ -1,19 +1,15 @@
 import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import type { Config } from "../config.js";
-import type { CallOptions, MocoClient } from "../moco/client.js";
+import type { LeadsContext } from "./leads/context.js";
 
-/** What a tool handler gets: its dependencies and the call's own signal, deadline and channels. */
-export interface ToolContext {
-  moco: MocoClient;
-  config: Config;
+/**
+ * The contract between the server and its tools: a tool is data (name, schemas, annotations) and a
+ * handler that gets only what it uses. server.ts registers every tool in one loop behind one error boundary.
+ */
+export interface ToolContext extends LeadsContext {
   signal: AbortSignal;
   /** Epoch ms by which the whole tool call must finish. */
   deadline: number;
-  /** Signal and deadline, ready to pass to every MOCO call. */
-  call: CallOptions;
-  /** Reports progress when the caller asked for it; a no-op otherwise. */
-  progress: (done: number, total: number | undefined, message: string) => Promise<void>;
   /** Asks the human a question, when the client supports elicitation; undefined otherwise. */
   confirm: ((message: string) => Promise<boolean>) | undefined;
 }
@@ -35,6 +31,11 @@ export interface Tool<Input extends z.ZodObject = z.ZodObject> {
     Pick<ToolAnnotations, "readOnlyHint" | "destructiveHint" | "idempotentHint" | "openWorldHint">
   >;
   run(args: z.output<Input>, ctx: ToolContext): Promise<ToolOutput>;
+  /**
+   * For a write: what the caller should do when the call may have reached MOCO although no answer
+   * came back (the error boundary says so and adds this next step).
+   */
+  uncertain?(args: z.output<Input>, startedAt: Date): string;
 }
 
 /** Keeps each tool's argument type tied to its own schema while the registry holds them all. */

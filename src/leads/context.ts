@@ -1,0 +1,18 @@
+import type { CallOptions, MocoClient } from "../moco/client.js";
+
+/** What the lead operations need from whoever calls them: the client, the call's limits and a progress channel. */
+export interface LeadsContext {
+  moco: MocoClient;
+  /** Signal and deadline, ready to pass to every MOCO call. */
+  call: CallOptions;
+  /** Upper bound on MOCO requests for one scan. */
+  maxScanPages: number;
+  /** Reports progress when the caller asked for it; a no-op otherwise. */
+  progress: (done: number, total: number | undefined, message: string) => Promise<void>;
+}
+
+/** The options of one call that must be done within `timeoutMs`, cancelled with `signal`. */
+export const callOptions = (timeoutMs: number, signal?: AbortSignal): CallOptions => ({
+  signal,
+  deadline: Date.now() + timeoutMs,
+});
