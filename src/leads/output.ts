@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { PageInfo } from "../moco/client.js";
+import { nextPage } from "../moco/pages.js";
 
 /**
  * Output schemas: what structuredContent promises. Loose, because MOCO adds fields over time, and
@@ -21,11 +22,12 @@ export const pageOut = {
   next_page: z.number().nullable(),
 };
 
-export const pageData = (page: PageInfo) => ({
-  page: page.page,
-  per_page: page.perPage,
-  total: page.total,
-  next_page: page.nextPage,
+/** One page of a live list as the caller sees it; what comes next follows the one rule in pages.ts. */
+export const pageData = (info: PageInfo, page: number, count: number, perPage: number) => ({
+  page: info.page,
+  per_page: info.perPage,
+  total: info.total,
+  next_page: nextPage(page, count, info, perPage),
 });
 
 export const warningsOut = z.array(z.string());

@@ -312,7 +312,7 @@ function toInt(value: string | undefined): number | null {
   return Number(value.trim());
 }
 
-/** MOCO's pagination headers; any of them may be missing (e.g. /deal_categories sends none). */
+/** MOCO's pagination headers; any of them may be missing (e.g. /deal_categories sends none). `nextPage` is the next link's page. */
 export function parsePage(header: (name: string) => string | undefined): PageInfo {
   const page = toInt(header("x-page"));
   const perPage = toInt(header("x-per-page"));
@@ -328,8 +328,7 @@ export function parsePage(header: (name: string) => string | undefined): PageInf
       nextPage = null;
     }
     if (nextPage === null && page !== null) nextPage = page + 1;
-  } else if (link === undefined && page !== null && perPage !== null && total !== null) {
-    nextPage = page * perPage < total ? page + 1 : null;
   }
+  // What follows without a next link is decided in one place: nextPage() in pages.ts.
   return { page, perPage, total, nextPage };
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { apiPath, type CallOptions, type MocoClient } from "./client.js";
 import { MocoError } from "./errors.js";
+import { readPages } from "./pages.js";
 
 /** Notes on a lead are MOCO comments with commentable_type "Deal". */
 export interface Note {
@@ -38,14 +39,14 @@ export interface Notes {
 
 /** The newest `limit` notes, as MOCO orders them (newest first). */
 export async function leadNotes(moco: MocoClient, leadId: number, options?: CallOptions, limit = 50) {
-  const res = await moco.get(apiPath("comments"), {
-    ...options,
-    query: { commentable_type: "Deal", commentable_id: leadId, per_page: limit },
+  const notes: Note[] = [];
+  let total: number | null = null;
+  const query = { commentable_type: "Deal", commentable_id: leadId };
+  await readPages(moco, apiPath("comments"), query, { ...options, perPage: limit, maxPages: 1 }, (page) => {
+    notes.push(...page.items.map(toNote));
+    total = page.info.total;
   });
-  if (!Array.isArray(res.data)) {
-    throw new MocoError({ kind: "server", message: "MOCO sent something other than a list of comments" });
-  }
-  return { notes: res.data.map(toNote), total: res.page.total } satisfies Notes;
+  return { notes, total } satisfies Notes;
 }
 
 export async function addLeadNote(moco: MocoClient, leadId: number, text: string, options?: CallOptions) {

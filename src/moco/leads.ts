@@ -23,7 +23,7 @@ export interface LeadPage {
   page: PageInfo;
 }
 
-function leadQuery(filters: LeadFilters): Query {
+export function leadQuery(filters: LeadFilters): Query {
   const query: Query = {
     status: filters.status,
     tags: filters.tags?.join(","),

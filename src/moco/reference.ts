@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { apiPath, type CallOptions, type MocoClient, type Query } from "./client.js";
 import { MocoError } from "./errors.js";
+import { readPages } from "./pages.js";
 import { categorySchema } from "./schemas.js";
 
 /**
@@ -103,15 +104,10 @@ async function getList<T>(
   options: CallOptions | undefined,
 ): Promise<{ items: T[]; complete: boolean }> {
   const items: T[] = [];
-  for (let page = 1; page <= MAX_PAGES; page++) {
-    const res = await moco.get(path, { ...options, query: { ...query, page, per_page: 100 } });
-    const found = readList(res.data, schema, `list for ${path}`);
-    items.push(...found);
-    const { nextPage, total } = res.page;
-    const more = nextPage === null ? total !== null && items.length < total : nextPage > page;
-    if (!more || found.length === 0) return { items, complete: true };
-  }
-  return { items, complete: false };
+  const read = await readPages(moco, path, query, { ...options, maxPages: MAX_PAGES }, (page) => {
+    items.push(...readList(page.items, schema, `list for ${path}`));
+  });
+  return { items, complete: read.complete };
 }
 
 interface Entry {

@@ -1,5 +1,6 @@
-import type { CallOptions, MocoClient, PageInfo } from "./client.js";
-import { type LeadFilters, listLeads } from "./leads.js";
+import { apiPath, type CallOptions, type MocoClient } from "./client.js";
+import { type LeadFilters, leadQuery, parseLead } from "./leads.js";
+import { MAX_PER_PAGE, readPages } from "./pages.js";
 import type { Lead } from "./schemas.js";
 
 /**
@@ -27,8 +28,6 @@ export interface ScanResult {
   pages: number;
 }
 
-const SCAN_PAGE_SIZE = 100;
-
 /**
  * Scans one query, or several in turn (e.g. one per status, since MOCO filters a single status per
  * request). A lead created while the scan runs can shift MOCO's offsets; ids are de-duplicated so a
@@ -46,18 +45,21 @@ export async function scanLeads(
   let pages = 0;
   let complete = true;
   for (const [index, filters] of list.entries()) {
-    let page: number | null = 1;
-    while (page !== null) {
-      if (pages >= maxPages) {
-        complete = false;
-        break;
-      }
-      const result = await listLeads(moco, { ...filters, page, per_page: SCAN_PAGE_SIZE }, call);
-      pages++;
-      for (const lead of result.leads) byId.set(lead.id, lead);
-      totals[index] = result.page.total;
-      page = following(page, result.leads.length, result.page);
-      await onPage?.(pages, expectedPages(totals, index, maxPages), byId.size);
+    const read = await readPages(
+      moco,
+      apiPath("deals"),
+      leadQuery(filters),
+      { ...call, maxPages: maxPages - pages },
+      async ({ items, info }) => {
+        for (const lead of items.map(parseLead)) byId.set(lead.id, lead);
+        totals[index] = info.total;
+        pages++;
+        await onPage?.(pages, expectedPages(totals, index, maxPages), byId.size);
+      },
+    );
+    if (!read.complete) {
+      complete = false;
+      break;
     }
   }
   const total = totals.every((t) => t !== null) ? totals.reduce<number>((a, t) => a + (t ?? 0), 0) : null;
@@ -68,18 +70,6 @@ export async function scanLeads(
 }
 
 /**
- * The page after `page`, or null after the last. A next link names it. Without one, X-Total alone
- * still says whether more follow (MOCO may send it without Link, X-Page and X-Per-Page); without
- * either, only a short page proves the last one.
- */
-function following(page: number, count: number, info: PageInfo): number | null {
-  if (count === 0) return null;
-  if (info.nextPage !== null) return info.nextPage;
-  if (info.total !== null) return page * SCAN_PAGE_SIZE < info.total ? page + 1 : null;
-  return count >= SCAN_PAGE_SIZE ? page + 1 : null;
-}
-
-/**
  * Pages the whole scan will take as far as the totals seen so far tell (a query not started yet counts
  * as one page), capped; undefined when MOCO sent no X-Total.
  */
@@ -87,7 +77,7 @@ function expectedPages(totals: (number | null)[], current: number, maxPages: num
   let sum = 0;
   for (const [i, total] of totals.entries()) {
     if (total === null && i <= current) return undefined;
-    sum += total === null ? 1 : Math.max(1, Math.ceil(total / SCAN_PAGE_SIZE));
+    sum += total === null ? 1 : Math.max(1, Math.ceil(total / MAX_PER_PAGE));
   }
   return Math.min(sum, maxPages);
 }

@@ -46,7 +46,7 @@ export const listLeadsTool = defineTool({
     } else {
       const result = await listLeads(ctx.moco, { ...filters, page, per_page }, ctx.call);
       leads = result.leads;
-      meta = pageData(result.page);
+      meta = pageData(result.page, page, result.leads.length, per_page);
     }
     const due = found?.due;
     const shown = fitToCap<object>(

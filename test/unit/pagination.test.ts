@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { apiPath, parsePage } from "../../src/moco/client.js";
+import { nextPage } from "../../src/moco/pages.js";
 
 const headers = (h: Record<string, string>) => (name: string) => h[name];
 
@@ -29,8 +30,30 @@ describe("pagination headers", () => {
   });
 
   it("falls back to X-Total when Link is missing", () => {
-    expect(parsePage(headers({ "x-page": "1", "x-per-page": "100", "x-total": "101" })).nextPage).toBe(2);
-    expect(parsePage(headers({ "x-page": "2", "x-per-page": "100", "x-total": "101" })).nextPage).toBeNull();
+    const info = (page: string) =>
+      parsePage(headers({ "x-page": page, "x-per-page": "100", "x-total": "101" }));
+    expect(nextPage(1, 100, info("1"), 100)).toBe(2);
+    expect(nextPage(2, 1, info("2"), 100)).toBeNull();
+  });
+
+  const cases: [string, number, number, Record<string, string>, number | null][] = [
+    ["a next link", 1, 100, { link: '<https://x/deals?page=2>; rel="next"' }, 2],
+    ["a next link to the same page", 3, 100, { link: '<https://x/deals?page=3>; rel="next"' }, null],
+    [
+      "a next link to the same page, X-Total says more",
+      3,
+      100,
+      { link: '<https://x/deals?page=3>; rel="next"', "x-total": "500" },
+      4,
+    ],
+    ["a next link backwards", 3, 100, { link: '<https://x/deals?page=1>; rel="next"' }, null],
+    ["an empty page despite a next link", 1, 0, { link: '<https://x/deals?page=2>; rel="next"' }, null],
+    ["no headers, a full page", 1, 100, {}, 2],
+    ["no headers, a short page", 1, 99, {}, null],
+    ["X-Total reached", 2, 100, { "x-total": "200" }, null],
+  ];
+  it.each(cases)("the next page after %s", (_, page, count, h, expected) => {
+    expect(nextPage(page, count, parsePage(headers(h)), 100)).toBe(expected);
   });
 
   it("copes with no headers at all (as /deal_categories answers)", () => {
