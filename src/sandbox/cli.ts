@@ -1,6 +1,6 @@
 // Runs a sandbox until SIGINT/SIGTERM, for benchmarks and manual runs:
 //   node dist/sandbox/cli.js [--port N] [--host H] [--api-key K] [--today YYYY-MM-DD]
-//                            [--non-staff] [--read-only] [--rate-limit LIMIT/WINDOW_MS]
+//                            [--non-staff] [--read-only] [--rate-limit LIMIT/WINDOW_MS] [--leads N]
 // MOCO_SANDBOX_FAULTS may hold a fault plan (see parseFaultsEnv). Prints one line to stderr:
 //   moco-sandbox url=http://127.0.0.1:43125/api/v1 key=sandbox-key
 
@@ -17,6 +17,7 @@ function options(): SandboxOptions {
       "non-staff": { type: "boolean" },
       "read-only": { type: "boolean" },
       "rate-limit": { type: "string" },
+      leads: { type: "string" },
     },
   });
   const result: SandboxOptions = {
@@ -32,6 +33,10 @@ function options(): SandboxOptions {
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new Error(`--port: not a port: ${values.port}`);
     result.port = port;
+  }
+  if (values.leads !== undefined) {
+    if (!/^\d+$/.test(values.leads)) throw new Error(`--leads: not a whole number: ${values.leads}`);
+    result.leads = Number(values.leads);
   }
   if (values["rate-limit"] !== undefined) {
     const m = /^(\d+)\/(\d+)$/.exec(values["rate-limit"]);

@@ -32,6 +32,8 @@ export interface SandboxOptions {
   faults?: Fault[];
   /** true: every POST/PUT/PATCH/DELETE answers 403 with an empty body, like a read-only account key. */
   readOnlyKey?: boolean;
+  /** How many leads to seed (default 264); the same count and `today` always give the same account. */
+  leads?: number;
 }
 
 export interface Sandbox {
@@ -53,7 +55,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (options.today !== undefined && !isValidDate(options.today)) {
     throw new Error(`startSandbox: today must be a date YYYY-MM-DD, got "${options.today}"`);
   }
-  const store = createStore({ today: options.today });
+  if (options.leads !== undefined && !(Number.isSafeInteger(options.leads) && options.leads >= 0)) {
+    throw new Error(`startSandbox: leads must be a whole number >= 0, got ${options.leads}`);
+  }
+  const store = createStore({ today: options.today, leads: options.leads });
   const apiKey = options.apiKey ?? "sandbox-key";
   const host = options.host ?? "127.0.0.1";
   const shutdown = new AbortController();

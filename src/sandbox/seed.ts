@@ -52,9 +52,30 @@ export const SEED_STATUS_COUNTS: Readonly<Record<DealStatus, number>> = {
   lost: 40,
   dropped: 26,
 };
-const FIRST_DEAL_ID = 388_101;
+export const FIRST_DEAL_ID = 388_101;
 
-export function seed(today: string): SeedData {
+/**
+ * The status mix for `count` leads: SEED_STATUS_COUNTS scaled by largest remainder, so 264 gives exactly
+ * the default account and any other count keeps the same proportions.
+ */
+export function statusCounts(count: number): Record<DealStatus, number> {
+  const base = Object.entries(SEED_STATUS_COUNTS) as [DealStatus, number][];
+  const sum = base.reduce((a, [, n]) => a + n, 0);
+  const exact = base.map(([status, n]) => [status, (n * count) / sum] as const);
+  const counts = Object.fromEntries(exact.map(([s, x]) => [s, Math.floor(x)])) as Record<DealStatus, number>;
+  let left = count - Object.values(counts).reduce((a, n) => a + n, 0);
+  const byRemainder = [...exact].sort((a, b) => b[1] - Math.floor(b[1]) - (a[1] - Math.floor(a[1])));
+  for (const [status] of byRemainder) {
+    if (left-- <= 0) break;
+    counts[status]++;
+  }
+  return counts;
+}
+
+export const DEFAULT_LEAD_COUNT = 264;
+
+/** `leadCount` leads (default 264, the documented account); the same arguments always give the same data. */
+export function seed(today: string, leadCount = DEFAULT_LEAD_COUNT): SeedData {
   const rnd = createRandom(0x4d4f434f); // "MOCO"
   // A timestamp `daysAgo` days before today, at a random office-hours time of that day.
   const stampMs = (daysAgo: number): number => dateToMs(today) - daysAgo * DAY_MS + officeSeconds(rnd);
@@ -180,7 +201,7 @@ export function seed(today: string): SeedData {
   ].map((t, i): TagRecord => ({ id: 412 + i, ...t, created_at: setupStamp, updated_at: setupStamp }));
 
   const statuses = rnd.shuffle(
-    Object.entries(SEED_STATUS_COUNTS).flatMap(([status, n]) =>
+    Object.entries(statusCounts(leadCount)).flatMap(([status, n]) =>
       Array<DealStatus>(n).fill(status as DealStatus),
     ),
   );

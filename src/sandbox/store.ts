@@ -11,7 +11,7 @@ import {
   isObject,
   resolveDealWrite,
 } from "./deal-input.js";
-import { seed } from "./seed.js";
+import { FIRST_DEAL_ID, seed } from "./seed.js";
 import type {
   CategoryRecord,
   CommentRecord,
@@ -45,8 +45,8 @@ export class SandboxStore implements DealLookups {
   private lastSecond: number;
   private nextDealId: number;
 
-  constructor(today: string) {
-    const data = seed(today);
+  constructor(today: string, leadCount?: number) {
+    const data = seed(today, leadCount);
     this.today = today;
     this.users = data.users;
     this.profileUserId = data.profileUserId;
@@ -58,9 +58,13 @@ export class SandboxStore implements DealLookups {
     this.tags = data.tags;
     this.deals = data.deals;
     this.comments = data.comments;
-    const stamps = [...this.deals, ...this.comments, ...this.users].map((r) => Date.parse(r.updated_at));
-    this.lastSecond = Math.floor(Math.max(...stamps) / 1000);
-    this.nextDealId = Math.max(...this.deals.map((d) => d.id)) + 1;
+    // reduce, not Math.max(...list): a seeded account of 100,000+ leads would overflow the call stack.
+    const latest = [...this.deals, ...this.comments, ...this.users].reduce(
+      (max, r) => Math.max(max, Date.parse(r.updated_at)),
+      0,
+    );
+    this.lastSecond = Math.floor(latest / 1000);
+    this.nextDealId = this.deals.reduce((max, d) => Math.max(max, d.id), FIRST_DEAL_ID - 1) + 1;
   }
 
   /**
@@ -217,7 +221,7 @@ function userRef(u: UserRecord): UserRef {
   return { id: u.id, firstname: u.firstname, lastname: u.lastname };
 }
 
-/** Builds the seeded store for a sandbox; `today` defaults to the current UTC date. */
-export function createStore(options: { today?: string } = {}): SandboxStore {
-  return new SandboxStore(options.today ?? todayUtc());
+/** Builds the seeded store for a sandbox; `today` defaults to the current UTC date, `leads` to 264. */
+export function createStore(options: { today?: string; leads?: number } = {}): SandboxStore {
+  return new SandboxStore(options.today ?? todayUtc(), options.leads);
 }

@@ -1,0 +1,543 @@
+import { randomUUID } from "node:crypto";
+import { log } from "../log.js";
+import type { MocoClient } from "../moco/client.js";
+import { MocoError } from "../moco/errors.js";
+import type { Lead } from "../moco/schemas.js";
+import { scopeKey } from "../store/scope.js";
+import type { LeadStore, NewChange, ScopeRow } from "../store/types.js";
+import { StoreUnavailableError } from "../store/types.js";
+import {
+  type ChangesPage,
+  type ChangesQuery,
+  diffLeads,
+  queryChanges,
+  reconstruct,
+  type StateAt,
+  same,
+} from "./history.js";
+import {
+  countLeads,
+  type FullScan,
+  findDeleted,
+  newFullScan,
+  PAGE_SIZE,
+  readChangedSince,
+  runFullScan,
+  type SyncReadOptions,
+} from "./sync.js";
+
+/**
+ * A mirror of one credential scope's leads: kept in memory for reads, persisted in the store with its
+ * change history, brought up to date from MOCO before a read when older than the freshness window.
+ * One sync at a time per mirror (callers share it), one lease per scope across instances sharing a
+ * store, one transaction per sync: a sync that fails part-way changes nothing.
+ */
+export type Progress = (done: number, total: number | undefined, message: string) => void;
+
+export interface MirrorOptions {
+  store: LeadStore;
+  moco: MocoClient;
+  baseUrl: string;
+  /** Only hashed into the scope key; not kept. */
+  apiKey: string;
+  /** A read older than this syncs first. Default 30 s. */
+  freshMs?: number;
+  /** A delta re-reads this much before MOCO's latest updated_at. Default 60 s. */
+  overlapMs?: number;
+  /** History older than this is pruned. Default 400 days. */
+  retentionDays?: number;
+  /** How long one MOCO request of a sync may wait for the rate budget. Default 5 min. */
+  pageWaitMs?: number;
+  /** How long a sync lease lasts before another instance may take over. Default 10 min. */
+  leaseMs?: number;
+}
+
+export interface ReadOptions {
+  signal?: AbortSignal;
+  onProgress?: Progress;
+  /** Override the freshness window for this read (0 = always sync first). */
+  maxAgeMs?: number;
+}
+
+export type SyncKind = "full" | "delta";
+
+export interface SyncReport {
+  kind: SyncKind;
+  /** MOCO requests made by the sync. */
+  requests: number;
+  created: number;
+  updated: number;
+  deleted: number;
+  /** The new "as of" time (ISO). */
+  syncedAt: string;
+}
+
+export interface MirrorRead {
+  /** Every lead of the scope, ordered by id, as parseLead returns them. Do not modify. */
+  leads: readonly Lead[];
+  /** When the data was last confirmed against MOCO (ISO). */
+  asOf: string;
+  /** Age of the data when the read returned, in ms. */
+  ageMs: number;
+  /** The sync this read waited for, if any. */
+  sync: SyncReport | undefined;
+}
+
+export interface MirrorStatus {
+  scope: string;
+  available: boolean;
+  problem: string | undefined;
+  leads: number;
+  syncedAt: string | null;
+  historyStart: string | null;
+}
+
+interface SharedSync {
+  promise: Promise<SyncReport>;
+  controller: AbortController;
+  waiters: number;
+  listeners: Set<Progress>;
+}
+
+const DEFAULTS = {
+  freshMs: 30_000,
+  overlapMs: 60_000,
+  retentionDays: 400,
+  pageWaitMs: 300_000,
+  leaseMs: 600_000,
+};
+const DAY_MS = 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
+
+export class LeadMirror {
+  readonly scope: string;
+  private readonly store: LeadStore;
+  private moco: MocoClient;
+  private readonly baseUrl: string;
+  private readonly settings: typeof DEFAULTS;
+  private readonly owner = randomUUID();
+  private leads = new Map<number, Lead>();
+  private row: ScopeRow | undefined;
+  private shared: SharedSync | undefined;
+  /** A full scan interrupted part-way; the next sync goes on from there. */
+  private pendingScan: FullScan | undefined;
+  /** Our own deletes since the running sync started: its older reads must not bring them back. */
+  private deletedMeanwhile = new Set<number>();
+  /** Serialises every change of `leads` and the store (sync commits, own writes). */
+  private lock: Promise<unknown> = Promise.resolve();
+  private lastSeenMs = 0;
+  private lastPruneMs = 0;
+
+  constructor(options: MirrorOptions) {
+    this.store = options.store;
+    this.moco = options.moco;
+    this.baseUrl = options.baseUrl;
+    this.scope = scopeKey(options.baseUrl, options.apiKey);
+    this.settings = {
+      freshMs: options.freshMs ?? DEFAULTS.freshMs,
+      overlapMs: options.overlapMs ?? DEFAULTS.overlapMs,
+      retentionDays: options.retentionDays ?? DEFAULTS.retentionDays,
+      pageWaitMs: options.pageWaitMs ?? DEFAULTS.pageWaitMs,
+      leaseMs: options.leaseMs ?? DEFAULTS.leaseMs,
+    };
+  }
+
+  /** False when the store failed: serve live scans instead. */
+  get available(): boolean {
+    return this.store.available;
+  }
+
+  /** The per-tenant HTTP transport may hand a newer client of the same credentials. */
+  useClient(moco: MocoClient): void {
+    this.moco = moco;
+  }
+
+  status(): MirrorStatus {
+    return {
+      scope: this.scope,
+      available: this.available,
+      problem: this.store.problem,
+      leads: this.leads.size,
+      syncedAt: this.row?.syncedAt ?? null,
+      historyStart: this.row?.historyStart ?? null,
+    };
+  }
+
+  /**
+   * Every lead, synced first when the mirror is older than the freshness window (a full sync the
+   * first time). Throws StoreUnavailableError when the store failed (fall back to a live scan) and
+   * MocoError when MOCO could not be read (nothing was changed; the next read retries).
+   */
+  async read(options: ReadOptions = {}): Promise<MirrorRead> {
+    await this.refresh();
+    const maxAge = options.maxAgeMs ?? this.settings.freshMs;
+    let report: SyncReport | undefined;
+    const synced = this.row?.syncedAt ? Date.parse(this.row.syncedAt) : Number.NaN;
+    if (!(Date.now() - synced < maxAge)) report = await this.sync(options);
+    const asOf = this.row?.syncedAt as string;
+    const leads = [...this.leads.values()].sort((a, b) => a.id - b.id);
+    return { leads, asOf, ageMs: Math.max(0, Date.now() - Date.parse(asOf)), sync: report };
+  }
+
+  /** Syncs now (joining a sync already running). Aborting `signal` stops waiting; the sync itself
+   * stops only when every caller waiting for it has given up. */
+  sync(options: { signal?: AbortSignal; onProgress?: Progress } = {}): Promise<SyncReport> {
+    if (options.signal?.aborted) return Promise.reject(cancelled());
+    let run = this.shared;
+    if (!run) {
+      const controller = new AbortController();
+      const created: SharedSync = {
+        controller,
+        waiters: 0,
+        listeners: new Set(),
+        promise: Promise.resolve() as never,
+      };
+      created.promise = this.runSync(created).finally(() => {
+        if (this.shared === created) this.shared = undefined;
+      });
+      this.shared = created;
+      run = created;
+    }
+    const shared = run;
+    shared.waiters++;
+    if (options.onProgress) shared.listeners.add(options.onProgress);
+    return new Promise<SyncReport>((resolve, reject) => {
+      const leave = () => {
+        options.signal?.removeEventListener("abort", onAbort);
+        if (options.onProgress) shared.listeners.delete(options.onProgress);
+        shared.waiters--;
+      };
+      const onAbort = () => {
+        leave();
+        if (shared.waiters === 0) shared.controller.abort();
+        reject(cancelled());
+      };
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      shared.promise.then(
+        (report) => {
+          leave();
+          resolve(report);
+        },
+        (error: unknown) => {
+          leave();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Our own create or update, from MOCO's answer: in the mirror and its history at once. Never throws. */
+  applyWrite(lead: Lead): Promise<boolean> {
+    return this.ownChange(lead.id, (old) => {
+      if (old && Date.parse(old.updated_at) > Date.parse(lead.updated_at)) return undefined;
+      if (!old) return { lead, change: { kind: "created", data: JSON.stringify(lead) } };
+      const changes = diffLeads(old, lead);
+      if (changes.length === 0) return undefined;
+      return { lead, change: { kind: "updated", data: JSON.stringify({ name: lead.name, changes }) } };
+    });
+  }
+
+  /** Our own delete of a lead: out of the mirror at once, recorded in its history. Never throws. */
+  applyDelete(id: number): Promise<boolean> {
+    this.deletedMeanwhile.add(id);
+    return this.ownChange(id, (old) =>
+      old ? { lead: undefined, change: { kind: "deleted", data: JSON.stringify(old) } } : undefined,
+    );
+  }
+
+  /** What changed, oldest first; call read() before for changes up to now. */
+  async changes(query: ChangesQuery): Promise<ChangesPage> {
+    await this.refresh();
+    return queryChanges(this.store, this.scope, this.row, this.leads, query);
+  }
+
+  /** All leads as they stood at `at` (ISO timestamp), rebuilt from the history. */
+  async stateAt(at: string): Promise<StateAt> {
+    await this.refresh();
+    return this.locked(() => reconstruct(this.store, this.scope, this.row, this.leads, at));
+  }
+
+  /** Drops history older than the retention period; returns the number of changes removed. */
+  async prune(now = Date.now()): Promise<number> {
+    await this.refresh();
+    const cutoff = new Date(now - this.settings.retentionDays * DAY_MS).toISOString();
+    const removed = await this.locked(() => this.store.prune(this.scope, cutoff));
+    this.lastPruneMs = now;
+    this.row = await this.store.getScope(this.scope);
+    return removed;
+  }
+
+  /** Stops a running sync (e.g. at shutdown). */
+  close(): void {
+    this.shared?.controller.abort();
+  }
+
+  /** Loads the scope, and reloads it when another instance committed to the same store. */
+  private async refresh(): Promise<void> {
+    if (!this.store.available) throw new StoreUnavailableError(this.store.problem ?? "store unavailable");
+    const row = this.row
+      ? await this.store.getScope(this.scope)
+      : await this.store.ensureScope(this.scope, this.baseUrl);
+    if (!row) throw new StoreUnavailableError("the mirror's scope was deleted from the store");
+    if (this.row?.version === row.version) return;
+    await this.locked(async () => {
+      const rows = await this.store.loadLeads(this.scope);
+      const current = await this.store.getScope(this.scope);
+      const leads = new Map<number, Lead>();
+      for (const r of rows) leads.set(r.id, JSON.parse(r.body) as Lead);
+      this.leads = leads;
+      this.row = current;
+    });
+  }
+
+  private locked<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.lock.then(work);
+    this.lock = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Strictly increasing per mirror, so each sync's changes have their own instant. */
+  private seenAt(): string {
+    this.lastSeenMs = Math.max(Date.now(), this.lastSeenMs + 1);
+    return new Date(this.lastSeenMs).toISOString();
+  }
+
+  private async ownChange(
+    id: number,
+    decide: (
+      old: Lead | undefined,
+    ) => { lead: Lead | undefined; change: Pick<NewChange, "kind" | "data"> } | undefined,
+  ): Promise<boolean> {
+    try {
+      if (!this.store.available || !this.row?.syncedAt) return false;
+      return await this.locked(async () => {
+        const row = this.row as ScopeRow;
+        const outcome = decide(this.leads.get(id));
+        if (!outcome) return false;
+        const change: NewChange = { leadId: id, seenAt: this.seenAt(), origin: "own", ...outcome.change };
+        const { lead } = outcome;
+        const committed = await this.store.commit(this.scope, {
+          expectedVersion: row.version,
+          upserts: lead ? [{ id, updatedAt: lead.updated_at, body: JSON.stringify(lead) }] : [],
+          deletes: lead ? [] : [id],
+          changes: [change],
+        });
+        if (!committed) {
+          this.row = undefined; // another instance moved on: reload before the next read
+          return false;
+        }
+        if (lead) this.leads.set(id, lead);
+        else this.leads.delete(id);
+        this.row = committed;
+        return true;
+      });
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError))
+        log("warn", "could not record our own write in the lead mirror");
+      return false;
+    }
+  }
+
+  private async runSync(run: SharedSync): Promise<SyncReport> {
+    await this.refresh();
+    const { signal } = run.controller;
+    const acquired = await this.store.acquireLease(this.scope, this.owner, this.settings.leaseMs);
+    if (!acquired) return this.awaitOtherInstance(signal);
+    this.deletedMeanwhile = new Set();
+    try {
+      return await this.syncOnce(run, signal);
+    } finally {
+      await this.store.releaseLease(this.scope, this.owner).catch(() => undefined);
+    }
+  }
+
+  private async syncOnce(run: SharedSync, signal: AbortSignal): Promise<SyncReport> {
+    const base = this.row as ScopeRow;
+    let requests = 0;
+    const progress = (done: number, total: number | undefined, message: string) => {
+      for (const listener of run.listeners) listener(done, total, message);
+    };
+    const reads: SyncReadOptions = {
+      signal,
+      pageWaitMs: this.settings.pageWaitMs,
+      onRequest: () => requests++,
+    };
+    const first = base.cursor === null;
+    const fetched = new Map<number, Lead>();
+    let kind: SyncKind = first ? "full" : "delta";
+    const full = async () => {
+      this.pendingScan ??= newFullScan();
+      const scan = this.pendingScan;
+      progress(scan.pages, expected(scan), "Reading all leads from MOCO");
+      await runFullScan(this.moco, scan, {
+        ...reads,
+        onPage: (s) =>
+          progress(s.pages, expected(s), `Read ${s.leads.size} of ${s.total ?? "?"} leads from MOCO`),
+      });
+      for (const [id, lead] of scan.leads) fetched.set(id, lead);
+    };
+    const delta = async (cursor: string) => {
+      const since = new Date(Date.parse(cursor) - this.settings.overlapMs)
+        .toISOString()
+        .replace(/\.\d{3}Z$/, "Z");
+      for (const lead of await readChangedSince(this.moco, since, reads)) fetched.set(lead.id, lead);
+    };
+    if (first) await full();
+    else {
+      progress(0, undefined, "Checking MOCO for changed leads");
+      await delta(base.cursor as string);
+    }
+    let live = await countLeads(this.moco, reads);
+    // More leads in MOCO than the mirror would hold: one created since the delta, or one a full scan
+    // missed because a deletion shifted MOCO's pages under it. A second delta finds the first kind.
+    if (live !== null && projectedSize(this.leads, fetched, first) < live && !first) {
+      await delta(maxUpdated(fetched.values(), base.cursor) as string);
+      live = await countLeads(this.moco, reads);
+    }
+    if (live !== null && projectedSize(this.leads, fetched, first) < live) {
+      this.pendingScan = undefined;
+      kind = "full";
+      await full();
+      live = await countLeads(this.moco, reads);
+    }
+    const next = new Map(first ? [] : this.leads);
+    for (const [id, lead] of fetched) next.set(id, lead);
+    let deleted: number[] = [];
+    if (live !== null && next.size > live) {
+      progress(requests, undefined, "Finding leads deleted in MOCO");
+      const entries = [...next.values()].map((l) => ({ id: l.id, updatedMs: Date.parse(l.updated_at) }));
+      deleted = await findDeleted(this.moco, entries, live, reads);
+    }
+    const report = await this.locked(() => this.commitSync(base, first, fetched, deleted, kind, requests));
+    this.pendingScan = undefined;
+    progress(requests, requests, `Mirror up to date: ${this.leads.size} leads`);
+    if (Date.now() - this.lastPruneMs > PRUNE_EVERY_MS) await this.prune().catch(() => undefined);
+    return report;
+  }
+
+  /** Diffs what the sync read against the mirror as it is now (own writes may have landed) and commits. */
+  private async commitSync(
+    base: ScopeRow,
+    first: boolean,
+    fetched: Map<number, Lead>,
+    deleted: number[],
+    kind: SyncKind,
+    requests: number,
+  ): Promise<SyncReport> {
+    const row = this.row as ScopeRow;
+    const seenAt = this.seenAt();
+    const next = new Map(first ? [] : this.leads);
+    const upserts: { id: number; updatedAt: string; body: string }[] = [];
+    const changes: NewChange[] = [];
+    const counts = { created: 0, updated: 0, deleted: 0 };
+    const record = (leadId: number, kind: NewChange["kind"], data: unknown) => {
+      counts[kind]++;
+      if (!first) changes.push({ leadId, seenAt, kind, origin: "sync", data: JSON.stringify(data) });
+    };
+    for (const [id, lead] of fetched) {
+      if (this.deletedMeanwhile.has(id)) continue;
+      const old = next.get(id);
+      if (old && Date.parse(old.updated_at) > Date.parse(lead.updated_at)) continue;
+      if (old && same(old, lead)) continue;
+      next.set(id, lead);
+      upserts.push({ id, updatedAt: lead.updated_at, body: JSON.stringify(lead) });
+      if (!old) record(id, "created", lead);
+      else record(id, "updated", { name: lead.name, changes: diffLeads(old, lead) });
+    }
+    const gone = deleted.filter((id) => next.has(id));
+    for (const id of gone) {
+      record(id, "deleted", next.get(id));
+      next.delete(id);
+    }
+    const committed = await this.store.commit(this.scope, {
+      expectedVersion: row.version,
+      upserts,
+      deletes: gone,
+      changes,
+      syncedAt: seenAt,
+      cursor: maxUpdated(fetched.values(), base.cursor) ?? undefined,
+      historyStart: first ? seenAt : undefined,
+      replaceAll: first,
+    });
+    if (!committed) {
+      // Another instance synced this scope meanwhile; its result is as good as ours.
+      this.row = undefined;
+      await this.refresh();
+    } else {
+      this.leads = next;
+      this.row = committed;
+    }
+    return { kind, requests, ...counts, syncedAt: this.row?.syncedAt ?? seenAt };
+  }
+
+  /** Another instance holds the lease: wait for its commit, then serve what it stored. */
+  private async awaitOtherInstance(signal: AbortSignal): Promise<SyncReport> {
+    const start = this.row?.version;
+    const until = Date.now() + this.settings.pageWaitMs;
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      if (signal.aborted) throw cancelled();
+      const row = await this.store.getScope(this.scope);
+      if (row && row.version !== start && row.syncedAt) {
+        await this.refresh();
+        return { kind: "delta", requests: 0, created: 0, updated: 0, deleted: 0, syncedAt: row.syncedAt };
+      }
+      if (await this.store.acquireLease(this.scope, this.owner, this.settings.leaseMs)) {
+        await this.store.releaseLease(this.scope, this.owner);
+        throw new MocoError({
+          kind: "server",
+          message: "Another instance's sync of this account stopped; retry",
+        });
+      }
+    }
+    throw new MocoError({
+      kind: "timeout",
+      message: "Another instance is still syncing this account's leads",
+    });
+  }
+}
+
+function cancelled(): MocoError {
+  return new MocoError({ kind: "cancelled", message: "The request was cancelled" });
+}
+
+/** Pages a full scan will take, plus the count request; undefined until MOCO said how many. */
+function expected(scan: FullScan): number | undefined {
+  return scan.total === null ? undefined : Math.max(1, Math.ceil(scan.total / PAGE_SIZE)) + 1;
+}
+
+function projectedSize(current: Map<number, Lead>, fetched: Map<number, Lead>, first: boolean): number {
+  if (first) return fetched.size;
+  let size = current.size;
+  for (const id of fetched.keys()) if (!current.has(id)) size++;
+  return size;
+}
+
+/** MOCO's own largest updated_at: the cursor comes from MOCO's clock, never ours. */
+function maxUpdated(leads: Iterable<Lead>, previous: string | null): string | null {
+  let best = previous;
+  for (const lead of leads)
+    if (best === null || Date.parse(lead.updated_at) > Date.parse(best)) best = lead.updated_at;
+  return best;
+}
+
+/** One mirror per credential scope, for servers that serve several keys (per-request credentials). */
+export class MirrorRegistry {
+  private readonly mirrors = new Map<string, LeadMirror>();
+
+  constructor(private readonly defaults: Omit<MirrorOptions, "moco" | "baseUrl" | "apiKey">) {}
+
+  get(moco: MocoClient, baseUrl: string, apiKey: string): LeadMirror {
+    const scope = scopeKey(baseUrl, apiKey);
+    let mirror = this.mirrors.get(scope);
+    if (!mirror) {
+      mirror = new LeadMirror({ ...this.defaults, moco, baseUrl, apiKey });
+      this.mirrors.set(scope, mirror);
+    } else mirror.useClient(moco);
+    return mirror;
+  }
+
+  close(): void {
+    for (const mirror of this.mirrors.values()) mirror.close();
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Schema versions, applied in order at open; the applied version is kept in meta.schema_version.
+ * Only portable SQL: TEXT, BIGINT, composite primary keys, no AUTOINCREMENT (sequence numbers are kept
+ * per scope in scopes.last_seq), no JSON functions. A PostgreSQL store can run these statements as
+ * written (see docs/store.md).
+ */
+export interface Migration {
+  version: number;
+  statements: string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    statements: [
+      `CREATE TABLE scopes (
+        scope TEXT PRIMARY KEY,
+        base_url TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        synced_at TEXT,
+        cursor TEXT,
+        history_start TEXT,
+        version BIGINT NOT NULL DEFAULT 0,
+        last_seq BIGINT NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_until BIGINT NOT NULL DEFAULT 0
+      )`,
+      `CREATE TABLE leads (
+        scope TEXT NOT NULL,
+        id BIGINT NOT NULL,
+        updated_at TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (scope, id)
+      )`,
+      `CREATE TABLE changes (
+        scope TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        lead_id BIGINT NOT NULL,
+        seen_at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (scope, seq)
+      )`,
+      "CREATE INDEX changes_by_time ON changes (scope, seen_at)",
+      "CREATE INDEX changes_by_lead ON changes (scope, lead_id, seq)",
+    ],
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

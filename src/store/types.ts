@@ -1,0 +1,127 @@
+/**
+ * The lead store: one small asynchronous interface, so that the embedded SQLite store and a later
+ * PostgreSQL store for a team server are interchangeable. Rows are plain strings and numbers; the store
+ * never interprets a lead body (the domain does). Timestamps are ISO 8601 UTC strings with milliseconds,
+ * which sort as text in both databases.
+ */
+
+/** Where the store lives: nowhere on disk, or one SQLite file. */
+export type StoreLocation = { kind: "memory" } | { kind: "file"; path: string };
+
+/** One credential scope's bookkeeping (see scopeKey). */
+export interface ScopeRow {
+  scope: string;
+  baseUrl: string;
+  createdAt: string;
+  /** Last successful sync (null before the first one). */
+  syncedAt: string | null;
+  /** MOCO's own largest updated_at seen by a sync; the next delta starts here (minus an overlap). */
+  cursor: string | null;
+  /** Where history begins: the first sync, or the retention cut-off after pruning. */
+  historyStart: string | null;
+  /** Bumped by every commit: a commit made against an older version is refused (optimistic). */
+  version: number;
+  /** The last change sequence number used in this scope. */
+  lastSeq: number;
+}
+
+export interface StoredLead {
+  id: number;
+  /** The lead's JSON as the domain wrote it. */
+  body: string;
+}
+
+export type ChangeKind = "created" | "updated" | "deleted";
+/** "sync": seen when reading MOCO; "own": this server's own write. */
+export type ChangeOrigin = "sync" | "own";
+
+export interface ChangeRow {
+  seq: number;
+  leadId: number;
+  seenAt: string;
+  kind: ChangeKind;
+  origin: ChangeOrigin;
+  /** JSON: the lead (created, deleted) or its field changes (updated). */
+  data: string;
+}
+
+export type NewChange = Omit<ChangeRow, "seq">;
+
+/** Everything one sync (or one own write) changes, written in one transaction or not at all. */
+export interface Commit {
+  /** The scope version the changes were computed against; another version refuses the commit. */
+  expectedVersion: number;
+  upserts: { id: number; updatedAt: string; body: string }[];
+  deletes: number[];
+  changes: NewChange[];
+  /** Set by a sync: the new freshness time and cursor. */
+  syncedAt?: string;
+  cursor?: string;
+  /** Set by the first sync. */
+  historyStart?: string;
+  /** true: the scope's leads are replaced by `upserts` (a first sync into an empty scope). */
+  replaceAll?: boolean;
+}
+
+export interface ChangeQuery {
+  /** Only changes seen strictly after this time. */
+  seenAfter?: string;
+  /** Only changes seen at or before this time. */
+  seenUntil?: string;
+  /** Only changes with a sequence number above this (paging cursor). */
+  afterSeq?: number;
+  leadId?: number;
+  /** Default: all. */
+  limit?: number;
+  /** Default "asc" (oldest first). */
+  order?: "asc" | "desc";
+}
+
+export interface ScopeInfo {
+  scope: string;
+  baseUrl: string;
+  leads: number;
+  changes: number;
+  syncedAt: string | null;
+  historyStart: string | null;
+  oldestChange: string | null;
+}
+
+export interface StoreInfo {
+  location: StoreLocation;
+  /** Bytes on disk (database plus its WAL), 0 for memory. */
+  sizeBytes: number;
+  schemaVersion: number;
+  scopes: ScopeInfo[];
+}
+
+export class StoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreUnavailableError";
+  }
+}
+
+export interface LeadStore {
+  readonly location: StoreLocation;
+  /** False once the store failed (corrupt, locked, unwritable): callers fall back to live reads. */
+  readonly available: boolean;
+  /** Why the store is unavailable. */
+  readonly problem: string | undefined;
+  getScope(scope: string): Promise<ScopeRow | undefined>;
+  /** Returns the scope, creating it when absent. */
+  ensureScope(scope: string, baseUrl: string): Promise<ScopeRow>;
+  loadLeads(scope: string): Promise<StoredLead[]>;
+  /** The updated scope, or undefined when the scope moved past `expectedVersion` (nothing written). */
+  commit(scope: string, commit: Commit): Promise<ScopeRow | undefined>;
+  changes(scope: string, query: ChangeQuery): Promise<ChangeRow[]>;
+  /** Deletes changes seen before `before` and moves the history start there; returns rows deleted. */
+  prune(scope: string, before: string): Promise<number>;
+  /** A sync lease, so that several instances sharing one store do not sync the same scope at once. */
+  acquireLease(scope: string, owner: string, ttlMs: number): Promise<boolean>;
+  releaseLease(scope: string, owner: string): Promise<void>;
+  describe(): Promise<StoreInfo>;
+  /** Removes every row of a scope; false if there was none. */
+  deleteScope(scope: string): Promise<boolean>;
+  close(): Promise<void>;
+}
