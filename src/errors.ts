@@ -53,6 +53,7 @@ const NEXT: Record<MocoErrorKind, (error: MocoError, what: string) => string> = 
   server: () => "This is a fault on MOCO's side; retry in a minute. If it persists, check the values sent.",
   timeout: () => "MOCO is unreachable or slow right now; retry in a minute.",
   network: () => "MOCO is unreachable or slow right now; retry in a minute.",
+  redirect: () => "MOCO answers its API without redirects; check MOCO_SUBDOMAIN / MOCO_BASE_URL.",
   cancelled: () => "",
 };
 

@@ -3,7 +3,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Config } from "./config.js";
 import { callOptions } from "./leads/context.js";
-import { addDays, localToday } from "./leads/search.js";
+import { addDays, localToday } from "./leads/dates.js";
 import type { MocoClient } from "./moco/client.js";
 import { stages, users } from "./moco/reference.js";
 import { fold } from "./text.js";

@@ -1,6 +1,7 @@
 import type { ScanResult } from "../moco/scan.js";
-import type { Lead } from "../moco/schemas.js";
+import { fullName, type Lead } from "../moco/schemas.js";
 import { fold } from "../text.js";
+import { REFS } from "./refs.js";
 
 /**
  * The token budget of list-style results. A compact lead carries what a model needs to act on it
@@ -21,7 +22,7 @@ export interface CompactLead {
   tags?: string[];
 }
 
-export const userName = (lead: Lead) => (lead.user ? `${lead.user.firstname} ${lead.user.lastname}` : null);
+export const userName = (lead: Lead) => REFS.user.of(lead)?.name ?? null;
 
 export function compact(lead: Lead): CompactLead {
   const out: CompactLead = {
@@ -79,10 +80,12 @@ export function matchRef(leads: readonly Lead[], query: string | number, ref: (l
 
 export const userRef = (lead: Lead): Ref =>
   lead.user
-    ? { id: lead.user.id, names: [userName(lead) ?? "", lead.user.firstname, lead.user.lastname] }
+    ? { id: lead.user.id, names: [fullName(lead.user), lead.user.firstname, lead.user.lastname] }
     : null;
-export const stageRef = (lead: Lead): Ref =>
-  lead.category ? { id: lead.category.id, names: [lead.category.name] } : null;
+export const stageRef = (lead: Lead): Ref => {
+  const stage = REFS.deal_category.of(lead);
+  return stage && { id: stage.id, names: [stage.name] };
+};
 
 /** The scan's honest footprint, for the structured result. */
 export const scanData = (scan: ScanResult) => ({

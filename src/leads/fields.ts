@@ -1,21 +1,11 @@
 import { z } from "zod";
 import { LEAD_STATUSES } from "../moco/schemas.js";
+import { isRealDate, lastDayOfMonth } from "./dates.js";
 
 /**
  * Input fields shared by the lead tools. The rules MOCO documents live here, so bad input is
  * refused before any request and the JSON Schema shows each rule to the model.
  */
-function isRealDate(value: string): boolean {
-  const [y, m, d] = value.split("-").map(Number) as [number, number, number];
-  const date = new Date(Date.UTC(y, m - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
-}
-
-const lastDayOfMonth = (value: string) => {
-  const [y, m] = value.split("-").map(Number) as [number, number];
-  return new Date(Date.UTC(y, m, 0)).getUTCDate();
-};
-
 /** A real calendar date YYYY-MM-DD; callers add the description. */
 export const plainDate = () =>
   z

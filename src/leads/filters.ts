@@ -3,6 +3,7 @@ import { InputError } from "../errors.js";
 import { MocoError } from "../moco/errors.js";
 import { propertyDefinitions } from "../moco/reference.js";
 import type { LeadsContext } from "./context.js";
+import { utcSecond } from "./dates.js";
 import { customProperties, date, id, status, tags, timestamp } from "./fields.js";
 
 /**
@@ -46,8 +47,6 @@ export const filtersArg = z
   .optional()
   .describe('MOCO\'s filters as list_leads takes them, e.g. {"status":"pending","tags":["Wichtig"]}');
 
-const toUtc = (timestamp: string) => new Date(timestamp).toISOString().replace(/\.\d{3}Z$/, "Z");
-
 /**
  * The filters as MOCO wants them (timestamps in UTC), after checking custom field names against the
  * account's definitions: MOCO answers an unknown name with an empty list, which would pass for "no
@@ -73,5 +72,5 @@ export async function pushDown<
       );
     }
   }
-  return { ...args, updated_after: args.updated_after && toUtc(args.updated_after) };
+  return { ...args, updated_after: args.updated_after && utcSecond(args.updated_after) };
 }

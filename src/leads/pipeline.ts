@@ -1,5 +1,6 @@
 import { LEAD_STATUSES, type Lead } from "../moco/schemas.js";
 import { type CompactLead, compact, userName } from "./compact.js";
+import { monthOf, monthsBetween } from "./dates.js";
 
 /**
  * The pipeline arithmetic MOCO has no endpoint for. Money is never added across currencies. Weighted
@@ -34,20 +35,6 @@ export interface CurrencySummary extends Sums {
 }
 
 const MAX_GROUPS = 25;
-
-const monthOf = (date: string) => date.slice(0, 7);
-
-function monthsBetween(from: string, to: string): string[] {
-  const months: string[] = [];
-  let [y, m] = from.split("-").map(Number) as [number, number];
-  for (let key = monthOf(from); key <= to && months.length < 600; ) {
-    months.push(key);
-    m += 1;
-    if (m > 12) [y, m] = [y + 1, 1];
-    key = `${y}-${String(m).padStart(2, "0")}`;
-  }
-  return months;
-}
 
 /** The months a lead's value falls in, each with its share of the value (shares add up to 1). */
 function monthShares(lead: Lead, basis: MonthBasis): [string, number][] {

@@ -12,7 +12,8 @@ import {
 } from "../moco/reference.js";
 import { fold } from "../text.js";
 import type { LeadsContext } from "./context.js";
-import { newTags } from "./verify.js";
+import { REFS, type RefIdField, type RefName } from "./refs.js";
+import { newTags, stored } from "./verify.js";
 
 /**
  * Names as alternatives to ids in lead writes. A name must match exactly up to case and accents;
@@ -20,15 +21,9 @@ import { newTags } from "./verify.js";
  * picked by similarity, and a failed resolution happens before any write.
  */
 
-/** Each name field and the id field it stands in for. */
-const REFS = {
-  deal_category: "deal_category_id",
-  user: "user_id",
-  company: "company_id",
-  person: "person_id",
-} as const;
-type NameField = keyof typeof REFS;
-type IdField = (typeof REFS)[NameField];
+type NameField = RefName;
+type IdField = RefIdField;
+const idFieldOf = (field: NameField): IdField => REFS[field].idField;
 
 interface Candidate {
   id: number;
@@ -74,7 +69,7 @@ function choose(
   const exact = candidates.filter((c) => c.keys.includes(q));
   const only = exact.length === 1 ? exact[0] : undefined;
   if (only) return only.id;
-  const idField = REFS[field];
+  const idField = idFieldOf(field);
   if (exact.length > 1) {
     return {
       field,
@@ -175,7 +170,7 @@ async function resolveNames<T extends Partial<Record<NameField, string>>>(
   fields.forEach((field, i) => {
     const result = results[i] as number | Problem;
     delete body[field];
-    if (typeof result === "number") body[REFS[field]] = result;
+    if (typeof result === "number") body[idFieldOf(field)] = result;
     else problems.push(result);
   });
   if (problems.length > 0) {
@@ -192,7 +187,7 @@ async function resolveNames<T extends Partial<Record<NameField, string>>>(
 
 /** Zod refinement: an id and a name for the same record contradict each other. */
 export function noIdAndName(value: Record<string, unknown>, ctx: z.RefinementCtx) {
-  for (const [name, idField] of Object.entries(REFS)) {
+  for (const [name, { idField }] of Object.entries(REFS)) {
     if (value[name] !== undefined && value[idField] !== undefined) {
       ctx.addIssue({
         code: "custom",
@@ -205,7 +200,7 @@ export function noIdAndName(value: Record<string, unknown>, ctx: z.RefinementCtx
 
 /** Custom field values as MOCO takes and stores them: a boolean is "1" or "0". */
 const mocoValues = (props: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(props).map(([k, v]) => [k, v === true ? "1" : v === false ? "0" : v]));
+  Object.fromEntries(Object.entries(props).map(([k, v]) => [k, stored(v)]));
 
 /**
  * Everything a lead write needs before it is sent: names turned into ids, custom field values in

@@ -4,6 +4,7 @@ import type { Lead } from "../moco/schemas.js";
 import { fold } from "../text.js";
 import { matchRef, stageRef, userRef } from "./compact.js";
 import type { LeadsContext } from "./context.js";
+import { addDays, daysBetween, localToday } from "./dates.js";
 import { plainDate } from "./fields.js";
 
 /**
@@ -61,17 +62,8 @@ type SearchArgs = { [K in keyof typeof searchFields]?: z.output<(typeof searchFi
 export const scans = (args: SearchArgs) =>
   (Object.keys(searchFields) as (keyof SearchArgs)[]).some((k) => k !== "today" && args[k] !== undefined);
 
-/** The server's local calendar day: the sales person's "today" when the server runs on their machine. */
-export function localToday(now = new Date()): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
-
-const DAY_MS = 86_400_000;
-const dayMs = (d: string) => Date.parse(`${d}T00:00:00Z`);
-export const addDays = (d: string, n: number) => new Date(dayMs(d) + n * DAY_MS).toISOString().slice(0, 10);
 export const daysOverdue = (lead: Lead, today: string) =>
-  lead.reminder_date === null ? null : Math.round((dayMs(today) - dayMs(lead.reminder_date)) / DAY_MS);
+  lead.reminder_date === null ? null : daysBetween(lead.reminder_date, today);
 
 const haystack = (l: Lead) => fold([l.name, l.company?.name, l.person?.name, l.info].join(" "));
 const reminder = (l: Lead) => l.reminder_date ?? "";

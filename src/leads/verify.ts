@@ -1,5 +1,6 @@
 import type { DealTags, PropertyDefinitions } from "../moco/reference.js";
 import type { Lead } from "../moco/schemas.js";
+import { refByIdField } from "./refs.js";
 
 /**
  * Compares what a write asked for with what MOCO stored. MOCO silently ignores or alters some
@@ -25,32 +26,26 @@ const SCALARS = [
 ] as const;
 type Scalar = (typeof SCALARS)[number];
 
-/** Refs by their id field: id for comparing, name for showing. */
-const REF_OF = {
-  user_id: (l: Lead) => l.user && { id: l.user.id, name: `${l.user.firstname} ${l.user.lastname}` },
-  deal_category_id: (l: Lead) => l.category && { id: l.category.id, name: l.category.name },
-  company_id: (l: Lead) => l.company && { id: l.company.id, name: l.company.name },
-  person_id: (l: Lead) => l.person && { id: l.person.id, name: l.person.name },
-} as const;
-const isRef = (f: string): f is keyof typeof REF_OF => f in REF_OF;
-const label = (f: Scalar) => (isRef(f) ? f.replace(/_id$/, "").replace("deal_", "") : f);
+const label = (f: Scalar) => refByIdField(f)?.label ?? f;
 
 function fieldValue(lead: Lead, field: Scalar): unknown {
-  if (isRef(field)) return REF_OF[field](lead)?.id ?? null;
+  const ref = refByIdField(field);
+  if (ref) return ref.of(lead)?.id ?? null;
   return (lead as Record<string, unknown>)[field] ?? null;
 }
 
 function show(lead: Lead, field: Scalar): string {
-  if (isRef(field)) {
-    const ref = REF_OF[field](lead);
-    return ref ? `${ref.name} (id ${ref.id})` : "none";
+  const ref = refByIdField(field);
+  if (ref) {
+    const found = ref.of(lead);
+    return found ? `${found.name} (id ${found.id})` : "none";
   }
   return showValue(field, fieldValue(lead, field));
 }
 
 /** Free text is quoted, so "" and trailing spaces show; codes, dates and numbers read better bare. */
 function showValue(field: Scalar, value: unknown): string {
-  if (isRef(field)) return value === null || value === undefined ? "none" : `id ${value}`;
+  if (refByIdField(field)) return value === null || value === undefined ? "none" : `id ${value}`;
   return field === "name" || field === "info" || value === null || value === undefined
     ? fmt(value)
     : String(value);
@@ -87,8 +82,8 @@ function closedOnEffect(before: Lead | null, after: Lead): string | undefined {
   return undefined;
 }
 
-/** Custom property values as MOCO stores them: booleans "1"/"0", everything else a string or a list. */
-const stored = (v: unknown) => (v === true ? "1" : v === false ? "0" : v);
+/** A custom property value as MOCO takes and stores it: a boolean is "1" or "0", the rest as is. */
+export const stored = (v: unknown) => (v === true ? "1" : v === false ? "0" : v);
 
 export interface VerifyInput {
   asked: Asked;

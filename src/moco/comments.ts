@@ -2,6 +2,7 @@ import { z } from "zod";
 import { apiPath, type CallOptions, type MocoClient } from "./client.js";
 import { MocoError } from "./errors.js";
 import { readPages } from "./pages.js";
+import { fullName } from "./schemas.js";
 
 /** Notes on a lead are MOCO comments with commentable_type "Deal". */
 export interface Note {
@@ -26,7 +27,7 @@ function toNote(data: unknown): Note {
   return {
     id: c.id,
     text: c.text ?? "",
-    user: c.user ? `${c.user.firstname} ${c.user.lastname}` : null,
+    user: c.user ? fullName(c.user) : null,
     created_at: c.created_at,
   };
 }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { apiPath, type CallOptions, type MocoClient, type Query } from "./client.js";
 import { MocoError } from "./errors.js";
 import { readPages } from "./pages.js";
-import { categorySchema } from "./schemas.js";
+import { categorySchema, fullName } from "./schemas.js";
 
 /**
  * The records a lead refers to: pipeline stages, users, deal tags, custom property definitions,
@@ -164,7 +164,7 @@ export const users = (moco: MocoClient, options?: CallOptions): Promise<Users> =
     }
     const entries = list.items.map((u) => ({
       id: u.id,
-      name: `${u.firstname} ${u.lastname}`.trim(),
+      name: fullName(u),
       email: u.email ?? null,
     }));
     if (!entries.some((u) => u.id === self.id)) entries.push(self);
@@ -214,7 +214,7 @@ export async function findPeople(
   const res = await moco.get(apiPath("contacts", "people"), { ...options, query: { term, per_page: limit } });
   return readList(res.data, personSchema, "contact list").map((p) => ({
     id: p.id,
-    name: [p.firstname, p.lastname].filter(Boolean).join(" "),
+    name: fullName(p),
     company: p.company?.name ?? null,
   }));
 }

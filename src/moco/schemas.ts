@@ -11,6 +11,13 @@ const emptyToNull = (v: unknown) => (v === "" ? null : v);
 const optionalDate = z.preprocess(emptyToNull, z.string().nullable().default(null));
 const money = z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), z.number());
 
+/** A person's display name as MOCO splits it: "Anna Schmid"; blank parts left out. */
+export const fullName = (p: { firstname?: string | null; lastname?: string | null }) =>
+  [p.firstname, p.lastname]
+    .map((s) => s?.trim())
+    .filter(Boolean)
+    .join(" ");
+
 /** A pipeline stage (deal category): inside a lead, and in /deal_categories. */
 export const categorySchema = z.looseObject({ id: z.number(), name: z.string(), probability: z.number() });
 

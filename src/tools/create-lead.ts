@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { utcSecond } from "../leads/dates.js";
 import { checkServicePeriod, refNames, writableFields } from "../leads/fields.js";
 import { leadLine, leadOut, warningsOut } from "../leads/output.js";
 import { noIdAndName, prepareWrite } from "../leads/resolve.js";
@@ -38,7 +39,7 @@ export const createLeadTool = defineTool({
   output: z.object({ lead: leadOut, warnings: warningsOut }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   uncertain(_args, startedAt) {
-    const since = new Date(startedAt.getTime() - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const since = utcSecond(startedAt.getTime() - 60_000);
     return (
       `The lead MAY HAVE BEEN CREATED even though no answer arrived. Do not simply retry: first call list_leads with updated_after="${since}" ` +
       "and look for it; create it again only if it is not there."

@@ -215,7 +215,7 @@ describe("update_lead with names", () => {
     expect(r.isError, text(r)).toBeFalsy();
     expect(sc(r).lead.category.name).toBe(before);
     expect(sc(r).changes).toEqual(
-      expect.arrayContaining([expect.stringMatching(new RegExp(`^category: .* → ${before}`))]),
+      expect.arrayContaining([expect.stringMatching(new RegExp(`^stage: .* → ${before}`))]),
     );
     // Reference lists are cached by now: a GET of the lead and the PUT.
     expect(requests).toEqual([`GET /deals/${target.id}`, `PUT /deals/${target.id}`]);

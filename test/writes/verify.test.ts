@@ -114,7 +114,7 @@ describe("update_lead returns what changed, and warnings", () => {
     expect(changes).toEqual([
       "money: 20000 → 30000",
       `user: Nicola Keller (id ${userNamed(h, "Nicola").id}) → Anna Schmid (id ${anna.id})`,
-      `category: Kontaktieren (id ${stageNamed(h, "Kontaktieren").id}) → Verhandlungen (id ${stageNamed(h, "Verhandlungen").id})`,
+      `stage: Kontaktieren (id ${stageNamed(h, "Kontaktieren").id}) → Verhandlungen (id ${stageNamed(h, "Verhandlungen").id})`,
       'tags: ["Neukunde"] → ["Neukunde", "Wichtig"]',
     ]);
     expect(warnings).toEqual([]);
