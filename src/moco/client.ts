@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher, request } from "undici";
-import { errorFromResponse, MocoError } from "./errors.js";
-import { RateBudgetExceeded, type RateLimit, RateLimiter, sleep } from "./rate-limit.js";
+import { errorFromResponse, MocoError, redirectError } from "./errors.js";
+import { RateBudgetExceeded, type RateLimit, RateLimiter, type Release, sleep } from "./rate-limit.js";
 
 /**
  * The whole HTTP layer for MOCO: builds URLs, authenticates, keeps to the rate budget, retries
@@ -18,6 +18,19 @@ export interface MocoClientOptions {
   retryMaxMs?: number;
   maxResponseBytes?: number;
   dispatcher?: Dispatcher;
+  /**
+   * The budget of the MOCO account, shared by every key of it (per-request credentials): each
+   * request takes a slot here as well as in this client's own limiter.
+   */
+  accountLimiter?: RateLimiter;
+  /** Longest wait one answer (Retry-After) may impose; default the rate window. */
+  maxRetryAfterMs?: number;
+}
+
+/** A write sent to MOCO whose answer has not arrived yet. */
+export interface PendingWrite {
+  method: "POST" | "PUT" | "DELETE";
+  path: string;
 }
 
 export type Query = Record<string, string | number | boolean | undefined | string[]>;
@@ -26,7 +39,10 @@ type Method = "GET" | "POST" | "PUT" | "DELETE";
 export interface CallOptions {
   query?: Query;
   body?: unknown;
-  /** Aborts the call (client cancellation). */
+  /**
+   * Aborts the call (client cancellation). A GET is aborted at once; a write only until it is sent:
+   * once MOCO may be carrying it out, it runs to its answer (or its own timeout), so the outcome is known.
+   */
   signal?: AbortSignal;
   /** Epoch ms by which the whole call, waits and retries included, must be done. */
   deadline?: number;
@@ -76,6 +92,7 @@ export class MocoClient {
   readonly limiter: RateLimiter;
   private readonly dispatcher: Dispatcher;
   private readonly base: URL;
+  private readonly pending = new Map<Promise<unknown>, PendingWrite>();
 
   constructor(private readonly options: MocoClientOptions) {
     this.base = new URL(options.baseUrl.replace(/\/+$/, ""));
@@ -95,6 +112,23 @@ export class MocoClient {
   }
   delete(path: string, options?: CallOptions) {
     return this.call("DELETE", path, options);
+  }
+
+  /**
+   * Waits up to `ms` for the writes already sent to MOCO (shutdown), and returns those still
+   * unanswered: they may have been carried out.
+   */
+  async drain(ms: number): Promise<PendingWrite[]> {
+    if (this.pending.size === 0) return [];
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.pending.keys()]),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, ms));
+      }),
+    ]);
+    clearTimeout(timer);
+    return [...this.pending.values()];
   }
 
   async close(): Promise<void> {
@@ -121,11 +155,11 @@ export class MocoClient {
     // Whether some attempt may have reached MOCO without us seeing the answer.
     let unsure = false;
     for (let attempt = 1; ; attempt++) {
-      let release: () => void;
+      let release: Release;
       try {
-        release = await this.limiter.acquire(deadline, options.signal);
+        release = await this.acquire(deadline, options.signal);
       } catch (error) {
-        if (!(error instanceof RateBudgetExceeded)) throw cancelled(attempt);
+        if (!(error instanceof RateBudgetExceeded)) throw this.finalize(cancelled(attempt), method, unsure);
         if (Date.now() >= deadline) {
           const message = "The tool call ran out of time waiting for MOCO's rate budget";
           throw this.finalize(new MocoError({ kind: "timeout", message, attempts: attempt }), method, unsure);
@@ -143,13 +177,18 @@ export class MocoClient {
         );
       }
       let failure: MocoError;
+      let sent = true;
       try {
+        if (options.signal?.aborted) {
+          sent = false;
+          throw cancelled(attempt);
+        }
         return await this.attempt(method, path, options, deadline);
       } catch (error) {
         if (!(error instanceof MocoError)) throw error;
-        failure = error.with({ attempts: attempt });
+        failure = this.capWait(error.with({ attempts: attempt }));
       } finally {
-        release();
+        release(sent);
       }
       const lost =
         failure.kind === "network" ||
@@ -167,7 +206,10 @@ export class MocoClient {
       const backoff = noHint
         ? Math.max(this.backoff(attempt), (4 * windowMs) / limit)
         : this.backoff(attempt, failure.retryAfterSeconds);
-      if (failure.status === 429) this.limiter.pause(backoff);
+      if (failure.status === 429) {
+        this.limiter.pause(backoff);
+        this.options.accountLimiter?.pause(backoff);
+      }
       if (attempt > maxRetries || Date.now() + backoff >= deadline) {
         const wait = noHint ? Math.ceil(windowMs / 2000) : Math.ceil(backoff / 1000);
         throw this.finalize(failure.with({ retryAfterSeconds: wait }), method, unsure, true);
@@ -176,9 +218,41 @@ export class MocoClient {
       try {
         await sleep(backoff, options.signal);
       } catch {
-        throw cancelled(attempt);
+        throw this.finalize(cancelled(attempt), method, unsure);
       }
     }
+  }
+
+  /** A slot in this client's budget and, when shared, in its account's; both or neither. */
+  private async acquire(deadline: number, signal?: AbortSignal): Promise<Release> {
+    const own = await this.limiter.acquire(deadline, signal);
+    const account = this.options.accountLimiter;
+    if (!account) return own;
+    try {
+      const shared = await account.acquire(deadline, signal);
+      return (used) => {
+        own(used);
+        shared(used);
+      };
+    } catch (error) {
+      own(false);
+      throw error;
+    }
+  }
+
+  /**
+   * A Retry-After beyond the cap (999999999 s, a date in 9999) would stop every call until a restart:
+   * it is dropped, and the answer treated as a bare 429 (or 5xx) with MOCO's own window.
+   */
+  private capWait(error: MocoError): MocoError {
+    const seconds = error.retryAfterSeconds;
+    const capMs = this.options.maxRetryAfterMs ?? this.options.rateLimit.windowMs;
+    if (seconds === undefined || seconds * 1000 <= capMs) return error;
+    const shown = seconds > 1e9 ? "an absurdly long time" : `${seconds} s`;
+    return error.with({
+      retryAfterSeconds: undefined,
+      message: `${error.message} (MOCO asked to wait ${shown}, beyond the ${Math.round(capMs / 1000)} s cap; treated as an answer without Retry-After)`,
+    });
   }
 
   private backoff(attempt: number, retryAfterSeconds?: number): number {
@@ -198,7 +272,7 @@ export class MocoClient {
     const wait = exhausted && error.retryAfterSeconds ? `; wait about ${error.retryAfterSeconds} s` : "";
     return error.with({
       message: `${error.message}${tries}${wait}`,
-      mayHaveSucceeded: method !== "GET" && unsure,
+      mayHaveSucceeded: method !== "GET" && (unsure || error.mayHaveSucceeded),
     });
   }
 
@@ -211,7 +285,21 @@ export class MocoClient {
     return error.with({ message: clean(error.message), fields });
   }
 
-  private async attempt(method: Method, path: string, options: CallOptions, deadline: number) {
+  private attempt(method: Method, path: string, options: CallOptions, deadline: number) {
+    if (method === "GET") return this.send(method, path, options, deadline);
+    const done = this.send(method, path, options, deadline);
+    this.pending.set(done, { method, path });
+    const forget = () => this.pending.delete(done);
+    done.then(forget, forget);
+    return done;
+  }
+
+  private async send(
+    method: Method,
+    path: string,
+    options: CallOptions,
+    deadline: number,
+  ): Promise<MocoResponse> {
     const url = this.url(path, options.query);
     const timeoutMs = Math.max(1, Math.min(this.options.requestTimeoutMs, deadline - Date.now()));
     // One controller per attempt, its timer cleared as soon as the answer is in: AbortSignal.timeout
@@ -222,9 +310,11 @@ export class MocoClient {
       timedOut = true;
       controller.abort();
     }, timeoutMs);
+    // Only a read follows the caller's cancellation: a write already sent runs to its answer.
+    const caller = method === "GET" ? options.signal : undefined;
     const onCancel = () => controller.abort();
-    options.signal?.addEventListener("abort", onCancel, { once: true });
-    if (options.signal?.aborted) controller.abort();
+    caller?.addEventListener("abort", onCancel, { once: true });
+    if (caller?.aborted) controller.abort();
     const signal = controller.signal;
     const headers: Record<string, string> = {
       authorization: `Token token=${this.options.apiKey}`,
@@ -243,7 +333,9 @@ export class MocoClient {
         const v = res.headers[name];
         return Array.isArray(v) ? v[0] : v;
       };
-      if (res.statusCode >= 400)
+      // Only a 2xx is a success; a 3xx is not followed (undici.request never does).
+      if (res.statusCode >= 300 && res.statusCode < 400) throw redirectError(res.statusCode, method);
+      if (res.statusCode < 200 || res.statusCode >= 400)
         throw this.scrub(errorFromResponse(res.statusCode, text, header("retry-after")));
       let data: unknown = null;
       if (text.trim() !== "") {
@@ -257,19 +349,72 @@ export class MocoClient {
           });
         }
       }
-      return { data, status: res.statusCode, page: parsePage(header) };
+      // Bounded depth (no stack overflow downstream) and no echo of our own key reaches the caller.
+      const checked = checkData(data, this.options.apiKey);
+      if (!checked.ok)
+        throw new MocoError({ kind: "server", status: res.statusCode, message: checked.message });
+      return { data: checked.data, status: res.statusCode, page: parsePage(header) };
     } catch (error) {
       if (error instanceof MocoError) throw error;
-      if (options.signal?.aborted) throw cancelled(1);
+      if (caller?.aborted) throw cancelled(1);
       if (timedOut) {
         throw new MocoError({ kind: "timeout", message: `MOCO did not answer within ${timeoutMs} ms` });
       }
       throw networkError(error);
     } finally {
       clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onCancel);
+      caller?.removeEventListener("abort", onCancel);
     }
   }
+}
+
+/** Deeper than any lead, list or error MOCO sends; far below what recursion downstream survives. */
+export const MAX_DEPTH = 64;
+
+type Checked = { ok: true; data: unknown } | { ok: false; message: string };
+
+/**
+ * One iterative walk over parsed data: refuses nesting deeper than MAX_DEPTH, naming where, and
+ * replaces this client's own key wherever MOCO echoed it (values and keys) so it cannot reach a caller.
+ */
+export function checkData(data: unknown, apiKey: string): Checked {
+  const key = apiKey.length >= 4 ? apiKey : undefined;
+  const clean = (text: string) => (key && text.includes(key) ? text.split(key).join("[redacted]") : text);
+  if (typeof data === "string") return { ok: true, data: clean(data) };
+  const stack: { node: object; path: string[] }[] = [];
+  if (data !== null && typeof data === "object") stack.push({ node: data, path: [] });
+  while (stack.length > 0) {
+    const { node, path } = stack.pop() as { node: object; path: string[] };
+    if (path.length >= MAX_DEPTH) {
+      const shown = path.slice(0, 6).join("") + (path.length > 6 ? "…" : "");
+      return {
+        ok: false,
+        message: `MOCO sent data nested more than ${MAX_DEPTH} levels deep (at ${shown.replace(/^\./, "") || "the top"}); this server does not read it`,
+      };
+    }
+    const record = node as Record<string, unknown>;
+    for (const name of Object.keys(record)) {
+      let value = record[name];
+      let field = name;
+      if (!Array.isArray(node) && key && name.includes(key)) {
+        delete record[name];
+        field = clean(name);
+        record[field] = value;
+      }
+      if (typeof value === "string") {
+        const cleaned = clean(value);
+        if (cleaned !== value) record[field] = value = cleaned;
+      } else if (value !== null && typeof value === "object") {
+        stack.push({ node: value, path: [...path, segment(node, field)] });
+      }
+    }
+  }
+  return { ok: true, data };
+}
+
+function segment(parent: object, field: string): string {
+  if (Array.isArray(parent)) return `[${field}]`;
+  return /^[A-Za-z_][\w-]{0,39}$/.test(field) ? `.${field}` : `[${JSON.stringify(field.slice(0, 40))}]`;
 }
 
 function cancelled(attempts: number): MocoError {

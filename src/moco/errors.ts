@@ -9,6 +9,7 @@ export type MocoErrorKind =
   | "not_found"
   | "validation"
   | "bad_request"
+  | "redirect"
   | "rate_limited"
   | "server"
   | "network"
@@ -65,6 +66,7 @@ export function kindForStatus(status: number): MocoErrorKind {
   if (status === 404) return "not_found";
   if (status === 422) return "validation";
   if (status === 429) return "rate_limited";
+  if (status >= 300 && status < 400) return "redirect";
   if (status >= 500) return "server";
   return "bad_request";
 }
@@ -134,12 +136,27 @@ const STATUS_TEXT: Record<MocoErrorKind, string> = {
   not_found: "Not found in MOCO (404)",
   validation: "MOCO rejected the data (422)",
   bad_request: "MOCO rejected the request",
+  redirect: "MOCO answered with a redirect",
   rate_limited: "MOCO's rate limit was hit (429)",
   server: "MOCO had an internal error",
   network: "MOCO could not be reached",
   timeout: "MOCO did not answer in time",
   cancelled: "The request was cancelled",
 };
+
+/**
+ * A 3xx is never followed (it may point anywhere, a login page included) and never a success: for a
+ * GET nothing changed; a write may have been carried out before MOCO (or a proxy) redirected.
+ */
+export function redirectError(status: number, method: string): MocoError {
+  const read = method === "GET";
+  return new MocoError({
+    kind: "redirect",
+    status,
+    message: `${STATUS_TEXT.redirect} (${status}) and it was not followed; ${read ? "nothing was changed" : `the ${method} may have been carried out`}`,
+    mayHaveSucceeded: !read,
+  });
+}
 
 export function errorFromResponse(status: number, bodyText: string, retryAfterHeader?: string): MocoError {
   const kind = kindForStatus(status);

@@ -17,8 +17,11 @@ export class RateBudgetExceeded extends Error {
   }
 }
 
+/** Call when the answer (or failure) arrives; `false` when no request was sent, so no slot is spent. */
+export type Release = (used?: boolean) => void;
+
 interface Waiter {
-  grant: (release: () => void) => void;
+  grant: (release: Release) => void;
   refuse: (error: unknown) => void;
   deadline: number;
 }
@@ -42,7 +45,7 @@ export class RateLimiter {
    * Resolves with a release function once the caller may send; call it when the answer (or the
    * failure) arrives. Throws RateBudgetExceeded at once if the slot would come after `deadline`.
    */
-  acquire(deadline: number, signal?: AbortSignal): Promise<() => void> {
+  acquire(deadline: number, signal?: AbortSignal): Promise<Release> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const eta = this.estimate();
     if (eta > deadline) return Promise.reject(new RateBudgetExceeded(eta - this.now()));
@@ -60,10 +63,25 @@ export class RateLimiter {
     });
   }
 
-  /** MOCO answered 429 anyway (another client shares the account): hold everyone back. */
+  /**
+   * MOCO answered 429 anyway (another client shares the account): hold everyone back, at most one
+   * window, whatever the caller asks: a single answer must not lock the server out.
+   */
   pause(ms: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+    const capped = Number.isFinite(ms) ? Math.min(Math.max(0, ms), this.rate.windowMs) : this.rate.windowMs;
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + capped);
     this.pump();
+  }
+
+  /** Nothing queued, in flight or inside the window: forgetting this limiter loses no budget. */
+  idle(): boolean {
+    this.prune(this.now());
+    return (
+      this.queue.length === 0 &&
+      this.inFlight === 0 &&
+      this.finished.length === 0 &&
+      this.now() >= this.pausedUntil
+    );
   }
 
   /** When the next queued caller would start, assuming requests in flight answer right away. */
@@ -119,11 +137,11 @@ export class RateLimiter {
       if (waited > this.maxWaitMs) this.maxWaitMs = waited;
       this.inFlight++;
       let released = false;
-      waiter.grant(() => {
+      waiter.grant((used = true) => {
         if (released) return;
         released = true;
         this.inFlight--;
-        this.finished.push(this.now());
+        if (used) this.finished.push(this.now());
         if (this.queue.length > 0) this.pump();
       });
     }

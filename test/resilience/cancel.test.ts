@@ -9,8 +9,10 @@ import { createServer } from "../../src/server.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
 
 /**
- * When the MCP client cancels a call (notifications/cancelled), the HTTP request to MOCO is
- * aborted and no result is sent for it. The transport is tapped to see every message the server sends.
+ * When the MCP client cancels a call (notifications/cancelled), no result is sent for it. A read to
+ * MOCO is aborted; a write already sent runs to its answer, so MOCO's state is known rather than
+ * "maybe" (a write still waiting for the rate budget is never sent: test/hardening/writes.test.ts).
+ * The transport is tapped to see every message the server sends.
  */
 let sandbox: Sandbox;
 let client: Client;
@@ -47,7 +49,7 @@ beforeAll(async () => {
 afterAll(() => close());
 
 describe("cancellation", () => {
-  it("aborts the in-flight MOCO request and sends no result", async () => {
+  it("a cancelled PUT already sent to MOCO completes, and no result is sent", async () => {
     const target = sandbox.store.deals.find((d) => d.status === "pending") as { id: number; money: number };
     const before = target.money;
     sandbox.faults.push({ kind: "slow", delayMs: 600, method: "PUT" });
@@ -57,17 +59,45 @@ describe("cancellation", () => {
       undefined,
       { signal: controller.signal },
     );
-    await new Promise((r) => setTimeout(r, 150));
+    const path = `/deals/${target.id}`;
+    await until(() => sandbox.requests.some((r) => r.method === "PUT" && r.path === path));
     const inFlightBefore = sent.length;
     controller.abort("user pressed stop");
     await expect(call).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 900));
-    // The sandbox only applies a slow request if the client is still connected when the delay ends.
-    expect(sandbox.store.deal(target.id)?.money).toBe(before);
-    const put = sandbox.requests.find((r) => r.method === "PUT" && r.path === `/deals/${target.id}`);
-    expect(put?.status).toBe(0);
+    // The sandbox applies a slow request only if the connection is still open when its delay ends.
+    await until(() =>
+      sandbox.requests.some((r) => r.method === "PUT" && r.path === path && r.status === 200),
+    );
+    expect(sandbox.store.deal(target.id)?.money).toBe(before + 1);
     // No response for the cancelled request id reached the client.
     const responses = sent.slice(inFlightBefore).filter((m) => "result" in m || "error" in m);
     expect(responses).toEqual([]);
   });
+
+  it("a cancelled get_lead aborts its MOCO request and sends no result", async () => {
+    // Not the lead the PUT test touched: nothing about it can be known without asking MOCO.
+    const target = sandbox.store.deals.find((d) => d.status !== "pending") as { id: number };
+    sandbox.faults.push({ kind: "slow", delayMs: 600, method: "GET" });
+    const controller = new AbortController();
+    const call = client.callTool({ name: "get_lead", arguments: { id: target.id } }, undefined, {
+      signal: controller.signal,
+    });
+    const path = `/deals/${target.id}`;
+    await until(() => sandbox.requests.some((r) => r.method === "GET" && r.path === path));
+    const inFlightBefore = sent.length;
+    controller.abort("user pressed stop");
+    await expect(call).rejects.toThrow();
+    await until(() => sandbox.requests.some((r) => r.method === "GET" && r.path === path && r.status === 0));
+    const responses = sent.slice(inFlightBefore).filter((m) => "result" in m || "error" in m);
+    expect(responses).toEqual([]);
+  });
 });
+
+/** Polls a condition (no fixed sleeps); fails after 5 s. */
+async function until(condition: () => boolean): Promise<void> {
+  const end = Date.now() + 5_000;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error("condition not met within 5 s");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
