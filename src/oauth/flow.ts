@@ -109,7 +109,8 @@ export class SignInFlow {
     await this.d.store.putPending({
       hash,
       csrfHash: sha256(request.csrf),
-      request: JSON.stringify(request),
+      // The nonce itself stays out of the store; its hash is enough to check the consent form.
+      request: JSON.stringify({ ...request, csrf: "" }),
       baseUrl: account.baseUrl,
       keySealed: this.d.keys.seal(apiKey, `pending:${hash}`),
       subject,
@@ -139,7 +140,7 @@ export class SignInFlow {
       return this.fail(res, 400, "This page has expired", "Start again from your assistant.");
     }
     if (!safeEqual(taken.csrfHash, sha256(csrf))) return this.csrfFail(res);
-    const request = JSON.parse(taken.request) as AuthRequest;
+    const request: AuthRequest = { ...(JSON.parse(taken.request) as AuthRequest), csrf };
     const decision = form.get("decision");
     if (decision !== "read" && decision !== "write") return this.deny(res, request);
     const apiKey = this.d.keys.open(taken.keySealed, `pending:${taken.hash}`);

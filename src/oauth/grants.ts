@@ -118,7 +118,7 @@ export class Grants {
     const now = this.o.now();
     const hash = sha256(refreshToken);
     const token = looksLikeToken(refreshToken) ? await this.store.getToken(hash) : undefined;
-    if (!token || token.kind !== "refresh") throw new InvalidGrantError("Unknown refresh token");
+    if (token?.kind !== "refresh") throw new InvalidGrantError("Unknown refresh token");
     if (token.clientId !== clientId)
       throw new InvalidGrantError("Refresh token was issued to another client");
     const grant = await this.store.getGrant(token.grantId);
@@ -178,7 +178,7 @@ export class Grants {
   async verifyAccess(token: string): Promise<{ grant: StoredGrant; expiresAt: number } | { error: string }> {
     const now = this.o.now();
     const found = looksLikeToken(token) ? await this.store.getToken(sha256(token)) : undefined;
-    if (!found || found.kind !== "access") return { error: "The access token is unknown or was revoked" };
+    if (found?.kind !== "access") return { error: "The access token is unknown or was revoked" };
     if (found.expiresAt <= now) return { error: "The access token has expired" };
     const grant = await this.store.getGrant(found.grantId);
     if (!grant || !live(grant, now)) return { error: "The grant has expired or was revoked" };

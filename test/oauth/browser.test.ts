@@ -14,7 +14,7 @@ import type {
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { callMcp } from "./form-flow.js";
+import { callMcp, pkce, register } from "./form-flow.js";
 import { SANDBOX_KEY, type Stack, startStack } from "./support.js";
 
 /**
@@ -104,16 +104,17 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const text = (r: CallToolResult) => (r.content as { type: string; text: string }[]).map((c) => c.text).join("\n");
+const text = (r: CallToolResult) =>
+  (r.content as { type: string; text: string }[]).map((c) => c.text).join("\n");
 
 it("walks registration → sign-in → consent → code → tokens → tools/call → refresh → revoke → 401", async () => {
   const auth = new AssistantAuth(callbackUrl);
 
   // 1. The assistant connects, is told 401, discovers the server and registers itself.
   const first = new Client({ name: "assistant", version: "1.0.0" });
-  await expect(first.connect(new StreamableHTTPClientTransport(new URL(stack.mcp), { authProvider: auth }))).rejects.toThrow(
-    UnauthorizedError,
-  );
+  await expect(
+    first.connect(new StreamableHTTPClientTransport(new URL(stack.mcp), { authProvider: auth })),
+  ).rejects.toThrow(UnauthorizedError);
   expect(auth.info?.client_id).toMatch(/^[0-9a-f-]{36}$/);
   const authorizationUrl = auth.authorizationUrl as URL;
   expect(authorizationUrl.origin + authorizationUrl.pathname).toBe(`${stack.base}/authorize`);
@@ -134,7 +135,9 @@ it("walks registration → sign-in → consent → code → tokens → tools/cal
   await page.fill("#api_key", SANDBOX_KEY);
   await page.click("button[value=sign-in]");
   const profile = stack.sandbox.store.profile();
-  await expect(page.locator(".who").textContent()).resolves.toContain(`${profile.firstname} ${profile.lastname}`);
+  await expect(page.locator(".who").textContent()).resolves.toContain(
+    `${profile.firstname} ${profile.lastname}`,
+  );
   await page.screenshot({ path: join(ARTIFACTS, "3-consent.png"), fullPage: true });
 
   // 3. Consent: the browser is sent back to the assistant with a code.
@@ -184,3 +187,35 @@ it("walks registration → sign-in → consent → code → tokens → tools/cal
   expect(stack.counts()).toMatchObject({ oauth_tokens: 0 });
   await client.close();
 }, 90_000);
+
+it("on a team server asks for the subdomain and says in the page when it is not on the allow-list", async () => {
+  const team = await startStack({ loopbackBaseUrl: undefined, subdomains: ["acme", "acme-studio"] });
+  const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
+  try {
+    const { json: client } = await register(team, { client_name: "Claude", redirect_uris: [callbackUrl] });
+    const url = new URL(`${team.base}/authorize`);
+    url.search = new URLSearchParams({
+      response_type: "code",
+      client_id: client.client_id,
+      redirect_uri: callbackUrl,
+      code_challenge: pkce().challenge,
+      code_challenge_method: "S256",
+      resource: team.mcp,
+    }).toString();
+    await page.goto(url.href);
+    await page.fill("#subdomain", "evilcorp");
+    await page.fill("#api_key", SANDBOX_KEY);
+    await page.click("button[value=sign-in]");
+    await expect(page.locator(".error").textContent()).resolves.toBe(
+      "This server is not set up for the MOCO account evilcorp.mocoapp.com.",
+    );
+    await expect(page.inputValue("#subdomain")).resolves.toBe("evilcorp");
+    await expect(page.inputValue("#api_key")).resolves.toBe("");
+    await page.screenshot({ path: join(ARTIFACTS, "5-team-subdomain-refused.png"), fullPage: true });
+    expect(team.sandbox.requests).toHaveLength(0);
+    expect(team.counts()).toMatchObject({ oauth_pending: 0, oauth_grants: 0 });
+  } finally {
+    await page.close();
+    await team.close();
+  }
+}, 60_000);

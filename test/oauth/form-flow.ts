@@ -103,7 +103,12 @@ export async function obtainCode(stack: Stack, decision = "write") {
   const { verifier, challenge } = pkce();
   const s = await authorize(stack, client.client_id, challenge);
   const signed = await signIn(stack, s);
-  const consent = await post(stack, "/oauth/consent", { pending: signed.pending, csrf: s.csrf, decision }, s.cookie);
+  const consent = await post(
+    stack,
+    "/oauth/consent",
+    { pending: signed.pending, csrf: s.csrf, decision },
+    s.cookie,
+  );
   const code = new URL(consent.location ?? "http://x/").searchParams.get("code") ?? "";
   return { client, verifier, challenge, code, consent };
 }
@@ -150,5 +155,9 @@ export async function callMcp(stack: Stack, accessToken: string | undefined) {
     },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
   });
-  return { status: res.status, wwwAuthenticate: res.headers.get("www-authenticate") ?? "", body: await res.text() };
+  return {
+    status: res.status,
+    wwwAuthenticate: res.headers.get("www-authenticate") ?? "",
+    body: await res.text(),
+  };
 }

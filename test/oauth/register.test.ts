@@ -94,7 +94,10 @@ describe("registration policy", () => {
 describe("discovery", () => {
   it("serves protected resource metadata (RFC 9728) for /mcp", async () => {
     stack = await startStack();
-    for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"]) {
+    for (const path of [
+      "/.well-known/oauth-protected-resource/mcp",
+      "/.well-known/oauth-protected-resource",
+    ]) {
       const res = await fetch(`${stack.base}${path}`);
       expect(await res.json()).toEqual({
         resource: stack.mcp,
@@ -108,10 +111,9 @@ describe("discovery", () => {
 
   it("serves authorization server metadata (RFC 8414): S256 only, registration, revocation", async () => {
     stack = await startStack();
-    const meta = (await (await fetch(`${stack.base}/.well-known/oauth-authorization-server`)).json()) as Record<
-      string,
-      unknown
-    >;
+    const meta = (await (
+      await fetch(`${stack.base}/.well-known/oauth-authorization-server`)
+    ).json()) as Record<string, unknown>;
     expect(meta).toMatchObject({
       issuer: `${stack.base}/`,
       authorization_endpoint: `${stack.base}/authorize`,

@@ -21,21 +21,25 @@ describe("GET /authorize", () => {
   it("shows the sign-in page with a CSRF cookie, strict CSP and no framing", async () => {
     stack = await startStack();
     const { json: client } = await register(stack);
-    const res = await fetch(`${stack.base}/authorize?${new URLSearchParams({
-      response_type: "code",
-      client_id: client.client_id,
-      redirect_uri: REDIRECT,
-      code_challenge: pkce().challenge,
-      code_challenge_method: "S256",
-      resource: stack.mcp,
-    })}`);
+    const res = await fetch(
+      `${stack.base}/authorize?${new URLSearchParams({
+        response_type: "code",
+        client_id: client.client_id,
+        redirect_uri: REDIRECT,
+        code_challenge: pkce().challenge,
+        code_challenge_method: "S256",
+        resource: stack.mcp,
+      })}`,
+    );
     expect(res.status).toBe(200);
     const csp = res.headers.get("content-security-policy") ?? "";
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("form-action 'self' http://127.0.0.1:9");
     expect(res.headers.get("x-frame-options")).toBe("DENY");
-    expect(res.headers.get("set-cookie")).toMatch(/^mlm_csrf_[0-9a-f]{12}=[\w-]{43}; Path=\/oauth; HttpOnly; SameSite=Lax/);
+    expect(res.headers.get("set-cookie")).toMatch(
+      /^mlm_csrf_[0-9a-f]{12}=[\w-]{43}; Path=\/oauth; HttpOnly; SameSite=Lax/,
+    );
     const html = await res.text();
     expect(html).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
     expect(html).toContain("Your personal MOCO API key");
@@ -44,9 +48,14 @@ describe("GET /authorize", () => {
   it("refuses a redirect URI the client did not register with invalid_request, before any page", async () => {
     stack = await startStack();
     const { json: client } = await register(stack);
-    const s = await authorize(stack, client.client_id, pkce().challenge, { redirect_uri: "http://127.0.0.1:9/evil" });
+    const s = await authorize(stack, client.client_id, pkce().challenge, {
+      redirect_uri: "http://127.0.0.1:9/evil",
+    });
     expect(s.status).toBe(400);
-    expect(JSON.parse(s.html)).toMatchObject({ error: "invalid_request", error_description: "Unregistered redirect_uri" });
+    expect(JSON.parse(s.html)).toMatchObject({
+      error: "invalid_request",
+      error_description: "Unregistered redirect_uri",
+    });
     expect(s.location).toBeNull();
   });
 
@@ -61,7 +70,9 @@ describe("GET /authorize", () => {
   it("refuses a resource other than this server's /mcp: back to the client with invalid_target", async () => {
     stack = await startStack();
     const { json: client } = await register(stack);
-    const s = await authorize(stack, client.client_id, pkce().challenge, { resource: "https://api.example/mcp" });
+    const s = await authorize(stack, client.client_id, pkce().challenge, {
+      resource: "https://api.example/mcp",
+    });
     expect(s.status).toBe(302);
     const back = new URL(s.location as string);
     expect(back.searchParams.get("error")).toBe("invalid_target");
@@ -161,7 +172,12 @@ describe("POST /oauth/consent", () => {
     stack = await startStack();
     const { session } = await begin(stack);
     const signed = await signIn(stack, session);
-    const res = await post(stack, "/oauth/consent", { pending: signed.pending, csrf: session.csrf, decision: "deny" }, session.cookie);
+    const res = await post(
+      stack,
+      "/oauth/consent",
+      { pending: signed.pending, csrf: session.csrf, decision: "deny" },
+      session.cookie,
+    );
     expect(res.status).toBe(302);
     expect(new URL(res.location as string).searchParams.get("error")).toBe("access_denied");
     expect(stack.counts()).toMatchObject(NOTHING);
@@ -171,7 +187,12 @@ describe("POST /oauth/consent", () => {
     stack = await startStack();
     const { session } = await begin(stack);
     const signed = await signIn(stack, session);
-    const res = await post(stack, "/oauth/consent", { pending: signed.pending, decision: "write" }, session.cookie);
+    const res = await post(
+      stack,
+      "/oauth/consent",
+      { pending: signed.pending, decision: "write" },
+      session.cookie,
+    );
     expect(res.status).toBe(403);
     expect(stack.counts()).toMatchObject({ oauth_grants: 0, oauth_codes: 0, oauth_tokens: 0 });
   });
@@ -180,7 +201,12 @@ describe("POST /oauth/consent", () => {
     stack = await startStack();
     const { client, verifier, session } = await begin(stack);
     const signed = await signIn(stack, session);
-    const res = await post(stack, "/oauth/consent", { pending: signed.pending, csrf: session.csrf, decision: "read" }, session.cookie);
+    const res = await post(
+      stack,
+      "/oauth/consent",
+      { pending: signed.pending, csrf: session.csrf, decision: "read" },
+      session.cookie,
+    );
     const code = new URL(res.location as string).searchParams.get("code") as string;
     const tokens = await token(stack, {
       grant_type: "authorization_code",

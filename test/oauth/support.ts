@@ -1,5 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,7 +41,13 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export const TABLES = ["oauth_clients", "oauth_grants", "oauth_codes", "oauth_tokens", "oauth_pending"] as const;
+export const TABLES = [
+  "oauth_clients",
+  "oauth_grants",
+  "oauth_codes",
+  "oauth_tokens",
+  "oauth_pending",
+] as const;
 
 export async function startStack(
   overrides: Partial<OAuthOptions> = {},
@@ -61,7 +72,11 @@ export async function startStack(
     }
     const auth = await oauth.authenticate(req);
     if (!auth.ok) {
-      const body = JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message: auth.message }, id: null });
+      const body = JSON.stringify({
+        jsonrpc: "2.0",
+        error: { code: -32000, message: auth.message },
+        id: null,
+      });
       res.writeHead(auth.status, { ...auth.headers, "Content-Type": "application/json" }).end(body);
       return;
     }
@@ -80,8 +95,15 @@ export async function startStack(
       requestTimeoutMs: 10_000,
       rateLimit: { limit: 100_000, windowMs: 120_000 },
     });
-    const mcpServer = createServer({ moco, config: { ...config, readOnly: auth.readOnly }, version: "0.0.0-test" });
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const mcpServer = createServer({
+      moco,
+      config: { ...config, readOnly: auth.readOnly },
+      version: "0.0.0-test",
+    });
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
     res.on("close", () => {
       void transport.close().catch(() => {});
       void mcpServer.close().catch(() => {});
@@ -114,7 +136,10 @@ export async function startStack(
       const db = read();
       try {
         return Object.fromEntries(
-          TABLES.map((t) => [t, Number((db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n)]),
+          TABLES.map((t) => [
+            t,
+            Number((db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n),
+          ]),
         );
       } finally {
         db.close();

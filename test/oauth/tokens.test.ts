@@ -104,7 +104,10 @@ describe("access tokens", () => {
     const res = await fetch(`${stack.base}/revoke`, {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ token: tokens.access_token as string, client_id: client.client_id }).toString(),
+      body: new URLSearchParams({
+        token: tokens.access_token as string,
+        client_id: client.client_id,
+      }).toString(),
     });
     expect(res.status).toBe(200);
     const after = await callMcp(stack, tokens.access_token);
@@ -156,6 +159,8 @@ describe("refresh tokens", () => {
     expect(replay).toMatchObject({ status: 400, json: { error: "invalid_grant" } });
     expect(stack.counts().oauth_tokens).toBe(0);
     expect((await callMcp(stack, rotated.json.access_token)).status).toBe(401);
-    expect((await refresh(client.client_id, rotated.json.refresh_token as string)).json.error).toBe("invalid_grant");
+    expect((await refresh(client.client_id, rotated.json.refresh_token as string)).json.error).toBe(
+      "invalid_grant",
+    );
   });
 });
