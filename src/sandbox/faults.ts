@@ -28,6 +28,11 @@ export interface Fault {
   method?: string;
   /** Path without the /api/v1 prefix, e.g. "/deals/12". A string matches as a prefix; any when absent. */
   path?: string | RegExp;
+  /**
+   * The query string to match, without "?" (e.g. "page=3&per_page=100"). A string matches when every
+   * parameter it names has that value in the request; any when absent.
+   */
+  query?: string | RegExp;
   /** How many matching requests this fault applies to: default 1, Infinity allowed. Decremented in place. */
   times?: number;
   /**
@@ -50,10 +55,15 @@ export interface Fault {
 }
 
 /** Finds the first fault for this request and uses it up; exhausted faults leave the list. */
-export function takeFault(faults: Fault[], method: string, path: string): Fault | undefined {
+export function takeFault(
+  faults: Fault[],
+  method: string,
+  path: string,
+  query: URLSearchParams = new URLSearchParams(),
+): Fault | undefined {
   for (let i = 0; i < faults.length; i++) {
     const fault = faults[i];
-    if (!fault || !matches(fault, method, path)) continue;
+    if (!fault || !matches(fault, method, path, query)) continue;
     const times = fault.times ?? 1;
     if (!(times >= 1)) {
       faults.splice(i--, 1); // pushed again after it ran down to 0: nothing left to apply
@@ -68,15 +78,22 @@ export function takeFault(faults: Fault[], method: string, path: string): Fault 
   return undefined;
 }
 
-function matches(fault: Fault, method: string, path: string): boolean {
+function matches(fault: Fault, method: string, path: string, query: URLSearchParams): boolean {
   if (fault.method && fault.method.toUpperCase() !== method.toUpperCase()) return false;
+  if (fault.query !== undefined && !queryMatches(fault.query, query)) return false;
   if (fault.path === undefined) return true;
   return typeof fault.path === "string" ? path.startsWith(fault.path) : fault.path.test(path);
 }
 
+function queryMatches(wanted: string | RegExp, query: URLSearchParams): boolean {
+  if (typeof wanted !== "string") return wanted.test(query.toString());
+  for (const [key, value] of new URLSearchParams(wanted)) if (query.get(key) !== value) return false;
+  return true;
+}
+
 /**
  * Parses MOCO_SANDBOX_FAULTS: a JSON array of Fault objects, with two conveniences JSON lacks:
- * `"times": "Infinity"` and a path written as `"re:^/deals/\\d+$"` for a regular expression.
+ * `"times": "Infinity"` and a path or query written as `"re:^/deals/\\d+$"` for a regular expression.
  * Example: [{"kind":"rate_limit","path":"/deals","times":2},{"kind":"slow","delayMs":1500,"method":"GET"}]
  * Throws an Error naming the offending entry when the value is not such a list.
  */
@@ -106,6 +123,10 @@ function parseFault(entry: unknown, index: number): Fault {
   if (e.path !== undefined) {
     if (typeof e.path !== "string") return fail("path must be a string");
     fault.path = e.path.startsWith("re:") ? new RegExp(e.path.slice(3)) : e.path;
+  }
+  if (e.query !== undefined) {
+    if (typeof e.query !== "string") return fail("query must be a string");
+    fault.query = e.query.startsWith("re:") ? new RegExp(e.query.slice(3)) : e.query;
   }
   if (e.times !== undefined) {
     const times = e.times === "Infinity" ? Number.POSITIVE_INFINITY : e.times;

@@ -115,7 +115,7 @@ async function decide(
     state.live.stats.rateLimited++;
     return whole(rateLimitReply());
   }
-  const fault = takeFault(state.live.faults, r.method, apiPath);
+  const fault = takeFault(state.live.faults, r.method, apiPath, r.query);
   let deliver: "whole" | "cut" = "whole";
   if (fault) {
     switch (fault.kind) {

@@ -35,7 +35,7 @@ export async function openSqliteStore(location: StoreLocation): Promise<LeadStor
     const path = location.kind === "file" ? prepareFile(location.path) : ":memory:";
     store.attach(new DatabaseSync(path));
   } catch (error) {
-    store.fail(error);
+    store.markFailed(error);
   }
   return store;
 }
@@ -73,7 +73,8 @@ class SqliteStore implements LeadStore {
     });
   }
 
-  fail(error: unknown): never {
+  /** Logs the one warning (first failure only) and returns the error callers see from now on. */
+  markFailed(error: unknown): StoreUnavailableError {
     if (this.problem === undefined) {
       const reason = error instanceof Error ? error.message : String(error);
       this.problem = `the lead store ${where(this.location)} cannot be used (${reason})`;
@@ -82,7 +83,7 @@ class SqliteStore implements LeadStore {
         this.db?.close();
       } catch {}
     }
-    throw new StoreUnavailableError(this.problem);
+    return new StoreUnavailableError(this.problem);
   }
 
   private run<T>(work: (db: DatabaseSync) => T): T {
@@ -91,7 +92,7 @@ class SqliteStore implements LeadStore {
     try {
       return work(this.db);
     } catch (error) {
-      return this.fail(error);
+      throw this.markFailed(error);
     }
   }
 

@@ -1,0 +1,214 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterEach, describe, expect, it } from "vitest";
+import { openStore, resolveStoreSetting, scopeKey } from "../../src/store/index.js";
+import { SCHEMA_VERSION } from "../../src/store/migrations.js";
+import type { LeadStore } from "../../src/store/types.js";
+
+const dirs: string[] = [];
+const stores: LeadStore[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "store-test-"));
+  dirs.push(dir);
+  return dir;
+}
+async function open(path?: string): Promise<LeadStore> {
+  const store = await openStore(path ? { kind: "file", path } : { kind: "memory" });
+  stores.push(store);
+  return store;
+}
+const lead = (id: number, name = `Lead ${id}`) => ({
+  id,
+  updatedAt: "2026-01-01T00:00:00Z",
+  body: JSON.stringify({ id, name }),
+});
+
+describe("store location (MOCO_STORE)", () => {
+  it("defaults to the platform's user data directory", () => {
+    expect(resolveStoreSetting(undefined, { HOME: "/home/u" }, "linux")).toEqual({
+      kind: "file",
+      path: "/home/u/.local/share/moco-leads-mcp/store.sqlite",
+    });
+    expect(resolveStoreSetting("", { HOME: "/home/u", XDG_DATA_HOME: "/data" }, "linux")).toEqual({
+      kind: "file",
+      path: "/data/moco-leads-mcp/store.sqlite",
+    });
+    expect(resolveStoreSetting(undefined, { HOME: "/Users/u" }, "darwin")).toEqual({
+      kind: "file",
+      path: "/Users/u/Library/Application Support/moco-leads-mcp/store.sqlite",
+    });
+    const win = resolveStoreSetting(undefined, { LOCALAPPDATA: "C:\\Users\\u\\AppData\\Local" }, "win32");
+    expect(win.kind === "file" && win.path.startsWith("C:\\Users\\u\\AppData\\Local")).toBe(true);
+  });
+
+  it("memory, off and an explicit path", () => {
+    expect(resolveStoreSetting("memory")).toEqual({ kind: "memory" });
+    expect(resolveStoreSetting("OFF")).toEqual({ kind: "off" });
+    expect(resolveStoreSetting("/tmp/x/leads.db")).toEqual({ kind: "file", path: "/tmp/x/leads.db" });
+    expect(resolveStoreSetting("rel.db")).toEqual({ kind: "file", path: join(process.cwd(), "rel.db") });
+  });
+});
+
+describe("sqlite store", () => {
+  it("creates its directory 0700 and its file 0600", async () => {
+    const path = join(tempDir(), "nested", "deeper", "store.sqlite");
+    const store = await open(path);
+    expect(store.available).toBe(true);
+    await store.ensureScope("s", "https://x");
+    expect(statSync(join(path, "..")).mode & 0o777).toBe(0o700);
+    for (const name of readdirSync(join(path, ".."))) {
+      expect(statSync(join(path, "..", name)).mode & 0o777, name).toBe(0o600);
+    }
+  });
+
+  it("memory keeps nothing on disk", async () => {
+    const store = await open();
+    expect(store.location).toEqual({ kind: "memory" });
+    expect((await store.describe()).sizeBytes).toBe(0);
+  });
+
+  it("applies the schema migrations once and records the version", async () => {
+    const path = join(tempDir(), "s.sqlite");
+    await (await open(path)).close();
+    const again = await open(path);
+    expect(again.available).toBe(true);
+    expect((await again.describe()).schemaVersion).toBe(SCHEMA_VERSION);
+    await again.close();
+    const db = new DatabaseSync(path);
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({
+      value: String(SCHEMA_VERSION),
+    });
+    db.close();
+  });
+
+  it("refuses a store written by a newer schema (unavailable, not rewritten)", async () => {
+    const path = join(tempDir(), "s.sqlite");
+    await (await open(path)).close();
+    const db = new DatabaseSync(path);
+    db.exec("UPDATE meta SET value = '999' WHERE key = 'schema_version'");
+    db.close();
+    const store = await open(path);
+    expect(store.available).toBe(false);
+    expect(store.problem).toMatch(/newer/);
+  });
+
+  it("keeps scopes apart: one scope never reads another's leads or changes", async () => {
+    const store = await open();
+    const a = await store.ensureScope("a", "https://a");
+    const b = await store.ensureScope("b", "https://a");
+    await store.commit("a", {
+      expectedVersion: a.version,
+      upserts: [lead(1)],
+      deletes: [],
+      changes: [
+        { leadId: 1, seenAt: "2026-01-01T00:00:00.000Z", kind: "created", origin: "sync", data: "{}" },
+      ],
+    });
+    await store.commit("b", { expectedVersion: b.version, upserts: [lead(2)], deletes: [], changes: [] });
+    expect((await store.loadLeads("a")).map((l) => l.id)).toEqual([1]);
+    expect((await store.loadLeads("b")).map((l) => l.id)).toEqual([2]);
+    expect(await store.changes("b", {})).toEqual([]);
+  });
+
+  it("scope keys hold the base URL and a hash, never the key", () => {
+    const key = "secret-api-key-123456";
+    const scope = scopeKey("https://user:pw@acme.mocoapp.com/api/v1/", key);
+    expect(scope).toMatch(/^https:\/\/acme\.mocoapp\.com\/api\/v1#[0-9a-f]{16}$/);
+    expect(scope).not.toContain(key);
+    expect(scopeKey("https://acme.mocoapp.com/api/v1", "other-key-000000")).not.toBe(scope);
+  });
+
+  it("refuses a commit made against an older version (another instance committed first)", async () => {
+    const store = await open();
+    const row = await store.ensureScope("s", "https://x");
+    const first = await store.commit("s", {
+      expectedVersion: row.version,
+      upserts: [lead(1)],
+      deletes: [],
+      changes: [],
+    });
+    expect(first?.version).toBe(row.version + 1);
+    const stale = await store.commit("s", {
+      expectedVersion: row.version,
+      upserts: [lead(2)],
+      deletes: [],
+      changes: [],
+    });
+    expect(stale).toBeUndefined();
+    expect((await store.loadLeads("s")).map((l) => l.id)).toEqual([1]);
+  });
+
+  it("a sync lease is held by one owner until released or expired", async () => {
+    const store = await open();
+    await store.ensureScope("s", "https://x");
+    expect(await store.acquireLease("s", "one", 60_000)).toBe(true);
+    expect(await store.acquireLease("s", "two", 60_000)).toBe(false);
+    await store.releaseLease("s", "one");
+    expect(await store.acquireLease("s", "two", -1)).toBe(true);
+    expect(await store.acquireLease("s", "one", 60_000)).toBe(true); // two's lease had expired
+  });
+
+  it("numbers changes per scope, pages them and prunes the old ones, moving the history start", async () => {
+    const store = await open();
+    const row = await store.ensureScope("s", "https://x");
+    const change = (leadId: number, seenAt: string) => ({
+      leadId,
+      seenAt,
+      kind: "updated" as const,
+      origin: "sync" as const,
+      data: "{}",
+    });
+    await store.commit("s", {
+      expectedVersion: row.version,
+      upserts: [],
+      deletes: [],
+      changes: [
+        change(1, "2025-01-01T00:00:00.000Z"),
+        change(2, "2025-06-01T00:00:00.000Z"),
+        change(1, "2026-01-01T00:00:00.000Z"),
+      ],
+      syncedAt: "2026-01-01T00:00:00.000Z",
+      historyStart: "2024-12-31T00:00:00.000Z",
+    });
+    expect((await store.changes("s", { leadId: 1 })).map((c) => c.seq)).toEqual([1, 3]);
+    expect((await store.changes("s", { afterSeq: 1, limit: 1 })).map((c) => c.seq)).toEqual([2]);
+    expect((await store.changes("s", { seenAfter: "2025-03-01T00:00:00.000Z" })).map((c) => c.seq)).toEqual([
+      2, 3,
+    ]);
+    expect(await store.prune("s", "2025-03-01T00:00:00.000Z")).toBe(1);
+    expect((await store.getScope("s"))?.historyStart).toBe("2025-03-01T00:00:00.000Z");
+  });
+
+  it("describes itself (path, size, scopes, leads, oldest history) and deletes one scope's data", async () => {
+    const path = join(tempDir(), "s.sqlite");
+    const store = await open(path);
+    for (const scope of ["a", "b"]) {
+      const row = await store.ensureScope(scope, "https://x");
+      await store.commit(scope, {
+        expectedVersion: row.version,
+        upserts: [lead(1), lead(2)],
+        deletes: [],
+        changes: [
+          { leadId: 1, seenAt: "2026-02-01T00:00:00.000Z", kind: "deleted", origin: "own", data: "{}" },
+        ],
+      });
+    }
+    const info = await store.describe();
+    expect(info.location).toEqual({ kind: "file", path });
+    expect(info.sizeBytes).toBeGreaterThan(0);
+    expect(info.scopes.map((s) => [s.scope, s.leads, s.changes, s.oldestChange])).toEqual([
+      ["a", 2, 1, "2026-02-01T00:00:00.000Z"],
+      ["b", 2, 1, "2026-02-01T00:00:00.000Z"],
+    ]);
+    expect(await store.deleteScope("a")).toBe(true);
+    expect(await store.deleteScope("a")).toBe(false);
+    expect((await store.describe()).scopes.map((s) => s.scope)).toEqual(["b"]);
+    expect(await store.loadLeads("a")).toEqual([]);
+  });
+});
