@@ -27,15 +27,14 @@ const DRAG_TYPE = "application/x-moco-lead";
 
 function totalsList(totals: CurrencyTotal[], fmt: Formats) {
   return h(
-    "dl",
-    { class: "totals" },
+    "ul",
+    { class: "totals", "aria-label": "Totals per currency" },
     totals.map((t) =>
       h(
-        "div",
+        "li",
         { class: "total", "data-currency": t.currency },
-        h("dt", {}, t.currency),
-        h("dd", { class: "total-value" }, fmt.money(t.total, t.currency)),
-        h("dd", { class: "total-weighted" }, `weighted ${fmt.money(t.weighted, t.currency)}`),
+        h("span", { class: "total-value" }, fmt.money(t.total, t.currency)),
+        h("span", { class: "total-weighted" }, `weighted ${fmt.money(t.weighted, t.currency)}`),
       ),
     ),
   );
@@ -85,17 +84,25 @@ function card(c: Card, p: BoardProps) {
     value: c.reminder ?? "",
     required: true,
   });
+  // No <form>: hosts sandbox the view without allow-forms, so a submit event would never fire.
+  const save = () => {
+    if (dateInput.value && dateInput.value !== c.reminder) p.remind(c, dateInput.value);
+  };
+  dateInput.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      save();
+    }
+  });
   const reminderForm = h(
-    "form",
-    {
-      class: "reminder-form",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        if (dateInput.value && dateInput.value !== c.reminder) p.remind(c, dateInput.value);
-      },
-    },
+    "div",
+    { class: "reminder-form" },
     dateInput,
-    h("button", { type: "submit", disabled: !!state.busy, "data-focus": `save-${c.id}` }, "Save date"),
+    h(
+      "button",
+      { type: "button", disabled: !!state.busy, "data-focus": `save-${c.id}`, onclick: save },
+      "Save date",
+    ),
   );
   const editor = h(
     "details",

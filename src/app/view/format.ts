@@ -25,20 +25,18 @@ function supported(locale: string | undefined): string {
 export function formats(wanted: string | undefined): Formats {
   const locale = supported(wanted);
   const money = new Map<string, Intl.NumberFormat>();
-  const moneyFormat = (currency: string) => {
-    let f = money.get(currency);
+  // Whole amounts without cents (48'500), others with both digits (8'800.50), never one.
+  const moneyFormat = (currency: string, cents: boolean) => {
+    const key = `${currency}/${cents}`;
+    let f = money.get(key);
     if (!f) {
+      const digits = { minimumFractionDigits: cents ? 2 : 0, maximumFractionDigits: cents ? 2 : 0 };
       try {
-        f = new Intl.NumberFormat(locale, {
-          style: "currency",
-          currency,
-          minimumFractionDigits: 0,
-          maximumFractionDigits: 2,
-        });
+        f = new Intl.NumberFormat(locale, { style: "currency", currency, ...digits });
       } catch {
-        f = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }); // not an ISO currency code
+        f = new Intl.NumberFormat(locale, digits); // not an ISO currency code
       }
-      money.set(currency, f);
+      money.set(key, f);
     }
     return f;
   };
@@ -49,7 +47,7 @@ export function formats(wanted: string | undefined): Formats {
   return {
     locale,
     money: (amount, currency) => {
-      const f = moneyFormat(currency);
+      const f = moneyFormat(currency, Math.round(amount * 100) % 100 !== 0);
       const text = f.format(amount);
       return f.resolvedOptions().style === "currency" ? text : `${text} ${currency}`;
     },

@@ -348,24 +348,31 @@ function renderFilters() {
       ),
     ),
   );
+  // Hosts sandbox the view without allow-forms, which blocks form submission (the submit event never
+  // fires): Apply is a plain button, and Enter in a field does the same.
+  const apply = () => {
+    const value = (name: string) => (form.querySelector(`[name="${name}"]`) as HTMLInputElement).value;
+    state.filters = withForm(state.filters, {
+      status: value("status"),
+      tags: value("tags"),
+      query: value("query"),
+      monthBasis: value("month_basis"),
+      from: value("from"),
+      to: value("to"),
+    });
+    applyFilters();
+  };
   const form = h(
-    "form",
+    "div",
     {
       class: "filters",
+      role: "search",
       "aria-label": "Filters",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const data = new FormData(e.currentTarget as HTMLFormElement);
-        const get = (k: string) => String(data.get(k) ?? "");
-        state.filters = withForm(state.filters, {
-          status: get("status"),
-          tags: get("tags"),
-          query: get("query"),
-          monthBasis: get("month_basis"),
-          from: get("from"),
-          to: get("to"),
-        });
-        applyFilters();
+      onkeydown: (e: Event) => {
+        if ((e as KeyboardEvent).key === "Enter" && (e.target as HTMLElement).tagName === "INPUT") {
+          e.preventDefault();
+          apply();
+        }
       },
     },
     h(
@@ -415,7 +422,7 @@ function renderFilters() {
       h("span", {}, "To"),
       h("input", { name: "to", type: "month", value: String(f.forecast.to ?? "") }),
     ),
-    h("button", { type: "submit", class: "primary" }, "Apply"),
+    h("button", { type: "button", class: "primary", onclick: apply }, "Apply"),
     chips.length > 0 ? h("ul", { class: "chips", "aria-label": "Other filters" }, chips) : null,
   );
   swap(el("filters"), form);
