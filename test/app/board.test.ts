@@ -26,7 +26,11 @@ describe("the lead board", () => {
   it("shows one column per stage with its probability, the result's cards per column, currency totals and overdue marks", async () => {
     const { first, leads } = await pendingLeads();
     expect(sc(first).next_page).toBe(2); // the seed has more pending leads than one page: the board reads on
-    const { view, calls, page } = await host.open({ tool: "list_leads", args: OPEN_ARGS, result: first });
+    const { view, calls, page, problems } = await host.open({
+      tool: "list_leads",
+      args: OPEN_ARGS,
+      result: first,
+    });
     await view
       .locator(".card")
       .nth(leads.length - 1)
@@ -68,6 +72,9 @@ describe("the lead board", () => {
       .evaluateAll((cards) => cards.map((c) => Number((c as HTMLElement).dataset.leadId)));
     expect(marked.sort()).toEqual(late.sort());
     await snapshot(page, view, "board-light");
+    // Under the spec's default CSP nothing was refused and nothing tried to leave the page.
+    expect(problems).toEqual([]);
+    expect(host.blocked).toEqual([]);
     await page.close();
   });
 

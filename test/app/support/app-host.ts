@@ -52,7 +52,9 @@ export interface AppHost {
     args: Record<string, unknown>;
     result: CallToolResult;
     hostContext?: Record<string, unknown>;
-  }): Promise<{ page: Page; view: Frame; calls: HostedCall[]; dialogs: string[] }>;
+  }): Promise<{ page: Page; view: Frame; calls: HostedCall[]; dialogs: string[]; problems: string[] }>;
+  /** Requests that tried to leave the page (none should: the view is self-contained). */
+  blocked: string[];
   close(): Promise<void>;
 }
 
@@ -107,6 +109,7 @@ export async function startAppHost(options: { sandbox?: SandboxOptions } = {}): 
     viewport: { width: 1440, height: 900 },
   });
   // Nothing reaches the network: the host page and the view are served here, everything else fails.
+  const blocked: string[] = [];
   await browser.route("**/*", (route) => {
     const url = route.request().url();
     if (url === HOST_URL) return route.fulfill({ contentType: "text/html", body: hostHtml });
@@ -117,6 +120,7 @@ export async function startAppHost(options: { sandbox?: SandboxOptions } = {}): 
         body: html,
       });
     }
+    blocked.push(url);
     return route.abort();
   });
   const call = (name: string, args: Record<string, unknown> = {}) =>
@@ -126,10 +130,17 @@ export async function startAppHost(options: { sandbox?: SandboxOptions } = {}): 
     client,
     html,
     call,
+    blocked,
     async open({ tool, args, result, hostContext = {} }) {
       const page = await browser.newPage();
       const calls: HostedCall[] = [];
       const dialogs: string[] = [];
+      // Console errors (a CSP refusal, a failed load) and uncaught exceptions, from the host or the view.
+      const problems: string[] = [];
+      page.on("console", (m) => {
+        if (m.type() === "error") problems.push(m.text());
+      });
+      page.on("pageerror", (e) => problems.push(e.message));
       page.on("dialog", (d) => {
         dialogs.push(d.message());
         void d.dismiss();
@@ -162,7 +173,7 @@ export async function startAppHost(options: { sandbox?: SandboxOptions } = {}): 
       await page.evaluate((o) => window.openApp(o), open);
       const frame = await (await page.waitForSelector("iframe#app")).contentFrame();
       if (!frame) throw new Error("the view's frame did not load");
-      return { page, view: frame, calls, dialogs };
+      return { page, view: frame, calls, dialogs, problems };
     },
     async close() {
       await browser.close();
