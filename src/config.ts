@@ -14,6 +14,24 @@ export interface HttpConfig {
   maxBodyBytes: number;
   /** Answer with one JSON body instead of an SSE stream (progress notifications are then dropped). */
   jsonResponse: boolean;
+  /** Time a client has to send its request headers, and its whole request. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+  /** Open connections at most, in total and from one remote address. */
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+}
+
+/** Bounds on what per-request credentials can make the server hold and send upstream. */
+export interface TenantLimits {
+  /** Distinct (account, key) pairs held at once. */
+  maxTenants: number;
+  /** Distinct MOCO accounts (base URLs) held at once. */
+  maxAccounts: number;
+  /** Sockets to MOCO, all accounts together. */
+  maxUpstreamConnections: number;
 }
 
 /**
@@ -27,7 +45,14 @@ export type Upstream =
       kind: "per-request";
       /** Honour X-Moco-Base-Url (loopback addresses only), for tests and demos against a local sandbox. */
       allowBaseUrlHeader: boolean;
+      limits: TenantLimits;
     };
+
+export const DEFAULT_TENANT_LIMITS: TenantLimits = Object.freeze({
+  maxTenants: 1000,
+  maxAccounts: 100,
+  maxUpstreamConnections: 400,
+});
 
 export interface Config {
   upstream: Upstream;
@@ -76,6 +101,11 @@ Environment:
   MCP_ALLOWED_HOSTS / MCP_ALLOWED_ORIGINS  extra Host / Origin values to accept over HTTP
   MCP_HTTP_JSON_RESPONSE   answer each HTTP request with plain JSON instead of an SSE stream
   MCP_ALLOW_BASE_URL_HEADER  with --per-request-credentials, accept X-Moco-Base-Url (loopback only; tests)
+  MCP_HTTP_HEADERS_TIMEOUT_MS / MCP_HTTP_REQUEST_TIMEOUT_MS  time to send headers / the whole request (10000 / 30000)
+  MCP_HTTP_KEEP_ALIVE_TIMEOUT_MS  idle keep-alive connections close after this (default 5000)
+  MCP_HTTP_MAX_CONNECTIONS / MCP_HTTP_MAX_CONNECTIONS_PER_ADDRESS  open connections in total / per client address (512 / 128)
+  MCP_MAX_TENANTS / MCP_MAX_ACCOUNTS  per-request credentials: distinct keys / MOCO accounts held at once (1000 / 100)
+  MCP_UPSTREAM_CONNECTIONS  per-request credentials: sockets to MOCO, all accounts together (default 400)
 `;
 
 type Env = Record<string, string | undefined>;
@@ -194,7 +224,8 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
   if (transport !== "stdio" && transport !== "http") {
     problems.push(`--transport must be stdio or http, got "${transport}"`);
   }
-  const host = flags.host ?? "127.0.0.1";
+  // "[::1]" is how a URL writes an IPv6 address; listen() wants it bare.
+  const host = (flags.host ?? "127.0.0.1").trim().replace(/^\[([^\]]*)\]$/, "$1");
   const port = int(flags.port, "--port", 3000, 0, 65535, problems);
   const token = env.MCP_HTTP_TOKEN?.trim() || undefined;
   if (token !== undefined && token.length < 24) {
@@ -226,10 +257,25 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
       allowedOrigins: list(env.MCP_ALLOWED_ORIGINS) ?? [],
       maxBodyBytes: 1024 * 1024,
       jsonResponse: bool(env.MCP_HTTP_JSON_RESPONSE, "MCP_HTTP_JSON_RESPONSE", problems),
+      headersTimeoutMs: ms(env, "MCP_HTTP_HEADERS_TIMEOUT_MS", 10_000),
+      requestTimeoutMs: ms(env, "MCP_HTTP_REQUEST_TIMEOUT_MS", 30_000),
+      keepAliveTimeoutMs: ms(env, "MCP_HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000),
+      maxConnections: count(env, "MCP_HTTP_MAX_CONNECTIONS", 512),
+      maxConnectionsPerAddress: count(env, "MCP_HTTP_MAX_CONNECTIONS_PER_ADDRESS", 128),
     },
   };
+  if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
+    problems.push("MCP_HTTP_HEADERS_TIMEOUT_MS must not exceed MCP_HTTP_REQUEST_TIMEOUT_MS");
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+
+  function ms(env: Env, name: string, fallback: number) {
+    return int(env[name], name, fallback, 100, 600_000, problems);
+  }
+  function count(env: Env, name: string, fallback: number) {
+    return int(env[name], name, fallback, 1, 100_000, problems);
+  }
 }
 
 function upstreamFrom(flags: Flags, env: Env, problems: string[]): Upstream {
@@ -241,7 +287,26 @@ function upstreamFrom(flags: Flags, env: Env, problems: string[]): Upstream {
     if (flags.sandbox === true) {
       problems.push("--sandbox and --per-request-credentials exclude each other: choose where MOCO is");
     }
-    return { kind: "per-request", allowBaseUrlHeader };
+    const d = DEFAULT_TENANT_LIMITS;
+    const limits = {
+      maxTenants: int(env.MCP_MAX_TENANTS, "MCP_MAX_TENANTS", d.maxTenants, 1, 100_000, problems),
+      maxAccounts: int(env.MCP_MAX_ACCOUNTS, "MCP_MAX_ACCOUNTS", d.maxAccounts, 1, 10_000, problems),
+      maxUpstreamConnections: int(
+        env.MCP_UPSTREAM_CONNECTIONS,
+        "MCP_UPSTREAM_CONNECTIONS",
+        d.maxUpstreamConnections,
+        1,
+        100_000,
+        problems,
+      ),
+    };
+    // Each account gets an equal share of the sockets, at least one.
+    if (limits.maxAccounts > limits.maxUpstreamConnections) {
+      problems.push(
+        "MCP_MAX_ACCOUNTS must not exceed MCP_UPSTREAM_CONNECTIONS (each account needs a socket)",
+      );
+    }
+    return { kind: "per-request", allowBaseUrlHeader, limits };
   }
   if (allowBaseUrlHeader)
     problems.push("MCP_ALLOW_BASE_URL_HEADER only works with --per-request-credentials");

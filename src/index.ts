@@ -1,14 +1,16 @@
-#!/usr/bin/env node
 import { type Config, ConfigError, HELP, loadConfig, wantsHelp } from "./config.js";
 import { log, registerSecret, setLogLevel } from "./log.js";
 import { MocoClient } from "./moco/client.js";
 import { createServer, SANDBOX_NOTICE } from "./server.js";
 import { TOOL_NAMES } from "./tools/index.js";
 import type { MakeClient } from "./transports/http-tenants.js";
+import { reportUnfinished } from "./transports/shutdown.js";
 import { serveStdio } from "./transports/stdio.js";
 import { USER_AGENT, VERSION } from "./version.js";
 
 /** The bin: flags and environment → config → MOCO client → a transport. Nothing else. */
+const WRITE_GRACE_MS = 10_000;
+
 interface Target {
   baseUrl: string;
   apiKey: string;
@@ -39,17 +41,19 @@ async function main(argv: string[]): Promise<void> {
   setLogLevel(config.logLevel);
   const account = await target(config);
   registerSecret(account?.apiKey);
-  const makeClient: MakeClient = (baseUrl, apiKey, dispatcher) =>
+  const makeClient: MakeClient = (baseUrl, apiKey, shared) =>
     new MocoClient({
       baseUrl,
       apiKey,
       userAgent: USER_AGENT,
       requestTimeoutMs: config.requestTimeoutMs,
       rateLimit: config.rateLimit,
-      dispatcher,
+      ...shared,
     });
   const moco = account && makeClient(account.baseUrl, account.apiKey);
   const cleanup = async () => {
+    // Writes already sent to MOCO may finish (bounded); those that cannot are named in the log.
+    if (moco) reportUnfinished(await moco.drain(WRITE_GRACE_MS));
     await moco?.close();
     await account?.close();
   };

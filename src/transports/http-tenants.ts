@@ -1,22 +1,46 @@
 import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { Agent, type Dispatcher } from "undici";
-import { isLoopback, resolveBaseUrl } from "../config.js";
+import { DEFAULT_TENANT_LIMITS, isLoopback, resolveBaseUrl, type TenantLimits } from "../config.js";
 import type { MocoClient } from "../moco/client.js";
+import { type RateLimit, RateLimiter } from "../moco/rate-limit.js";
 
 /**
  * Per-request MOCO credentials: one deployment, many users, each with their own MOCO key and
- * permissions. A tenant is (base URL, API key); it gets its own MocoClient, so its own rate
- * budget, and every tenant shares one connection pool. Keys live only inside their client and
- * are looked up by a SHA-256 hash; nothing here logs or echoes them.
+ * permissions. A tenant is (base URL, API key); it gets its own MocoClient, so its own rate budget,
+ * and every tenant of one MOCO account also shares that account's budget and connection pool, so
+ * rotating keys cannot multiply what the server sends to one account. Accounts and tenants are
+ * capped; only idle ones are forgotten (their rate history is empty, so forgetting loses no budget),
+ * and a forgotten account's sockets are closed. Keys live only inside their client and are looked
+ * up by a SHA-256 hash; nothing here logs or echoes them.
  */
-export type MakeClient = (baseUrl: string, apiKey: string, dispatcher?: Dispatcher) => MocoClient;
+export interface SharedUpstream {
+  /** The account's connection pool. */
+  dispatcher: Dispatcher;
+  /** The account's rate budget, shared by all its keys. */
+  accountLimiter: RateLimiter;
+}
+
+export type MakeClient = (baseUrl: string, apiKey: string, shared?: SharedUpstream) => MocoClient;
 
 export const CREDENTIAL_HEADERS = ["x-moco-api-key", "x-moco-subdomain", "x-moco-base-url"] as const;
 
 export type TenantResult =
   | { ok: true; client: MocoClient; tenant: string }
-  | { ok: false; status: 400 | 401; message: string };
+  | { ok: false; status: 400 | 401 | 503; message: string };
+
+export interface TenantOptions {
+  allowBaseUrlHeader: boolean;
+  /** Each account's budget; every key's own comes from MakeClient. */
+  rateLimit: RateLimit;
+  limits?: Partial<TenantLimits>;
+}
+
+interface Account {
+  shared: SharedUpstream & { dispatcher: Agent };
+  /** By hash of the key; insertion order is use order (least recent first). */
+  clients: Map<string, MocoClient>;
+}
 
 const one = (headers: IncomingHttpHeaders, name: string): string | undefined => {
   const v = headers[name];
@@ -25,16 +49,24 @@ const one = (headers: IncomingHttpHeaders, name: string): string | undefined => 
 };
 
 export class TenantClients {
-  private readonly clients = new Map<string, MocoClient>();
-  private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
+  /** By base URL; insertion order is use order (least recent first). */
+  private readonly accounts = new Map<string, Account>();
+  private tenants = 0;
+  private readonly limits: TenantLimits;
 
   constructor(
     private readonly make: MakeClient,
-    private readonly options: { allowBaseUrlHeader: boolean; maxTenants?: number },
-  ) {}
+    private readonly options: TenantOptions,
+  ) {
+    this.limits = { ...DEFAULT_TENANT_LIMITS, ...options.limits };
+  }
 
   get size(): number {
-    return this.clients.size;
+    return this.tenants;
+  }
+
+  get accountCount(): number {
+    return this.accounts.size;
   }
 
   /** The client for the credentials in these headers, or why there is none. Values are never echoed. */
@@ -80,26 +112,96 @@ export class TenantClients {
       }
     }
     const key = createHash("sha256").update(baseUrl).update("\0").update(apiKey).digest("hex");
-    let client = this.clients.get(key);
+    const account = this.accounts.get(baseUrl) ?? this.openAccount(baseUrl);
+    if (!account) return busy(`MOCO accounts (${this.limits.maxAccounts})`);
+    this.accounts.delete(baseUrl); // re-insert: the LRU bump
+    this.accounts.set(baseUrl, account);
+    let client = account.clients.get(key);
     if (client) {
-      this.clients.delete(key); // re-insert: a Map iterates in insertion order, so this is the LRU bump
+      account.clients.delete(key);
     } else {
-      client = this.make(baseUrl, apiKey, this.agent);
-      const max = this.options.maxTenants ?? 1000;
-      while (this.clients.size >= max) {
-        const oldest = this.clients.keys().next().value as string;
-        // The shared agent stays open; the evicted client only loses its rate history.
-        void this.clients.get(oldest)?.close();
-        this.clients.delete(oldest);
+      if (this.tenants >= this.limits.maxTenants && !this.evictTenant()) {
+        return busy(`MOCO keys (${this.limits.maxTenants})`);
       }
+      client = this.make(baseUrl, apiKey, account.shared);
+      this.tenants++;
     }
-    this.clients.set(key, client);
+    account.clients.set(key, client);
     return { ok: true, client, tenant: key.slice(0, 8) };
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.clients.values()].map((c) => c.close().catch(() => {})));
-    this.clients.clear();
-    await this.agent.close();
+  /** Writes still unanswered after `ms`, over every tenant (shutdown). */
+  async drain(ms: number): Promise<{ tenant: string; method: string; path: string }[]> {
+    const all = [...this.accounts.values()].flatMap((a) => [...a.clients.entries()]);
+    const open = await Promise.all(
+      all.map(async ([key, client]) =>
+        (await client.drain(ms)).map((w) => ({ tenant: key.slice(0, 8), ...w })),
+      ),
+    );
+    return open.flat();
   }
+
+  private openAccount(baseUrl: string): Account | undefined {
+    if (this.accounts.size >= this.limits.maxAccounts && !this.evictAccount()) return undefined;
+    const connections = Math.max(1, Math.floor(this.limits.maxUpstreamConnections / this.limits.maxAccounts));
+    const account: Account = {
+      shared: {
+        dispatcher: new Agent({ keepAliveTimeout: 30_000, connections, pipelining: 1 }),
+        accountLimiter: new RateLimiter(this.options.rateLimit),
+      },
+      clients: new Map(),
+    };
+    this.accounts.set(baseUrl, account);
+    return account;
+  }
+
+  /** Forgets the least recently used idle account, closing its sockets; false if every one is busy. */
+  private evictAccount(): boolean {
+    for (const [url, account] of this.accounts) {
+      if (!account.shared.accountLimiter.idle()) continue;
+      if (![...account.clients.values()].every((c) => c.limiter.idle())) continue;
+      this.accounts.delete(url);
+      this.tenants -= account.clients.size;
+      void Promise.all([...account.clients.values()].map((c) => c.close().catch(() => {}))).then(() =>
+        account.shared.dispatcher.destroy().catch(() => {}),
+      );
+      return true;
+    }
+    return false;
+  }
+
+  /** Forgets the least recently used idle key of any account; false if every one is busy. */
+  private evictTenant(): boolean {
+    for (const account of this.accounts.values()) {
+      for (const [key, client] of account.clients) {
+        if (!client.limiter.idle()) continue;
+        account.clients.delete(key);
+        this.tenants--;
+        void client.close().catch(() => {});
+        return true;
+      }
+    }
+    return false;
+  }
+
+  async close(): Promise<void> {
+    const accounts = [...this.accounts.values()];
+    this.accounts.clear();
+    this.tenants = 0;
+    await Promise.all(
+      accounts.map(async (a) => {
+        await Promise.all([...a.clients.values()].map((c) => c.close().catch(() => {})));
+        await a.shared.dispatcher.close().catch(() => {});
+      }),
+    );
+  }
+}
+
+/** Every slot is held by an account or key that used MOCO within the last rate window. */
+function busy(what: string): TenantResult {
+  return {
+    ok: false,
+    status: 503,
+    message: `This server is serving as many distinct ${what} as it may right now; retry in a minute.`,
+  };
 }

@@ -1,13 +1,16 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "../config.js";
+import { DEFAULT_TENANT_LIMITS } from "../config.js";
 import { log } from "../log.js";
 import type { MocoClient } from "../moco/client.js";
 import { createServer } from "../server.js";
 import type { Tool } from "../tool.js";
 import { bearerChecker, hostAllowed, originAllowed } from "./http-guard.js";
 import { CREDENTIAL_HEADERS, type MakeClient, TenantClients } from "./http-tenants.js";
+import { reportUnfinished } from "./shutdown.js";
 
 /**
  * Streamable HTTP, stateless: every POST /mcp gets a fresh McpServer and transport, closed when
@@ -26,7 +29,12 @@ export interface HttpHandle {
   /** Base URL, e.g. http://127.0.0.1:3000; MCP is at `${url}/mcp`. */
   url: string;
   port: number;
-  /** Stops accepting, lets in-flight requests finish (at most graceMs), then closes every socket. */
+  /** Open connections now, and how many were refused by the caps since start. */
+  connections(): { open: number; refused: number };
+  /**
+   * Stops accepting, lets in-flight requests finish and then writes already sent to MOCO (together
+   * at most graceMs), then closes every socket.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -48,10 +56,17 @@ class HttpError extends Error {
 
 /** What the access log says about a request: never headers, never bodies, never credentials. */
 type Access = {
-  rpc?: string;
-  tool?: string;
+  /** Each JSON-RPC message of the body, with its outcome once answered. */
+  calls?: Call[];
   tenant?: string;
 };
+
+/**
+ * JSON-RPC messages per POST at most. Batching left MCP in protocol 2025-06-18 (we negotiate up to
+ * 2025-11-25), so a client of those versions sends none; a 2025-03-26 client may, and the SDK would
+ * run up to 100 calls (writes included) from one POST. Ten covers any real client.
+ */
+export const MAX_BATCH = 10;
 
 export async function startHttpServer(config: Config, deps: HttpDeps): Promise<HttpHandle> {
   const http = config.http;
@@ -59,8 +74,15 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
   let tenants: TenantClients | undefined;
   let clientFor: ClientFor;
   if (upstream.kind === "per-request") {
-    const allowBaseUrlHeader = config.upstream.kind === "per-request" && config.upstream.allowBaseUrlHeader;
-    tenants = new TenantClients(upstream.makeClient, { allowBaseUrlHeader });
+    const { allowBaseUrlHeader, limits } =
+      config.upstream.kind === "per-request"
+        ? config.upstream
+        : { allowBaseUrlHeader: false, limits: DEFAULT_TENANT_LIMITS };
+    tenants = new TenantClients(upstream.makeClient, {
+      allowBaseUrlHeader,
+      limits,
+      rateLimit: config.rateLimit,
+    });
     clientFor = tenantClient(tenants);
   } else {
     clientFor = fixedClient(upstream.moco);
@@ -100,7 +122,8 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
     } catch {
       throw new HttpError(400, "Parse error: the body is not valid JSON.", {}, -32700);
     }
-    Object.assign(access, describeRpc(parsed));
+    access.calls = describeRpc(parsed);
+    if (Array.isArray(parsed)) checkBatch(parsed, req.headers["mcp-protocol-version"]);
     scrubSecrets(req);
     const server = createServer({ moco, config, version: deps.version, tools: deps.tools });
     const transport = new StreamableHTTPServerTransport({
@@ -111,7 +134,13 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
       void transport.close().catch(() => {});
       void server.close().catch(() => {});
     });
+    if (/\bclose\b/i.test(String(req.headers.connection ?? ""))) honourClose(res);
     await server.connect(transport);
+    const send = transport.send.bind(transport);
+    transport.send = (message, options) => {
+      record(access.calls, message);
+      return send(message, options);
+    };
     await transport.handleRequest(req, res, parsed);
   }
 
@@ -149,42 +178,70 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
     await handleMcp(req, res, access);
   }
 
-  const server = createHttpServer((req, res) => {
-    const started = performance.now();
-    const access: Access = {};
-    inFlight++;
-    if (closing) res.setHeader("Connection", "close");
-    let logged = false;
-    const done = () => {
-      if (logged) return;
-      logged = true;
-      inFlight--;
-      const ms = Math.round(performance.now() - started);
-      const status = res.writableFinished ? res.statusCode : `${res.statusCode} (aborted)`;
-      // Fixed key order, absent keys left out: one grep-able shape per line.
-      const fields = Object.fromEntries(
-        (["rpc", "tool", "tenant"] as const).flatMap((k) => (access[k] ? [[k, access[k]]] : [])),
-      );
-      log(
-        "info",
-        `${req.method} ${pathOf(req.url)} ${status} ${ms}ms`,
-        Object.keys(fields).length > 0 ? fields : undefined,
-      );
-      if (inFlight === 0) for (const fn of idle.splice(0)) fn();
-    };
-    res.on("close", done);
-    route(req, res, access).catch((error: unknown) => {
-      if (error instanceof HttpError) {
-        sendError(res, error);
-        return;
-      }
-      log("error", `HTTP request failed: ${error instanceof Error ? error.message : String(error)}`);
-      sendError(res, new HttpError(500, "Internal error"));
+  const server = createHttpServer(
+    {
+      headersTimeout: http.headersTimeoutMs,
+      requestTimeout: http.requestTimeoutMs,
+      keepAliveTimeout: http.keepAliveTimeoutMs,
+      // How often those timeouts are checked (default 30 s, which let a slow client keep its socket ~90 s).
+      connectionsCheckingInterval: Math.min(1_000, http.headersTimeoutMs),
+    },
+    (req, res) => {
+      const started = performance.now();
+      const access: Access = {};
+      inFlight++;
+      if (closing) res.setHeader("Connection", "close");
+      let logged = false;
+      const done = () => {
+        if (logged) return;
+        logged = true;
+        inFlight--;
+        const ms = Math.round(performance.now() - started);
+        const status = res.writableFinished ? res.statusCode : `${res.statusCode} (aborted)`;
+        const line = `${req.method} ${pathOf(req.url)} ${status} ${ms}ms`;
+        const tenant = access.tenant ? { tenant: access.tenant } : {};
+        const calls = access.calls ?? [];
+        if (calls.length === 0) log("info", line, access.tenant ? tenant : undefined);
+        // One line per call of a batch, so a batch of deletes reads as what it was.
+        calls.forEach((c, i) => {
+          const batch = calls.length > 1 ? { batch: `${i + 1}/${calls.length}` } : {};
+          const tool = c.tool ? { tool: c.tool } : {};
+          log("info", line, { rpc: c.rpc, ...tool, outcome: c.outcome, ...batch, ...tenant });
+        });
+        if (inFlight === 0) for (const fn of idle.splice(0)) fn();
+      };
+      res.on("close", done);
+      route(req, res, access).catch((error: unknown) => {
+        if (error instanceof HttpError) {
+          sendError(res, error);
+          return;
+        }
+        log("error", `HTTP request failed: ${error instanceof Error ? error.message : String(error)}`);
+        sendError(res, new HttpError(500, "Internal error"));
+      });
+    },
+  );
+  // Connections beyond the caps are closed at once: one address (or all together) cannot use up
+  // the descriptors that clients with a token need.
+  server.maxConnections = http.maxConnections;
+  const perAddress = new Map<string, number>();
+  let refused = 0;
+  server.on("connection", (socket) => {
+    const address = socket.remoteAddress ?? "";
+    const held = perAddress.get(address) ?? 0;
+    if (held >= http.maxConnectionsPerAddress) {
+      refused++;
+      socket.destroy();
+      return;
+    }
+    perAddress.set(address, held + 1);
+    socket.once("close", () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
     });
   });
-  // Slow clients may not hold sockets open forever while sending headers or a body.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 60_000;
+  server.on("drop", () => refused++);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -200,8 +257,10 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
   return {
     url: `http://${hostForUrl}:${port}`,
     port,
+    connections: () => ({ open: [...perAddress.values()].reduce((a, b) => a + b, 0), refused }),
     close(graceMs = 10_000) {
       closed ??= (async () => {
+        const until = Date.now() + graceMs;
         closing = true;
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
@@ -217,6 +276,8 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
         }
         server.closeAllConnections();
         await stopped;
+        // Tenants' writes already sent run to their answer; the fixed client's owner drains its own.
+        if (tenants) reportUnfinished(await tenants.drain(until - Date.now()));
         await tenants?.close();
       })();
       return closed;
@@ -236,8 +297,8 @@ export async function serveHttp(config: Config, deps: HttpDeps, cleanup: () => P
     }
     stopping = true;
     log("info", `${signal}: finishing in-flight requests, then exiting`);
-    // Should cleanup itself hang, do not outlive the grace period by much.
-    setTimeout(() => process.exit(1), 15_000).unref();
+    // Should cleanup itself hang, do not outlive the grace periods (requests, then writes) by much.
+    setTimeout(() => process.exit(1), 25_000).unref();
     await handle.close(10_000).catch(() => {});
     await cleanup().catch(() => {});
     process.exit(0);
@@ -279,8 +340,11 @@ function tenantClient(tenants: TenantClients): ClientFor {
   return (req, access) => {
     const found = tenants.resolve(req.headers);
     if (!found.ok) {
-      const challenge = { "WWW-Authenticate": 'MocoApiKey realm="moco-leads-mcp"' };
-      throw new HttpError(found.status, found.message, found.status === 401 ? challenge : {});
+      const extra: Record<number, Record<string, string>> = {
+        401: { "WWW-Authenticate": 'MocoApiKey realm="moco-leads-mcp"' },
+        503: { "Retry-After": "60" },
+      };
+      throw new HttpError(found.status, found.message, extra[found.status] ?? {});
     }
     access.tenant = found.tenant;
     return found.client;
@@ -320,13 +384,71 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** The JSON-RPC method and, for tools/call, the tool name, if they look like names (no log injection). */
-function describeRpc(body: unknown): Access {
-  const first = (Array.isArray(body) ? body[0] : body) as { method?: unknown; params?: { name?: unknown } };
+interface Call {
+  id?: string | number;
+  rpc: string;
+  tool?: string;
+  /** "ok", "tool_error", "error -32602", "notification"; "no answer" until one is sent. */
+  outcome: string;
+}
+
+/** Each message's method and, for tools/call, tool name, if they look like names (no log injection). */
+function describeRpc(body: unknown): Call[] {
   const name = (v: unknown) => (typeof v === "string" && /^[\w./-]{1,64}$/.test(v) ? v : undefined);
-  const rpc = name(first?.method);
-  const tool = rpc === "tools/call" ? name(first?.params?.name) : undefined;
-  return { ...(rpc ? { rpc } : {}), ...(tool ? { tool } : {}) };
+  const list = (Array.isArray(body) ? body : [body]).slice(0, MAX_BATCH + 1);
+  return list.map((m: { id?: unknown; method?: unknown; params?: { name?: unknown } } | null) => {
+    const rpc = name(m?.method) ?? "(invalid)";
+    const tool = rpc === "tools/call" ? (name(m?.params?.name) ?? "(invalid)") : undefined;
+    const id = typeof m?.id === "string" || typeof m?.id === "number" ? m.id : undefined;
+    return { id, rpc, ...(tool ? { tool } : {}), outcome: id === undefined ? "notification" : "no answer" };
+  });
+}
+
+function checkBatch(batch: unknown[], protocolHeader: string | string[] | undefined): void {
+  const version = String(protocolHeader ?? "");
+  if (version >= "2025-06-18") {
+    throw new HttpError(
+      400,
+      `Invalid Request: protocol ${version} has no JSON-RPC batches; send one message per request.`,
+      {},
+      -32600,
+    );
+  }
+  if (batch.length > MAX_BATCH) {
+    throw new HttpError(
+      400,
+      `Invalid Request: a batch may hold at most ${MAX_BATCH} messages; send the rest in further requests.`,
+      {},
+      -32600,
+    );
+  }
+}
+
+/** Notes the outcome of a call when its answer goes out. */
+function record(calls: Call[] | undefined, message: JSONRPCMessage): void {
+  if (!calls || !("id" in message)) return;
+  const call = calls.find((c) => c.id === message.id && c.outcome === "no answer");
+  if (!call) return;
+  if ("error" in message) call.outcome = `error ${message.error.code}`;
+  else if ("result" in message) call.outcome = message.result.isError === true ? "tool_error" : "ok";
+}
+
+/**
+ * The SDK writes "Connection: keep-alive" on every SSE reply; a client that asked for close gets it,
+ * and the socket is released when the reply ends.
+ */
+function honourClose(res: ServerResponse): void {
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.writeHead = ((status: number, ...rest: unknown[]) => {
+    for (const arg of rest) {
+      if (arg && typeof arg === "object" && !Array.isArray(arg)) {
+        for (const key of Object.keys(arg))
+          if (key.toLowerCase() === "connection") delete (arg as Record<string, unknown>)[key];
+      }
+    }
+    res.setHeader("Connection", "close");
+    return writeHead(status, ...rest);
+  }) as typeof res.writeHead;
 }
 
 /**
@@ -360,14 +482,24 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
+/** Refusals after which the connection is closed, whatever the client still sends. */
+const CLOSE_AFTER = new Set([401, 403, 413]);
+
 function sendError(res: ServerResponse, error: HttpError): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const headers = { ...error.headers };
-  // After a 413 the rest of the body is still on its way; do not reuse this connection.
-  if (error.status === 413) headers.Connection = "close";
+  // The body may still be on its way, slowly: a client without a token must not hold the socket.
+  if (CLOSE_AFTER.has(error.status)) {
+    headers.Connection = "close";
+    const socket = res.req.socket;
+    res.once("finish", () => {
+      socket.end();
+      setTimeout(() => socket.destroy(), 1_000).unref();
+    });
+  }
   const body = { jsonrpc: "2.0", error: { code: error.code, message: error.message }, id: null };
   send(res, error.status, body, headers);
 }

@@ -104,11 +104,11 @@ describe("TenantClients", () => {
   it("keeps one client per (base URL, key), bounded, least recently used out first", async () => {
     const made: string[] = [];
     const tenants = new TenantClients(
-      (url, key, dispatcher) => {
+      (url, key, shared) => {
         made.push(key);
-        return makeClient(url, key, dispatcher);
+        return makeClient(url, key, shared);
       },
-      { allowBaseUrlHeader: false, maxTenants: 2 },
+      { allowBaseUrlHeader: false, limits: { maxTenants: 2 }, rateLimit: { limit: 120, windowMs: 120_000 } },
     );
     const h = (sub: string, key: string) => ({ "x-moco-subdomain": sub, "x-moco-api-key": key });
     const first = tenants.resolve(h("acme", "key-1"));

@@ -9,6 +9,7 @@ import { MocoClient } from "../../src/moco/client.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
 import { type HttpHandle, startHttpServer } from "../../src/transports/http.js";
+import type { MakeClient } from "../../src/transports/http-tenants.js";
 
 /**
  * The HTTP transport on 127.0.0.1 port 0 in front of a real sandbox over TCP, reached by the SDK's
@@ -32,7 +33,7 @@ export interface HttpFixtureOptions {
   apiKey?: string;
 }
 
-export const makeClient = (baseUrl: string, apiKey: string, dispatcher?: import("undici").Dispatcher) =>
+export const makeClient: MakeClient = (baseUrl, apiKey, shared) =>
   new MocoClient({
     baseUrl,
     apiKey,
@@ -41,7 +42,7 @@ export const makeClient = (baseUrl: string, apiKey: string, dispatcher?: import(
     rateLimit: { limit: 100_000, windowMs: 120_000 },
     retryBaseMs: 5,
     retryMaxMs: 20,
-    dispatcher,
+    ...shared,
   });
 
 export async function startHttpFixture(options: HttpFixtureOptions = {}): Promise<HttpFixture> {

@@ -105,7 +105,9 @@ describe("per-request MOCO credentials", () => {
     });
     expect(result.isError).toBe(true);
     expect(a.requests.at(-1)?.status).toBe(401);
-    expect(stderr).toMatch(/POST \/mcp 200 \d+ms .*"tool":"list_leads","tenant":"[0-9a-f]{8}"/);
+    expect(stderr).toMatch(
+      /POST \/mcp 200 \d+ms .*"tool":"list_leads","outcome":"\w+","tenant":"[0-9a-f]{8}"/,
+    );
     for (const secret of [wrong, KEY_A, KEY_B]) expect(stderr).not.toContain(secret);
     expect(stderr).not.toMatch(/x-moco/i);
   });

@@ -197,8 +197,12 @@ describe("Streamable HTTP: access log", () => {
         await call(client, "list_leads", { per_page: 1 });
         await raw(f.mcp, { body: initialize, headers: { authorization: `Bearer wrong-${TOKEN}` } });
       });
-      expect(stderr).toMatch(/POST \/mcp 200 \d+ms \{"rpc":"tools\/call","tool":"get_lead"\}/);
-      expect(stderr).toMatch(/POST \/mcp 200 \d+ms \{"rpc":"tools\/call","tool":"list_leads"\}/);
+      expect(stderr).toMatch(
+        /POST \/mcp 200 \d+ms \{"rpc":"tools\/call","tool":"get_lead","outcome":"\w+"\}/,
+      );
+      expect(stderr).toMatch(
+        /POST \/mcp 200 \d+ms \{"rpc":"tools\/call","tool":"list_leads","outcome":"\w+"\}/,
+      );
       expect(stderr).toMatch(/POST \/mcp 401 \d+ms/);
       expect(stderr).not.toContain(TOKEN);
       expect(stderr).not.toContain(f.sandbox.apiKey);
