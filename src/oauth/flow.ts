@@ -47,6 +47,7 @@ export interface FlowDeps {
   requestTimeoutMs: number;
   dispatcher: Dispatcher;
   signInsPer15Minutes: number;
+  trustProxy: boolean | number | undefined;
 }
 
 export class SignInFlow {
@@ -84,7 +85,7 @@ export class SignInFlow {
     const client = await this.d.clients().getClient(request.clientId);
     if (!client) return this.fail(res, 400, "Unknown client", "This client is no longer registered here.");
     if (form.get("action") === "cancel") return this.deny(res, request);
-    if (!this.attempts.take(clientAddress(req))) {
+    if (!this.attempts.take(clientAddress(req, this.d.trustProxy))) {
       return this.fail(
         res,
         429,

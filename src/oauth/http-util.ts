@@ -68,8 +68,22 @@ export function redirect(res: ServerResponse, location: string, setCookie?: stri
   res.end();
 }
 
-export function clientAddress(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? "unknown";
+/**
+ * The address a per-client limit counts against. Behind a reverse proxy every request comes from
+ * the proxy, so with `trustProxy` the X-Forwarded-For entry that many hops from the right is taken
+ * (true: the leftmost), as Express does for its own limits.
+ */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean | number | undefined): string {
+  const direct = req.socket.remoteAddress ?? "unknown";
+  if (!trustProxy) return direct;
+  const header = req.headers["x-forwarded-for"];
+  const hops = (Array.isArray(header) ? header.join(",") : (header ?? ""))
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (hops.length === 0) return direct;
+  if (trustProxy === true) return hops[0] as string;
+  return hops[Math.max(0, hops.length - trustProxy)] as string;
 }
 
 /** A fixed-window counter per address, bounded in memory (oldest addresses forgotten first). */

@@ -98,6 +98,7 @@ export async function createOAuth(options: OAuthOptions): Promise<OAuth> {
     requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
     dispatcher,
     signInsPer15Minutes: options.signInsPer15Minutes ?? 20,
+    trustProxy: options.trustProxy,
   });
   const provider = new Provider(clients, grants, flow, o);
 
@@ -137,7 +138,11 @@ export async function createOAuth(options: OAuthOptions): Promise<OAuth> {
       resourceName: "MOCO Leads",
       clientRegistrationOptions: {
         clientSecretExpirySeconds: 0,
-        rateLimit: { windowMs: 3600_000, limit: options.registrationsPerHour ?? 20 },
+        rateLimit: { windowMs: 3600_000, limit: options.registrationsPerHour ?? 60 },
+      },
+      // claude.ai and ChatGPT call /token from a few egress addresses for every person of a team.
+      tokenOptions: {
+        rateLimit: { windowMs: 15 * 60_000, limit: options.tokenRequestsPer15Minutes ?? 1000 },
       },
     }),
   );

@@ -33,8 +33,13 @@ export interface OAuthOptions {
   grantTtlSeconds?: number;
   /** Registered clients kept at most; idle ones (no grant, older than a day) make room. Default 1000. */
   maxClients?: number;
-  /** Client registrations per address and hour. Default 20. */
+  /** Client registrations per address and hour. Default 60. */
   registrationsPerHour?: number;
+  /**
+   * Token requests per address and 15 minutes. Default 1000: a hosted assistant refreshes for
+   * every person of a team from a few addresses of its own.
+   */
+  tokenRequestsPer15Minutes?: number;
   /** Sign-in attempts (key checks) per address and 15 minutes. Default 20. */
   signInsPer15Minutes?: number;
   userAgent: string;

@@ -103,6 +103,17 @@ describe("POST /oauth/sign-in", () => {
     expect(stack.counts()).toMatchObject(NOTHING);
   });
 
+  it("bounds key checks per address: past the budget 429 without asking MOCO, nothing stored", async () => {
+    stack = await startStack({ signInsPer15Minutes: 2 });
+    const { session } = await begin(stack);
+    const statuses = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await signIn(stack, session, { api_key: `wrong-key-${i}-0000000000` })).status);
+    expect(statuses).toEqual([401, 401, 429]);
+    expect(stack.sandbox.requests.length).toBe(2);
+    expect(stack.counts()).toMatchObject(NOTHING);
+  });
+
   it("shows a single allowed subdomain fixed, without an input", async () => {
     stack = await startStack({ loopbackBaseUrl: undefined, subdomains: ["acme"] });
     const { session } = await begin(stack);
