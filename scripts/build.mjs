@@ -2,7 +2,8 @@
 // The shipped build: esbuild bundles the server and its runtime dependencies into a few ESM files, so a
 // cold start reads a handful of files instead of hundreds. `tsc` stays the type checker (npm run typecheck).
 //
-//   dist/index.js          the bin (stdio path); loads the sandbox and the HTTP transport only on demand
+//   dist/index.js          the bin: checks the Node version, then loads dist/main.js
+//   dist/main.js           the server (stdio path); loads the sandbox and the HTTP transport only on demand
 //   dist/sandbox/index.js  startSandbox() (benchmarks, tests) and the lazily imported --sandbox chunk
 //   dist/sandbox/cli.js    the runnable sandbox
 //   dist/transports/http.js  the Streamable HTTP transport, imported only for --transport http
@@ -67,7 +68,8 @@ const result = await esbuild
   .build({
     absWorkingDir: root,
     entryPoints: {
-      index: "src/index.ts",
+      index: "src/bin.ts",
+      main: "src/index.ts",
       "sandbox/index": "src/sandbox/index.ts",
       "sandbox/cli": "src/sandbox/cli.ts",
       "transports/http": "src/transports/http.ts",
@@ -77,7 +79,7 @@ const result = await esbuild
     splitting: true,
     format: "esm",
     platform: "node",
-    target: "node20.19",
+    target: "node22.13",
     chunkNames: "chunks/[name]-[hash]",
     minifyWhitespace: true,
     minifySyntax: true,
@@ -88,7 +90,7 @@ const result = await esbuild
     // name and version are compiled in; src/version.ts falls back to reading package.json under tsx/vitest.
     define: { MOCO_LEADS_PACKAGE: JSON.stringify({ name: pkg.name, version: pkg.version }) },
     // Bundled CommonJS dependencies (undici, ajv) call require() for Node built-ins; give the ESM output
-    // one. The bin's shebang comes from src/index.ts (esbuild keeps it on the first line).
+    // one. The bin's shebang comes from src/bin.ts (esbuild keeps it on the first line).
     banner: {
       js: [
         'import { createRequire as __mocoCreateRequire } from "node:module";',

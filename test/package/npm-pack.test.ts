@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
@@ -56,12 +56,20 @@ describe("the packed tarball installed into an empty folder", () => {
         env: cleanEnv(),
       });
     await run("mkdir", ["-p", app]);
+    // As in a user's project (and npx's own cache folder). npm 11 cannot install a package without
+    // dependencies into a folder that has no package.json ("Tracker idealTree already exists").
+    await writeFile(join(app, "package.json"), '{ "name": "app", "private": true }\n');
     // The dependencies are in npm's cache after `npm ci`; go to the registry only for what is not.
     await install("--offline").catch(() => install("--prefer-offline"));
     bin = join(app, "node_modules/.bin/moco-leads-mcp");
   }, 120_000);
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("adds exactly one package: the bundle carries its dependencies", async () => {
+    const entries = (await readdir(join(dir, "app/node_modules"))).filter((e) => !e.startsWith("."));
+    expect(entries).toEqual(["moco-leads-mcp"]);
   });
 
   it("installs only what the package ships", async () => {

@@ -10,7 +10,12 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema; description?: string };
+type JsonSchema = {
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  description?: string;
+  pattern?: string;
+};
 
 describe("tools/list contract", () => {
   it("matches the committed snapshot (any change to what the model sees shows up in review)", async () => {
@@ -30,6 +35,7 @@ describe("tools/list contract", () => {
   });
 
   it("sets all four annotations deliberately on every tool", () => {
+    expect(tools.length).toBeGreaterThan(0);
     for (const tool of tools) {
       const a = tool.annotations ?? {};
       for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const) {
@@ -48,6 +54,7 @@ describe("tools/list contract", () => {
   });
 
   it("gives every tool a title, a short description and an output schema", () => {
+    expect(tools.length).toBeGreaterThan(0);
     for (const tool of tools) {
       expect(tool.title, tool.name).toBeTruthy();
       expect(tool.description?.length ?? 0, tool.name).toBeGreaterThan(30);
@@ -57,11 +64,19 @@ describe("tools/list contract", () => {
   });
 
   it("describes every input field, with an example where a format matters", () => {
+    expect(tools.length).toBeGreaterThan(0);
+    let formatted = 0;
     for (const tool of tools) {
       const props = (tool.inputSchema as JsonSchema).properties ?? {};
       for (const [field, schema] of Object.entries(props)) {
         expect(schema.description, `${tool.name}.${field}`).toBeTruthy();
+        // A field with a format (a pattern, a date, a timestamp) shows one: an example or the format itself.
+        if (schema.pattern !== undefined) {
+          formatted++;
+          expect(schema.description, `${tool.name}.${field}`).toMatch(/e\.g\.|YYYY|[A-Z]{3}\b/);
+        }
       }
     }
+    expect(formatted).toBeGreaterThan(0);
   });
 });

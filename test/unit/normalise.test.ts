@@ -1,27 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MocoError } from "../../src/moco/errors.js";
 import { parseLead } from "../../src/moco/leads.js";
-
-// The shape MOCO sent for a freshly created pending lead (recorded 2022).
-const recorded = {
-  id: 388481,
-  name: "TestDeal.test_create",
-  status: "pending",
-  reminder_date: "2020-01-01",
-  closed_on: "",
-  money: 200.0,
-  currency: "EUR",
-  info: "",
-  tags: [],
-  custom_properties: {},
-  user: { id: 933662266, firstname: "test", lastname: "abcd" },
-  person: null,
-  customer: { id: 761263107, name: "TestDeal.get_company" },
-  company: { id: 761263107, type: "customer", name: "TestDeal.get_company" },
-  category: { id: 90586, name: "Kontaktieren", probability: 1 },
-  created_at: "2022-04-17T06:50:42Z",
-  updated_at: "2022-04-17T06:50:42Z",
-};
+import { recordedLead as recorded } from "../fixtures/moco.js";
 
 describe("lead normalisation", () => {
   it("turns empty-string dates into null and drops the deprecated customer", () => {

@@ -1,28 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { changesBetween, warningsFor } from "../../src/leads/verify.js";
-import { type Lead, leadSchema } from "../../src/moco/schemas.js";
-
-/** A lead as MOCO sends it, through the same normalisation the tools use. */
-const lead = (patch: Record<string, unknown> = {}): Lead =>
-  leadSchema.parse({
-    id: 1,
-    name: "Lead",
-    status: "pending",
-    reminder_date: "2026-06-01",
-    closed_on: "",
-    money: 100,
-    currency: "EUR",
-    info: "",
-    tags: [],
-    custom_properties: {},
-    user: { id: 10, firstname: "Nicola", lastname: "Keller" },
-    company: { id: 20, name: "Beispiel AG", type: "customer" },
-    person: null,
-    category: { id: 30, name: "Kontaktieren", probability: 1 },
-    created_at: "2026-01-01T00:00:00Z",
-    updated_at: "2026-01-01T00:00:00Z",
-    ...patch,
-  });
+import { lead } from "../fixtures/moco.js";
 
 describe("warningsFor: any field stored differently than asked", () => {
   it("names currency, dates, status and referenced records that differ", () => {
