@@ -29,8 +29,8 @@ export interface HttpHandle {
   /** Base URL, e.g. http://127.0.0.1:3000; MCP is at `${url}/mcp`. */
   url: string;
   port: number;
-  /** Open connections now, and how many were refused by the caps since start. */
-  connections(): { open: number; refused: number };
+  /** Connections open now, and how many were accepted and refused by the caps since start. */
+  connections(): { open: number; accepted: number; refused: number };
   /**
    * Stops accepting, lets in-flight requests finish and then writes already sent to MOCO (together
    * at most graceMs), then closes every socket.
@@ -226,6 +226,7 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
   server.maxConnections = http.maxConnections;
   const perAddress = new Map<string, number>();
   let refused = 0;
+  let accepted = 0;
   server.on("connection", (socket) => {
     const address = socket.remoteAddress ?? "";
     const held = perAddress.get(address) ?? 0;
@@ -235,6 +236,7 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
       return;
     }
     perAddress.set(address, held + 1);
+    accepted++;
     socket.once("close", () => {
       const left = (perAddress.get(address) ?? 1) - 1;
       if (left > 0) perAddress.set(address, left);
@@ -257,7 +259,7 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
   return {
     url: `http://${hostForUrl}:${port}`,
     port,
-    connections: () => ({ open: [...perAddress.values()].reduce((a, b) => a + b, 0), refused }),
+    connections: () => ({ open: [...perAddress.values()].reduce((a, b) => a + b, 0), accepted, refused }),
     close(graceMs = 10_000) {
       closed ??= (async () => {
         const until = Date.now() + graceMs;

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { MocoClient, type MocoClientOptions } from "../../src/moco/client.js";
 
 /**
@@ -11,13 +11,19 @@ export interface Upstream {
   url: string;
   /** Every request that arrived, in order, with its body once read. */
   requests: { method: string; path: string; body: string }[];
+  /** Sockets open now, by the address the client connected to; and the most open at once. */
+  open(): string[];
+  peak(): number;
   close(): Promise<void>;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>;
 
-export async function startUpstream(handler: Handler): Promise<Upstream> {
+/** `host` "0.0.0.0" accepts every 127.x address, so one server can stand in for many accounts. */
+export async function startUpstream(handler: Handler, host = "127.0.0.1"): Promise<Upstream> {
   const requests: Upstream["requests"] = [];
+  const sockets = new Set<Socket>();
+  let peak = 0;
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -25,11 +31,18 @@ export async function startUpstream(handler: Handler): Promise<Upstream> {
     requests.push({ method: req.method ?? "", path: (req.url ?? "").replace(/^\/api\/v1/, ""), body });
     await handler(req, res, body);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    peak = Math.max(peak, sockets.size);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/api/v1`,
     requests,
+    open: () => [...sockets].map((s) => s.localAddress ?? ""),
+    peak: () => peak,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
