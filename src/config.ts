@@ -58,6 +58,8 @@ export interface Config {
   upstream: Upstream;
   requestTimeoutMs: number;
   toolTimeoutMs: number;
+  /** At shutdown, how long requests in flight and then writes already sent to MOCO may take. */
+  shutdownGraceMs: number;
   rateLimit: { limit: number; windowMs: number };
   readOnly: boolean;
   logLevel: Level;
@@ -95,6 +97,7 @@ Environment:
   MOCO_BASE_URL       optional full API URL (…/api/v1), overrides MOCO_SUBDOMAIN
   MOCO_TIMEOUT_MS     deadline per MOCO request (default 15000)
   MOCO_TOOL_TIMEOUT_MS deadline per tool call, retries and rate waits included (default 60000)
+  MOCO_SHUTDOWN_GRACE_MS at shutdown, time for requests in flight, then again for writes sent to MOCO (default 10000)
   MOCO_RATE_LIMIT     requests per 2 minutes your plan allows (default 120; 1200 on "unlimited")
   MOCO_MAX_SCAN_PAGES page cap for tools that scan many leads (default 20)
   MCP_HTTP_TOKEN      bearer token clients must send over HTTP (required off loopback)
@@ -242,6 +245,7 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
     upstream,
     requestTimeoutMs: int(env.MOCO_TIMEOUT_MS, "MOCO_TIMEOUT_MS", 15_000, 100, 600_000, problems),
     toolTimeoutMs: int(env.MOCO_TOOL_TIMEOUT_MS, "MOCO_TOOL_TIMEOUT_MS", 60_000, 100, 3_600_000, problems),
+    shutdownGraceMs: int(env.MOCO_SHUTDOWN_GRACE_MS, "MOCO_SHUTDOWN_GRACE_MS", 10_000, 0, 120_000, problems),
     rateLimit: { limit: rate, windowMs: 120_000 },
     logLevel,
     readOnly: flags["read-only"] === true || bool(env.MOCO_READ_ONLY, "MOCO_READ_ONLY", problems),

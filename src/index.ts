@@ -9,7 +9,6 @@ import { serveStdio } from "./transports/stdio.js";
 import { USER_AGENT, VERSION } from "./version.js";
 
 /** The bin: flags and environment → config → MOCO client → a transport. Nothing else. */
-const WRITE_GRACE_MS = 10_000;
 
 interface Target {
   baseUrl: string;
@@ -53,7 +52,7 @@ async function main(argv: string[]): Promise<void> {
   const moco = account && makeClient(account.baseUrl, account.apiKey);
   const cleanup = async () => {
     // Writes already sent to MOCO may finish (bounded); those that cannot are named in the log.
-    if (moco) reportUnfinished(await moco.drain(WRITE_GRACE_MS));
+    if (moco) reportUnfinished(await moco.drain(config.shutdownGraceMs));
     await moco?.close();
     await account?.close();
   };

@@ -131,8 +131,11 @@ export class MocoClient {
     return [...this.pending.values()];
   }
 
+  /** Closes the pool; writes still unanswered (drain gave up on them) are cut off, not waited for. */
   async close(): Promise<void> {
-    if (!this.options.dispatcher) await this.dispatcher.close();
+    if (this.options.dispatcher) return;
+    if (this.pending.size > 0) await this.dispatcher.destroy();
+    else await this.dispatcher.close();
   }
 
   url(path: string, query: Query = {}): URL {

@@ -300,8 +300,8 @@ export async function serveHttp(config: Config, deps: HttpDeps, cleanup: () => P
     stopping = true;
     log("info", `${signal}: finishing in-flight requests, then exiting`);
     // Should cleanup itself hang, do not outlive the grace periods (requests, then writes) by much.
-    setTimeout(() => process.exit(1), 25_000).unref();
-    await handle.close(10_000).catch(() => {});
+    setTimeout(() => process.exit(1), 2 * config.shutdownGraceMs + 5_000).unref();
+    await handle.close(config.shutdownGraceMs).catch(() => {});
     await cleanup().catch(() => {});
     process.exit(0);
   };

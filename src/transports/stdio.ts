@@ -3,6 +3,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { log } from "../log.js";
 
 /**
  * Serves one MCP session over stdin/stdout, the way Claude Desktop spawns servers. The host
@@ -12,19 +13,20 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 export async function serveStdio(server: McpServer, cleanup: () => Promise<void>): Promise<void> {
   const transport = new BackpressuredStdio(process.stdin, process.stdout);
   let stopping = false;
-  const stop = async () => {
+  const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
+    log("info", `${why}: letting writes already sent to MOCO finish, then exiting`);
     await server.close().catch(() => {});
     await cleanup().catch(() => {});
     process.exit(0);
   };
-  transport.onclose = () => void stop();
+  transport.onclose = () => void stop("transport closed");
   await server.connect(transport);
-  process.stdin.on("end", stop);
-  process.stdin.on("close", stop);
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  process.stdin.on("end", () => void stop("stdin closed"));
+  process.stdin.on("close", () => void stop("stdin closed"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
 }
 
 /**
