@@ -4,18 +4,8 @@ import { Bridge, type HostContext, reportSize, type ToolResult } from "./bridge.
 import { applyContext, mergeContext } from "./context.js";
 import { detailsBody } from "./details.js";
 import { h } from "./dom.js";
-import {
-  type Filters,
-  filtersOf,
-  listArgs,
-  otherFilters,
-  PAGE_SIZE,
-  show,
-  summaryArgs,
-  type Tool,
-  withForm,
-  without,
-} from "./filters.js";
+import { type Filters, filtersOf, listArgs, PAGE_SIZE, summaryArgs, type Tool } from "./filters.js";
+import { filtersBar } from "./filters-bar.js";
 import { forecast } from "./forecast.js";
 import { formats, today } from "./format.js";
 import {
@@ -28,7 +18,6 @@ import {
   leadOf,
   leadPage,
   replaceCard,
-  STATUSES,
   type Stage,
   stagesFromCards,
   stagesOf,
@@ -322,110 +311,14 @@ function render() {
   );
 }
 
-function option(value: string, label: string, current: unknown) {
-  return h("option", { value, selected: value === (current ?? "") }, label);
-}
-
 function renderFilters() {
-  const f = state.filters;
-  const tags = Array.isArray(f.moco.tags) ? f.moco.tags.join(", ") : "";
-  const chips = otherFilters(f).map(([group, key, value]) =>
-    h(
-      "li",
-      { class: "chip" },
-      h("span", {}, `${key}: ${show(value)}`),
-      h(
-        "button",
-        {
-          type: "button",
-          "aria-label": `Remove filter ${key}`,
-          onclick: () => {
-            state.filters = without(state.filters, group, key);
-            applyFilters();
-          },
-        },
-        "×",
-      ),
-    ),
+  swap(
+    el("filters"),
+    filtersBar(state.filters, (next) => {
+      state.filters = next;
+      applyFilters();
+    }),
   );
-  // Hosts sandbox the view without allow-forms, which blocks form submission (the submit event never
-  // fires): Apply is a plain button, and Enter in a field does the same.
-  const apply = () => {
-    const value = (name: string) => (form.querySelector(`[name="${name}"]`) as HTMLInputElement).value;
-    state.filters = withForm(state.filters, {
-      status: value("status"),
-      tags: value("tags"),
-      query: value("query"),
-      monthBasis: value("month_basis"),
-      from: value("from"),
-      to: value("to"),
-    });
-    applyFilters();
-  };
-  const form = h(
-    "div",
-    {
-      class: "filters",
-      role: "search",
-      "aria-label": "Filters",
-      onkeydown: (e: Event) => {
-        if ((e as KeyboardEvent).key === "Enter" && (e.target as HTMLElement).tagName === "INPUT") {
-          e.preventDefault();
-          apply();
-        }
-      },
-    },
-    h(
-      "label",
-      {},
-      h("span", {}, "Status"),
-      h(
-        "select",
-        { name: "status" },
-        option("", "Any", f.moco.status),
-        STATUSES.map((s) => option(s, s, f.moco.status)),
-      ),
-    ),
-    h(
-      "label",
-      {},
-      h("span", {}, "Tags"),
-      h("input", { name: "tags", value: tags, placeholder: "comma-separated", size: 14 }),
-    ),
-    h(
-      "label",
-      {},
-      h("span", {}, "Search (board)"),
-      h("input", { name: "query", type: "search", value: String(f.search.query ?? ""), size: 14 }),
-    ),
-    h(
-      "label",
-      {},
-      h("span", {}, "Months by"),
-      h(
-        "select",
-        { name: "month_basis" },
-        option("", "reminder date", f.forecast.month_basis),
-        option("closed_on", "closing date", f.forecast.month_basis),
-        option("service_period", "service period", f.forecast.month_basis),
-      ),
-    ),
-    h(
-      "label",
-      {},
-      h("span", {}, "From"),
-      h("input", { name: "from", type: "month", value: String(f.forecast.from ?? "") }),
-    ),
-    h(
-      "label",
-      {},
-      h("span", {}, "To"),
-      h("input", { name: "to", type: "month", value: String(f.forecast.to ?? "") }),
-    ),
-    h("button", { type: "button", class: "primary", onclick: apply }, "Apply"),
-    chips.length > 0 ? h("ul", { class: "chips", "aria-label": "Other filters" }, chips) : null,
-  );
-  swap(el("filters"), form);
 }
 
 /** New filters: both tools are called again with them (the hidden tab when it is next shown). */
