@@ -48,7 +48,7 @@ export interface MirrorOptions {
   retentionDays?: number;
   /** How long one MOCO request of a sync may wait for the rate budget. Default 5 min. */
   pageWaitMs?: number;
-  /** How long a sync lease lasts before another instance may take over. Default 10 min. */
+  /** How long a sync lease lasts unrenewed before another instance may take over. Default 60 s. */
   leaseMs?: number;
 }
 
@@ -104,9 +104,10 @@ const DEFAULTS = {
   overlapMs: 60_000,
   retentionDays: 400,
   pageWaitMs: 300_000,
-  leaseMs: 600_000,
+  leaseMs: 60_000,
 };
 const DAY_MS = 86_400_000;
+const LOAD_BATCH = 1000;
 const PRUNE_EVERY_MS = 3_600_000;
 
 export class LeadMirror {
@@ -127,6 +128,7 @@ export class LeadMirror {
   private lock: Promise<unknown> = Promise.resolve();
   private lastSeenMs = 0;
   private lastPruneMs = 0;
+  private readonly parts = new SharedParts();
 
   constructor(options: MirrorOptions) {
     this.store = options.store;
@@ -281,10 +283,16 @@ export class LeadMirror {
     if (!row) throw new StoreUnavailableError("the mirror's scope was deleted from the store");
     if (this.row?.version === row.version) return;
     await this.locked(async () => {
-      const rows = await this.store.loadLeads(this.scope);
       const current = await this.store.getScope(this.scope);
       const leads = new Map<number, Lead>();
-      for (const r of rows) leads.set(r.id, JSON.parse(r.body) as Lead);
+      // In batches, so that 20,000 JSON texts are never held at once next to the parsed leads.
+      for (let afterId = -1; ; ) {
+        const rows = await this.store.loadLeads(this.scope, { afterId, limit: LOAD_BATCH });
+        for (const r of rows) leads.set(r.id, this.parts.lead(JSON.parse(r.body) as Lead));
+        const last = rows.at(-1);
+        if (!last || rows.length < LOAD_BATCH) break;
+        afterId = last.id;
+      }
       this.leads = leads;
       this.row = current;
     });
@@ -326,7 +334,7 @@ export class LeadMirror {
           this.row = undefined; // another instance moved on: reload before the next read
           return false;
         }
-        if (lead) this.leads.set(id, lead);
+        if (lead) this.leads.set(id, this.parts.lead(structuredClone(lead)));
         else this.leads.delete(id);
         this.row = committed;
         return true;
@@ -341,12 +349,20 @@ export class LeadMirror {
   private async runSync(run: SharedSync): Promise<SyncReport> {
     await this.refresh();
     const { signal } = run.controller;
-    const acquired = await this.store.acquireLease(this.scope, this.owner, this.settings.leaseMs);
+    const { leaseMs } = this.settings;
+    const acquired = await this.store.acquireLease(this.scope, this.owner, leaseMs);
     if (!acquired) return this.awaitOtherInstance(signal);
     this.deletedMeanwhile = new Set();
+    // Renewed while the sync runs, so the lease can be short: after a crash, another process (or
+    // this one restarted) waits at most one lease period.
+    const heartbeat = setInterval(() => {
+      this.store.acquireLease(this.scope, this.owner, leaseMs).catch(() => undefined);
+    }, leaseMs / 3);
+    heartbeat.unref();
     try {
       return await this.syncOnce(run, signal);
     } finally {
+      clearInterval(heartbeat);
       await this.store.releaseLease(this.scope, this.owner).catch(() => undefined);
     }
   }
@@ -439,7 +455,7 @@ export class LeadMirror {
       const old = next.get(id);
       if (old && Date.parse(old.updated_at) > Date.parse(lead.updated_at)) continue;
       if (old && same(old, lead)) continue;
-      next.set(id, lead);
+      next.set(id, this.parts.lead(lead));
       upserts.push({ id, updatedAt: lead.updated_at, body: JSON.stringify(lead) });
       if (!old) record(id, "created", lead);
       else record(id, "updated", { name: lead.name, changes: diffLeads(old, lead) });
@@ -519,6 +535,35 @@ function maxUpdated(leads: Iterable<Lead>, previous: string | null): string | nu
   for (const lead of leads)
     if (best === null || Date.parse(lead.updated_at) > Date.parse(best)) best = lead.updated_at;
   return best;
+}
+
+/**
+ * Leads share equal parts (user, company, person, category, tag list, empty custom fields) as one frozen
+ * object each: a 20,000-lead mirror takes about a third less memory. Frozen, so a caller that tried to
+ * change a shared part would fail loudly instead of changing every lead.
+ */
+class SharedParts {
+  private readonly pool = new Map<string, object>();
+
+  lead(lead: Lead): Lead {
+    const l = lead as Record<string, unknown>;
+    for (const field of ["user", "company", "person", "category", "tags"]) {
+      const value = l[field];
+      if (value !== null && typeof value === "object") l[field] = this.one(value);
+    }
+    const custom = l.custom_properties;
+    if (custom && typeof custom === "object" && Object.keys(custom).length === 0)
+      l.custom_properties = this.one(custom);
+    return lead;
+  }
+
+  private one(value: object): object {
+    const key = JSON.stringify(value);
+    const hit = this.pool.get(key);
+    if (hit) return hit;
+    this.pool.set(key, Object.freeze(value));
+    return value;
+  }
 }
 
 /** One mirror per credential scope, for servers that serve several keys (per-request credentials). */

@@ -25,6 +25,7 @@ import {
 type Row = Record<string, unknown>;
 
 const BUSY_TIMEOUT_MS = 2000;
+const CHECKPOINT_ROWS = 1000;
 
 export async function openSqliteStore(location: StoreLocation): Promise<LeadStore> {
   const store = new SqliteStore(location);
@@ -138,16 +139,23 @@ class SqliteStore implements LeadStore {
     });
   }
 
-  async loadLeads(scope: string): Promise<StoredLead[]> {
-    return this.run((db) =>
-      (db.prepare("SELECT id, body FROM leads WHERE scope = ? ORDER BY id").all(scope) as Row[]).map((r) => ({
-        id: Number(r.id),
-        body: String(r.body),
-      })),
-    );
+  async loadLeads(scope: string, page: { afterId?: number; limit?: number } = {}): Promise<StoredLead[]> {
+    return this.run((db) => {
+      const limit = page.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(page.limit))}`;
+      const rows = db
+        .prepare(`SELECT id, body FROM leads WHERE scope = ? AND id > ? ORDER BY id${limit}`)
+        .all(scope, page.afterId ?? -1) as Row[];
+      return rows.map((r) => ({ id: Number(r.id), body: String(r.body) }));
+    });
   }
 
   async commit(scope: string, commit: Commit): Promise<ScopeRow | undefined> {
+    const result = await this.write(scope, commit);
+    this.run((db) => this.checkpoint(db, commit.upserts.length));
+    return result;
+  }
+
+  private async write(scope: string, commit: Commit): Promise<ScopeRow | undefined> {
     return this.run((db) =>
       this.transaction(db, () => {
         const before = readScope(db, scope);
@@ -173,6 +181,11 @@ class SqliteStore implements LeadStore {
         return readScope(db, scope);
       }),
     );
+  }
+
+  /** A big sync leaves a WAL as large as the data; fold it back so the file holds one copy. */
+  private checkpoint(db: DatabaseSync, rows: number): void {
+    if (this.location.kind === "file" && rows >= CHECKPOINT_ROWS) db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
 
   async changes(scope: string, query: ChangeQuery): Promise<ChangeRow[]> {

@@ -111,7 +111,8 @@ export interface LeadStore {
   getScope(scope: string): Promise<ScopeRow | undefined>;
   /** Returns the scope, creating it when absent. */
   ensureScope(scope: string, baseUrl: string): Promise<ScopeRow>;
-  loadLeads(scope: string): Promise<StoredLead[]>;
+  /** The scope's leads by ascending id; page with `afterId` and `limit` to bound memory. */
+  loadLeads(scope: string, page?: { afterId?: number; limit?: number }): Promise<StoredLead[]>;
   /** The updated scope, or undefined when the scope moved past `expectedVersion` (nothing written). */
   commit(scope: string, commit: Commit): Promise<ScopeRow | undefined>;
   changes(scope: string, query: ChangeQuery): Promise<ChangeRow[]>;
