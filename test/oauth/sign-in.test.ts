@@ -236,6 +236,25 @@ describe("POST /oauth/consent", () => {
     expect(names).not.toContain("delete_lead");
   });
 
+  it("offers only read-only access to a client that asked for leads:read alone", async () => {
+    stack = await startStack();
+    const { json: client } = await register(stack);
+    const s = await authorize(stack, client.client_id, pkce().challenge, { scope: "leads:read" });
+    const signed = await signIn(stack, s);
+    expect(signed.html).toContain("Allow read-only");
+    expect(signed.html).not.toContain("Allow read and write");
+    // A "write" answer forged into the form still yields a read-only grant.
+    const res = await post(
+      stack,
+      "/oauth/consent",
+      { pending: signed.pending, csrf: s.csrf, decision: "write" },
+      s.cookie,
+    );
+    expect(res.status).toBe(302);
+    const grants = await stack.oauth.store.listGrants();
+    expect(grants.map((g) => g.scope)).toEqual(["leads:read"]);
+  });
+
   it("on a read-only server only offers read-only access", async () => {
     stack = await startStack({ readOnly: true });
     const { session } = await begin(stack);
