@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { utcSecond } from "../leads/dates.js";
+import { duplicateWarnings } from "../leads/duplicates.js";
 import { checkServicePeriod, refNames, writableFields } from "../leads/fields.js";
 import { leadLine, leadOut, warningsOut } from "../leads/output.js";
 import { noIdAndName, prepareWrite } from "../leads/resolve.js";
@@ -19,7 +20,7 @@ export const createLeadTool = defineTool({
   name: "create_lead",
   title: "Create a lead",
   description:
-    "Create a lead (deal). User and stage by id or name (see get_lead_options). Not idempotent: two calls, two leads. Returns warnings where MOCO stored something else.",
+    "Create a lead (deal). User and stage by id or name (see get_lead_options). Not idempotent: two calls, two leads. Returns warnings where MOCO stored something else or an open lead of the company has a similar name.",
   input: z
     .strictObject(fields.shape)
     .superRefine(checkServicePeriod)
@@ -46,9 +47,16 @@ export const createLeadTool = defineTool({
     );
   },
   async run(args, ctx) {
-    const { body, ...known } = await prepareWrite(args, ctx);
+    // The duplicate check runs beside the name lookups when the company comes by id, after them by name.
+    const early = duplicateWarnings(args.name, args.company_id, ctx);
+    const { body, notes, ...known } = await prepareWrite(args, ctx);
+    const lookalikes =
+      args.company_id === undefined
+        ? await duplicateWarnings(args.name, body.company_id as number | undefined, ctx)
+        : await early;
     const lead = await createLead(ctx.moco, body, ctx.call);
-    const warnings = warningsFor({ asked: body, after: lead, before: null, ...known });
+    const verified = warningsFor({ asked: body, after: lead, before: null, ...known });
+    const warnings = [...notes, ...lookalikes, ...verified];
     const note = warnings.length > 0 ? ` WARNINGS: ${warnings.join("; ")}.` : "";
     return { data: { lead, warnings }, summary: `Created ${leadLine(lead)}.${note}` };
   },

@@ -1,17 +1,39 @@
 import { z } from "zod";
+import { InputError } from "../errors.js";
+import { checkToken, issueToken, leadShown } from "../leads/confirm.js";
 import { id } from "../leads/fields.js";
-import { leadLine, leadOut } from "../leads/output.js";
+import { leadOut } from "../leads/output.js";
 import { MocoError } from "../moco/errors.js";
 import { deleteLead, getLead } from "../moco/leads.js";
+import type { Lead } from "../moco/schemas.js";
 import { defineTool } from "../tool.js";
+
+/** The token is bound to the lead and its updated_at: any edit after the preview voids it. */
+const subject = (lead: Lead) => ({ purpose: "delete", what: String(lead.id), state: lead.updated_at });
+
+const REFUSED = {
+  malformed: () => "the confirm_token is not one this server issued",
+  other: (id: number) =>
+    `the confirm_token was not issued for lead ${id} (another lead, another MOCO account, or altered)`,
+  expired: (_: number, at?: string) => `the confirm_token expired at ${at}`,
+  changed: (id: number) => `lead ${id} was changed in MOCO after the preview`,
+};
 
 export const deleteLeadTool = defineTool({
   name: "delete_lead",
   title: "Delete a lead",
   description:
-    "Permanently delete a lead (deal). Asks the human to confirm where the client supports it. Returns the deleted lead's data. Check the id with get_lead.",
-  input: z.strictObject({ id: id("Lead to delete") }),
-  output: z.object({ deleted: z.boolean(), lead: leadOut }),
+    "Permanently delete a lead (deal). Asks the human where the client can; otherwise the first call deletes nothing and returns the lead with a confirm_token (5 min): show it to the human, then call again with it. Find the id with list_leads.",
+  input: z.strictObject({
+    id: id("Lead to delete"),
+    confirm_token: z.string().max(100).optional().describe("From the preview call"),
+  }),
+  output: z.object({
+    deleted: z.boolean(),
+    lead: leadOut,
+    confirm_token: z.string().optional(),
+    expires_at: z.string().optional(),
+  }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   uncertain: ({ id }) =>
     `Lead ${id} MAY ALREADY BE DELETED even though no answer arrived. Check with get_lead: "does not exist" means it is gone.`,
@@ -19,14 +41,31 @@ export const deleteLeadTool = defineTool({
     // Read first: the human sees what goes, MOCO may answer the DELETE with an empty 204, and the
     // caller needs the data to recreate the lead.
     const lead = await getLead(ctx.moco, args.id, ctx.call);
-    // Without elicitation the host's approval prompt for a destructive tool is the guard.
+    const shown = leadShown(lead);
     if (ctx.confirm) {
-      const yes = await ctx.confirm(`Delete ${leadLine(lead)}? This cannot be undone.`).catch(() => false);
+      const yes = await ctx.confirm(`Delete ${shown}? This cannot be undone.`).catch(() => false);
       if (!yes) {
         return {
           data: { deleted: false, lead },
-          summary: `Not deleted: deleting ${leadLine(lead)} was not confirmed (declined, cancelled or unanswered). Nothing was changed.`,
+          summary: `Not deleted: deleting ${shown} was not confirmed (declined, cancelled or unanswered). Nothing was changed.`,
         };
+      }
+    } else if (args.confirm_token === undefined) {
+      const { token, expires_at } = issueToken(ctx.moco, subject(lead));
+      return {
+        data: { deleted: false, lead, confirm_token: token, expires_at },
+        summary:
+          `Not deleted yet: ${shown}. Show this to the human; if they agree, call delete_lead with id ${lead.id} ` +
+          `and confirm_token before ${expires_at}.`,
+      };
+    } else {
+      const check = checkToken(ctx.moco, subject(lead), args.confirm_token);
+      if (!check.ok) {
+        throw new InputError(
+          `Nothing was deleted: ${REFUSED[check.reason](lead.id, check.expiredAt)}`,
+          { confirm_token: [check.reason] },
+          `Call delete_lead with id ${lead.id} alone for a new preview, show it to the human, then call again with its confirm_token.`,
+        );
       }
     }
     try {
@@ -35,6 +74,6 @@ export const deleteLeadTool = defineTool({
       // A 404 on a retry means the first attempt deleted it and only its answer was lost.
       if (!(error instanceof MocoError && error.kind === "not_found" && error.attempts > 1)) throw error;
     }
-    return { data: { deleted: true, lead }, summary: `Deleted ${leadLine(lead)}.` };
+    return { data: { deleted: true, lead }, summary: `Deleted ${shown}.` };
   },
 });

@@ -1,0 +1,102 @@
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import type { MocoClient } from "../moco/client.js";
+import { quoted } from "../text.js";
+import { money } from "./output.js";
+
+/**
+ * Confirmation tokens: proof that a caller saw a preview of exactly this write before asking for it.
+ * A client that cannot ask the human (every stateless HTTP client) previews first and gets a token;
+ * only a second call carrying it writes. The token is an HMAC, so any instance behind a load balancer
+ * can check it without shared state, and it is bound to the MOCO credentials of the call: a token
+ * issued for one account, or one key, is worth nothing with another.
+ *
+ * Layout: `<expiry, epoch seconds>.<mac of what>.<mac of what and its state>`. Two MACs so a refusal can
+ * say why: another subject (or an altered token), or the same subject whose state changed since.
+ */
+export const CONFIRM_TTL_MS = 5 * 60_000;
+
+export interface Confirmation {
+  /** What the token allows, e.g. "delete"; a token for one purpose never passes for another. */
+  purpose: string;
+  /** The subject: which lead(s) and which change, canonical text. */
+  what: string;
+  /** The subject's state when previewed (updated_at values): any edit in between voids the token. */
+  state: string;
+}
+
+export type TokenCheck =
+  | { ok: true }
+  | { ok: false; reason: "malformed" | "other" | "expired" | "changed"; expiredAt?: string };
+
+export interface ClockOptions {
+  /** Epoch ms to issue or check at (tests); default now. */
+  now?: number;
+  ttlMs?: number;
+}
+
+const keys = new WeakMap<MocoClient, Buffer>();
+
+/**
+ * The HMAC key of a MOCO client: a digest of its base URL and API key, never the key itself.
+ * MocoClient keeps its options private; until it offers `scopeSecret` (see the report to the lead
+ * engineer), the key is read here and only ever hashed.
+ */
+function keyOf(moco: MocoClient): Buffer {
+  let key = keys.get(moco);
+  if (!key) {
+    const offered = (moco as unknown as { scopeSecret?: Uint8Array }).scopeSecret;
+    const options = (moco as unknown as { options?: { apiKey?: unknown } }).options;
+    const apiKey = typeof options?.apiKey === "string" ? options.apiKey : "";
+    key = offered
+      ? Buffer.from(offered)
+      : createHash("sha256")
+          .update(`moco-leads-mcp confirm\0${moco.url("").href}\0${apiKey}`)
+          .digest();
+    keys.set(moco, key);
+  }
+  return key;
+}
+
+const mac = (key: Buffer, ...parts: string[]) =>
+  createHmac("sha256", key).update(parts.join("\0")).digest().subarray(0, 16).toString("base64url");
+
+export function issueToken(
+  moco: MocoClient,
+  c: Confirmation,
+  { now = Date.now(), ttlMs = CONFIRM_TTL_MS }: ClockOptions = {},
+): { token: string; expires_at: string } {
+  const key = keyOf(moco);
+  const exp = String(Math.floor((now + ttlMs) / 1000));
+  const token = `${exp}.${mac(key, c.purpose, exp, c.what)}.${mac(key, c.purpose, exp, c.what, c.state)}`;
+  return { token, expires_at: new Date(Number(exp) * 1000).toISOString().replace(".000Z", "Z") };
+}
+
+const equal = (a: string, b: string) =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+export function checkToken(
+  moco: MocoClient,
+  c: Confirmation,
+  token: string,
+  { now = Date.now() }: ClockOptions = {},
+): TokenCheck {
+  const m = /^(\d{1,12})\.([\w-]{22})\.([\w-]{22})$/.exec(token.trim());
+  if (!m) return { ok: false, reason: "malformed" };
+  const [, exp = "", what = "", state = ""] = m;
+  const key = keyOf(moco);
+  // The first MAC covers the expiry, so pushing it back makes the token "other", never valid.
+  if (!equal(what, mac(key, c.purpose, exp, c.what))) return { ok: false, reason: "other" };
+  const expiredAt = new Date(Number(exp) * 1000).toISOString().replace(".000Z", "Z");
+  if (Number(exp) * 1000 <= now) return { ok: false, reason: "expired", expiredAt };
+  if (!equal(state, mac(key, c.purpose, exp, c.what, c.state))) return { ok: false, reason: "changed" };
+  return { ok: true };
+}
+
+/** A lead as it stands in one of our sentences: its name neutralised (it is MOCO's text). */
+export const leadShown = (lead: {
+  id: number;
+  name: string;
+  status: string;
+  money: number;
+  currency: string;
+}) => `lead ${lead.id} ${quoted(lead.name)} (${lead.status}, ${money(lead.money, lead.currency)})`;
