@@ -191,7 +191,8 @@ export class TenantClients {
     await Promise.all(
       accounts.map(async (a) => {
         await Promise.all([...a.clients.values()].map((c) => c.close().catch(() => {})));
-        await a.shared.dispatcher.close().catch(() => {});
+        // After drain: what is still open has had its grace and is cut off, not waited for.
+        await a.shared.dispatcher.destroy().catch(() => {});
       }),
     );
   }

@@ -72,7 +72,9 @@ async function start(env: Record<string, string> = {}) {
     proc,
     stderr: () => stderr,
     exited,
-    release: () => held.splice(0).forEach((fn) => fn()),
+    release: () => {
+      for (const fn of held.splice(0)) fn();
+    },
     answered: () => answered,
   };
 }

@@ -1,7 +1,8 @@
+import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { MocoClient } from "../../src/moco/client.js";
 import { type MakeClient, TenantClients } from "../../src/transports/http-tenants.js";
-import { type HttpFixture, raw, startHttpFixture } from "../http/support.js";
+import { captureStderr, type HttpFixture, raw, startHttpFixture } from "../http/support.js";
 import { until } from "./sockets.js";
 import { json, startUpstream, type Upstream } from "./upstream.js";
 
@@ -122,5 +123,53 @@ describe("per-request credentials", () => {
     expect(tenants.accountCount).toBe(1);
     await until(() => !up.open().includes("127.0.4.1"), 5_000, "A's socket closed");
     await tenants.close();
+  });
+});
+
+describe("per-request credentials at shutdown", () => {
+  it("a tenant's write still unanswered when the grace ends is logged as 'may have been created'", async () => {
+    const held: (() => void)[] = [];
+    const up = await startUpstream(async (_req, res) => {
+      await new Promise<void>((release) => held.push(release));
+      json(res, 200, {
+        id: 5,
+        text: "x",
+        created_at: "2026-01-05T09:00:00Z",
+        updated_at: "2026-01-05T09:00:00Z",
+      });
+    });
+    upstreams.push(up);
+    const f = await startHttpFixture({
+      argv: ["--per-request-credentials"],
+      env: { MCP_ALLOW_BASE_URL_HEADER: "true" },
+    });
+    const controller = new AbortController();
+    const body = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "add_lead_note", arguments: { id: 1, text: "Called" } },
+    });
+    const res = await request(f.mcp, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": "2025-11-25",
+        "x-moco-base-url": up.url,
+        "x-moco-api-key": "shutdown-tenant-key-1234",
+      },
+      body,
+      signal: controller.signal,
+    });
+    await until(() => up.requests.some((r) => r.method === "POST"), 5_000, "the POST reaching MOCO");
+    controller.abort("hung up"); // nothing in flight over HTTP any more; the write to MOCO is
+    await res.body.text().catch(() => {});
+    const { stderr } = await captureStderr(() => f.handle.close(300));
+    expect(stderr).toMatch(
+      /shutdown: POST \/comments was sent to MOCO but its answer did not arrive in time: it may have been created\. .*"tenant":"[0-9a-f]{8}"/,
+    );
+    for (const release of held) release();
+    await f.close();
   });
 });
