@@ -215,6 +215,12 @@ async function runPlan(plan: Plan, leads: number): Promise<Row[]> {
         value: `${fmtMb(rss.empty)} → ${fmtMb(rss.loaded)} (+${fmtMb(rss.loaded - rss.empty)})`,
         note: `median of 3 fresh processes (deltas ${runs.map((r) => (r.loaded - r.empty).toFixed(1)).join(", ")} MB); JS heap +${fmtMb(rss.heap)}; load from file ${fmtMs(rss.loadMs, 0)}`,
       });
+      const synced = await syncRss(leads, dir);
+      rows.push({
+        what: "RSS: empty mirror → after a first sync in the same process",
+        value: `${fmtMb(synced.empty)} → ${fmtMb(synced.loaded)} (+${fmtMb(synced.loaded - synced.empty)})`,
+        note: `sandbox in a process of its own; JS heap +${fmtMb(synced.heap)}; sync ${fmtMs(synced.loadMs, 0)}`,
+      });
     }
   } finally {
     mirror.close();
@@ -230,6 +236,7 @@ async function runPlan(plan: Plan, leads: number): Promise<Row[]> {
 function childRss(
   path: string,
   url: string,
+  mode: "load" | "sync" = "load",
 ): Promise<{ empty: number; loaded: number; loadMs: number; heap: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -241,7 +248,7 @@ function childRss(
         "tsx",
         "bench/mirror.ts",
         "--child",
-        JSON.stringify({ path, url }),
+        JSON.stringify({ path, url, mode }),
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
@@ -255,8 +262,29 @@ function childRss(
   });
 }
 
+/** A first sync in a process that holds only the mirror, against a sandbox CLI process. */
+async function syncRss(leads: number, dir: string) {
+  const sandbox = spawn(
+    process.execPath,
+    ["--import", "tsx", "src/sandbox/cli.ts", "--leads", String(leads), "--api-key", KEY],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  try {
+    let line = "";
+    for await (const chunk of sandbox.stderr) {
+      line += String(chunk);
+      if (line.includes("\n")) break;
+    }
+    const url = /url=(\S+)/.exec(line)?.[1];
+    if (!url) throw new Error(`sandbox CLI said: ${line}`);
+    return await childRss(join(dir, "sync-probe.sqlite"), url, "sync");
+  } finally {
+    sandbox.kill("SIGTERM");
+  }
+}
+
 async function child(arg: string): Promise<void> {
-  const { path, url } = JSON.parse(arg) as { path: string; url: string };
+  const { path, url, mode } = JSON.parse(arg) as { path: string; url: string; mode: "load" | "sync" };
   const gc = (globalThis as { gc?: () => void }).gc;
   const mb = (n: number) => n / 1024 / 1024;
   const rss = () => {
@@ -270,7 +298,7 @@ async function child(arg: string): Promise<void> {
     apiKey: KEY,
     userAgent: "bench",
     requestTimeoutMs: 1000,
-    rateLimit: { limit: 1, windowMs: WINDOW_MS },
+    rateLimit: { limit: PLANS.unlimited, windowMs: WINDOW_MS },
   });
   const mirror = new LeadMirror({ store, moco, baseUrl: url, apiKey: KEY });
   mirror.status();
@@ -278,7 +306,8 @@ async function child(arg: string): Promise<void> {
   const empty = rss();
   const heapEmpty = heap();
   const t = performance.now();
-  const read = await mirror.read({ maxAgeMs: Number.POSITIVE_INFINITY });
+  // "load": the mirror a parent synced, read from the file; "sync": a first sync from the sandbox.
+  const read = await mirror.read({ maxAgeMs: mode === "load" ? Number.POSITIVE_INFINITY : 0 });
   const loadMs = performance.now() - t;
   if (read.leads.length === 0) throw new Error("child: the mirror is empty");
   const loaded = rss();

@@ -111,8 +111,11 @@ export interface ChangesQuery {
   /** ISO timestamp or YYYY-MM-DD: changes seen up to it (default: now). */
   until?: string;
   leadId?: number;
-  /** Keep only changes this returns true for (e.g. leads matching a list filter). */
-  match?: (change: LeadChange) => boolean;
+  /**
+   * Keep only changes this returns true for, e.g. a list filter applied to `lead`: the lead as the
+   * mirror holds it now, or as last seen for one deleted since.
+   */
+  match?: (change: LeadChange, lead: Lead | undefined) => boolean;
   /** From a previous page's nextCursor. */
   cursor?: string;
   /** Default 50, at most 500. */
@@ -156,7 +159,7 @@ export async function queryChanges(
   store: LeadStore,
   scope: string,
   row: ScopeRow | undefined,
-  _leads: ReadonlyMap<number, Lead>,
+  leads: ReadonlyMap<number, Lead>,
   query: ChangesQuery,
 ): Promise<ChangesPage> {
   const since = toInstant(query.since);
@@ -178,7 +181,7 @@ export async function queryChanges(
     for (const r of batch) {
       afterSeq = r.seq;
       const change = toLeadChange(r);
-      if (query.match && !query.match(change)) continue;
+      if (query.match && !query.match(change, leads.get(change.leadId) ?? change.lead)) continue;
       if (out.length === limit) {
         more = true;
         break;

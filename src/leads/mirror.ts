@@ -4,7 +4,7 @@ import type { MocoClient } from "../moco/client.js";
 import { MocoError } from "../moco/errors.js";
 import type { Lead } from "../moco/schemas.js";
 import { scopeKey } from "../store/scope.js";
-import type { LeadStore, NewChange, ScopeRow } from "../store/types.js";
+import type { LeadStore, LeadUpsert, NewChange, ScopeRow } from "../store/types.js";
 import { StoreUnavailableError } from "../store/types.js";
 import {
   type ChangesPage,
@@ -17,6 +17,7 @@ import {
 } from "./history.js";
 import {
   countLeads,
+  existingIds,
   type FullScan,
   findDeleted,
   newFullScan,
@@ -129,6 +130,7 @@ export class LeadMirror {
   private lastSeenMs = 0;
   private lastPruneMs = 0;
   private readonly parts = new SharedParts();
+  private sorted: { map: Map<number, Lead>; list: readonly Lead[] } | undefined;
 
   constructor(options: MirrorOptions) {
     this.store = options.store;
@@ -177,8 +179,12 @@ export class LeadMirror {
     const synced = this.row?.syncedAt ? Date.parse(this.row.syncedAt) : Number.NaN;
     if (!(Date.now() - synced < maxAge)) report = await this.sync(options);
     const asOf = this.row?.syncedAt as string;
-    const leads = [...this.leads.values()].sort((a, b) => a.id - b.id);
-    return { leads, asOf, ageMs: Math.max(0, Date.now() - Date.parse(asOf)), sync: report };
+    return {
+      leads: this.sortedLeads(),
+      asOf,
+      ageMs: Math.max(0, Date.now() - Date.parse(asOf)),
+      sync: report,
+    };
   }
 
   /** Syncs now (joining a sync already running). Aborting `signal` stops waiting; the sync itself
@@ -274,6 +280,15 @@ export class LeadMirror {
     this.shared?.controller.abort();
   }
 
+  /** The leads by id, cached until the mirror changes (a warm read then costs no sort). */
+  private sortedLeads(): readonly Lead[] {
+    if (this.sorted?.map !== this.leads) {
+      const list = Object.freeze([...this.leads.values()].sort((a, b) => a.id - b.id));
+      this.sorted = { map: this.leads, list };
+    }
+    return this.sorted.list;
+  }
+
   /** Loads the scope, and reloads it when another instance committed to the same store. */
   private async refresh(): Promise<void> {
     if (!this.store.available) throw new StoreUnavailableError(this.store.problem ?? "store unavailable");
@@ -326,7 +341,7 @@ export class LeadMirror {
         const { lead } = outcome;
         const committed = await this.store.commit(this.scope, {
           expectedVersion: row.version,
-          upserts: lead ? [{ id, updatedAt: lead.updated_at, body: JSON.stringify(lead) }] : [],
+          upserts: lead ? [{ id, updatedAt: lead.updated_at, body: () => JSON.stringify(lead) }] : [],
           deletes: lead ? [] : [id],
           changes: [change],
         });
@@ -336,6 +351,7 @@ export class LeadMirror {
         }
         if (lead) this.leads.set(id, this.parts.lead(structuredClone(lead)));
         else this.leads.delete(id);
+        this.sorted = undefined;
         this.row = committed;
         return true;
       });
@@ -423,6 +439,11 @@ export class LeadMirror {
       progress(requests, undefined, "Finding leads deleted in MOCO");
       const entries = [...next.values()].map((l) => ({ id: l.id, updatedMs: Date.parse(l.updated_at) }));
       deleted = await findDeleted(this.moco, entries, live, reads);
+    } else if (live === null && !first) {
+      // MOCO sent no X-Total: only reading every id can tell what was deleted (N/100 requests).
+      const ids = [...next.keys()];
+      const found = await existingIds(this.moco, ids, reads);
+      deleted = ids.filter((id) => !found.has(id));
     }
     const report = await this.locked(() => this.commitSync(base, first, fetched, deleted, kind, requests));
     this.pendingScan = undefined;
@@ -443,7 +464,7 @@ export class LeadMirror {
     const row = this.row as ScopeRow;
     const seenAt = this.seenAt();
     const next = new Map(first ? [] : this.leads);
-    const upserts: { id: number; updatedAt: string; body: string }[] = [];
+    const upserts: LeadUpsert[] = [];
     const changes: NewChange[] = [];
     const counts = { created: 0, updated: 0, deleted: 0 };
     const record = (leadId: number, kind: NewChange["kind"], data: unknown) => {
@@ -456,7 +477,7 @@ export class LeadMirror {
       if (old && Date.parse(old.updated_at) > Date.parse(lead.updated_at)) continue;
       if (old && same(old, lead)) continue;
       next.set(id, this.parts.lead(lead));
-      upserts.push({ id, updatedAt: lead.updated_at, body: JSON.stringify(lead) });
+      upserts.push({ id, updatedAt: lead.updated_at, body: () => JSON.stringify(lead) });
       if (!old) record(id, "created", lead);
       else record(id, "updated", { name: lead.name, changes: diffLeads(old, lead) });
     }

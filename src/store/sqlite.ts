@@ -165,7 +165,7 @@ class SqliteStore implements LeadStore {
           `INSERT INTO leads (scope, id, updated_at, body) VALUES (?, ?, ?, ?)
            ON CONFLICT (scope, id) DO UPDATE SET updated_at = excluded.updated_at, body = excluded.body`,
         );
-        for (const lead of commit.upserts) upsert.run(scope, lead.id, lead.updatedAt, lead.body);
+        for (const lead of commit.upserts) upsert.run(scope, lead.id, lead.updatedAt, lead.body());
         const remove = db.prepare("DELETE FROM leads WHERE scope = ? AND id = ?");
         for (const id of commit.deletes) remove.run(scope, id);
         const insert = db.prepare(

@@ -47,11 +47,19 @@ export interface ChangeRow {
 
 export type NewChange = Omit<ChangeRow, "seq">;
 
+export interface LeadUpsert {
+  id: number;
+  updatedAt: string;
+  body: () => string;
+}
+
 /** Everything one sync (or one own write) changes, written in one transaction or not at all. */
 export interface Commit {
   /** The scope version the changes were computed against; another version refuses the commit. */
   expectedVersion: number;
-  upserts: { id: number; updatedAt: string; body: string }[];
+  /** Leads to insert or replace; `body()` is called once, while writing, so that a big sync never
+   * holds every JSON text at once. */
+  upserts: readonly LeadUpsert[];
   deletes: number[];
   changes: NewChange[];
   /** Set by a sync: the new freshness time and cursor. */

@@ -26,7 +26,7 @@ async function open(path?: string): Promise<LeadStore> {
 const lead = (id: number, name = `Lead ${id}`) => ({
   id,
   updatedAt: "2026-01-01T00:00:00Z",
-  body: JSON.stringify({ id, name }),
+  body: () => JSON.stringify({ id, name }),
 });
 
 describe("store location (MOCO_STORE)", () => {
