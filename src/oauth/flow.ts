@@ -224,7 +224,7 @@ export class SignInFlow {
       res,
       403,
       "This form could not be verified",
-      "The page was not sent from the sign-in page this browser loaded (CSRF check). Start again from your assistant.",
+      "This browser did not send back the sign-in page's security cookie (CSRF check): cookies may be blocked for this site, or the page is older than ten minutes. Start again from your assistant.",
     );
   }
 

@@ -219,3 +219,32 @@ it("on a team server asks for the subdomain and says in the page when it is not 
     await team.close();
   }
 }, 60_000);
+
+it("a browser that lost the sign-in cookie gets the CSRF page, and nothing is stored", async () => {
+  const context = await browser.newContext({ viewport: { width: 900, height: 700 } });
+  const page = await context.newPage();
+  try {
+    const { json: client } = await register(stack, { client_name: "Claude", redirect_uris: [callbackUrl] });
+    const url = new URL(`${stack.base}/authorize`);
+    url.search = new URLSearchParams({
+      response_type: "code",
+      client_id: client.client_id,
+      redirect_uri: callbackUrl,
+      code_challenge: pkce().challenge,
+      code_challenge_method: "S256",
+      resource: stack.mcp,
+    }).toString();
+    await page.goto(url.href);
+    await context.clearCookies();
+    const before = stack.counts();
+    const requests = stack.sandbox.requests.length;
+    await page.fill("#api_key", SANDBOX_KEY);
+    await page.click("button[value=sign-in]");
+    await expect(page.locator("h1").textContent()).resolves.toBe("This form could not be verified");
+    await page.screenshot({ path: join(ARTIFACTS, "6-csrf-refused.png"), fullPage: true });
+    expect(stack.sandbox.requests.length).toBe(requests);
+    expect(stack.counts()).toEqual(before);
+  } finally {
+    await context.close();
+  }
+}, 60_000);

@@ -59,8 +59,9 @@ export async function startStack(
   const clock = { now: Date.now() };
   let oauth: OAuth | undefined;
   const server: Server = createHttpServer((req, res) => {
-    route(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
+    route(req, res).catch((error: unknown) => {
+      // Say what failed: a test that meets a 500 should show its cause.
+      if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" }).end(String(error));
     });
   });
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -68,6 +69,11 @@ export async function startStack(
     if (await oauth.handle(req, res)) return;
     if ((req.url ?? "").split("?")[0] !== "/mcp") {
       res.writeHead(404).end();
+      return;
+    }
+    if (req.method !== "POST") {
+      // As src/transports/http.ts: stateless, POST only (the SDK client then opens no SSE stream).
+      res.writeHead(405, { Allow: "POST" }).end();
       return;
     }
     const auth = await oauth.authenticate(req);
