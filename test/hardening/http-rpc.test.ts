@@ -28,7 +28,18 @@ describe("JSON-RPC batches", () => {
   it("a batch [list_leads, delete_lead ×3] is logged as four calls with their outcomes", async () => {
     const f = await start();
     const ids = f.sandbox.store.deals.slice(0, 3).map((d) => d.id);
-    const batch = [rpc(1, "list_leads", {}), ...ids.map((id, i) => rpc(2 + i, "delete_lead", { id }))];
+    // Over HTTP there is no elicitation: each delete needs the confirm_token of its preview call.
+    const client = await f.connect();
+    const tokens = await Promise.all(
+      ids.map(async (id) => {
+        const preview = await client.callTool({ name: "delete_lead", arguments: { id } });
+        return (preview.structuredContent as { confirm_token: string }).confirm_token;
+      }),
+    );
+    const batch = [
+      rpc(1, "list_leads", {}),
+      ...ids.map((id, i) => rpc(2 + i, "delete_lead", { id, confirm_token: tokens[i] })),
+    ];
     const { result, stderr } = await captureStderr(() =>
       raw(f.mcp, { body: JSON.stringify(batch), headers: { "mcp-protocol-version": "2025-03-26" } }),
     );
