@@ -122,8 +122,8 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
     } catch {
       throw new HttpError(400, "Parse error: the body is not valid JSON.", {}, -32700);
     }
-    access.calls = describeRpc(parsed);
     if (Array.isArray(parsed)) checkBatch(parsed, req.headers["mcp-protocol-version"]);
+    access.calls = describeRpc(parsed);
     scrubSecrets(req);
     const server = createServer({ moco, config, version: deps.version, tools: deps.tools });
     const transport = new StreamableHTTPServerTransport({
@@ -397,7 +397,7 @@ interface Call {
 /** Each message's method and, for tools/call, tool name, if they look like names (no log injection). */
 function describeRpc(body: unknown): Call[] {
   const name = (v: unknown) => (typeof v === "string" && /^[\w./-]{1,64}$/.test(v) ? v : undefined);
-  const list = (Array.isArray(body) ? body : [body]).slice(0, MAX_BATCH + 1);
+  const list = Array.isArray(body) ? body : [body];
   return list.map((m: { id?: unknown; method?: unknown; params?: { name?: unknown } } | null) => {
     const rpc = name(m?.method) ?? "(invalid)";
     const tool = rpc === "tools/call" ? (name(m?.params?.name) ?? "(invalid)") : undefined;
