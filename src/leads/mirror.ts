@@ -25,6 +25,7 @@ import {
   readChangedSince,
   runFullScan,
   type SyncReadOptions,
+  timestamp,
 } from "./sync.js";
 
 /**
@@ -397,6 +398,8 @@ export class LeadMirror {
     const first = base.cursor === null;
     const fetched = new Map<number, Lead>();
     let kind: SyncKind = first ? "full" : "delta";
+    // When this sync's reads began (a resumed full scan: when its first page was read).
+    let readsStart = this.pendingScan?.startedAt ?? performance.now();
     const full = async () => {
       this.pendingScan ??= newFullScan();
       const scan = this.pendingScan;
@@ -429,6 +432,7 @@ export class LeadMirror {
     if (live !== null && projectedSize(this.leads, fetched, first) < live) {
       this.pendingScan = undefined;
       kind = "full";
+      readsStart = Math.min(readsStart, performance.now());
       await full();
       live = await countLeads(this.moco, reads);
     }
@@ -445,7 +449,10 @@ export class LeadMirror {
       const found = await existingIds(this.moco, ids, reads);
       deleted = ids.filter((id) => !found.has(id));
     }
-    const report = await this.locked(() => this.commitSync(base, first, fetched, deleted, kind, requests));
+    const cursor = nextCursor(fetched.values(), base.cursor, performance.now() - readsStart);
+    const report = await this.locked(() =>
+      this.commitSync(first, fetched, deleted, { kind, requests, cursor }),
+    );
     this.pendingScan = undefined;
     progress(requests, requests, `Mirror up to date: ${this.leads.size} leads`);
     if (Date.now() - this.lastPruneMs > PRUNE_EVERY_MS) await this.prune().catch(() => undefined);
@@ -454,12 +461,10 @@ export class LeadMirror {
 
   /** Diffs what the sync read against the mirror as it is now (own writes may have landed) and commits. */
   private async commitSync(
-    base: ScopeRow,
     first: boolean,
     fetched: Map<number, Lead>,
     deleted: number[],
-    kind: SyncKind,
-    requests: number,
+    { kind, requests, cursor }: { kind: SyncKind; requests: number; cursor: string | null },
   ): Promise<SyncReport> {
     const row = this.row as ScopeRow;
     const seenAt = this.seenAt();
@@ -492,7 +497,7 @@ export class LeadMirror {
       deletes: gone,
       changes,
       syncedAt: seenAt,
-      cursor: maxUpdated(fetched.values(), base.cursor) ?? undefined,
+      cursor: cursor ?? undefined,
       historyStart: first ? seenAt : undefined,
       replaceAll: first,
     });
@@ -550,7 +555,21 @@ function projectedSize(current: Map<number, Lead>, fetched: Map<number, Lead>, f
   return size;
 }
 
-/** MOCO's own largest updated_at: the cursor comes from MOCO's clock, never ours. */
+/**
+ * The next delta's cursor, from MOCO's clock, never ours: the largest updated_at this sync read, minus
+ * how long its reads took. A lead changed while the pages were read may sit on a page read before the
+ * change, while a later page shows a lead changed even later; going back by the duration of the reads
+ * (measured on the monotonic clock, so skew does not matter) puts the cursor before every such change.
+ * Never behind the previous cursor, so repeated syncs do not drift backwards.
+ */
+function nextCursor(leads: Iterable<Lead>, previous: string | null, readsMs: number): string | null {
+  const newest = maxUpdated(leads, null);
+  if (newest === null) return previous;
+  const back = timestamp(Date.parse(newest) - Math.ceil(readsMs / 1000) * 1000);
+  return previous !== null && Date.parse(previous) >= Date.parse(back) ? previous : back;
+}
+
+/** MOCO's own largest updated_at. */
 function maxUpdated(leads: Iterable<Lead>, previous: string | null): string | null {
   let best = previous;
   for (const lead of leads)

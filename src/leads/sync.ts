@@ -36,10 +36,12 @@ export interface FullScan {
   /** MOCO's X-Total on the latest page. */
   total: number | null;
   pages: number;
+  /** performance.now() when the scan began: edits made since may hide on pages read before them. */
+  startedAt: number;
 }
 
 export function newFullScan(): FullScan {
-  return { nextPage: 1, leads: new Map(), total: null, pages: 0 };
+  return { nextPage: 1, leads: new Map(), total: null, pages: 0, startedAt: performance.now() };
 }
 
 export async function runFullScan(

@@ -40,14 +40,16 @@ describe("mirror sync against the sandbox", () => {
     expect(report).toMatchObject({ kind: "delta", created: 0, updated: 0, deleted: 0 });
   });
 
-  it("the delta asks updated_after MOCO's largest updated_at minus the overlap, not the local clock", async () => {
+  it("the delta asks updated_after MOCO's largest updated_at minus the overlap and the read time, not the local clock", async () => {
     env = await startEnv({ mirror: { overlapMs: 60_000 } });
     await env.mirror.read();
     const newest = Math.max(...apiLeads(env.sandbox).map((l) => Date.parse(l.updated_at)));
     await env.mirror.sync();
     const delta = env.sandbox.requests.find((r) => r.query.includes("updated_after"));
-    const after = new URLSearchParams(delta?.query).get("updated_after");
-    expect(after).toBe(new Date(newest - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z"));
+    const after = Date.parse(new URLSearchParams(delta?.query).get("updated_after") ?? "");
+    // Back by the overlap, and by the first sync's duration rounded up to whole seconds (here < 2 s).
+    expect(newest - after).toBeGreaterThanOrEqual(60_000 + 1000);
+    expect(newest - after).toBeLessThanOrEqual(60_000 + 2000);
   });
 
   it("changes, creations and deletions made behind the server's back reach the mirror", async () => {
@@ -95,5 +97,25 @@ describe("mirror sync against the sandbox", () => {
     const reads = await Promise.all([env.mirror.read(), env.mirror.read(), env.mirror.read()]);
     expect(env.dealRequests()).toBe(5 + 1);
     for (const read of reads) expect(read.leads).toHaveLength(500);
+  });
+
+  it("an edit made during a full scan, on a page already read, is caught by the next delta even without overlap", async () => {
+    env = await startEnv({ sandbox: { leads: 300 }, mirror: { overlapMs: 0 } });
+    const { store } = env.sandbox;
+    const early = store.deals[5];
+    const late = store.deals[250];
+    if (!early || !late) throw new Error("seed too small");
+    // Page 2 is held for 2.5 s; meanwhile a lead on page 1 (already read) and then one on page 3 change.
+    env.sandbox.faults.push({ kind: "slow", delayMs: 2500, method: "GET", path: "/deals", query: "page=2" });
+    const first = env.mirror.read();
+    const held = () => env?.sandbox.requests.some((r) => r.query.includes("page=2") && r.status === 0);
+    while (!held()) await new Promise((resolve) => setTimeout(resolve, 5));
+    store.updateDeal(early, { name: "Changed after its page was read" });
+    store.updateDeal(late, { name: "Changed later, read on page 3" });
+    await first;
+    await env.mirror.sync();
+    expect((await env.mirror.read({ maxAgeMs: Number.POSITIVE_INFINITY })).leads).toEqual(
+      apiLeads(env.sandbox),
+    );
   });
 });

@@ -72,7 +72,10 @@ describe("sandbox leads option", () => {
   it("a lead changed or created behind the server's back shows up in updated_after, a deleted one only in X-Total", async () => {
     const { sandbox, moco } = await start(300);
     const { store } = sandbox;
-    const since = store.deals.map((d) => d.updated_at).sort().at(-1) as string;
+    const since = store.deals
+      .map((d) => d.updated_at)
+      .sort()
+      .at(-1) as string;
     const [changed, removed] = store.deals;
     if (!changed || !removed) throw new Error("seed too small");
     expect(store.updateDeal(changed, { money: 1 }).ok).toBe(true);
