@@ -49,9 +49,7 @@ export async function openLookalikes(
   ctx: Pick<LeadsContext, "moco" | "call">,
 ): Promise<Lead[]> {
   const pages = await Promise.all(
-    OPEN.map((status) =>
-      listLeads(ctx.moco, { company_id: companyId, status, per_page: 100 }, ctx.call),
-    ),
+    OPEN.map((status) => listLeads(ctx.moco, { company_id: companyId, status, per_page: 100 }, ctx.call)),
   );
   return pages
     .flatMap((p) => p.leads)
