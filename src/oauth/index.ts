@@ -1,12 +1,12 @@
-import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createOAuthMetadata, mcpAuthRouter } from "@modelcontextprotocol/sdk/server/auth/router.js";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { Agent } from "undici";
 import { log } from "../log.js";
+import { type Authenticated, bearerCheck, type Refused } from "./bearer.js";
 import { Keyring } from "./crypto.js";
 import { SignInFlow } from "./flow.js";
-import { canWrite, Grants } from "./grants.js";
+import { Grants } from "./grants.js";
 import { sendJson } from "./http-util.js";
 import { type OAuthOptions, resolveOptions, SCOPES } from "./options.js";
 import { ClientsStore, Provider } from "./provider.js";
@@ -20,31 +20,11 @@ import type { GrantStore } from "./store.js";
  * Import this module lazily: nothing of it (Express included) should load without --oauth.
  */
 
+export type { Authenticated, Refused } from "./bearer.js";
 export type { OAuthOptions } from "./options.js";
 export { secretsFromEnv } from "./options.js";
 export { SqliteGrantStore } from "./sqlite-store.js";
 export type { GrantStore } from "./store.js";
-
-export type Authenticated = {
-  ok: true;
-  /** The person's MOCO account, …/api/v1. */
-  baseUrl: string;
-  /** The person's MOCO key, opened for this request only; never log it. */
-  apiKey: string;
-  /** sha256(baseUrl, key) prefix, the same as per-request credentials use: one MocoClient per tenant. */
-  tenant: string;
-  /** The person granted reads only: register no tool that writes. */
-  readOnly: boolean;
-  clientId: string;
-  scopes: string[];
-};
-
-export type Refused = {
-  ok: false;
-  status: 401;
-  headers: Record<string, string>;
-  message: string;
-};
 
 export interface OAuth {
   /** Serves the OAuth paths; false (nothing written) for any other path. */
@@ -209,49 +189,7 @@ export async function createOAuth(options: OAuthOptions): Promise<OAuth> {
     return true;
   }
 
-  function refuse(error: string | undefined, description: string): Refused {
-    const parts = [`Bearer resource_metadata="${o.resourceMetadataUrl}"`, `scope="${SCOPES.join(" ")}"`];
-    if (error) parts.push(`error="${error}"`, `error_description="${description.replace(/["\\]/g, "")}"`);
-    return {
-      ok: false,
-      status: 401,
-      headers: { "WWW-Authenticate": parts.join(", ") },
-      message: description,
-    };
-  }
-
-  async function authenticate(req: IncomingMessage): Promise<Authenticated | Refused> {
-    const header = req.headers.authorization;
-    if (!header)
-      return refuse(undefined, "Authorization required: connect this server as an OAuth connector.");
-    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-    if (!match) return refuse("invalid_request", "Send the access token as Authorization: Bearer <token>.");
-    const found = await grants.verifyAccess(match[1] as string);
-    if ("error" in found) return refuse("invalid_token", found.error);
-    const { grant } = found;
-    const apiKey = keys.open(grant.keySealed, `grant:${grant.id}`);
-    if (apiKey === undefined) {
-      log("warn", `oauth: grant ${grant.id.slice(0, 8)} was sealed with a secret no longer configured`);
-      return refuse("invalid_token", "This connection must be set up again.");
-    }
-    if (keys.isStale(grant.keySealed))
-      await store.resealGrant(grant.id, keys.seal(apiKey, `grant:${grant.id}`));
-    const tenant = createHash("sha256")
-      .update(grant.baseUrl)
-      .update("\0")
-      .update(apiKey)
-      .digest("hex")
-      .slice(0, 8);
-    return {
-      ok: true,
-      baseUrl: grant.baseUrl,
-      apiKey,
-      tenant,
-      readOnly: !canWrite(grant.scope),
-      clientId: grant.clientId,
-      scopes: grant.scope.split(" "),
-    };
-  }
+  const authenticate = bearerCheck(grants, keys, store, o);
 
   return {
     handle,
