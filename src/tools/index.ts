@@ -8,6 +8,7 @@ import { getLeadOptionsTool } from "./get-lead-options.js";
 import { listLeadsTool } from "./list-leads.js";
 import { pipelineSummaryTool } from "./pipeline-summary.js";
 import { updateLeadTool } from "./update-lead.js";
+import { updateLeadsTool } from "./update-leads.js";
 
 /** Every tool the server can offer, in the order tools/list shows them. */
 export const ALL_TOOLS: readonly Tool[] = [
@@ -15,6 +16,7 @@ export const ALL_TOOLS: readonly Tool[] = [
   getLeadTool,
   createLeadTool,
   updateLeadTool,
+  updateLeadsTool,
   deleteLeadTool,
   getLeadOptionsTool,
   addLeadNoteTool,

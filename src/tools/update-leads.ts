@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { ASK_ABOVE, BULK_MAX, bulkChanges, bulkUpdate } from "../leads/bulk.js";
+import { checkRanges, leadFilterShape } from "../leads/filters.js";
+import { defineTool } from "../tool.js";
+
+// Loose, so a row's optional fields (warnings, may_have_succeeded) cost no bytes in tools/list.
+const row = z.looseObject({
+  id: z.number(),
+  outcome: z.enum(["would_change", "changed", "unchanged", "failed"]),
+  changes: z.array(z.string()).optional(),
+  reason: z.string().optional(),
+});
+
+export const updateLeadsTool = defineTool({
+  name: "update_leads",
+  title: "Update many leads",
+  description: `Apply one set of changes to up to ${BULK_MAX} leads (ids, or a filter as in list_leads). dry_run: true lists each lead's changes and writes nothing. Over ${ASK_ABOVE} leads the human must agree (asked, or the dry run's confirm_token).`,
+  input: z
+    .strictObject({
+      ids: z.array(z.number().int().positive()).min(1).max(BULK_MAX).optional().describe("Lead ids"),
+      filter: z.strictObject(leadFilterShape).superRefine(checkRanges).optional().describe("Or a selection"),
+      changes: bulkChanges,
+      dry_run: z.boolean().optional().describe("true: only preview"),
+      confirm_token: z.string().max(100).optional().describe("From the dry run"),
+    })
+    .refine((a) => (a.ids === undefined) !== (a.filter === undefined), "give ids or filter, not both"),
+  output: z.object({
+    dry_run: z.boolean(),
+    written: z.boolean(),
+    counts: z.object({}).catchall(z.number()),
+    leads: z.array(row).describe("Also name, warnings, may_have_succeeded; beyond 13 KB only id and outcome"),
+    confirm_token: z.string().optional(),
+    expires_at: z.string().optional(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  uncertain: () =>
+    "Some changes MAY HAVE BEEN APPLIED even though no answer arrived. Run update_leads again with dry_run: true to see which leads still differ.",
+  run: (args, ctx) => bulkUpdate(args, ctx),
+});
