@@ -15,18 +15,7 @@ import {
   type StateAt,
   same,
 } from "./history.js";
-import {
-  countLeads,
-  existingIds,
-  type FullScan,
-  findDeleted,
-  newFullScan,
-  PAGE_SIZE,
-  readChangedSince,
-  runFullScan,
-  type SyncReadOptions,
-  timestamp,
-} from "./sync.js";
+import { type PlanInput, type Progress, planSync, type SyncPlan } from "./sync.js";
 
 /**
  * A mirror of one credential scope's leads: kept in memory for reads, persisted in the store with its
@@ -34,7 +23,7 @@ import {
  * One sync at a time per mirror (callers share it), one lease per scope across instances sharing a
  * store, one transaction per sync: a sync that fails part-way changes nothing.
  */
-export type Progress = (done: number, total: number | undefined, message: string) => void;
+export type { Progress } from "./sync.js";
 
 export interface MirrorOptions {
   store: LeadStore;
@@ -122,8 +111,8 @@ export class LeadMirror {
   private leads = new Map<number, Lead>();
   private row: ScopeRow | undefined;
   private shared: SharedSync | undefined;
-  /** A full scan interrupted part-way; the next sync goes on from there. */
-  private pendingScan: FullScan | undefined;
+  /** A re-scan interrupted part-way; the next sync goes on from there. */
+  private rescan: PlanInput["rescan"] = {};
   /** Our own deletes since the running sync started: its older reads must not bring them back. */
   private deletedMeanwhile = new Set<number>();
   /** Serialises every change of `leads` and the store (sync commits, own writes). */
@@ -193,6 +182,9 @@ export class LeadMirror {
   sync(options: { signal?: AbortSignal; onProgress?: Progress } = {}): Promise<SyncReport> {
     if (options.signal?.aborted) return Promise.reject(cancelled());
     let run = this.shared;
+    // A sync everyone gave up on may still be winding down: the next one starts after it.
+    const before = run?.controller.signal.aborted ? run.promise.catch(() => undefined) : undefined;
+    if (before) run = undefined;
     if (!run) {
       const controller = new AbortController();
       const created: SharedSync = {
@@ -201,9 +193,11 @@ export class LeadMirror {
         listeners: new Set(),
         promise: Promise.resolve() as never,
       };
-      created.promise = this.runSync(created).finally(() => {
-        if (this.shared === created) this.shared = undefined;
-      });
+      created.promise = (before ?? Promise.resolve())
+        .then(() => this.runSync(created))
+        .finally(() => {
+          if (this.shared === created) this.shared = undefined;
+        });
       this.shared = created;
       run = created;
     }
@@ -387,96 +381,43 @@ export class LeadMirror {
   private async syncOnce(run: SharedSync, signal: AbortSignal): Promise<SyncReport> {
     const base = this.row as ScopeRow;
     let requests = 0;
-    const progress = (done: number, total: number | undefined, message: string) => {
+    const progress: Progress = (done, total, message) => {
       for (const listener of run.listeners) listener(done, total, message);
     };
-    const reads: SyncReadOptions = {
-      signal,
-      pageWaitMs: this.settings.pageWaitMs,
-      onRequest: () => requests++,
-    };
-    const first = base.cursor === null;
-    const fetched = new Map<number, Lead>();
-    let kind: SyncKind = first ? "full" : "delta";
-    // When this sync's reads began (a resumed full scan: when its first page was read).
-    let readsStart = this.pendingScan?.startedAt ?? performance.now();
-    const full = async () => {
-      this.pendingScan ??= newFullScan();
-      const scan = this.pendingScan;
-      progress(scan.pages, expected(scan), "Reading all leads from MOCO");
-      await runFullScan(this.moco, scan, {
-        ...reads,
-        onPage: (s) =>
-          progress(s.pages, expected(s), `Read ${s.leads.size} of ${s.total ?? "?"} leads from MOCO`),
-      });
-      for (const [id, lead] of scan.leads) fetched.set(id, lead);
-    };
-    const delta = async (cursor: string) => {
-      const since = new Date(Date.parse(cursor) - this.settings.overlapMs)
-        .toISOString()
-        .replace(/\.\d{3}Z$/, "Z");
-      for (const lead of await readChangedSince(this.moco, since, reads)) fetched.set(lead.id, lead);
-    };
-    if (first) await full();
-    else {
-      progress(0, undefined, "Checking MOCO for changed leads");
-      await delta(base.cursor as string);
-    }
-    let live = await countLeads(this.moco, reads);
-    // More leads in MOCO than the mirror would hold: one created since the delta, or one a full scan
-    // missed because a deletion shifted MOCO's pages under it. A second delta finds the first kind.
-    if (live !== null && projectedSize(this.leads, fetched, first) < live && !first) {
-      await delta(maxUpdated(fetched.values(), base.cursor) as string);
-      live = await countLeads(this.moco, reads);
-    }
-    if (live !== null && projectedSize(this.leads, fetched, first) < live) {
-      this.pendingScan = undefined;
-      kind = "full";
-      readsStart = Math.min(readsStart, performance.now());
-      await full();
-      live = await countLeads(this.moco, reads);
-    }
-    const next = new Map(first ? [] : this.leads);
-    for (const [id, lead] of fetched) next.set(id, lead);
-    let deleted: number[] = [];
-    if (live !== null && next.size > live) {
-      progress(requests, undefined, "Finding leads deleted in MOCO");
-      const entries = [...next.values()].map((l) => ({ id: l.id, updatedMs: Date.parse(l.updated_at) }));
-      deleted = await findDeleted(this.moco, entries, live, reads);
-    } else if (live === null && !first) {
-      // MOCO sent no X-Total: only reading every id can tell what was deleted (N/100 requests).
-      const ids = [...next.keys()];
-      const found = await existingIds(this.moco, ids, reads);
-      deleted = ids.filter((id) => !found.has(id));
-    }
-    const cursor = nextCursor(fetched.values(), base.cursor, performance.now() - readsStart);
-    const report = await this.locked(() =>
-      this.commitSync(first, fetched, deleted, { kind, requests, cursor }),
-    );
-    this.pendingScan = undefined;
+    const plan = await planSync({
+      moco: this.moco,
+      store: this.store,
+      scope: this.scope,
+      current: this.leads,
+      cursor: base.cursor,
+      overlapMs: this.settings.overlapMs,
+      reads: { signal, pageWaitMs: this.settings.pageWaitMs, onRequest: () => requests++ },
+      progress,
+      rescan: this.rescan,
+      keep: (lead) => this.parts.lead(lead),
+    });
+    const report = await this.locked(() => this.commitSync(plan, requests));
+    this.rescan = {};
     progress(requests, requests, `Mirror up to date: ${this.leads.size} leads`);
     if (Date.now() - this.lastPruneMs > PRUNE_EVERY_MS) await this.prune().catch(() => undefined);
     return report;
   }
 
   /** Diffs what the sync read against the mirror as it is now (own writes may have landed) and commits. */
-  private async commitSync(
-    first: boolean,
-    fetched: Map<number, Lead>,
-    deleted: number[],
-    { kind, requests, cursor }: { kind: SyncKind; requests: number; cursor: string | null },
-  ): Promise<SyncReport> {
+  private async commitSync(plan: SyncPlan, requests: number): Promise<SyncReport> {
     const row = this.row as ScopeRow;
+    const first = plan.staged !== undefined;
     const seenAt = this.seenAt();
-    const next = new Map(first ? [] : this.leads);
+    const next = new Map(plan.staged ?? this.leads);
     const upserts: LeadUpsert[] = [];
     const changes: NewChange[] = [];
-    const counts = { created: 0, updated: 0, deleted: 0 };
+    const counts = { created: first ? next.size : 0, updated: 0, deleted: 0 };
+    // The first sync is the baseline of the history, not thousands of "created" changes.
     const record = (leadId: number, kind: NewChange["kind"], data: unknown) => {
       counts[kind]++;
       if (!first) changes.push({ leadId, seenAt, kind, origin: "sync", data: JSON.stringify(data) });
     };
-    for (const [id, lead] of fetched) {
+    for (const [id, lead] of plan.fetched) {
       if (this.deletedMeanwhile.has(id)) continue;
       const old = next.get(id);
       if (old && Date.parse(old.updated_at) > Date.parse(lead.updated_at)) continue;
@@ -486,7 +427,7 @@ export class LeadMirror {
       if (!old) record(id, "created", lead);
       else record(id, "updated", { name: lead.name, changes: diffLeads(old, lead) });
     }
-    const gone = deleted.filter((id) => next.has(id));
+    const gone = plan.deleted.filter((id) => next.has(id));
     for (const id of gone) {
       record(id, "deleted", next.get(id));
       next.delete(id);
@@ -497,9 +438,9 @@ export class LeadMirror {
       deletes: gone,
       changes,
       syncedAt: seenAt,
-      cursor: cursor ?? undefined,
+      cursor: plan.cursor ?? undefined,
       historyStart: first ? seenAt : undefined,
-      replaceAll: first,
+      fromStage: first,
     });
     if (!committed) {
       // Another instance synced this scope meanwhile; its result is as good as ours.
@@ -509,7 +450,7 @@ export class LeadMirror {
       this.leads = next;
       this.row = committed;
     }
-    return { kind, requests, ...counts, syncedAt: this.row?.syncedAt ?? seenAt };
+    return { kind: plan.kind, requests, ...counts, syncedAt: this.row?.syncedAt ?? seenAt };
   }
 
   /** Another instance holds the lease: wait for its commit, then serve what it stored. */
@@ -541,40 +482,6 @@ export class LeadMirror {
 
 function cancelled(): MocoError {
   return new MocoError({ kind: "cancelled", message: "The request was cancelled" });
-}
-
-/** Pages a full scan will take, plus the count request; undefined until MOCO said how many. */
-function expected(scan: FullScan): number | undefined {
-  return scan.total === null ? undefined : Math.max(1, Math.ceil(scan.total / PAGE_SIZE)) + 1;
-}
-
-function projectedSize(current: Map<number, Lead>, fetched: Map<number, Lead>, first: boolean): number {
-  if (first) return fetched.size;
-  let size = current.size;
-  for (const id of fetched.keys()) if (!current.has(id)) size++;
-  return size;
-}
-
-/**
- * The next delta's cursor, from MOCO's clock, never ours: the largest updated_at this sync read, minus
- * how long its reads took. A lead changed while the pages were read may sit on a page read before the
- * change, while a later page shows a lead changed even later; going back by the duration of the reads
- * (measured on the monotonic clock, so skew does not matter) puts the cursor before every such change.
- * Never behind the previous cursor, so repeated syncs do not drift backwards.
- */
-function nextCursor(leads: Iterable<Lead>, previous: string | null, readsMs: number): string | null {
-  const newest = maxUpdated(leads, null);
-  if (newest === null) return previous;
-  const back = timestamp(Date.parse(newest) - Math.ceil(readsMs / 1000) * 1000);
-  return previous !== null && Date.parse(previous) >= Date.parse(back) ? previous : back;
-}
-
-/** MOCO's own largest updated_at. */
-function maxUpdated(leads: Iterable<Lead>, previous: string | null): string | null {
-  let best = previous;
-  for (const lead of leads)
-    if (best === null || Date.parse(lead.updated_at) > Date.parse(best)) best = lead.updated_at;
-  return best;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { CallOptions, MocoClient, PageInfo } from "../moco/client.js";
 import { type LeadFilters, listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
+import type { LeadStore, StagedScan } from "../store/types.js";
 
 /**
  * The reads a mirror sync makes of MOCO; no store here. Every request goes through the MocoClient, so
@@ -26,37 +27,30 @@ async function page(moco: MocoClient, filters: LeadFilters, options: SyncReadOpt
 }
 
 /**
- * Progress of a full scan, kept by the caller: an interrupted scan (reset, 429, timeout, abort) keeps
- * the pages it read, and the next attempt goes on from `nextPage`. Ids de-duplicate leads that moved
- * between pages meanwhile; a lead that moved the other way is found by the count check afterwards.
+ * Where a full scan stands, kept by the caller between attempts: an interrupted scan (reset, 429,
+ * timeout, abort) goes on from `nextPage`. Ids de-duplicate leads that moved between pages meanwhile;
+ * a lead that moved the other way is found by the count check afterwards.
  */
-export interface FullScan {
-  nextPage: number | null;
-  leads: Map<number, Lead>;
-  /** MOCO's X-Total on the latest page. */
-  total: number | null;
-  pages: number;
-  /** performance.now() when the scan began: edits made since may hide on pages read before them. */
-  startedAt: number;
+export type ScanState = StagedScan;
+
+export function newScan(): ScanState {
+  return { nextPage: 1, total: null, pages: 0, startedAt: Date.now() };
 }
 
-export function newFullScan(): FullScan {
-  return { nextPage: 1, leads: new Map(), total: null, pages: 0, startedAt: performance.now() };
-}
-
+/** Reads the remaining pages of a full scan, handing each to `onPage` after `scan` moved past it. */
 export async function runFullScan(
   moco: MocoClient,
-  scan: FullScan,
-  options: SyncReadOptions & { onPage?: (scan: FullScan) => void },
+  scan: ScanState,
+  options: SyncReadOptions,
+  onPage: (leads: Lead[], scan: ScanState) => Promise<void> | void,
 ): Promise<void> {
   while (scan.nextPage !== null) {
     const at = scan.nextPage;
     const result = await page(moco, { page: at, per_page: PAGE_SIZE }, options, "full");
-    for (const lead of result.leads) scan.leads.set(lead.id, lead);
     scan.total = result.page.total;
     scan.pages++;
     scan.nextPage = following(at, result.leads.length, result.page);
-    options.onPage?.(scan);
+    await onPage(result.leads, scan);
   }
 }
 
@@ -196,4 +190,177 @@ function following(at: number, count: number, info: PageInfo): number | null {
   if (info.nextPage !== null) return info.nextPage;
   if (info.total !== null) return at * PAGE_SIZE < info.total ? at + 1 : null;
   return count >= PAGE_SIZE ? at + 1 : null;
+}
+
+// ------------------------------------------------------------------------------------------ the plan
+
+export type Progress = (done: number, total: number | undefined, message: string) => void;
+
+export interface PlanInput {
+  moco: MocoClient;
+  store: LeadStore;
+  scope: string;
+  /** The mirror as it is. */
+  current: ReadonlyMap<number, Lead>;
+  /** null: no sync yet, so a full one (staged in the store page by page). */
+  cursor: string | null;
+  overlapMs: number;
+  reads: SyncReadOptions;
+  progress: Progress;
+  /** An interrupted in-memory re-scan, kept between attempts; the caller clears it after a commit. */
+  rescan: { state?: ScanState; leads?: Map<number, Lead> };
+  /** Applied to every lead loaded from the stage (shares equal parts). */
+  keep: (lead: Lead) => Lead;
+}
+
+export interface SyncPlan {
+  kind: "full" | "delta";
+  /** First sync: every lead, as staged. */
+  staged: Map<number, Lead> | undefined;
+  /** Leads read besides the stage: the changed ones (delta), or all of a re-scan's. */
+  fetched: Map<number, Lead>;
+  /** Leads MOCO confirmed deleted. */
+  deleted: number[];
+  cursor: string | null;
+}
+
+const LOAD_BATCH = 1000;
+
+/**
+ * Everything a sync reads from MOCO, and what follows from it; nothing is committed here. First a full
+ * scan (staged) or a delta, then the live count: fewer leads than MOCO counts means one created since
+ * the delta (a second delta finds it) or one a scan missed when a deletion shifted MOCO's pages (a
+ * re-scan finds it); more means deletions (findDeleted).
+ */
+export async function planSync(input: PlanInput): Promise<SyncPlan> {
+  const { moco, reads, progress } = input;
+  const first = input.cursor === null;
+  const fetched = new Map<number, Lead>();
+  let kind: SyncPlan["kind"] = first ? "full" : "delta";
+  let startedAt = Date.now();
+  let staged: Map<number, Lead> | undefined;
+  if (first) {
+    const scan = await stagedScan(input);
+    staged = scan.leads;
+    startedAt = scan.startedAt;
+  } else {
+    progress(0, undefined, "Checking MOCO for changed leads");
+    await readDelta(input, input.cursor as string, fetched);
+  }
+  const base: ReadonlyMap<number, Lead> = staged ?? input.current;
+  const size = () => projectedSize(base, fetched);
+  let live = await countLeads(moco, reads);
+  if (live !== null && size() < live && !first) {
+    await readDelta(input, maxUpdated(fetched.values(), input.cursor) as string, fetched);
+    live = await countLeads(moco, reads);
+  }
+  if (live !== null && size() < live) {
+    kind = "full";
+    input.rescan.state ??= newScan();
+    startedAt = Math.min(startedAt, input.rescan.state.startedAt);
+    await memoryScan(input, fetched);
+    live = await countLeads(moco, reads);
+  }
+  const deleted = await deletions(input, base, fetched, live, first);
+  const seen = first ? [...base.values(), ...fetched.values()] : fetched.values();
+  const cursor = nextCursor(seen, input.cursor, Math.max(0, Date.now() - startedAt));
+  return { kind, staged, fetched, deleted, cursor };
+}
+
+async function readDelta(input: PlanInput, cursor: string, into: Map<number, Lead>): Promise<void> {
+  const since = timestamp(Date.parse(cursor) - input.overlapMs);
+  for (const lead of await readChangedSince(input.moco, since, input.reads)) into.set(lead.id, lead);
+}
+
+/** The first full scan, each page written to the store's stage as it arrives (resumable across restarts). */
+async function stagedScan(input: PlanInput): Promise<{ leads: Map<number, Lead>; startedAt: number }> {
+  const { store, scope, progress } = input;
+  const scan = (await store.stagedScan(scope)) ?? newScan();
+  progress(scan.pages, expected(scan), "Reading all leads from MOCO");
+  await runFullScan(input.moco, scan, input.reads, async (leads, state) => {
+    const rows = leads.map((l) => ({ id: l.id, updatedAt: l.updated_at, body: () => JSON.stringify(l) }));
+    await store.stagePage(scope, state, rows);
+    progress(
+      state.pages,
+      expected(state),
+      `Read ${state.pages} of ${expected(state) ?? "?"} pages from MOCO`,
+    );
+  });
+  const leads = new Map<number, Lead>();
+  for (let afterId = -1; ; ) {
+    const rows = await store.loadStaged(scope, { afterId, limit: LOAD_BATCH });
+    for (const r of rows) leads.set(r.id, input.keep(JSON.parse(r.body) as Lead));
+    const last = rows.at(-1);
+    if (!last || rows.length < LOAD_BATCH) break;
+    afterId = last.id;
+  }
+  return { leads, startedAt: scan.startedAt };
+}
+
+/** A re-scan merged into `fetched`; kept in memory between attempts (rare: after a shifted scan). */
+async function memoryScan(input: PlanInput, fetched: Map<number, Lead>): Promise<void> {
+  const state = input.rescan.state ?? newScan();
+  const leads = input.rescan.leads ?? new Map<number, Lead>();
+  input.rescan.state = state;
+  input.rescan.leads = leads;
+  await runFullScan(input.moco, state, input.reads, (page, s) => {
+    for (const lead of page) leads.set(lead.id, lead);
+    input.progress(s.pages, expected(s), "Re-reading all leads from MOCO");
+  });
+  for (const [id, lead] of leads) fetched.set(id, lead);
+}
+
+async function deletions(
+  input: PlanInput,
+  base: ReadonlyMap<number, Lead>,
+  fetched: ReadonlyMap<number, Lead>,
+  live: number | null,
+  first: boolean,
+): Promise<number[]> {
+  const updated = new Map<number, number>();
+  for (const [id, lead] of base) updated.set(id, Date.parse(lead.updated_at));
+  for (const [id, lead] of fetched) updated.set(id, Date.parse(lead.updated_at));
+  if (live !== null && updated.size > live) {
+    input.progress(0, undefined, "Finding leads deleted in MOCO");
+    const entries = [...updated].map(([id, updatedMs]) => ({ id, updatedMs }));
+    return findDeleted(input.moco, entries, live, input.reads);
+  }
+  if (live !== null || first) return [];
+  // MOCO sent no X-Total: only reading every id can tell what was deleted (N/100 requests).
+  const ids = [...updated.keys()];
+  const found = await existingIds(input.moco, ids, input.reads);
+  return ids.filter((id) => !found.has(id));
+}
+
+/** Pages a full scan will take, plus the count request; undefined until MOCO said how many. */
+export function expected(scan: ScanState): number | undefined {
+  return scan.total === null ? undefined : Math.max(1, Math.ceil(scan.total / PAGE_SIZE)) + 1;
+}
+
+function projectedSize(current: ReadonlyMap<number, Lead>, fetched: ReadonlyMap<number, Lead>): number {
+  let size = current.size;
+  for (const id of fetched.keys()) if (!current.has(id)) size++;
+  return size;
+}
+
+/**
+ * The next delta's cursor, from MOCO's clock, never ours: the largest updated_at this sync read, minus
+ * how long its reads took. A lead changed while the pages were read may sit on a page read before the
+ * change, while a later page shows a lead changed even later; going back by the duration of the reads
+ * puts the cursor before every such change. Never behind the previous cursor, so that repeated syncs
+ * do not drift backwards.
+ */
+function nextCursor(leads: Iterable<Lead>, previous: string | null, readsMs: number): string | null {
+  const newest = maxUpdated(leads, null);
+  if (newest === null) return previous;
+  const back = timestamp(Date.parse(newest) - Math.ceil(readsMs / 1000) * 1000);
+  return previous !== null && Date.parse(previous) >= Date.parse(back) ? previous : back;
+}
+
+/** MOCO's own largest updated_at. */
+function maxUpdated(leads: Iterable<Lead>, previous: string | null): string | null {
+  let best = previous;
+  for (const lead of leads)
+    if (best === null || Date.parse(lead.updated_at) > Date.parse(best)) best = lead.updated_at;
+  return best;
 }

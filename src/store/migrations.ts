@@ -46,6 +46,27 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX changes_by_lead ON changes (scope, lead_id, seq)",
     ],
   },
+  {
+    // A first full sync writes each page here as it arrives, so that an interrupted one (even a killed
+    // process) goes on from the next page; readers never see these rows.
+    version: 2,
+    statements: [
+      `CREATE TABLE stage_leads (
+        scope TEXT NOT NULL,
+        id BIGINT NOT NULL,
+        updated_at TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (scope, id)
+      )`,
+      `CREATE TABLE stage_scans (
+        scope TEXT PRIMARY KEY,
+        next_page BIGINT,
+        total BIGINT,
+        pages BIGINT NOT NULL,
+        started_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -8,8 +8,10 @@ import {
   type ChangeRow,
   type Commit,
   type LeadStore,
+  type LeadUpsert,
   type ScopeInfo,
   type ScopeRow,
+  type StagedScan,
   type StoredLead,
   type StoreInfo,
   type StoreLocation,
@@ -68,7 +70,10 @@ class SqliteStore implements LeadStore {
     this.db = db;
     this.run((d) => {
       d.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      if (this.location.kind === "file") d.exec("PRAGMA journal_mode = WAL");
+      // WAL: readers are not blocked by a sync's commit. synchronous=NORMAL is durable against crashes
+      // of the process and keeps the file consistent on power loss (the last commits may be lost:
+      // the next sync reads them again).
+      if (this.location.kind === "file") d.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
       d.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
       this.migrate(d);
     });
@@ -140,13 +145,45 @@ class SqliteStore implements LeadStore {
   }
 
   async loadLeads(scope: string, page: { afterId?: number; limit?: number } = {}): Promise<StoredLead[]> {
+    return this.run((db) => readLeads(db, "leads", scope, page));
+  }
+
+  async loadStaged(scope: string, page: { afterId?: number; limit?: number } = {}): Promise<StoredLead[]> {
+    return this.run((db) => readLeads(db, "stage_leads", scope, page));
+  }
+
+  async stagedScan(scope: string): Promise<StagedScan | undefined> {
     return this.run((db) => {
-      const limit = page.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(page.limit))}`;
-      const rows = db
-        .prepare(`SELECT id, body FROM leads WHERE scope = ? AND id > ? ORDER BY id${limit}`)
-        .all(scope, page.afterId ?? -1) as Row[];
-      return rows.map((r) => ({ id: Number(r.id), body: String(r.body) }));
+      const r = db.prepare("SELECT * FROM stage_scans WHERE scope = ?").get(scope) as Row | undefined;
+      if (!r) return undefined;
+      const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+      return {
+        nextPage: num(r.next_page),
+        total: num(r.total),
+        pages: Number(r.pages),
+        startedAt: Number(r.started_at),
+      };
     });
+  }
+
+  async stagePage(scope: string, scan: StagedScan, leads: readonly LeadUpsert[]): Promise<void> {
+    this.run((db) =>
+      this.transaction(db, () => {
+        const upsert = db.prepare(
+          `INSERT INTO stage_leads (scope, id, updated_at, body) VALUES (?, ?, ?, ?)
+           ON CONFLICT (scope, id) DO UPDATE SET updated_at = excluded.updated_at, body = excluded.body`,
+        );
+        for (const lead of leads) upsert.run(scope, lead.id, lead.updatedAt, lead.body());
+        db.prepare(
+          `INSERT INTO stage_scans (scope, next_page, total, pages, started_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (scope) DO UPDATE SET next_page = excluded.next_page, total = excluded.total, pages = excluded.pages`,
+        ).run(scope, scan.nextPage, scan.total, scan.pages, scan.startedAt);
+      }),
+    );
+  }
+
+  async clearStage(scope: string): Promise<void> {
+    this.run((db) => this.transaction(db, () => clearStage(db, scope)));
   }
 
   async commit(scope: string, commit: Commit): Promise<ScopeRow | undefined> {
@@ -160,7 +197,13 @@ class SqliteStore implements LeadStore {
       this.transaction(db, () => {
         const before = readScope(db, scope);
         if (!before || before.version !== commit.expectedVersion) return undefined;
-        if (commit.replaceAll) db.prepare("DELETE FROM leads WHERE scope = ?").run(scope);
+        if (commit.fromStage) {
+          db.prepare("DELETE FROM leads WHERE scope = ?").run(scope);
+          db.prepare(
+            "INSERT INTO leads (scope, id, updated_at, body) SELECT scope, id, updated_at, body FROM stage_leads WHERE scope = ?",
+          ).run(scope);
+          clearStage(db, scope);
+        }
         const upsert = db.prepare(
           `INSERT INTO leads (scope, id, updated_at, body) VALUES (?, ?, ?, ?)
            ON CONFLICT (scope, id) DO UPDATE SET updated_at = excluded.updated_at, body = excluded.body`,
@@ -286,6 +329,7 @@ class SqliteStore implements LeadStore {
       this.transaction(db, () => {
         db.prepare("DELETE FROM leads WHERE scope = ?").run(scope);
         db.prepare("DELETE FROM changes WHERE scope = ?").run(scope);
+        clearStage(db, scope);
         return Number(db.prepare("DELETE FROM scopes WHERE scope = ?").run(scope).changes) > 0;
       }),
     );
@@ -298,6 +342,24 @@ class SqliteStore implements LeadStore {
       db?.close();
     } catch {}
   }
+}
+
+function readLeads(
+  db: DatabaseSync,
+  table: "leads" | "stage_leads",
+  scope: string,
+  page: { afterId?: number; limit?: number },
+): StoredLead[] {
+  const limit = page.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(page.limit))}`;
+  const rows = db
+    .prepare(`SELECT id, body FROM ${table} WHERE scope = ? AND id > ? ORDER BY id${limit}`)
+    .all(scope, page.afterId ?? -1) as Row[];
+  return rows.map((r) => ({ id: Number(r.id), body: String(r.body) }));
+}
+
+function clearStage(db: DatabaseSync, scope: string): void {
+  db.prepare("DELETE FROM stage_leads WHERE scope = ?").run(scope);
+  db.prepare("DELETE FROM stage_scans WHERE scope = ?").run(scope);
 }
 
 function readScope(db: DatabaseSync, scope: string): ScopeRow | undefined {

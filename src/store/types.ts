@@ -67,8 +67,19 @@ export interface Commit {
   cursor?: string;
   /** Set by the first sync. */
   historyStart?: string;
-  /** true: the scope's leads are replaced by `upserts` (a first sync into an empty scope). */
-  replaceAll?: boolean;
+  /** true: the scope's leads are replaced by the staged scan (then `upserts`), and the stage is cleared. */
+  fromStage?: boolean;
+}
+
+/** Where a staged full scan stands. */
+export interface StagedScan {
+  /** The page to read next; null when the last page is in. */
+  nextPage: number | null;
+  /** MOCO's X-Total on the latest page. */
+  total: number | null;
+  pages: number;
+  /** Epoch ms when the scan began. */
+  startedAt: number;
 }
 
 export interface ChangeQuery {
@@ -124,6 +135,12 @@ export interface LeadStore {
   /** The updated scope, or undefined when the scope moved past `expectedVersion` (nothing written). */
   commit(scope: string, commit: Commit): Promise<ScopeRow | undefined>;
   changes(scope: string, query: ChangeQuery): Promise<ChangeRow[]>;
+  /** The staged full scan of a scope, if one was begun. */
+  stagedScan(scope: string): Promise<StagedScan | undefined>;
+  /** Adds one page to the staged scan, in one transaction. */
+  stagePage(scope: string, scan: StagedScan, leads: readonly LeadUpsert[]): Promise<void>;
+  loadStaged(scope: string, page?: { afterId?: number; limit?: number }): Promise<StoredLead[]>;
+  clearStage(scope: string): Promise<void>;
   /** Deletes changes seen before `before` and moves the history start there; returns rows deleted. */
   prune(scope: string, before: string): Promise<number>;
   /** A sync lease, so that several instances sharing one store do not sync the same scope at once. */

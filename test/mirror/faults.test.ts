@@ -125,4 +125,35 @@ describe("interrupted syncs", () => {
     expect((await mirror.read({ maxAgeMs: 0 })).leads).toEqual(apiLeads(env.sandbox));
     await reopened.close();
   });
+
+  it("a first sync interrupted in one process is resumed by the next process from the page it reached", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mirror-faults-"));
+    dirs.push(dir);
+    const path = join(dir, "store.sqlite");
+    env = await startEnv({ location: { kind: "file", path }, sandbox: { leads: 500 } });
+    env.sandbox.faults.push({ kind: "reset", method: "GET", path: "/deals", query: "page=4" });
+    await expect(env.mirror.read()).rejects.toBeInstanceOf(MocoError);
+    await env.store.close(); // the process ends
+    const reopened = await openStore({ kind: "file", path });
+    const mirror = new LeadMirror({
+      store: reopened,
+      moco: env.moco,
+      baseUrl: env.sandbox.url,
+      apiKey: env.sandbox.apiKey,
+    });
+    expect(await reopened.loadLeads(mirror.scope)).toEqual([]);
+    const read = await mirror.read();
+    expect(read.leads).toEqual(apiLeads(env.sandbox));
+    const pages = env.sandbox.requests.filter((r) => r.path === "/deals" && r.query.includes("per_page=100"));
+    expect(pages.map((r) => new URLSearchParams(r.query).get("page"))).toEqual([
+      "1",
+      "2",
+      "3",
+      "4",
+      "4",
+      "5",
+    ]);
+    expect(await reopened.stagedScan(mirror.scope)).toBeUndefined();
+    await reopened.close();
+  });
 });

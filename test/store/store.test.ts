@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore, resolveStoreSetting, scopeKey } from "../../src/store/index.js";
-import { SCHEMA_VERSION } from "../../src/store/migrations.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../src/store/migrations.js";
 import type { LeadStore } from "../../src/store/types.js";
 
 const dirs: string[] = [];
@@ -85,6 +85,24 @@ describe("sqlite store", () => {
       value: String(SCHEMA_VERSION),
     });
     db.close();
+  });
+
+  it("upgrades a version 1 file to the current schema at open, keeping its rows", async () => {
+    const path = join(tempDir(), "v1.sqlite");
+    const db = new DatabaseSync(path);
+    db.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    for (const sql of MIGRATIONS.find((m) => m.version === 1)?.statements ?? []) db.exec(sql);
+    db.exec("INSERT INTO meta VALUES ('schema_version', '1')");
+    db.exec(
+      "INSERT INTO scopes (scope, base_url, created_at) VALUES ('old', 'https://x', '2026-01-01T00:00:00.000Z')",
+    );
+    db.close();
+    const store = await open(path);
+    expect(store.available).toBe(true);
+    expect((await store.getScope("old"))?.baseUrl).toBe("https://x");
+    expect(await store.stagedScan("old")).toBeUndefined();
+    expect((await store.describe()).schemaVersion).toBe(SCHEMA_VERSION);
+    expect(SCHEMA_VERSION).toBeGreaterThan(1);
   });
 
   it("refuses a store written by a newer schema (unavailable, not rewritten)", async () => {
