@@ -291,6 +291,7 @@ async function apply(
   const out = new Map<number, Row>();
   let next = 0;
   let stop: string | undefined;
+  let reported = 0;
   const work = async () => {
     for (let i = next++; i < todo.length; i = next++) {
       const { lead } = todo[i] as { lead: Lead };
@@ -321,9 +322,13 @@ async function apply(
           ...(error.mayHaveSucceeded ? { may_have_succeeded: true as const } : {}),
         });
       }
-      await ctx
-        .progress(out.size, todo.length, `Changed ${out.size} of ${todo.length} leads`)
-        .catch(() => {});
+      // Progress must only grow; workers finishing together report once.
+      if (out.size > reported) {
+        reported = out.size;
+        await ctx
+          .progress(reported, todo.length, `Changed ${reported} of ${todo.length} leads`)
+          .catch(() => {});
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(WORKERS, todo.length) }, work));

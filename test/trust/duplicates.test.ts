@@ -97,7 +97,10 @@ describe("create_lead warns of an open lead of the same company with a similar n
       baseLead(h, { name: "Quokka Portal Relaunch", company: "Nordlicht Software GmbH" }),
     );
     expect(r.isError, text(r)).toBeFalsy();
-    expect((sc(r).warnings as string[]).filter((w) => w.startsWith("possible duplicate"))).toHaveLength(2);
+    const named = (sc(r).warnings as string[]).join(" | ");
+    // Other tests of this file may have added lookalikes of their own; the two seeded ones are always there.
+    expect(named).toContain(`possible duplicate: lead ${existing.pending} `);
+    expect(named).toContain(`possible duplicate: lead ${existing.potential} `);
   });
 
   it("never blocks the create: a failed check becomes a warning", async () => {
