@@ -70,6 +70,8 @@ class SqliteStore implements LeadStore {
     this.db = db;
     this.run((d) => {
       d.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // Only takes effect on a new, empty file; lets compact() return freed pages to the disk.
+      d.exec("PRAGMA auto_vacuum = INCREMENTAL");
       // WAL: readers are not blocked by a sync's commit. synchronous=NORMAL is durable against crashes
       // of the process and keeps the file consistent on power loss (the last commits may be lost:
       // the next sync reads them again).
@@ -188,7 +190,7 @@ class SqliteStore implements LeadStore {
 
   async commit(scope: string, commit: Commit): Promise<ScopeRow | undefined> {
     const result = await this.write(scope, commit);
-    this.run((db) => this.checkpoint(db, commit.upserts.length));
+    this.run((db) => this.compact(db, commit.fromStage ? Number.POSITIVE_INFINITY : commit.upserts.length));
     return result;
   }
 
@@ -226,9 +228,14 @@ class SqliteStore implements LeadStore {
     );
   }
 
-  /** A big sync leaves a WAL as large as the data; fold it back so the file holds one copy. */
-  private checkpoint(db: DatabaseSync, rows: number): void {
-    if (this.location.kind === "file" && rows >= CHECKPOINT_ROWS) db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  /**
+   * A big sync leaves a WAL as large as the data, and a first sync leaves the stage's pages free: give
+   * both back, so that the file holds one copy of the mirror.
+   */
+  private compact(db: DatabaseSync, rows: number): void {
+    if (this.location.kind !== "file" || rows < CHECKPOINT_ROWS) return;
+    db.exec("PRAGMA incremental_vacuum");
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
 
   async changes(scope: string, query: ChangeQuery): Promise<ChangeRow[]> {
