@@ -66,6 +66,8 @@ export interface Config {
   allowTools: string[] | undefined;
   denyTools: string[];
   maxScanPages: number;
+  /** The day counted as today (MOCO_TODAY, for demos and tests); undefined: the server's local date. */
+  today: string | undefined;
   transport: "stdio" | "http";
   http: HttpConfig;
 }
@@ -252,6 +254,7 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
     allowTools: tools,
     denyTools: deny,
     maxScanPages: int(env.MOCO_MAX_SCAN_PAGES, "MOCO_MAX_SCAN_PAGES", 20, 1, 1000, problems),
+    today: dateFrom(env.MOCO_TODAY, "MOCO_TODAY", problems),
     transport: transport === "http" ? "http" : "stdio",
     http: {
       host,
@@ -325,6 +328,16 @@ function upstreamFrom(flags: Flags, env: Env, problems: string[]): Upstream {
 }
 
 type Flags = ReturnType<typeof parseFlags>;
+
+function dateFrom(value: string | undefined, name: string, problems: string[]): string | undefined {
+  const v = value?.trim();
+  if (!v) return undefined;
+  const d = new Date(`${v}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) {
+    problems.push(`${name} must be a date YYYY-MM-DD, got "${value}"`);
+  }
+  return v;
+}
 
 function parseFlags(argv: string[]) {
   return parseArgs({

@@ -97,8 +97,8 @@ export function registerResources(server: McpServer, { moco, config }: ResourceD
     },
     guarded(async (uri, extra) => {
       const scan = await scanLeads(moco, {}, { ...call(extra), maxPages: config.maxScanPages });
-      const summary = summarize(scan.leads, { monthBasis: "reminder_date", top: 5 });
-      return json(uri, { ...summary, ...scanData(scan) });
+      const { notes: _, ...summary } = summarize(scan.leads, { monthBasis: "reminder_date", top: 5 });
+      return json(uri, { ...summary, ...scanData(scan, scan.leads.length) });
     }),
   );
 }

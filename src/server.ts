@@ -11,6 +11,7 @@ import type { Config } from "./config.js";
 import { describeError } from "./errors.js";
 import { formValidator } from "./form-validator.js";
 import { callOptions } from "./leads/context.js";
+import { localToday } from "./leads/dates.js";
 import { log, redact } from "./log.js";
 import type { MocoClient } from "./moco/client.js";
 import { registerPrompts } from "./prompts.js";
@@ -121,14 +122,26 @@ function describeTool(tool: Tool) {
   };
 }
 
+/**
+ * A zod schema as tools/list shows it. Output schemas say what each field is, not how strictly a
+ * client should check it: `required`, `additionalProperties` and `propertyNames` are left out there
+ * (MOCO adds fields over time, and every byte is paid in every conversation).
+ */
 function jsonSchema(schema: z.ZodType, io: "input" | "output") {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, target: "draft-7", unrepresentable: "any" });
-  return JSON.parse(JSON.stringify(rest), (key, value) =>
-    (key === "maximum" && value === Number.MAX_SAFE_INTEGER) ||
-    (key === "minimum" && value === Number.MIN_SAFE_INTEGER)
-      ? undefined
-      : value,
-  ) as { type: "object"; [key: string]: unknown };
+  const loose = new Set(io === "output" ? ["required", "additionalProperties", "propertyNames"] : []);
+  return JSON.parse(JSON.stringify(rest), function (this: Record<string, unknown>, key, value) {
+    const unbounded =
+      (key === "maximum" && value === Number.MAX_SAFE_INTEGER) ||
+      (key === "minimum" && value === Number.MIN_SAFE_INTEGER);
+    // What every JSON object allows anyway: string keys, and any value for a key of a record.
+    const implied =
+      this.type === "object" &&
+      ((key === "propertyNames" && JSON.stringify(value) === '{"type":"string"}') ||
+        (key === "additionalProperties" && JSON.stringify(value) === "{}"));
+    // Keywords of an object schema only (`this.type` is "object"), never a property of that name.
+    return unbounded || implied || (loose.has(key) && this.type === "object") ? undefined : value;
+  }) as { type: "object"; [key: string]: unknown };
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -141,6 +154,7 @@ function context(server: McpServer, moco: MocoClient, config: Config, extra: Ext
   return {
     moco,
     maxScanPages: config.maxScanPages,
+    today: () => config.today ?? localToday(),
     signal: extra.signal,
     deadline: call.deadline ?? Date.now(),
     call: {

@@ -1,6 +1,6 @@
 import type { ScanResult } from "../moco/scan.js";
-import { fullName, type Lead } from "../moco/schemas.js";
-import { fold } from "../text.js";
+import type { Lead } from "../moco/schemas.js";
+import { daysBetween } from "./dates.js";
 import { REFS } from "./refs.js";
 
 /**
@@ -18,20 +18,32 @@ export interface CompactLead {
   user?: string;
   company?: string;
   reminder_date?: string;
+  /** Days until the reminder; negative when overdue. Open leads only. */
+  due_in_days?: number;
   closed_on?: string;
+  service_period_from?: string;
+  service_period_to?: string;
   tags?: string[];
+  created_at: string;
+  updated_at?: string;
 }
 
 export const userName = (lead: Lead) => REFS.user.of(lead)?.name ?? null;
 
-export function compact(lead: Lead): CompactLead {
+const OPEN = new Set(["pending", "potential"]);
+
+/** Days from `today` to the lead's reminder (negative when overdue); only for open leads. */
+export const dueInDays = (lead: Lead, today: string) =>
+  OPEN.has(lead.status) && lead.reminder_date ? daysBetween(today, lead.reminder_date) : undefined;
+
+export function compact(lead: Lead, extra: { today?: string; updated?: boolean } = {}): CompactLead {
   const out: CompactLead = {
     id: lead.id,
     name: lead.name,
     status: lead.status,
     money: lead.money,
     currency: lead.currency,
-  };
+  } as CompactLead;
   if (lead.category) {
     out.stage = lead.category.name;
     out.probability = lead.category.probability;
@@ -40,66 +52,69 @@ export function compact(lead: Lead): CompactLead {
   if (user) out.user = user;
   if (lead.company) out.company = lead.company.name;
   if (lead.reminder_date) out.reminder_date = lead.reminder_date;
+  const due = extra.today === undefined ? undefined : dueInDays(lead, extra.today);
+  if (due !== undefined) out.due_in_days = due;
   if (lead.closed_on) out.closed_on = lead.closed_on;
+  if (lead.service_period_from) out.service_period_from = lead.service_period_from;
+  if (lead.service_period_to) out.service_period_to = lead.service_period_to;
   if (lead.tags.length > 0) out.tags = lead.tags;
+  out.created_at = lead.created_at;
+  if (extra.updated) out.updated_at = lead.updated_at;
   return out;
 }
 
 /**
- * Hard cap on the JSON of one reply's lead list: about 8,000 tokens, a third of what Claude Code accepts
- * from a tool by default. 100 compact leads fit; 100 full ones do not.
+ * Soft cap on the JSON of one reply's lead list: about 8,000 tokens, a third of what Claude Code
+ * accepts from a tool by default. 100 compact leads fit.
  */
 export const REPLY_CAP_BYTES = 30_000;
 
-/** The longest prefix of `items` whose JSON array stays within `cap` bytes (always at least one item). */
-export function fitToCap<T>(items: readonly T[], cap = REPLY_CAP_BYTES): T[] {
-  let size = 2;
-  let n = 0;
-  for (const item of items) {
-    size += Buffer.byteLength(JSON.stringify(item)) + (n > 0 ? 1 : 0);
-    if (size > cap && n > 0) break;
-    n++;
-  }
-  return items.slice(0, n);
-}
-
-type Ref = { id: number; names: string[] } | null;
+const size = (items: readonly unknown[]) => Buffer.byteLength(JSON.stringify(items));
 
 /**
- * Leads whose reference (user, stage) is `query`: an id, or a name. A name matching some reference
- * exactly (full, first or last name; case and accents aside) wins over mere substrings, so "Nicola"
- * means Nicola and "Angebot" means every "Angebot …" stage.
+ * Fits rows into the cap by clipping their long texts, never by dropping a row: a page always holds
+ * every lead it promises. Returns the rows and the longest text kept (undefined: nothing clipped).
  */
-export function matchRef(leads: readonly Lead[], query: string | number, ref: (lead: Lead) => Ref): Lead[] {
-  const q = String(query).trim();
-  if (/^\d+$/.test(q)) return leads.filter((l) => ref(l)?.id === Number(q));
-  const f = fold(q);
-  const exact = leads.filter((l) => ref(l)?.names.some((n) => fold(n) === f));
-  return exact.length > 0 ? exact : leads.filter((l) => ref(l)?.names.some((n) => fold(n).includes(f)));
+export function fitRows<T extends object>(
+  rows: T[],
+  cap = REPLY_CAP_BYTES,
+): { rows: T[]; clippedTo?: number } {
+  if (size(rows) <= cap) return { rows };
+  for (const limit of [400, 120, 40]) {
+    const clipped = rows.map((row) => clipTexts(row, limit));
+    if (size(clipped) <= cap || limit === 40) return { rows: clipped, clippedTo: limit };
+  }
+  return { rows };
 }
 
-export const userRef = (lead: Lead): Ref =>
-  lead.user
-    ? { id: lead.user.id, names: [fullName(lead.user), lead.user.firstname, lead.user.lastname] }
-    : null;
-export const stageRef = (lead: Lead): Ref => {
-  const stage = REFS.deal_category.of(lead);
-  return stage && { id: stage.id, names: [stage.name] };
-};
+function clipTexts<T>(value: T, limit: number, depth = 0): T {
+  if (typeof value === "string") {
+    return ([...value].length > limit ? `${[...value].slice(0, limit - 1).join("")}…` : value) as T;
+  }
+  if (depth > 4 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    const items = value.length > 20 ? [...value.slice(0, 20), `(${value.length - 20} more)`] : value;
+    return items.map((v) => clipTexts(v, limit, depth + 1)) as T;
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clipTexts(v, limit, depth + 1)])) as T;
+}
 
 /** The scan's honest footprint, for the structured result. */
-export const scanData = (scan: ScanResult) => ({
+export const scanData = (scan: ScanResult, matched: number) => ({
   scanned: scan.scanned,
-  total: scan.total,
+  matched,
+  selected: scan.total,
   complete: scan.complete,
 });
 
-/** One sentence on what was read, and what to do when the page cap cut the scan short. */
-export function scanNote(scan: ScanResult, maxPages: number): string {
-  const of = scan.total === null ? "" : ` of ${scan.total}`;
-  if (scan.complete) return `Scanned all ${scan.scanned}${of} matching leads (${scan.pages} MOCO requests).`;
+/** One sentence on what was read and what matched, and what to do when the page cap cut the scan short. */
+export function scanNote(scan: ScanResult, matched: number, maxPages: number): string {
+  const read = `${scan.scanned} leads read from MOCO (${scan.pages} requests), ${matched} match`;
+  if (scan.complete) return `Complete: ${read}.`;
+  const of = scan.total === null ? " leads" : ` of the ${scan.total} leads MOCO selected`;
   return (
-    `INCOMPLETE: scanned ${scan.scanned}${of} matching leads, then stopped at the page cap (${maxPages} pages of 100, ` +
-    "MOCO_MAX_SCAN_PAGES); figures cover only the scanned leads. Narrow with MOCO filters (status, tags, company_id, closed_from/to, updated_after)."
+    `INCOMPLETE: only ${scan.scanned}${of} were read before the page cap (${maxPages} pages of 100, ` +
+    `MOCO_MAX_SCAN_PAGES), ${matched} of them match; figures cover only the leads read. ` +
+    "Narrow with status, tags, company_id, closed_from/to or updated_after (MOCO applies those itself)."
   );
 }

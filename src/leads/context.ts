@@ -7,6 +7,8 @@ export interface LeadsContext {
   call: CallOptions;
   /** Upper bound on MOCO requests for one scan. */
   maxScanPages: number;
+  /** The calendar day counted as today (due, created and reminder windows). */
+  today: () => string;
   /** Reports progress when the caller asked for it; a no-op otherwise. */
   progress: (done: number, total: number | undefined, message: string) => Promise<void>;
 }

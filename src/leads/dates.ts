@@ -71,3 +71,6 @@ export function monthsBetween(from: string, to: string): string[] {
 /** A timestamp in UTC to the second, as MOCO writes them: 2026-01-31T14:30:00Z. */
 export const utcSecond = (value: string | Date | number) =>
   new Date(value).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** The local calendar day of a timestamp, on the same clock as localToday(). */
+export const localDay = (timestamp: string) => localToday(new Date(timestamp));

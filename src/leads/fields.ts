@@ -10,18 +10,29 @@ import { isRealDate, lastDayOfMonth } from "./dates.js";
 export const plainDate = () =>
   z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date YYYY-MM-DD, e.g. 2026-03-01")
+    // Refinements rather than .regex(): the description says the format, and a pattern would add
+    // bytes to every date field of tools/list (paid in every conversation).
+    .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v), {
+      message: "expected a date YYYY-MM-DD, e.g. 2026-03-01",
+      abort: true,
+    })
     .refine(isRealDate, "this calendar date does not exist");
+
+/** Text a person typed: no NUL (MOCO would store it or choke), and not only invisible characters. */
+const visible = (s: string) => s.replace(/[\p{Cf}\p{Cc}\s]/gu, "") !== "";
+const noNul = (s: string) => !s.includes("\u0000");
+export const text = (max: number) => z.string().max(max).refine(noNul, "text cannot contain NUL characters");
 
 export const date = (what: string) => plainDate().describe(`${what}. Date YYYY-MM-DD, e.g. 2026-03-01`);
 
-const mocoId = z
+// A refinement rather than .positive(): the JSON Schema stays {"type":"integer"} (every byte of
+// tools/list is paid in every conversation; the description says what an id is).
+export const mocoId = z
   .number({ error: "expected a numeric id, e.g. 4711" })
   .int("expected a whole number id")
-  .positive("ids are positive")
-  .max(Number.MAX_SAFE_INTEGER);
+  .refine((n) => n > 0 && n <= Number.MAX_SAFE_INTEGER, "ids are positive whole numbers");
 
-export const id = (what: string) => mocoId.describe(`${what} (MOCO id, a positive integer, e.g. 4711)`);
+export const id = (what: string) => mocoId.describe(`${what} id, e.g. 4711`);
 
 export const status = z
   .enum(LEAD_STATUSES, { error: `expected one of ${LEAD_STATUSES.join(", ")}` })
@@ -29,7 +40,10 @@ export const status = z
 
 export const currency = z
   .string()
-  .regex(/^[A-Z]{3}$/, "expected a three-letter ISO currency code in capitals, e.g. EUR or CHF")
+  .refine(
+    (c) => /^[A-Z]{3}$/.test(c),
+    "expected a three-letter ISO currency code in capitals, e.g. EUR or CHF",
+  )
   .describe("Currency, ISO 4217 in capitals, e.g. EUR or CHF");
 
 export const money = z
@@ -42,21 +56,47 @@ export const money = z
 export const name = z
   .string()
   .trim()
-  .min(1, "the name cannot be empty")
   .max(255)
+  .refine(visible, "the name cannot be empty (or only invisible characters)")
+  .refine(noNul, "text cannot contain NUL characters")
   .describe('Name of the lead, e.g. "Beispiel AG – Website relaunch"');
 
-export const info = z.string().max(10_000).describe("Free-text description of the lead");
+export const info = text(10_000).describe("Free-text description of the lead");
 
 export const tags = z
-  .array(z.string().trim().min(1, "tags cannot be empty").max(100))
-  .max(50)
+  .array(
+    z
+      .string()
+      .trim()
+      .refine((t) => t.length <= 100, "a tag has at most 100 characters")
+      .refine(visible, "tags cannot be empty")
+      .refine(noNul, "text cannot contain NUL characters"),
+  )
+  .refine((ts) => ts.length <= 50, "at most 50 tags")
   .describe('Tag names, e.g. ["Wichtig", "Relaunch"]');
+
+/** Custom field values as a write or a filter takes them; checked by `customProperties` below. */
+export const customValues = (description: string) =>
+  z
+    .record(z.string(), z.unknown())
+    .superRefine((props, ctx) => {
+      const parsed = customProperties.safeParse(props);
+      if (!parsed.success)
+        for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: "custom" });
+    })
+    .transform((props) => props as z.output<typeof customProperties>)
+    .describe(description);
 
 export const customProperties = z
   .record(
-    z.string().min(1, "custom property names cannot be empty"),
-    z.union([z.string(), z.boolean(), z.array(z.string())]),
+    z
+      .string()
+      .min(1, "custom property names cannot be empty")
+      .max(200)
+      // JSON.parse keeps a "__proto__" key, but building an object from it would drop it silently.
+      .refine((k) => k !== "__proto__", "__proto__ is not a custom field name")
+      .refine(noNul, "text cannot contain NUL characters"),
+    z.union([text(5_000), z.boolean(), z.array(text(500)).max(100)]),
   )
   .describe(
     'Custom fields by their exact MOCO name, e.g. {"Quelle": "Website"}; multi-select as an array; booleans true/false',
@@ -100,31 +140,35 @@ export function checkServicePeriod(
  * purpose: both tools repeat them in every tools/list.
  */
 export const writableFields = {
-  name: name.describe('Lead name, e.g. "Beispiel AG – Relaunch"'),
-  currency,
-  money: money.describe("Value in the lead's currency, e.g. 25000"),
+  name: name.describe('e.g. "Beispiel AG – Relaunch"'),
+  currency: currency.describe("e.g. CHF"),
+  money: money.describe("Value, e.g. 25000"),
   reminder_date: plainDate().describe("Next follow-up, YYYY-MM-DD"),
-  user_id: mocoId.describe("Responsible user's id"),
-  deal_category_id: mocoId.describe("Pipeline stage's id"),
-  company_id: mocoId.describe("Company's id"),
-  person_id: mocoId.describe("Contact person's id"),
+  user_id: mocoId.describe("Owner"),
+  deal_category_id: mocoId.describe("Stage"),
+  company_id: mocoId.describe("Company"),
+  person_id: mocoId.describe("Contact person"),
   info: info.describe("Description"),
-  status: status.describe("pending = open, in the pipeline"),
-  closed_on: plainDate().describe("Close date, YYYY-MM-DD; MOCO ignores it while pending/potential"),
-  service_period_from: servicePeriodFrom.describe("Service start, 1st of a month, YYYY-MM-DD"),
-  service_period_to: servicePeriodTo.describe("Service end, last day of a month, YYYY-MM-DD"),
-  tags: tags.describe('Tag names, e.g. ["Wichtig"]'),
-  custom_properties: customProperties.describe(
-    'By field name, e.g. {"Quelle":"Website"}; booleans true/false, multi-select arrays',
-  ),
+  status: status.describe("pending = in the pipeline"),
+  closed_on: plainDate().describe("YYYY-MM-DD; ignored while pending/potential"),
+  service_period_from: servicePeriodFrom.describe("1st of a month, YYYY-MM-DD"),
+  service_period_to: servicePeriodTo.describe("Last day of a month, YYYY-MM-DD"),
+  tags: tags.describe('e.g. ["Wichtig"]'),
+  custom_properties: customValues('By name, e.g. {"Quelle":"Website"}; yes/no true/false'),
 };
 
-const refName = (what: string) => z.string().trim().min(1).describe(what);
+const refName = (what: string) =>
+  z
+    .string()
+    .trim()
+    .refine((s) => s.length <= 200, "a name has at most 200 characters")
+    .refine(visible, "give a name, not an empty string")
+    .describe(what);
 
 /** Names instead of ids in lead writes (see resolve.ts): exact up to case and accents. */
 export const refNames = {
-  deal_category: refName('Or the stage by name, e.g. "Angebot erstellen"'),
-  user: refName('Or the user by e-mail, full name or "me"'),
-  company: refName("Or the company by name"),
-  person: refName("Or the contact person by full name"),
+  deal_category: refName("Or stage name"),
+  user: refName('Or user e-mail, name or "me"'),
+  company: refName("Or company name"),
+  person: refName("Or person name"),
 };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { PageInfo } from "../moco/client.js";
 import { nextPage } from "../moco/pages.js";
+import { quoted } from "../text.js";
 
 /**
  * Output schemas: what structuredContent promises. Loose, because MOCO adds fields over time, and
@@ -37,20 +38,54 @@ const amountFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 }
 
 export const money = (amount: number, currency: string) => `${amountFormat.format(amount)} ${currency}`;
 
+/** A lead in one of our sentences; its name is MOCO's text, so it is quoted (see quoted()). */
 export const leadLine = (lead: {
   id: number;
   name: string;
   status: string;
   money: number;
   currency: string;
-}) => `lead ${lead.id} "${lead.name}" (${lead.status}, ${money(lead.money, lead.currency)})`;
+}) => `lead ${lead.id} ${quoted(lead.name)} (${lead.status}, ${money(lead.money, lead.currency)})`;
 
 /** How much of MOCO a scanning tool read: never a capped scan passed off as complete. */
-export const scanOut = {
-  scanned: z.number(),
-  total: z.number().nullable(),
+export const scanOut = z.object({
+  scanned: z.number().describe("leads read"),
+  matched: z.number(),
+  selected: z.number().nullable().describe("leads MOCO selected before our filters"),
   complete: z.boolean(),
-};
+});
+
+const text = z.string();
+/** A list row: compact (names as text) or, with full=true, MOCO's lead (references as objects). */
+export const compactOut = z.looseObject({
+  id: z.number(),
+  name: text,
+  status: text,
+  money: z.number(),
+  currency: text,
+  // Named, not typed: the same names hold text in a compact row and MOCO's objects in a full lead.
+  stage: z.unknown().optional(),
+  probability: z.unknown().optional(),
+  user: z.unknown().optional(),
+  company: z.unknown().optional(),
+  reminder_date: z.unknown().optional(),
+  due_in_days: z.unknown().optional().describe("negative: overdue"),
+  closed_on: z.unknown().optional(),
+  tags: z.unknown().optional(),
+  created_at: z.unknown().optional(),
+});
+
+const sums = { count: z.number(), total: z.number(), weighted: z.number() };
+
+/** One currency of a pipeline summary. */
+export const currencyOut = z.object({
+  currency: text,
+  ...sums,
+  by_status: z.record(text, z.unknown()).describe("count and total per status"),
+  by_stage: z.array(z.object({ stage: text, probability: z.number(), ...sums })).optional(),
+  groups: z.array(z.object({ key: text, ...sums })).optional(),
+  top_pending: z.array(z.looseObject({ id: z.number(), name: text, money: z.number() })).optional(),
+});
 
 /** A lead's note (MOCO comment): id, text, user, created_at. */
 export const noteOut = z.looseObject({ id: z.number(), text: z.string() });

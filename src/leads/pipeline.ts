@@ -8,7 +8,7 @@ import { monthOf, monthsBetween } from "./dates.js";
  * matters while a lead is pending; a `potential` lead is not in the pipeline yet, so it is counted and
  * summed under its status but carries no weight.
  */
-export type GroupBy = "user" | "company" | "tag" | "month";
+export type GroupBy = "user" | "company" | "tag" | "stage" | "month";
 export type MonthBasis = "reminder_date" | "closed_on" | "service_period";
 
 export interface SummaryOptions {
@@ -29,9 +29,11 @@ interface Sums {
 export interface CurrencySummary extends Sums {
   currency: string;
   by_status: Record<string, { count: number; total: number }>;
-  by_stage: ({ stage: string; probability: number } & Sums)[];
+  /** Pending leads by stage; left out when nothing is pending. */
+  by_stage?: ({ stage: string; probability: number } & Sums)[];
   groups?: ({ key: string } & Sums)[];
-  top_pending?: CompactLead[];
+  /** The largest pending leads; with a month window, `in_window` is the part of the value inside it. */
+  top_pending?: (CompactLead & { in_window?: number })[];
 }
 
 const MAX_GROUPS = 25;
@@ -71,6 +73,7 @@ function groupKeys(lead: Lead, by: GroupBy, shares: [string, number][]): [string
   if (by === "month") return shares.length > 0 ? shares : [["(no date)", 1]];
   if (by === "user") return [[userName(lead) ?? "(no user)", 1]];
   if (by === "company") return [[lead.company?.name ?? "(no company)", 1]];
+  if (by === "stage") return [[lead.category?.name ?? "(no stage)", 1]];
   return lead.tags.length > 0 ? lead.tags.map((t) => [t, 1]) : [["(no tag)", 1]];
 }
 
@@ -91,13 +94,39 @@ function finishGroups(groups: Map<string, Sums>, by: GroupBy) {
   return list.map(rounded);
 }
 
+/** What the figures count, said where it is not obvious. */
+function notesFor(leads: readonly Lead[], options: SummaryOptions, windowed: boolean): string[] {
+  const notes: string[] = [];
+  if (windowed) {
+    const span = `${options.from ?? "…"} to ${options.to ?? "…"}`;
+    notes.push(
+      options.monthBasis === "service_period"
+        ? `Amounts are the parts of each lead's value that fall in ${span} (service periods spread evenly over their months); top_pending.in_window is that part.`
+        : `Only leads whose ${options.monthBasis} falls in ${span} are counted.`,
+    );
+  }
+  if (options.groupBy === "tag" && leads.some((l) => l.tags.length > 1)) {
+    notes.push(
+      "Tag groups overlap: a lead with several tags counts in each of them, so their totals add up to more than the whole.",
+    );
+  }
+  return notes;
+}
+
 export function summarize(leads: readonly Lead[], options: SummaryOptions) {
   const windowed = options.from !== undefined || options.to !== undefined;
   const spread = windowed || options.groupBy === "month";
   const inWindow = (month: string) =>
     (options.from === undefined || month >= options.from) &&
     (options.to === undefined || month <= options.to);
-  const currencies = new Map<string, { sums: CurrencySummary; groups: Map<string, Sums>; pending: Lead[] }>();
+  const currencies = new Map<
+    string,
+    {
+      sums: CurrencySummary & { by_stage: NonNullable<CurrencySummary["by_stage"]> };
+      groups: Map<string, Sums>;
+      pending: [Lead, number][];
+    }
+  >();
   let undated = 0;
   for (const lead of leads) {
     let shares = spread ? monthShares(lead, options.monthBasis) : [];
@@ -120,7 +149,7 @@ export function summarize(leads: readonly Lead[], options: SummaryOptions) {
     status.total += amount;
     c.sums.by_status[lead.status] = status;
     if (lead.status === "pending") {
-      c.pending.push(lead);
+      c.pending.push([lead, amount]);
       const name = lead.category?.name ?? "(no stage)";
       let stage = c.sums.by_stage.find((s) => s.stage === name);
       if (!stage) {
@@ -138,25 +167,29 @@ export function summarize(leads: readonly Lead[], options: SummaryOptions) {
     }
   }
   const summaries = [...currencies.values()].map(({ sums, groups, pending }) => {
+    const { by_stage: stages, ...totals } = sums;
     const out: CurrencySummary = {
-      ...rounded(sums),
+      ...rounded(totals),
       by_status: Object.fromEntries(
         LEAD_STATUSES.flatMap((s) => {
           const status = sums.by_status[s];
           return status ? [[s, rounded(status)]] : [];
         }),
       ),
-      by_stage: sums.by_stage.sort((a, b) => a.probability - b.probability).map(rounded),
     };
+    if (stages.length > 0) {
+      out.by_stage = stages.sort((a, b) => a.probability - b.probability).map(rounded);
+    }
     if (options.groupBy) out.groups = finishGroups(groups, options.groupBy);
-    if (options.top > 0) {
+    if (options.top > 0 && pending.length > 0) {
+      // Ordered by the value that counts here: inside the window, when there is one.
       out.top_pending = pending
-        .sort((a, b) => b.money - a.money || a.id - b.id)
+        .sort(([a, x], [b, y]) => y - x || b.money - a.money || a.id - b.id)
         .slice(0, options.top)
-        .map(compact);
+        .map(([lead, amount]) => (windowed ? { ...compact(lead), in_window: round(amount) } : compact(lead)));
     }
     return out;
   });
   summaries.sort((a, b) => b.count - a.count || a.currency.localeCompare(b.currency));
-  return { currencies: summaries, undated };
+  return { currencies: summaries, undated, notes: notesFor(leads, options, windowed) };
 }

@@ -5,20 +5,24 @@ import {
   findCompanies,
   findPeople,
   forgetReference,
+  listCompanies,
   me,
   propertyDefinitions,
   stages,
+  type Users,
   users,
 } from "../moco/reference.js";
-import { fold } from "../text.js";
+import { fold, foldLoose, label, quoted } from "../text.js";
 import type { LeadsContext } from "./context.js";
 import { REFS, type RefIdField, type RefName } from "./refs.js";
 import { newTags, stored } from "./verify.js";
 
 /**
- * Names as alternatives to ids in lead writes. A name must match exactly up to case and accents;
- * no match or several matches is an error that lists candidates with their ids. Nothing is ever
- * picked by similarity, and a failed resolution happens before any write.
+ * Names as alternatives to ids, for reads (filters) and writes alike: one rule. A name is used when it
+ * matches one record exactly (case, accents and ü/ue aside: a full name, an e-mail), else when it is
+ * one record's first or last name, else when it begins one record's name. No match, or several, is an
+ * error listing candidates with their ids, raised before any lead is read or written. A match that
+ * was not exact is said (a note for the summary, a warning for a write).
  */
 
 type NameField = RefName;
@@ -30,8 +34,18 @@ interface Candidate {
   label: string;
   /** Shown after the id: a stage's probability, a user's e-mail, a person's company. */
   detail?: string | null;
-  /** Normalised forms that count as an exact match. */
-  keys: string[];
+  /** Forms that count as an exact match. */
+  exact: string[];
+  /** Parts that identify the record when unique: a first or last name. */
+  parts?: string[];
+}
+
+export interface Resolved {
+  field: NameField;
+  id: number;
+  label: string;
+  /** Set when the match was not exact: how it was made, e.g. 'first name "Lea"'. */
+  loose?: string;
 }
 
 interface Problem {
@@ -40,15 +54,24 @@ interface Problem {
   candidates: string[];
 }
 
-const list = (cs: Candidate[]) => cs.map((c) => `${c.label} (id ${c.id}${c.detail ? `, ${c.detail}` : ""})`);
+const WHAT: Record<NameField, readonly [string, string]> = {
+  deal_category: ["pipeline stage", "pipeline stages"],
+  user: ["user", "users"],
+  company: ["company", "companies"],
+  person: ["contact person", "contact people"],
+};
+
+const list = (cs: Candidate[]) =>
+  cs.map((c) => `${label(c.label)} (id ${c.id}${c.detail ? `, ${label(c.detail)}` : ""})`);
 
 /** Candidates sharing a substring or a word (3+ letters) with the query: the "did you mean" list. */
 function closest(query: string, candidates: Candidate[], max = 5): Candidate[] {
-  const q = fold(query);
+  const q = foldLoose(query);
   const words = q.split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 3);
+  const keys = (c: Candidate) => [...c.exact, ...(c.parts ?? [])];
   const score = (c: Candidate) => {
-    if (c.keys.some((k) => k.includes(q) || q.includes(k))) return 2;
-    return c.keys.some((k) => words.some((w) => k.includes(w))) ? 1 : 0;
+    if (keys(c).some((k) => k.includes(q) || q.includes(k))) return 2;
+    return keys(c).some((k) => words.some((w) => k.includes(w))) ? 1 : 0;
   };
   return candidates
     .map((c) => ({ c, s: score(c) }))
@@ -58,24 +81,48 @@ function closest(query: string, candidates: Candidate[], max = 5): Candidate[] {
     .map((x) => x.c);
 }
 
+/** How a field is named to the caller: writes take deal_category (or deal_category_id), reads stage. */
+interface Naming {
+  arg: string;
+  id: string;
+}
+const WRITE_NAMING = (field: NameField): Naming => ({ arg: field, id: idFieldOf(field) });
+
 function choose(
   field: NameField,
-  [what, whats]: readonly [string, string],
   query: string,
   candidates: Candidate[],
-  { note = "", orAll = 0 }: { note?: string; orAll?: number } = {},
-): number | Problem {
-  const q = fold(query);
-  const exact = candidates.filter((c) => c.keys.includes(q));
-  const only = exact.length === 1 ? exact[0] : undefined;
-  if (only) return only.id;
-  const idField = idFieldOf(field);
-  if (exact.length > 1) {
-    return {
-      field,
-      message: `${field}: ${exact.length} ${whats} match "${query}": ${list(exact).join(", ")}. Pass ${idField} to choose one`,
-      candidates: list(exact),
-    };
+  {
+    note = "",
+    orAll = 0,
+    naming = WRITE_NAMING(field),
+  }: { note?: string; orAll?: number; naming?: Naming } = {},
+): Resolved | Problem {
+  const [what, whats] = WHAT[field];
+  const q = foldLoose(query);
+  const tiers: [Candidate[], string | undefined][] = [
+    [candidates.filter((c) => c.exact.includes(q)), undefined],
+    [candidates.filter((c) => c.parts?.includes(q)), "by first or last name"],
+    [
+      q.length < 2
+        ? []
+        : candidates.filter((c) => [...c.exact, ...(c.parts ?? [])].some((k) => k.startsWith(q))),
+      "as the beginning of the name",
+    ],
+  ];
+  for (const [found, how] of tiers) {
+    const only = found.length === 1 ? found[0] : undefined;
+    if (only) {
+      const loose = how && `${quoted(query)} matched ${what} ${label(only.label)} (id ${only.id}) ${how}`;
+      return { field, id: only.id, label: only.label, ...(loose ? { loose } : {}) };
+    }
+    if (found.length > 1) {
+      return {
+        field,
+        message: `${naming.arg}: ${found.length} ${whats} match ${quoted(query)}: ${list(found).join(", ")}. Pass ${naming.id} (or the full name) to choose one`,
+        candidates: list(found),
+      };
+    }
   }
   // With nothing close, up to `orAll` of the candidates (a short list, or MOCO's own search hits).
   const found = closest(query, candidates);
@@ -83,33 +130,49 @@ function choose(
   const similar = near.length > 0 ? `candidates: ${list(near).join(", ")}` : "nothing similar";
   return {
     field,
-    message: `${field}: no ${what} is named "${query}" (case and accents aside); ${similar}.${note} Pass ${idField} or the exact name`,
+    message: `${naming.arg}: no ${what} is named ${quoted(query)} (case and accents aside); ${similar}.${note} Pass ${naming.id} or the exact name`,
     candidates: list(near),
   };
 }
 
 /**
- * MOCO's term search, then (if that found no exact match) a second search for the longest word. A full
- * page of 100 hits each, so that a second record with the same name is not missed on a later page.
+ * MOCO's term search, then (if that found no exact match) a second search for the longest word, then
+ * (for names MOCO's search cannot match, such as "Mueller" for "Müller") the first pages of the whole
+ * list. Full pages of 100 hits, so that a second record with the same name is not missed.
  */
 async function searched<T extends { id: number; name: string }>(
   query: string,
   search: (term: string) => Promise<T[]>,
+  all: () => Promise<T[]>,
 ): Promise<T[]> {
+  const hit = (rs: T[]) => rs.some((r) => foldLoose(r.name) === foldLoose(query));
   const first = await search(query.trim());
-  if (first.some((r) => fold(r.name) === fold(query))) return first;
+  if (hit(first)) return first;
   const word = query
     .trim()
     .split(/\s+/)
     .reduce((a, b) => (b.length > a.length ? b : a), "");
-  if (word.length < 3 || word === query.trim()) return first;
-  const second = await search(word);
-  return [...first, ...second.filter((r) => !first.some((f) => f.id === r.id))];
+  const second = word.length >= 3 && word !== query.trim() ? await search(word) : [];
+  const found = [...first, ...second.filter((r) => !first.some((f) => f.id === r.id))];
+  if (hit(found) || found.length > 0) return found;
+  const q = foldLoose(query);
+  return (await all()).filter((r) => foldLoose(r.name).includes(q) || q.includes(foldLoose(r.name)));
 }
 
 const TRY_FIND = " Try get_lead_options with search set to part of the name.";
+const userNote = (known: Users) =>
+  known.refused
+    ? " MOCO refused the user list to this API key (it lacks the Staff permission), so only the key's own user is known by name."
+    : known.complete
+      ? ""
+      : ` Could not check every user: MOCO's user list is longer than the ${known.users.length} read.`;
 
-async function resolveOne(field: NameField, query: string, ctx: LeadsContext): Promise<number | Problem> {
+async function resolveOne(
+  field: NameField,
+  query: string | number,
+  ctx: LeadsContext,
+  naming: Naming,
+): Promise<Resolved | Problem> {
   const { moco, call } = ctx;
   switch (field) {
     case "deal_category": {
@@ -117,72 +180,132 @@ async function resolveOne(field: NameField, query: string, ctx: LeadsContext): P
         id: s.id,
         label: s.name,
         detail: `${s.probability} %`,
-        keys: [fold(s.name)],
+        exact: [foldLoose(s.name)],
       }));
-      return choose(field, ["pipeline stage", "pipeline stages"], query, cs, { orAll: cs.length });
+      if (typeof query === "number") return byId(field, query, cs, "", naming);
+      return choose(field, query, cs, { orAll: cs.length, naming });
     }
     case "user": {
-      if (fold(query) === "me") return (await me(moco, call)).id;
+      if (query === "me" || (typeof query === "string" && fold(query) === "me")) {
+        const self = await me(moco, call);
+        return { field, id: self.id, label: self.name };
+      }
       const known = await users(moco, call);
       const cs = known.users.map((u) => ({
         id: u.id,
         label: u.name,
         detail: u.email,
-        keys: [fold(u.name), ...(u.email ? [fold(u.email)] : [])],
+        exact: [foldLoose(u.name), ...(u.email ? [foldLoose(u.email)] : [])],
+        parts: [u.firstname, u.lastname].filter(Boolean).map((n) => foldLoose(n as string)),
       }));
-      const note = known.refused
-        ? " MOCO refused the user list to this API key (it lacks the Staff permission), so only the key's own user is known by name."
-        : known.complete
-          ? ""
-          : ` Could not check every user: MOCO's user list is longer than the ${known.users.length} read.`;
-      return choose(field, ["user", "users"], query, cs, { note });
+      if (typeof query === "number")
+        return byId(field, query, cs, known.complete ? "" : userNote(known), naming);
+      return choose(field, query, cs, { note: userNote(known), naming });
     }
     case "company": {
-      const found = await searched(query, (term) => findCompanies(moco, term, call, 100));
-      const cs = found.map((c) => ({ id: c.id, label: c.name, keys: [fold(c.name)] }));
-      return choose(field, ["company", "companies"], query, cs, { note: TRY_FIND, orAll: 5 });
+      const found = await searched(
+        String(query),
+        (term) => findCompanies(moco, term, call, 100),
+        () => listCompanies(moco, call),
+      );
+      const cs = found.map((c) => ({ id: c.id, label: c.name, exact: [foldLoose(c.name)] }));
+      return choose(field, String(query), cs, { note: TRY_FIND, orAll: 5, naming });
     }
     case "person": {
-      const found = await searched(query, (term) => findPeople(moco, term, call, 100));
+      const found = await searched(
+        String(query),
+        (term) => findPeople(moco, term, call, 100),
+        async () => [],
+      );
       const cs = found.map((p) => ({
         id: p.id,
         label: p.name,
         detail: p.company,
-        keys: [fold(p.name)],
+        exact: [foldLoose(p.name)],
       }));
-      return choose(field, ["contact person", "contact people"], query, cs, { note: TRY_FIND, orAll: 5 });
+      return choose(field, String(query), cs, { note: TRY_FIND, orAll: 5, naming });
     }
   }
 }
 
-/**
- * Turns the name fields of a write into ids: returns the write body in MOCO's terms. Every name is
- * looked up (in parallel); all problems are reported together, as one error, before anything is sent.
- */
-async function resolveNames<T extends Partial<Record<NameField, string>>>(
-  args: T,
+/** An id given where a name could stand: checked against the list when the list is complete. */
+function byId(
+  field: NameField,
+  id: number,
+  cs: Candidate[],
+  incomplete: string,
+  naming: Naming,
+): Resolved | Problem {
+  const found = cs.find((c) => c.id === id);
+  if (found) return { field, id, label: found.label };
+  if (incomplete) return { field, id, label: `id ${id}` };
+  const [what] = WHAT[field];
+  return {
+    field,
+    message: `${naming.arg}: no ${what} has the id ${id}; ${list(cs.slice(0, 10)).join(", ")}`,
+    candidates: list(cs.slice(0, 10)),
+  };
+}
+
+/** Resolves every name given, in parallel; all problems are reported together, as one error. */
+async function resolveAll(
+  asked: Partial<Record<NameField, string | number>>,
   ctx: LeadsContext,
-): Promise<Omit<T, NameField> & Partial<Record<IdField, number>>> {
-  const body: Record<string, unknown> = { ...args };
-  const fields = (Object.keys(REFS) as NameField[]).filter((f) => args[f] !== undefined);
-  const results = await Promise.all(fields.map((f) => resolveOne(f, args[f] as string, ctx)));
-  const problems: Problem[] = [];
-  fields.forEach((field, i) => {
-    const result = results[i] as number | Problem;
-    delete body[field];
-    if (typeof result === "number") body[idFieldOf(field)] = result;
-    else problems.push(result);
-  });
+  nothing: string,
+  naming: (field: NameField) => Naming = WRITE_NAMING,
+): Promise<Resolved[]> {
+  const fields = (Object.keys(REFS) as NameField[]).filter((f) => asked[f] !== undefined);
+  const results = await Promise.all(
+    fields.map((f) => resolveOne(f, asked[f] as string | number, ctx, naming(f))),
+  );
+  const problems = results.filter((r): r is Problem => "message" in r);
   if (problems.length > 0) {
     throw new InputError(
-      `Nothing was written. ${problems.map((p) => p.message).join(". ")}`,
-      Object.fromEntries(problems.map((p) => [p.field, p.candidates])),
+      `${nothing} ${problems.map((p) => p.message).join(". ")}`,
+      Object.fromEntries(problems.map((p) => [naming(p.field).arg, p.candidates])),
       problems.some((p) => p.candidates.length > 0)
         ? "Pick one of the candidates (or look names up with get_lead_options) and call again."
         : "Look the names up with get_lead_options and call again.",
     );
   }
-  return body as Omit<T, NameField> & Partial<Record<IdField, number>>;
+  return results as Resolved[];
+}
+
+/**
+ * The user and stage of a read filter, as ids, with how each was understood ("user = Anna Schmid
+ * (id 5)"). Throws before any lead is read when a name matches nothing or several records.
+ */
+export async function resolveFilter(
+  filter: { user?: string | number; stage?: string | number },
+  ctx: LeadsContext,
+): Promise<{ userId?: number; stageId?: number; echo: string[] }> {
+  const asked = { user: filter.user, deal_category: filter.stage };
+  const resolved = await resolveAll(asked, ctx, "Nothing was searched.", (f) =>
+    f === "deal_category" ? { arg: "stage", id: "the stage id" } : { arg: f, id: `the ${f} id` },
+  );
+  const echo = resolved.map(
+    (r) =>
+      `${r.field === "deal_category" ? "stage" : r.field} = ${label(r.label)} (id ${r.id})${r.loose ? `, ${r.loose.replace(/^.*? matched .*? (by|as) /, "$1 ")}` : ""}`,
+  );
+  const id = (f: NameField) => resolved.find((r) => r.field === f)?.id;
+  return { userId: id("user"), stageId: id("deal_category"), echo };
+}
+
+/**
+ * Turns the name fields of a write into ids: returns the write body in MOCO's terms and a warning
+ * for each name that was not matched exactly.
+ */
+async function resolveNames<T extends Partial<Record<NameField, string>>>(args: T, ctx: LeadsContext) {
+  const body: Record<string, unknown> = { ...args };
+  const resolved = await resolveAll(args, ctx, "Nothing was written.");
+  for (const r of resolved) {
+    delete body[r.field];
+    body[idFieldOf(r.field)] = r.id;
+  }
+  const notes = resolved.flatMap((r) =>
+    r.loose ? [`${r.field}: ${r.loose}; check it is the one meant`] : [],
+  );
+  return { body: body as Omit<T, NameField> & Partial<Record<IdField, number>>, notes };
 }
 
 /** Zod refinement: an id and a name for the same record contradict each other. */
@@ -212,7 +335,7 @@ export async function prepareWrite<T extends Partial<Record<NameField, string>> 
   args: T & { custom_properties?: Record<string, unknown> },
   ctx: LeadsContext,
 ) {
-  const [resolved, knownTags, definitions] = await Promise.all([
+  const [{ body: resolved, notes }, knownTags, definitions] = await Promise.all([
     resolveNames(args, ctx),
     args.tags ? dealTags(ctx.moco, ctx.call) : undefined,
     args.custom_properties ? propertyDefinitions(ctx.moco, ctx.call) : undefined,
@@ -224,5 +347,5 @@ export async function prepareWrite<T extends Partial<Record<NameField, string>> 
   if (args.tags && knownTags && newTags(args.tags, knownTags.tags).length > 0) {
     forgetReference(ctx.moco, "tags");
   }
-  return { body, knownTags, definitions };
+  return { body, knownTags, definitions, notes };
 }

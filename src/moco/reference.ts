@@ -20,6 +20,8 @@ export interface UserEntry {
   id: number;
   name: string;
   email: string | null;
+  firstname?: string;
+  lastname?: string;
 }
 export interface Users {
   users: UserEntry[];
@@ -162,10 +164,12 @@ export const users = (moco: MocoClient, options?: CallOptions): Promise<Users> =
       }
       throw error;
     }
-    const entries = list.items.map((u) => ({
+    const entries: UserEntry[] = list.items.map((u) => ({
       id: u.id,
       name: fullName(u),
       email: u.email ?? null,
+      firstname: u.firstname,
+      lastname: u.lastname,
     }));
     if (!entries.some((u) => u.id === self.id)) entries.push(self);
     return { users: entries, me: self, complete: list.complete, refused: false };
@@ -198,6 +202,15 @@ export async function findCompanies(
 ): Promise<CompanyEntry[]> {
   const res = await moco.get(apiPath("companies"), { ...options, query: { term, per_page: limit } });
   return readList(res.data, companySchema, "company list").map((c) => ({
+    id: c.id,
+    name: c.name,
+    type: c.type ?? null,
+  }));
+}
+
+/** The first pages of all companies (for names MOCO's term search cannot match); never cached. */
+export async function listCompanies(moco: MocoClient, options?: CallOptions): Promise<CompanyEntry[]> {
+  return (await getList(moco, apiPath("companies"), companySchema, {}, options)).items.map((c) => ({
     id: c.id,
     name: c.name,
     type: c.type ?? null,

@@ -28,7 +28,7 @@ export const getLeadOptionsTool = defineTool({
     stages: z.array(z.unknown()).optional(),
     users: z.array(z.unknown()).optional(),
     me: z.unknown().optional(),
-    users_complete: z.boolean().optional().describe("false: some users are not listed (see the summary)"),
+    users_complete: z.boolean().optional().describe("false: not all users listed"),
     tags: z.array(z.string()).optional(),
     custom_properties: z.array(z.unknown()).optional(),
     companies: z.array(z.unknown()).optional(),
@@ -67,7 +67,7 @@ export const getLeadOptionsTool = defineTool({
     return {
       data: {
         stages: all,
-        users: who.users,
+        users: who.users.map(({ id, name, email }) => ({ id, name, email })),
         me: who.me,
         users_complete: who.complete,
         tags: tags.tags,

@@ -1,69 +1,76 @@
 import { z } from "zod";
-import { compact, fitToCap, REPLY_CAP_BYTES, scanNote } from "../leads/compact.js";
-import { mocoFilters, pushDown } from "../leads/filters.js";
-import { pageData, pageOut } from "../leads/output.js";
-import { daysOverdue, type SearchResult, scans, searchFields, searchLeads } from "../leads/search.js";
+import { compact, dueInDays, fitRows, scanData, scanNote } from "../leads/compact.js";
+import { weekOf } from "../leads/dates.js";
+import { checkRanges, leadFilterShape, mocoQueries, needsScan, sortShape } from "../leads/filters.js";
+import { findLeads } from "../leads/find.js";
+import { compactOut, pageData, pageOut, scanOut } from "../leads/output.js";
 import { listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
 import { defineTool } from "../tool.js";
 
-const input = z.strictObject({
-  ...mocoFilters,
-  ...searchFields,
-  page: z.number().int().min(1).default(1).describe("Page number from 1, e.g. 2"),
-  per_page: z.number().int().min(1).max(100).default(25).describe("Leads per page, 1–100 (default 25)"),
-  full: z.boolean().optional().describe("true: MOCO's full leads, not compact"),
-});
+const input = z
+  .strictObject({
+    ...leadFilterShape,
+    ...sortShape,
+    page: z.number().int().min(1).default(1).describe("From 1"),
+    per_page: z.number().int().min(1).max(100).default(25).describe("1–100"),
+    full: z.boolean().optional().describe("MOCO's full leads (25 per page at most)"),
+  })
+  .superRefine(checkRanges)
+  .refine((v) => !v.full || v.per_page <= 25, {
+    path: ["per_page"],
+    message: "full leads come at most 25 per page (they are large); use compact rows for more",
+  });
 
 export const listLeadsTool = defineTool({
   name: "list_leads",
   title: "List leads",
   description:
-    "List or search leads (deals), compact unless full=true. MOCO's own filters cost one request per page; search, follow-ups (due_within_days) and sort scan all matching pages. Read-only. Start here for ids.",
+    "List, search and sort leads (deals) as compact rows. A user or stage name must match one record, else an error lists candidates. Filters MOCO lacks read every matching page. Read-only. Start here for ids.",
   input,
   output: z.object({
-    leads: z.array(z.looseObject({ id: z.number(), name: z.string() })),
+    leads: z.array(compactOut),
     ...pageOut,
-    omitted: z.number().optional(),
-    scanned: z.number().optional(),
-    complete: z.boolean().optional(),
+    ...scanOut.partial().shape,
+    today: z.string().optional(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async run(args, ctx) {
-    const { page, per_page, full, ...rest } = args;
-    const filters = await pushDown(
-      Object.fromEntries(Object.keys(mocoFilters).map((k) => [k, rest[k as keyof typeof rest]])),
-      ctx,
-    );
+    const { page, per_page, full, ...selection } = args;
+    const dated = args.due !== undefined || args.reminder !== undefined;
+    const updated =
+      args.sort === "updated_at" || args.updated_after !== undefined || args.updated_before !== undefined;
+    const lines: string[] = [];
     let leads: Lead[];
     let meta: ReturnType<typeof pageData>;
-    let found: SearchResult | undefined;
-    if (scans(args)) {
-      found = await searchLeads(filters, args, ctx);
-      leads = found.leads.slice((page - 1) * per_page, page * per_page);
-      const total = found.leads.length;
-      meta = { page, per_page, total, next_page: page * per_page < total ? page + 1 : null };
-    } else {
-      const result = await listLeads(ctx.moco, { ...filters, page, per_page }, ctx.call);
+    let extra: Record<string, unknown> = {};
+    let today: string | undefined;
+    let capped = false;
+    if (!needsScan(selection)) {
+      const [query] = await mocoQueries(selection, ctx);
+      const result = await listLeads(ctx.moco, { ...query, page, per_page }, ctx.call);
       leads = result.leads;
-      meta = pageData(result.page, page, result.leads.length, per_page);
+      meta = pageData(result.page, page, leads.length, per_page);
+    } else {
+      const found = await findLeads(selection, ctx);
+      today = found.today;
+      capped = !found.scan.complete;
+      const total = found.leads.length;
+      leads = found.leads.slice((page - 1) * per_page, page * per_page);
+      meta = { page, per_page, total, next_page: page * per_page < total ? page + 1 : null };
+      extra = { ...scanData(found.scan, total), ...(dated ? { today } : {}) };
+      if (found.echo.length > 0) lines.push(`Understood: ${found.echo.join("; ")}.`);
+      if (dated) lines.push(dueCounts(found.leads, found.today));
+      lines.push(scanNote(found.scan, total, ctx.maxScanPages));
     }
-    const due = found?.due;
-    const shown = fitToCap<object>(
-      leads.map((l) => {
-        if (full) return l;
-        const c = compact(l);
-        if (due) return { ...c, days_overdue: daysOverdue(l, due.today) };
-        return args.sort === "updated_at" ? { ...c, updated_at: l.updated_at } : c;
-      }),
-    );
+    const rows = leads.map((l) => (full ? l : compact(l, { today: dated ? today : undefined, updated })));
+    const fitted = fitRows<object>(rows);
     // A capped scan found `total` matches among the leads it read: a lower bound, never "the last page".
-    const capped = found?.scan.complete === false ? found.scan : undefined;
     const of =
       meta.total === null
         ? ""
         : capped
-          ? ` of at least ${meta.total} (the matches among the ${capped.scanned} leads scanned)`
+          ? ` of at least ${meta.total} (the matches among the leads read)`
           : ` of ${meta.total}`;
     const next =
       meta.next_page !== null
@@ -71,21 +78,21 @@ export const listLeadsTool = defineTool({
         : capped
           ? "No more pages of these matches, but more leads may match beyond the scan."
           : "This is the last page.";
-    const lines = [`${leads.length} leads${of} on page ${meta.page ?? page}. ${next}`];
-    if (due) lines.unshift(`Follow-ups due by ${due.until} (today ${due.today}): ${due.overdue} overdue.`);
-    if (found) lines.push(scanNote(found.scan, ctx.maxScanPages));
-    const scan = found ? { scanned: found.scan.scanned, complete: found.scan.complete } : {};
-    if (shown.length === leads.length)
-      return { data: { leads: shown, ...meta, ...scan }, summary: lines.join(" ") };
-    // The rest of this page stays reachable, without gaps, through a smaller page size.
-    const firstLeft = (page - 1) * per_page + shown.length + 1;
-    lines.unshift(
-      `Showing ${shown.length} of the ${leads.length} leads on page ${page} (replies are capped at ${REPLY_CAP_BYTES / 1000} KB). ` +
-        `For the rest ask per_page=${shown.length}, page=${Math.ceil(firstLeft / shown.length)}; with per_page=${per_page}:`,
-    );
-    return {
-      data: { leads: shown, ...meta, omitted: leads.length - shown.length, ...scan },
-      summary: lines.join(" "),
-    };
+    lines.unshift(`${leads.length} leads${of} on page ${meta.page ?? page}. ${next}`);
+    if (fitted.clippedTo !== undefined) {
+      lines.push(
+        `Texts were clipped to ${fitted.clippedTo} characters to keep the reply small (every lead is here); get_lead shows one in full.`,
+      );
+    }
+    return { data: { leads: fitted.rows, ...meta, ...extra }, summary: lines.join(" ") };
   },
 });
+
+/** "3 overdue, 1 due today, 5 later" over the matches, with the dates they are counted from. */
+function dueCounts(leads: Lead[], today: string): string {
+  const days = leads.map((l) => dueInDays(l, today)).filter((d) => d !== undefined);
+  const overdue = days.filter((d) => d < 0).length;
+  const todays = days.filter((d) => d === 0).length;
+  const { monday, sunday } = weekOf(today);
+  return `Today is ${today} (this week: ${monday} to ${sunday}). Open follow-ups among the matches: ${overdue} overdue, ${todays} due today, ${days.length - overdue - todays} later.`;
+}

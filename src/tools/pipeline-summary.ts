@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { scanData, scanNote } from "../leads/compact.js";
-import { filtersArg, pushDown } from "../leads/filters.js";
-import { money, scanOut } from "../leads/output.js";
+import { checkRanges, leadFilterShape } from "../leads/filters.js";
+import { findLeads } from "../leads/find.js";
+import { currencyOut, money, scanOut } from "../leads/output.js";
 import { type CurrencySummary, summarize } from "../leads/pipeline.js";
-import { scanLeads } from "../moco/scan.js";
+import { label } from "../text.js";
 import { defineTool } from "../tool.js";
 
 const month = (what: string) =>
@@ -12,47 +13,65 @@ const month = (what: string) =>
     .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "expected a month YYYY-MM, e.g. 2026-01")
     .describe(`${what}, YYYY-MM`);
 
-const currencyLine = (c: CurrencySummary) =>
-  `${c.currency}: ${c.count} leads, ${money(c.total, c.currency)}, weighted pending ${money(c.weighted, c.currency)}`;
+function currencyLine(c: CurrencySummary): string {
+  const pending = c.by_status.pending;
+  const weighted = pending ? `, weighted pending ${money(c.weighted, c.currency)}` : "";
+  const groups = (c.groups ?? [])
+    .slice(0, 5)
+    .map((g) => `${label(g.key)} ${g.count} (${money(g.total, c.currency)})`)
+    .join(", ");
+  return `${c.currency}: ${c.count} leads, ${money(c.total, c.currency)}${weighted}${groups ? `; by group: ${groups}` : ""}`;
+}
 
 export const pipelineSummaryTool = defineTool({
   name: "pipeline_summary",
   title: "Pipeline summary",
   description:
-    "Forecast over all matching leads, per currency (never summed across): by status and stage, weighted value (pending × probability), largest pending leads. Read-only.",
+    "Forecast of the leads list_leads' filters select, per currency (never summed across): by status and stage, weighted (pending × probability), groups, largest pending. Read-only.",
   input: z
     .strictObject({
-      filters: filtersArg,
-      group_by: z.enum(["user", "company", "tag", "month"]).optional().describe("Also group by this"),
+      ...leadFilterShape,
+      group_by: z
+        .enum(["user", "company", "tag", "stage", "month"])
+        .optional()
+        .describe("Also group by this"),
       month_basis: z
         .enum(["reminder_date", "closed_on", "service_period"])
         .default("reminder_date")
-        .describe("Date placing a lead in a month; service_period spreads the value evenly"),
+        .describe("Date placing a lead in a month; service_period spreads its value"),
       from: month("Only value in or after this month").optional(),
       to: month("Only value in or before this month").optional(),
       top: z.number().int().min(0).max(20).default(5).describe("Largest pending leads per currency"),
     })
+    .superRefine(checkRanges)
     .refine((v) => v.from === undefined || v.to === undefined || v.from <= v.to, {
       path: ["to"],
       message: "to must not be before from",
     }),
   output: z.object({
-    currencies: z.array(z.looseObject({ currency: z.string() })),
-    undated: z.number(),
-    ...scanOut,
+    currencies: z.array(currencyOut),
+    undated: z.number().describe("leads without a date on month_basis (left out of a month window)"),
+    ...scanOut.shape,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  async run({ filters = {}, group_by, month_basis, from, to, top }, ctx) {
-    const scan = await scanLeads(ctx.moco, await pushDown(filters, ctx), {
-      ...ctx.call,
-      maxPages: ctx.maxScanPages,
-      onPage: (pages, expected, scanned) => ctx.progress(pages, expected, `Read ${scanned} leads`),
+  async run({ group_by, month_basis, from, to, top, ...selection }, ctx) {
+    const found = await findLeads(selection, ctx);
+    const { notes, ...result } = summarize(found.leads, {
+      groupBy: group_by,
+      monthBasis: month_basis,
+      from,
+      to,
+      top,
     });
-    const result = summarize(scan.leads, { groupBy: group_by, monthBasis: month_basis, from, to, top });
     const lines = result.currencies.map(currencyLine);
+    if (found.echo.length > 0) notes.unshift(`Understood: ${found.echo.join("; ")}.`);
     return {
-      data: { ...result, ...scanData(scan) },
-      summary: `${lines.join("; ") || "No matching leads"}. ${scanNote(scan, ctx.maxScanPages)}`,
+      data: { ...result, ...scanData(found.scan, found.leads.length) },
+      summary: [
+        `${lines.join(". ") || "No matching leads"}.`,
+        ...notes,
+        scanNote(found.scan, found.leads.length, ctx.maxScanPages),
+      ].join(" "),
     };
   },
 });

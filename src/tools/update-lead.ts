@@ -19,10 +19,10 @@ export const updateLeadTool = defineTool({
   name: "update_lead",
   title: "Update a lead",
   description:
-    "Change the given fields of a lead (deal); find the id with list_leads. To close it, set status (and closed_on). Returns the lead, what changed and warnings where MOCO stored something else.",
+    "Change the given fields of a lead (deal; fields as in create_lead). To close it, set status (and closed_on). Returns the lead, what changed and warnings where MOCO stored something else.",
   input: z
     .strictObject({
-      id: id("Lead to change"),
+      id: id("Lead"),
       ...z.object({ ...writableFields, ...refNames }).partial().shape,
       clear: z
         .array(z.enum(Object.keys(CLEARS) as [Clear, ...Clear[]]))
@@ -56,14 +56,14 @@ export const updateLeadTool = defineTool({
   uncertain: ({ id }) =>
     `The change MAY HAVE BEEN APPLIED even though no answer arrived. Check lead ${id} with get_lead before trying again.`,
   async run({ id, clear, ...args }, ctx) {
-    const { body: resolved, ...known } = await prepareWrite(args, ctx);
+    const { body: resolved, notes, ...known } = await prepareWrite(args, ctx);
     const body: Record<string, unknown> = { ...resolved };
     for (const field of (clear ?? []).flatMap((what) => CLEARS[what])) body[field] = null;
     // Read first: the difference between before and after is what the caller is told changed.
     const before = await getLead(ctx.moco, id, ctx.call);
     const lead = await updateLead(ctx.moco, id, body, ctx.call);
     const changes = changesBetween(before, lead);
-    const warnings = warningsFor({ asked: body, after: lead, before, ...known });
+    const warnings = [...notes, ...warningsFor({ asked: body, after: lead, before, ...known })];
     const what = changes.length > 0 ? `Changed ${changes.join("; ")}.` : "Nothing changed.";
     const note = warnings.length > 0 ? ` WARNINGS: ${warnings.join("; ")}.` : "";
     return { data: { lead, changes, warnings }, summary: `Updated ${leadLine(lead)}. ${what}${note}` };

@@ -39,7 +39,8 @@ describe("custom field names in filters", () => {
 
   it("pipeline_summary refuses it in its filters the same way", async () => {
     const { r, paths } = await calling("pipeline_summary", {
-      filters: { status: "pending", custom_properties: { Quelle: "Website", Budget: "50k" } },
+      status: "pending",
+      custom_properties: { Quelle: "Website", Budget: "50k" },
     });
     expect(errorOf(r).kind).toBe("invalid_input");
     expect(text(r)).toMatch(/"Budget" is not a custom field of leads/);
@@ -49,7 +50,7 @@ describe("custom field names in filters", () => {
 
   it("lets a real name through to MOCO", async () => {
     const { r, paths } = await calling("pipeline_summary", {
-      filters: { custom_properties: { Quelle: "Website" } },
+      custom_properties: { Quelle: "Website" },
     });
     expect(r.isError, text(r)).toBeFalsy();
     expect(paths).toContain("/deals");
@@ -67,7 +68,7 @@ describe("custom field names in filters", () => {
     for (const [name, args, message] of [
       ["list_leads", { custom_properties: { "Quelle][x": "1" } }, /cannot contain \[ or \]/],
       ["list_leads", { tags: ["Wichtig, Relaunch"] }, /tag filter cannot contain a comma/],
-      ["pipeline_summary", { filters: { tags: ["a,b"] } }, /tag filter cannot contain a comma/],
+      ["pipeline_summary", { tags: ["a,b"] }, /tag filter cannot contain a comma/],
     ] as const) {
       const { r, paths } = await calling(name, args);
       expect(r.isError, name).toBe(true);
@@ -80,9 +81,10 @@ describe("custom field names in filters", () => {
 describe("search and follow-up arguments", () => {
   it("refuses calendar dates that do not exist, blank names and a month window backwards", async () => {
     for (const [name, args, message] of [
-      ["list_leads", { due_within_days: 0, today: "2026-02-30" }, /calendar date does not exist/],
-      ["list_leads", { reminder_from: "2026-13-01" }, /calendar date does not exist/],
-      ["list_leads", { reminder_to: "2026-04-31" }, /calendar date does not exist/],
+      ["list_leads", { created: "2026-02-30" }, /"2026-02-30" is not a real date/],
+      ["list_leads", { reminder: "2026-13-01.." }, /"2026-13-01" is not a real date/],
+      ["list_leads", { reminder: "..2026-04-31" }, /"2026-04-31" is not a real date/],
+      ["list_leads", { reminder: "2026-05-01..2026-04-01" }, /the range ends before it starts/],
       ["list_leads", { user: "" }, /not an empty string/],
       ["list_leads", { user: "   " }, /not an empty string/],
       ["list_leads", { stage: "" }, /not an empty string/],

@@ -21,11 +21,13 @@ describe("honest scan reporting at the page cap", () => {
     expect(r.isError, text(r)).toBeFalsy();
     expect(h.sandbox.requests.length - before).toBe(2);
     const total = h.sandbox.store.deals.length;
-    expect(sc(r)).toMatchObject({ complete: false, scanned: 200, total });
+    expect(sc(r)).toMatchObject({ complete: false, scanned: 200, matched: 200, selected: total });
     const counted = sc(r).currencies.reduce((a: number, c: { count: number }) => a + c.count, 0);
     expect(counted).toBe(200);
     expect(text(r)).toMatch(
-      new RegExp(`INCOMPLETE: scanned 200 of ${total} matching leads.*page cap \\(2 pages`),
+      new RegExp(
+        `INCOMPLETE: only 200 of the ${total} leads MOCO selected were read before the page cap \\(2 pages`,
+      ),
     );
   });
 
@@ -37,7 +39,7 @@ describe("honest scan reporting at the page cap", () => {
     const last = await h.call("list_leads", { query: "relaunch", per_page: 100 });
     expect(sc(last)).toMatchObject({ complete: false, next_page: null });
     expect(text(last)).toMatch(
-      new RegExp(`of at least ${sc(last).total} \\(the matches among the 200 leads scanned\\)`),
+      new RegExp(`of at least ${sc(last).total} \\(the matches among the leads read\\)`),
     );
     expect(text(last)).toMatch(/more leads may match beyond the scan/);
     expect(text(last)).not.toMatch(/This is the last page/);
@@ -51,7 +53,7 @@ describe("progress notifications", () => {
   it("reach a client that sent a progress token, one per page", async () => {
     const events: { progress: number; total?: number; message?: string }[] = [];
     const r = (await h.client.callTool(
-      { name: "pipeline_summary", arguments: { filters: { status: "pending" } } },
+      { name: "pipeline_summary", arguments: { status: "pending" } },
       undefined,
       {
         onprogress: (p) => {

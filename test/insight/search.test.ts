@@ -21,55 +21,65 @@ async function list(args: Record<string, unknown>) {
   return { data: sc(r), text: text(r) };
 }
 
-describe("follow-ups (list_leads due_within_days)", () => {
+describe("follow-ups (list_leads due)", () => {
   const open = (d: DealRecord) => d.status === "pending" || d.status === "potential";
-  const due = (until: string) =>
+  const reminding = (from: string, to: string) =>
     deals()
-      .filter((d) => open(d) && d.reminder_date !== "" && d.reminder_date <= until)
+      .filter((d) => open(d) && d.reminder_date !== "" && d.reminder_date >= from && d.reminder_date <= to)
       .sort((a, b) => a.reminder_date.localeCompare(b.reminder_date) || a.id - b.id);
+  const days = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000);
 
-  it("lists open leads due today or overdue, oldest reminder first, with days overdue", async () => {
-    const { data, text } = await list({ due_within_days: 0, today: TODAY, per_page: 100 });
-    const expected = due(TODAY);
-    expect(expected.some((d) => d.reminder_date === TODAY)).toBe(true); // the seed has leads due today
+  it("lists overdue open leads only, oldest reminder first, with negative due_in_days", async () => {
+    const { data, text } = await list({ due: "overdue", per_page: 100 });
+    const expected = reminding("0000-01-01", "2026-11-24");
+    expect(expected.length).toBeGreaterThan(0);
     expect(data.total).toBe(expected.length);
-    expect(data.leads.length + (data.omitted ?? 0)).toBe(Math.min(100, expected.length));
-    expect(ids(data)).toEqual(expected.slice(0, data.leads.length).map((d) => d.id));
-    const first = data.leads[0];
-    const days = (Date.parse(TODAY) - Date.parse(expected[0]?.reminder_date ?? "")) / 86_400_000;
-    expect(first.days_overdue).toBe(days);
-    const overdue = expected.filter((d) => d.reminder_date < TODAY).length;
-    expect(text).toContain(`${overdue} overdue`);
-    for (const lead of data.leads) expect(["pending", "potential"]).toContain(lead.status);
+    expect(ids(data)).toEqual(expected.slice(0, 100).map((d) => d.id));
+    for (const [i, lead] of data.leads.entries()) {
+      expect(lead.due_in_days).toBe(days(TODAY, expected[i]?.reminder_date ?? ""));
+      expect(lead.due_in_days).toBeLessThan(0);
+    }
+    expect(text).toContain(`${expected.length} overdue, 0 due today, 0 later`);
+    expect(text).toContain(`Today is ${TODAY}`);
   });
 
-  it("looks ahead N days, counting upcoming reminders with negative days_overdue", async () => {
-    const { data } = await list({ due_within_days: 7, today: TODAY, per_page: 100 });
-    const expected = due("2026-12-02");
-    expect(data.total).toBe(expected.length);
-    expect(data.total).toBeGreaterThan(due(TODAY).length);
-    const ahead = expected.filter((d) => d.reminder_date > TODAY);
-    const shown = data.leads.filter((l: { days_overdue: number }) => l.days_overdue < 0);
-    expect(shown.length).toBeGreaterThan(0);
-    for (const l of shown) expect(ahead.map((d) => d.id)).toContain(l.id);
+  it("lists today's follow-ups apart from the overdue ones", async () => {
+    const { data } = await list({ due: "today", per_page: 100 });
+    const expected = reminding(TODAY, TODAY);
+    expect(expected.length).toBeGreaterThan(0); // the seed has leads due today
+    expect(ids(data)).toEqual(expected.map((d) => d.id));
+    for (const lead of data.leads) expect(lead.due_in_days).toBe(0);
   });
 
-  it("narrows to one user by name (case and accents aside) or by id", async () => {
+  it("takes this week as Monday to Sunday of today's week, and says so", async () => {
+    // 2026-11-25 is a Wednesday: the week runs 2026-11-23 to 2026-11-29.
+    const { data, text } = await list({ due: "this_week", per_page: 100 });
+    expect(ids(data)).toEqual(reminding("2026-11-23", "2026-11-29").map((d) => d.id));
+    expect(text).toContain("due this_week = 2026-11-23 to 2026-11-29 (today 2026-11-25)");
+    const next = await list({ due: "next_week", per_page: 100 });
+    expect(ids(next.data)).toEqual(reminding("2026-11-30", "2026-12-06").map((d) => d.id));
+  });
+
+  it("narrows to one user by name (case and accents aside), first name, e-mail or id", async () => {
     const store = h.sandbox.store;
     const nicola = store.users.find((u) => u.firstname === "Nicola");
-    const expected = due(TODAY).filter((d) => d.user_id === nicola?.id);
+    const expected = reminding("0000-01-01", "2026-11-24").filter((d) => d.user_id === nicola?.id);
     expect(expected.length).toBeGreaterThan(0);
-    for (const user of ["nicola", "Keller", "Nicola Keller", nicola?.id]) {
-      const { data } = await list({ due_within_days: 0, today: TODAY, user, per_page: 100 });
+    for (const user of ["nicola", "Keller", "Nicola Keller", nicola?.email, nicola?.id]) {
+      const { data, text } = await list({ due: "overdue", user, per_page: 100 });
       expect(ids(data), String(user)).toEqual(expected.map((d) => d.id));
+      expect(text).toContain(`user = Nicola Keller (id ${nicola?.id})`);
     }
     for (const d of expected) expect(userNameOf(store, d)).toBe("Nicola Keller");
   });
 
   it("scans only open leads: one status per MOCO request, 100 per page", async () => {
     const before = h.sandbox.requests.length;
-    await list({ due_within_days: 0, today: TODAY });
-    const sent = h.sandbox.requests.slice(before).map((r) => new URLSearchParams(r.query));
+    await list({ due: "overdue" });
+    const sent = h.sandbox.requests
+      .slice(before)
+      .filter((r) => r.path === "/deals")
+      .map((r) => new URLSearchParams(r.query));
     const statuses = sent.map((q) => q.get("status"));
     expect(new Set(statuses)).toEqual(new Set(["pending", "potential"]));
     for (const q of sent) expect(q.get("per_page")).toBe("100");
@@ -102,7 +112,8 @@ describe("search (list_leads with filters MOCO lacks)", () => {
       currency: "CHF",
       per_page: 100,
     });
-    const sent = h.sandbox.requests.slice(before);
+    const sent = h.sandbox.requests.slice(before).filter((r) => r.path === "/deals");
+    expect(sent.length).toBeGreaterThan(0);
     for (const r of sent) {
       const q = new URLSearchParams(r.query);
       expect(q.get("status")).toBe("pending");
@@ -120,15 +131,21 @@ describe("search (list_leads with filters MOCO lacks)", () => {
     expect(ids(data)).toEqual(expected.sort(byId).map((d) => d.id));
     const pending = deals().filter((d) => d.status === "pending").length;
     expect(data).toMatchObject({ scanned: pending, complete: true, total: expected.length });
-    expect(text).toMatch(new RegExp(`Scanned all ${pending} of ${pending} matching leads`));
+    expect(text).toMatch(
+      new RegExp(`Complete: ${pending} leads read from MOCO \\(\\d+ requests\\), ${expected.length} match`),
+    );
   });
 
   it("filters by stage name, value range and reminder window, sorted by value", async () => {
+    const ambiguous = await h.call("list_leads", { stage: "angebot" }); // both "Angebot …" stages
+    expect(ambiguous.isError).toBe(true);
+    expect(text(ambiguous)).toMatch(
+      /stage: 2 pipeline stages match "angebot": Angebot erstellen \(id \d+, 30 %\), Angebot verschickt/,
+    );
     const { data } = await list({
-      stage: "angebot", // both "Angebot …" stages
+      stage: "Angebot verschickt",
       money_max: 50_000,
-      reminder_from: "2026-11-01",
-      reminder_to: "2026-12-31",
+      reminder: "2026-11-01..2026-12-31",
       sort: "money",
       per_page: 100,
     });
@@ -136,7 +153,7 @@ describe("search (list_leads with filters MOCO lacks)", () => {
     const expected = deals()
       .filter(
         (d) =>
-          stageOf(store, d).name.startsWith("Angebot") &&
+          stageOf(store, d).name === "Angebot verschickt" &&
           d.money <= 50_000 &&
           d.reminder_date >= "2026-11-01" &&
           d.reminder_date <= "2026-12-31",
@@ -184,19 +201,30 @@ describe("search (list_leads with filters MOCO lacks)", () => {
 });
 
 describe("reply size", () => {
-  it("caps a reply at 30 KB and says how to get the rest without gaps", async () => {
-    const { data, text } = await list({ full: true, per_page: 100 });
-    const json = JSON.stringify(data.leads);
-    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(30_000);
-    const shown = data.leads.length;
-    expect(shown).toBeLessThan(100);
-    expect(data.omitted).toBe(100 - shown);
-    const hint = text.match(/per_page=(\d+), page=(\d+)/);
-    expect(hint, text).not.toBeNull();
-    // Following the hint continues exactly after the last lead shown.
-    const rest = await list({ full: true, per_page: Number(hint?.[1]), page: Number(hint?.[2]) });
-    const firstMissing = deals().sort(byId)[shown]?.id;
-    expect(ids(rest.data)).toContain(firstMissing);
+  it("keeps every lead of a page: full leads come 25 per page at most and fit the cap", async () => {
+    const refused = await h.call("list_leads", { full: true, per_page: 26 });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatch(/full leads come at most 25 per page.* at per_page$/m);
+    const { data } = await list({ full: true, per_page: 25 });
+    expect(data.leads).toHaveLength(25);
+    expect(Buffer.byteLength(JSON.stringify(data.leads))).toBeLessThanOrEqual(30_000);
+  });
+
+  it("clips long texts rather than dropping a lead, and says so", async () => {
+    const own = await startHarness({ sandbox: { today: TODAY } }); // its names are changed below
+    try {
+      const long = "Sehr langer Name ".repeat(40);
+      const won = own.sandbox.store.deals.filter((d) => d.status === "won").slice(0, 100);
+      for (const d of won) expect(own.sandbox.store.updateDeal(d, { name: long }).ok).toBe(true);
+      const r = await own.call("list_leads", { status: "won", per_page: 100 });
+      expect(r.isError, text(r)).toBeFalsy();
+      const data = sc(r);
+      expect(ids(data)).toEqual(won.map((d) => d.id).sort((a, b) => a - b));
+      expect(Buffer.byteLength(JSON.stringify(data.leads))).toBeLessThanOrEqual(30_000);
+      expect(text(r)).toMatch(/Texts were clipped to \d+ characters .* \(every lead is here\)/);
+    } finally {
+      await own.close();
+    }
   });
 
   it("fits 100 compact leads in one reply", async () => {

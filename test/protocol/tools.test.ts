@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { forgetReference } from "../../src/moco/reference.js";
 import { errorOf, type Harness, sc, startHarness, text } from "../support/harness.js";
 
 let h: Harness;
@@ -36,12 +37,12 @@ describe("list_leads", () => {
   });
 
   it("sends MOCO's own filters as MOCO expects them", async () => {
+    forgetReference(h.moco); // the field definitions are read first, whatever ran before
     const before = h.sandbox.requests.length;
     const r = await h.call("list_leads", {
       status: "won",
       tags: ["Wichtig", "Relaunch"],
-      closed_from: "2025-01-01",
-      closed_to: "2026-12-31",
+      closed: "2025-01-01..2026-12-31",
       updated_after: "2020-01-01T01:00:00+01:00",
       custom_properties: { Quelle: "Website", Rahmenvertrag: true },
       per_page: 5,

@@ -116,7 +116,7 @@ describe("valid arguments", () => {
             status: fc.constantFrom("potential", "pending", "won", "lost", "dropped"),
             tags: fc.uniqueArray(fc.constantFrom(...tagNames), { minLength: 1, maxLength: 3 }),
             company_id: fc.integer({ min: 1, max: 1e9 }),
-            closed_from: date,
+            closed: date.map((d) => `${d}..`),
             ids: fc.uniqueArray(fc.integer({ min: 1, max: 1e9 }), { minLength: 1, maxLength: 5 }),
             updated_after: fc
               .date({
@@ -145,7 +145,7 @@ describe("valid arguments", () => {
           if (args.status) expected.status = args.status;
           if (args.tags) expected.tags = args.tags.join(",");
           if (args.company_id) expected.company_id = String(args.company_id);
-          if (args.closed_from) expected.closed_from = args.closed_from;
+          if (args.closed) expected.closed_from = args.closed.slice(0, 10);
           if (args.ids) expected.ids = args.ids.join(",");
           if (args.updated_after) expected.updated_after = args.updated_after;
           expect(query).toEqual(expected);

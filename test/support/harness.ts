@@ -41,7 +41,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     { MOCO_API_KEY: TEST_KEY, MOCO_BASE_URL: sandbox.url, ...options.env },
     TOOL_NAMES,
   );
-  const config: Config = { ...loaded, ...options.config };
+  // The server's today is the sandbox's, so seeded reminders fall where the tests expect them.
+  const config: Config = { ...loaded, today: options.sandbox?.today, ...options.config };
   const moco = new MocoClient({
     baseUrl: sandbox.url,
     apiKey: TEST_KEY,

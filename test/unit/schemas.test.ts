@@ -111,8 +111,11 @@ describe("list_leads input rules", () => {
     expect(refusal(listLeadsTool.input, { per_page: 101 }).path).toBe("per_page");
   });
 
-  it("wants updated_after as an ISO 8601 timestamp", () => {
-    expect(refusal(listLeadsTool.input, { updated_after: "last monday" }).message).toMatch(/ISO 8601/);
+  it("wants updated_after as a date or a timestamp with zone", () => {
+    expect(refusal(listLeadsTool.input, { updated_after: "last monday" }).message).toMatch(
+      /a date YYYY-MM-DD or a timestamp with zone/,
+    );
+    expect(listLeadsTool.input.safeParse({ updated_after: "2026-11-23" }).success).toBe(true);
     expect(listLeadsTool.input.safeParse({ updated_after: "2026-11-23T00:00:00+01:00" }).success).toBe(true);
   });
 });

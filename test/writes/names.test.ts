@@ -149,25 +149,39 @@ describe("no match or several: an error with candidates, and nothing written", (
       expect(errorOf(r).fields.company).toEqual(
         expect.arrayContaining([`Beispiel GmbH (id ${original.id})`, "Beispiel GmbH (id 999000001)"]),
       );
-      expect(text(r)).toMatch(/Pass company_id to choose one/);
+      expect(text(r)).toMatch(/Pass company_id \(or the full name\) to choose one/);
       expect(writesSince(h, from)).toEqual([]);
     } finally {
       store(h).companies.splice(store(h).companies.indexOf(twin), 1);
     }
   });
 
-  it("offers the closest names for a first name or a partial stage, and reports every problem at once", async () => {
+  it("takes a unique first name with a warning, and refuses an ambiguous prefix with both candidates", async () => {
     const from = h.sandbox.requests.length;
     const r = await h.call("create_lead", lead({ user: "Nicola", deal_category: "Angebot" }));
     const error = errorOf(r);
-    const nicola = userNamed(h, "Nicola");
-    expect(error.fields.user).toEqual([`Nicola Keller (id ${nicola.id}, ${nicola.email})`]);
+    expect(error.fields.user).toBeUndefined(); // "Nicola" is one user's first name
     expect(error.fields.deal_category).toEqual([
       `Angebot erstellen (id ${stageNamed(h, "Angebot erstellen").id}, 30 %)`,
       `Angebot verschickt (id ${stageNamed(h, "Angebot verschickt").id}, 35 %)`,
     ]);
-    expect(text(r)).toMatch(/user: no user is named "Nicola"/);
-    expect(text(r)).toMatch(/deal_category: no pipeline stage is named "Angebot"/);
+    expect(text(r)).toMatch(/deal_category: 2 pipeline stages match "Angebot"/);
+    expect(writesSince(h, from)).toEqual([]);
+    const ok = await h.call("create_lead", lead({ user: "Nicola", deal_category: "Angebot erstellen" }));
+    expect(ok.isError, text(ok)).toBeFalsy();
+    const nicola = userNamed(h, "Nicola");
+    expect(sc(ok).lead.user.id).toBe(nicola.id);
+    expect(sc(ok).warnings).toContainEqual(
+      `user: "Nicola" matched user Nicola Keller (id ${nicola.id}) by first or last name; check it is the one meant`,
+    );
+  });
+
+  it("reports every problem at once", async () => {
+    const from = h.sandbox.requests.length;
+    const r = await h.call("create_lead", lead({ user: "Zora", deal_category: "Angebot" }));
+    const error = errorOf(r);
+    expect(Object.keys(error.fields).sort()).toEqual(["deal_category", "user"]);
+    expect(text(r)).toMatch(/user: no user is named "Zora"/);
     expect(writesSince(h, from)).toEqual([]);
   });
 

@@ -1,0 +1,131 @@
+import type { ScanResult } from "../moco/scan.js";
+import { scanLeads } from "../moco/scan.js";
+import type { Lead } from "../moco/schemas.js";
+import { foldLoose } from "../text.js";
+import type { LeadsContext } from "./context.js";
+import { addDays, lastDayOfMonth, localDay, weekOf } from "./dates.js";
+import { type LeadFilterArgs, mocoQueries, type Range, type SORTS } from "./filters.js";
+import { resolveFilter } from "./resolve.js";
+
+/**
+ * Selecting leads with the whole filter language: names resolved first (a name that matches nothing
+ * or several records fails before any lead is read), MOCO's own filters sent to MOCO, every matching
+ * page read, the rest applied here, then sorted. The result says what was read and what matched.
+ */
+export type Sort = (typeof SORTS)[number];
+
+export interface Selection extends LeadFilterArgs {
+  sort?: Sort;
+  order?: "asc" | "desc";
+}
+
+export interface Found {
+  /** The matches, in order. */
+  leads: Lead[];
+  scan: ScanResult;
+  /** How names and windows were understood, e.g. "user = Anna Schmid (id 5)". */
+  echo: string[];
+  /** The day counted as today (follow-ups, created and reminder windows). */
+  today: string;
+  /** The reminder window of `due`, when asked. */
+  window?: { from?: string; to?: string };
+}
+
+/** The reminder window a `due` value names, relative to `today`. */
+export function dueWindow(
+  due: NonNullable<LeadFilterArgs["due"]>,
+  today: string,
+): { from?: string; to?: string } {
+  const week = weekOf(today);
+  switch (due) {
+    case "overdue":
+      return { to: addDays(today, -1) };
+    case "today":
+      return { from: today, to: today };
+    case "this_week":
+      return { from: week.monday, to: week.sunday };
+    case "next_week":
+      return { from: addDays(week.monday, 7), to: addDays(week.sunday, 7) };
+    case "this_month":
+      return { from: `${today.slice(0, 7)}-01`, to: `${today.slice(0, 7)}-${lastDayOfMonth(today)}` };
+  }
+}
+
+const OPEN = new Set(["pending", "potential"]);
+
+export async function findLeads(args: Selection, ctx: LeadsContext): Promise<Found> {
+  const today = ctx.today();
+  const { userId, stageId, echo } = await resolveFilter({ user: args.user, stage: args.stage }, ctx);
+  const queries = await mocoQueries(args, ctx);
+  const scan = await scanLeads(ctx.moco, queries, {
+    ...ctx.call,
+    maxPages: ctx.maxScanPages,
+    onPage: (pages, expected, scanned) => ctx.progress(pages, expected, `Read ${scanned} leads`),
+  });
+  const window = args.due ? dueWindow(args.due, today) : undefined;
+  if (args.due && window) {
+    echo.push(`due ${args.due} = ${window.from ?? "…"} to ${window.to ?? "…"} (today ${today})`);
+  }
+  const keep = predicate(args, { userId, stageId, window });
+  const leads = scan.leads.filter(keep);
+  const sort = args.sort ?? (args.due ? "reminder_date" : undefined);
+  if (sort) leads.sort(comparator(sort, args.order));
+  return { leads, scan, echo, today, ...(window ? { window } : {}) };
+}
+
+const haystack = (l: Lead) => foldLoose([l.name, l.company?.name, l.person?.name, l.info].join(" "));
+const within = (value: string | null, from?: string, to?: string) =>
+  value !== null && (from === undefined || value >= from) && (to === undefined || value <= to);
+
+/** Everything MOCO cannot filter by, as one test per lead. */
+function predicate(
+  args: Selection,
+  refs: { userId?: number; stageId?: number; window?: { from?: string; to?: string } },
+): (lead: Lead) => boolean {
+  const words = args.query ? foldLoose(args.query).split(/\s+/) : [];
+  const before = args.updated_before === undefined ? undefined : Date.parse(args.updated_before);
+  const { window } = refs;
+  const inRange = (value: string | null, r: Range | undefined) =>
+    r === undefined || within(value, r.from, r.to);
+  return (l) =>
+    (refs.userId === undefined || l.user?.id === refs.userId) &&
+    (refs.stageId === undefined || l.category?.id === refs.stageId) &&
+    (args.currency === undefined || l.currency === args.currency) &&
+    (args.money_min === undefined || l.money >= args.money_min) &&
+    (args.money_max === undefined || l.money <= args.money_max) &&
+    inRange(l.reminder_date, args.reminder) &&
+    (window === undefined || (OPEN.has(l.status) && within(l.reminder_date, window.from, window.to))) &&
+    inRange(localDay(l.created_at), args.created) &&
+    (before === undefined || Date.parse(l.updated_at) < before) &&
+    (args.service === undefined || overlaps(l, args.service.from, args.service.to)) &&
+    words.every((w) => haystack(l).includes(w));
+}
+
+/** Whether the lead's service period overlaps [from, to] (either end may be open). */
+function overlaps(l: Lead, from?: string, to?: string): boolean {
+  const start = l.service_period_from ?? l.service_period_to;
+  const end = l.service_period_to ?? l.service_period_from;
+  if (!start || !end) return false;
+  return (to === undefined || start <= to) && (from === undefined || end >= from);
+}
+
+const KEYS: Record<Sort, (l: Lead) => string | number | null> = {
+  updated_at: (l) => Date.parse(l.updated_at),
+  created_at: (l) => Date.parse(l.created_at),
+  reminder_date: (l) => l.reminder_date,
+  closed_on: (l) => l.closed_on,
+  money: (l) => l.money,
+  name: (l) => foldLoose(l.name),
+};
+
+/** Order by `sort` (missing values last, whatever the direction), then by id. */
+export function comparator(sort: Sort, order?: "asc" | "desc") {
+  const dir = (order ?? (sort === "reminder_date" || sort === "name" ? "asc" : "desc")) === "asc" ? 1 : -1;
+  const key = KEYS[sort];
+  return (a: Lead, b: Lead) => {
+    const x = key(a);
+    const y = key(b);
+    if (x === null || y === null) return x === y ? a.id - b.id : x === null ? 1 : -1;
+    return (x < y ? -dir : x > y ? dir : 0) || a.id - b.id;
+  };
+}
