@@ -24,6 +24,7 @@ export const ASK_ABOVE = 10;
 /** JSON of the rows; the text mirror repeats it, so the whole reply stays under 30 KB. */
 const ROWS_CAP_BYTES = 13_000;
 const WORKERS = 4;
+const OPEN = new Set(["pending", "potential"]);
 
 const { user_id, deal_category_id, tags } = writableFields;
 const day = () => plainDate().describe("YYYY-MM-DD");
@@ -88,9 +89,10 @@ export async function bulkUpdate(
 ): Promise<BulkResult> {
   // Names first: one that does not resolve fails before any lead is read.
   const { body, notes, knownTags } = await prepareWrite(args.changes, ctx);
-  const target = await targetOf(body, ctx);
-  const { leads, missing, echo } = await select(args, ctx);
-  const plan = leads.map((lead) => ({ lead, changes: changesBetween(lead, predict(lead, body, target)) }));
+  const target = { ...(await targetOf(body, ctx)), tags: knownTags?.tags ?? [] };
+  const { leads, missing, echo, complete } = await select(args, ctx);
+  const predicted = leads.map((lead) => ({ lead, after: predict(lead, body, target) }));
+  const plan = predicted.map(({ lead, after }) => ({ lead, changes: changesBetween(lead, after) }));
   const todo = plan.filter((p) => p.changes.length > 0);
   const rows: Row[] = [
     ...missing.map(
@@ -113,6 +115,16 @@ export async function bulkUpdate(
   };
   const what = describe(body, target);
   const head = [...notes, ...echo.map((e) => `Selected: ${e}.`)];
+  if (!complete) {
+    head.push(
+      "INCOMPLETE: the scan stopped at the page cap, so more leads may match; a real run over this filter is refused.",
+    );
+  }
+  if (body.closed_on !== undefined && predicted.some(({ after }) => OPEN.has(after.status))) {
+    head.push(
+      "closed_on: MOCO ignores it while a lead is pending or potential; set status won, lost or dropped with it.",
+    );
+  }
   if (args.dry_run) {
     const token = todo.length > ASK_ABOVE && !ctx.confirm ? issueToken(ctx.moco, subject) : undefined;
     const next = token
@@ -185,7 +197,7 @@ async function select(args: BulkArgs, ctx: LeadsContext) {
     const ids = [...new Set(args.ids)];
     const page = await listLeads(ctx.moco, { ids, per_page: BULK_MAX }, ctx.call);
     const missing = ids.filter((id) => !page.leads.some((l) => l.id === id));
-    return { leads: page.leads.sort((a, b) => a.id - b.id), missing, echo: [] as string[] };
+    return { leads: page.leads.sort((a, b) => a.id - b.id), missing, echo: [] as string[], complete: true };
   }
   const found = await findLeads(args.filter ?? {}, ctx);
   if (!found.scan.complete && !args.dry_run) {
@@ -195,7 +207,8 @@ async function select(args: BulkArgs, ctx: LeadsContext) {
       "Narrow the filter with MOCO's own filters (status, tags, company_id, closed_from/to, updated_after) or pass ids, and call again.",
     );
   }
-  return { leads: [...found.leads].sort((a, b) => a.id - b.id), missing: [] as number[], echo: found.echo };
+  const leads = [...found.leads].sort((a, b) => a.id - b.id);
+  return { leads, missing: [] as number[], echo: found.echo, complete: found.scan.complete };
 }
 
 interface Target {
@@ -238,15 +251,16 @@ async function targetOf(body: Body, ctx: LeadsContext): Promise<Target> {
   return out;
 }
 
-const OPEN = new Set(["pending", "potential"]);
-
 /** The lead as MOCO will store it, its known side effects on closed_on included (see verify.ts). */
-function predict(lead: Lead, body: Body, target: Target): Lead {
+function predict(lead: Lead, body: Body, target: Target & { tags: string[] }): Lead {
   const after: Lead = { ...lead };
   if (typeof body.status === "string") after.status = body.status;
   if (body.closed_on !== undefined) after.closed_on = body.closed_on as string;
   if (body.reminder_date !== undefined) after.reminder_date = body.reminder_date as string;
-  if (Array.isArray(body.tags)) after.tags = [...new Set(body.tags as string[])];
+  // MOCO keeps the account's spelling of a tag it knows.
+  const spelling = (t: string) =>
+    target.tags.find((k) => k.toLowerCase() === t.trim().toLowerCase()) ?? t.trim();
+  if (Array.isArray(body.tags)) after.tags = [...new Set((body.tags as string[]).map(spelling))];
   if (target.user) after.user = target.user;
   if (target.category) after.category = target.category;
   if (OPEN.has(after.status)) after.closed_on = null;

@@ -14,12 +14,17 @@ const row = z.looseObject({
 export const updateLeadsTool = defineTool({
   name: "update_leads",
   title: "Update many leads",
-  description: `Apply one set of changes to up to ${BULK_MAX} leads (ids, or a filter as in list_leads). dry_run: true lists each lead's changes and writes nothing. Over ${ASK_ABOVE} leads the human must agree (asked, or the dry run's confirm_token).`,
+  description: `Apply one set of changes to up to ${BULK_MAX} leads. dry_run: true lists each lead's changes, writes nothing. Over ${ASK_ABOVE} leads the human must agree (asked, or the dry run's confirm_token).`,
   input: z
     .strictObject({
       ids: z.array(z.number().int().positive()).min(1).max(BULK_MAX).optional().describe("Lead ids"),
-      filter: z.strictObject(leadFilterShape).superRefine(checkRanges).optional().describe("Or a selection"),
-      changes: bulkChanges,
+      // Validated exactly as list_leads' filters, while tools/list spells those out once.
+      filter: z
+        .record(z.string(), z.unknown())
+        .pipe(z.strictObject(leadFilterShape).superRefine(checkRanges))
+        .optional()
+        .describe('Or list_leads\' filters, e.g. {"user":"Nicola","due":"overdue"}'),
+      changes: bulkChanges.describe("Set on every lead"),
       dry_run: z.boolean().optional().describe("true: only preview"),
       confirm_token: z.string().max(100).optional().describe("From the dry run"),
     })
@@ -28,7 +33,7 @@ export const updateLeadsTool = defineTool({
     dry_run: z.boolean(),
     written: z.boolean(),
     counts: z.object({}).catchall(z.number()),
-    leads: z.array(row).describe("Also name, warnings, may_have_succeeded; beyond 13 KB only id and outcome"),
+    leads: z.array(row).describe("Also name, warnings, may_have_succeeded"),
     confirm_token: z.string().optional(),
     expires_at: z.string().optional(),
   }),

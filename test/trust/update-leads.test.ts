@@ -19,6 +19,8 @@ describe("update_leads without elicitation", () => {
   it("dry run: lists each lead's exact changes, marks the one already there unchanged, writes nothing", async () => {
     const [a, b, c] = pick(3);
     if (!a || !b || !c) throw new Error("three leads expected");
+    editInMoco(h, a.id, { tags: ["Neukunde", "Relaunch"] });
+    editInMoco(h, b.id, { tags: [] });
     editInMoco(h, c.id, { reminder_date: "2027-03-15", tags: ["Wichtig"] });
     const before = { a: { ...stored(h, a.id) }, b: { ...stored(h, b.id) } };
     const from = h.sandbox.requests.length;
@@ -155,6 +157,25 @@ describe("update_leads without elicitation", () => {
     expect(putsSince(h, from)).toEqual([]);
   });
 
+  it("dry run predicts what MOCO stores: the account's tag spelling, closed_on ignored while open (and says so)", async () => {
+    const [tagged, open] = pick(2);
+    if (!tagged || !open) throw new Error("two leads expected");
+    editInMoco(h, tagged.id, { tags: ["Wichtig"] });
+    const r = await h.call("update_leads", {
+      ids: [tagged.id],
+      changes: { tags: ["wichtig"] },
+      dry_run: true,
+    });
+    expect(rowsOf(r)[tagged.id]).toMatchObject({ outcome: "unchanged" });
+    const c = await h.call("update_leads", {
+      ids: [open.id],
+      changes: { closed_on: "2026-01-15" },
+      dry_run: true,
+    });
+    expect(rowsOf(c)[open.id]).toMatchObject({ outcome: "unchanged" });
+    expect(text(c)).toContain("closed_on: MOCO ignores it while a lead is pending or potential");
+  });
+
   it("refuses more than 100 ids before any request", async () => {
     const from = h.sandbox.requests.length;
     const r = await h.call("update_leads", {
@@ -186,6 +207,12 @@ describe("update_leads without elicitation", () => {
   it("refuses a real run over an incomplete filter selection, and one of more than 100 leads", async () => {
     const few = await startHarness({ config: { maxScanPages: 1 } });
     try {
+      const dry = await few.call("update_leads", {
+        filter: { status: "open" },
+        changes: { reminder_date: "2027-07-01" },
+        dry_run: true,
+      });
+      expect(text(dry)).toContain("INCOMPLETE: the scan stopped at the page cap");
       const from = few.sandbox.requests.length;
       const r = await few.call("update_leads", {
         filter: { status: "open" },
