@@ -5,11 +5,12 @@ import { listLeads, updateLead } from "../moco/leads.js";
 import { stages, users } from "../moco/reference.js";
 import { LEAD_STATUSES, type Lead } from "../moco/schemas.js";
 import { quoted } from "../text.js";
-import { checkToken, issueToken, leadShown } from "./confirm.js";
+import { checkToken, issueToken } from "./confirm.js";
 import type { LeadsContext } from "./context.js";
 import { localToday } from "./dates.js";
 import { plainDate, refNames, writableFields } from "./fields.js";
 import { findLeads, type Selection } from "./find.js";
+import { leadLine } from "./output.js";
 import { noIdAndName, prepareWrite } from "./resolve.js";
 import { changesBetween, warningsFor } from "./verify.js";
 
@@ -144,7 +145,7 @@ export async function bulkUpdate(
   }
   if (todo.length > ASK_ABOVE) {
     if (ctx.confirm) {
-      const sample = todo.slice(0, 3).map((p) => leadShown(p.lead));
+      const sample = todo.slice(0, 3).map((p) => leadLine(p.lead));
       const rest = todo.length > 3 ? ` and ${todo.length - 3} more` : "";
       const yes = await ctx
         .confirm(`Change ${todo.length} leads: ${what}? ${sample.join(", ")}${rest}.`)
@@ -360,7 +361,7 @@ function failures(rows: Row[]): string[] {
   const failed = rows.filter((r) => r.outcome === "failed");
   const shown = failed
     .slice(0, 10)
-    .map((r) => `lead ${r.id}${r.name ? ` ${quoted(r.name, 60)}` : ""}: ${r.reason}`);
+    .map((r) => `lead ${r.id}${r.name ? ` ${quoted(r.name, 60)}` : ""}: ${quoted(r.reason ?? "", 300)}`);
   const rest = failed.length > 10 ? [`and ${failed.length - 10} more failed (see leads)`] : [];
   return failed.length > 0 ? [`FAILED: ${[...shown, ...rest].join("; ")}.`] : [];
 }

@@ -1,7 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { MocoClient } from "../moco/client.js";
-import { quoted } from "../text.js";
-import { money } from "./output.js";
 
 /**
  * Confirmation tokens: proof that a caller saw a preview of exactly this write before asking for it.
@@ -91,12 +89,3 @@ export function checkToken(
   if (!equal(state, mac(key, c.purpose, exp, c.what, c.state))) return { ok: false, reason: "changed" };
   return { ok: true };
 }
-
-/** A lead as it stands in one of our sentences: its name neutralised (it is MOCO's text). */
-export const leadShown = (lead: {
-  id: number;
-  name: string;
-  status: string;
-  money: number;
-  currency: string;
-}) => `lead ${lead.id} ${quoted(lead.name)} (${lead.status}, ${money(lead.money, lead.currency)})`;

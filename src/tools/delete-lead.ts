@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { InputError } from "../errors.js";
-import { checkToken, issueToken, leadShown } from "../leads/confirm.js";
+import { checkToken, issueToken } from "../leads/confirm.js";
 import { id } from "../leads/fields.js";
-import { leadOut } from "../leads/output.js";
+import { leadLine, leadOut } from "../leads/output.js";
 import { MocoError } from "../moco/errors.js";
 import { deleteLead, getLead } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
@@ -25,7 +25,7 @@ export const deleteLeadTool = defineTool({
   description:
     "Permanently delete a lead (deal). Asks the human where the client can; otherwise the first call deletes nothing and returns the lead with a confirm_token (5 min): show it to the human, then call again with it. Find the id with list_leads.",
   input: z.strictObject({
-    id: id("Lead to delete"),
+    id: id("Lead"),
     confirm_token: z.string().max(100).optional().describe("From the preview call"),
   }),
   output: z.object({
@@ -41,7 +41,7 @@ export const deleteLeadTool = defineTool({
     // Read first: the human sees what goes, MOCO may answer the DELETE with an empty 204, and the
     // caller needs the data to recreate the lead.
     const lead = await getLead(ctx.moco, args.id, ctx.call);
-    const shown = leadShown(lead);
+    const shown = leadLine(lead);
     if (ctx.confirm) {
       const yes = await ctx.confirm(`Delete ${shown}? This cannot be undone.`).catch(() => false);
       if (!yes) {
