@@ -43,8 +43,11 @@ function keyOf(moco: MocoClient): Buffer {
   let key = keys.get(moco);
   if (!key) {
     const offered = (moco as unknown as { scopeSecret?: Uint8Array }).scopeSecret;
-    const options = (moco as unknown as { options?: { apiKey?: unknown } }).options;
-    const apiKey = typeof options?.apiKey === "string" ? options.apiKey : "";
+    const apiKey = (moco as unknown as { options?: { apiKey?: unknown } }).options?.apiKey;
+    // Fail closed: a key derived from the base URL alone would let anyone forge tokens.
+    if (!offered && (typeof apiKey !== "string" || apiKey === "")) {
+      throw new Error("cannot derive the confirmation key: the MOCO client offers no scopeSecret");
+    }
     key = offered
       ? Buffer.from(offered)
       : createHash("sha256")
