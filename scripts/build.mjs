@@ -8,6 +8,7 @@
 //   dist/sandbox/cli.js    the runnable sandbox
 //   dist/transports/http.js  the Streamable HTTP transport, imported only for --transport http
 //   dist/chunks/*.js       code shared by those entry points (one copy of each module, one module state)
+//   dist/app/pipeline.html the MCP App view (scripts/build-app.mjs), served as ui://moco-leads/pipeline.html
 //
 // Flags: --outdir DIR builds elsewhere (experiments); --analyze prints what each output is made of;
 // --metafile FILE writes esbuild's metafile (for https://esbuild.github.io/analyze/).
@@ -15,6 +16,7 @@ import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { buildApp } from "./build-app.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outdirFlag = process.argv.indexOf("--outdir");
@@ -118,6 +120,9 @@ async function prune(dir) {
   }
 }
 await prune(outdir);
+// The pipeline view (one self-contained HTML file); after the prune, which keeps only what the server build wrote.
+const app = await buildApp({ outdir });
+written.add(app.path);
 
 const metafileFlag = process.argv.indexOf("--metafile");
 if (metafileFlag > 0) {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LEVELS, type Level } from "./log.js";
 
@@ -5,7 +6,22 @@ import { LEVELS, type Level } from "./log.js";
  * Everything the server is told at start-up, from flags and environment, validated once.
  * Problems are collected (not thrown one by one) so a user fixes them all in one go.
  */
+/** --oauth: this server is the OAuth authorization server; each person's MOCO key comes with their grant. */
+export interface OAuthConfig {
+  /** The origin clients reach, e.g. https://leads.acme.ch. */
+  publicUrl: string;
+  /** Sealing secrets, newest first (MOCO_OAUTH_SECRET or _FILE, then MOCO_OAUTH_PREVIOUS_SECRETS). */
+  secrets: string[];
+  /** MOCO_OAUTH_SUBDOMAINS: the accounts people may connect; ["*"] for any. */
+  subdomains: string[];
+  /** MOCO_OAUTH_DB: the grant store's node:sqlite file. */
+  dbPath: string;
+  redirectUris: string[];
+  trustProxy: number | undefined;
+}
+
 export interface HttpConfig {
+  oauth: OAuthConfig | undefined;
   host: string;
   port: number;
   token: string | undefined;
@@ -66,6 +82,11 @@ export interface Config {
   allowTools: string[] | undefined;
   denyTools: string[];
   maxScanPages: number;
+  /**
+   * The pipeline view (MCP App): "auto" offers it to clients that declare the extension at initialize
+   * (stdio; a stateless HTTP server cannot know, so there "auto" means off); "on" always; "off" never.
+   */
+  apps: "auto" | "on" | "off";
   /** The day counted as today (MOCO_TODAY, for demos and tests); undefined: the server's local date. */
   today: string | undefined;
   transport: "stdio" | "http";
@@ -91,6 +112,7 @@ Options:
   --transport stdio|http    default stdio
   --host H --port P         for --transport http (default 127.0.0.1:3000)
   --per-request-credentials for --transport http: take MOCO credentials from each request's headers
+  --oauth --public-url URL  for --transport http: people connect with OAuth and their own MOCO key (docs/oauth.md)
   -h, --help                show this help
 
 Environment:
@@ -102,6 +124,7 @@ Environment:
   MOCO_SHUTDOWN_GRACE_MS at shutdown, time for requests in flight, then again for writes sent to MOCO (default 10000)
   MOCO_RATE_LIMIT     requests per 2 minutes your plan allows (default 120; 1200 on "unlimited")
   MOCO_MAX_SCAN_PAGES page cap for tools that scan many leads (default 20)
+  MOCO_APPS           the pipeline view (MCP App): auto (clients that declare it; stdio), on, off
   MCP_HTTP_TOKEN      bearer token clients must send over HTTP (required off loopback)
   MCP_ALLOWED_HOSTS / MCP_ALLOWED_ORIGINS  extra Host / Origin values to accept over HTTP
   MCP_HTTP_JSON_RESPONSE   answer each HTTP request with plain JSON instead of an SSE stream
@@ -233,12 +256,14 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
   const host = (flags.host ?? "127.0.0.1").trim().replace(/^\[([^\]]*)\]$/, "$1");
   const port = int(flags.port, "--port", 3000, 0, 65535, problems);
   const token = env.MCP_HTTP_TOKEN?.trim() || undefined;
+  const oauth = oauthFrom(flags, env, problems);
+  if (oauth && token) problems.push("--oauth and MCP_HTTP_TOKEN exclude each other: OAuth issues the tokens");
   if (token !== undefined && token.length < 24) {
     problems.push(
       "MCP_HTTP_TOKEN is too short to guard anything: use 24+ random characters, e.g. `openssl rand -hex 32`",
     );
   }
-  if (transport === "http" && !isLoopback(host) && !token) {
+  if (transport === "http" && !isLoopback(host) && !token && !oauth) {
     problems.push(
       `Binding to ${host} exposes the server to the network: set MCP_HTTP_TOKEN to a long random secret`,
     );
@@ -255,8 +280,10 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
     denyTools: deny,
     maxScanPages: int(env.MOCO_MAX_SCAN_PAGES, "MOCO_MAX_SCAN_PAGES", 20, 1, 1000, problems),
     today: dateFrom(env.MOCO_TODAY, "MOCO_TODAY", problems),
+    apps: oneOf(env.MOCO_APPS, "MOCO_APPS", ["auto", "on", "off"] as const, "auto", problems),
     transport: transport === "http" ? "http" : "stdio",
     http: {
+      oauth,
       host,
       port,
       token,
@@ -285,9 +312,53 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
   }
 }
 
+function oauthFrom(flags: Flags, env: Env, problems: string[]): OAuthConfig | undefined {
+  if (flags.oauth !== true) {
+    if (flags["public-url"] !== undefined) problems.push("--public-url only works with --oauth");
+    return undefined;
+  }
+  if (flags.transport !== "http") problems.push("--oauth only works with --transport http");
+  if (flags["per-request-credentials"] === true) {
+    problems.push("--oauth and --per-request-credentials exclude each other: the grant carries the MOCO key");
+  }
+  const publicUrl = flags["public-url"]?.trim() ?? "";
+  if (!publicUrl)
+    problems.push("--oauth needs --public-url, the https origin clients reach, e.g. https://leads.acme.ch");
+  let secret = env.MOCO_OAUTH_SECRET?.trim();
+  const file = env.MOCO_OAUTH_SECRET_FILE?.trim();
+  if (file) {
+    try {
+      secret = readFileSync(file, "utf8").split(/\r?\n/)[0]?.trim();
+    } catch {
+      problems.push(`MOCO_OAUTH_SECRET_FILE cannot be read: ${file}`);
+    }
+  }
+  if (!secret || secret.length < 32) {
+    problems.push(
+      "--oauth needs MOCO_OAUTH_SECRET (or MOCO_OAUTH_SECRET_FILE): 32+ random characters, e.g. `openssl rand -base64 48`",
+    );
+  }
+  const subdomains = list(env.MOCO_OAUTH_SUBDOMAINS) ?? [];
+  if (subdomains.length === 0 && flags.sandbox !== true) {
+    problems.push(
+      '--oauth needs MOCO_OAUTH_SUBDOMAINS: the MOCO accounts people may connect, e.g. "acme" (or "*")',
+    );
+  }
+  const proxies = env.MCP_TRUST_PROXY?.trim();
+  return {
+    publicUrl,
+    secrets: [secret ?? "", ...(list(env.MOCO_OAUTH_PREVIOUS_SECRETS) ?? [])],
+    subdomains,
+    dbPath: env.MOCO_OAUTH_DB?.trim() || "moco-leads-oauth.sqlite",
+    redirectUris: list(env.MOCO_OAUTH_REDIRECT_URIS) ?? [],
+    trustProxy: proxies ? int(proxies, "MCP_TRUST_PROXY", 1, 1, 10, problems) : undefined,
+  };
+}
+
 function upstreamFrom(flags: Flags, env: Env, problems: string[]): Upstream {
   const allowBaseUrlHeader = bool(env.MCP_ALLOW_BASE_URL_HEADER, "MCP_ALLOW_BASE_URL_HEADER", problems);
-  if (flags["per-request-credentials"] === true) {
+  // With --oauth (and no sandbox) every request brings its own MOCO credentials, from its grant.
+  if (flags["per-request-credentials"] === true || (flags.oauth === true && flags.sandbox !== true)) {
     // A team server that takes each request's own MOCO credentials needs none of its own.
     if (flags.transport !== "http")
       problems.push("--per-request-credentials only works with --transport http");
@@ -329,6 +400,20 @@ function upstreamFrom(flags: Flags, env: Env, problems: string[]): Upstream {
 
 type Flags = ReturnType<typeof parseFlags>;
 
+function oneOf<T extends string>(
+  value: string | undefined,
+  name: string,
+  options: readonly T[],
+  fallback: T,
+  problems: string[],
+): T {
+  const v = value?.trim().toLowerCase();
+  if (!v) return fallback;
+  if ((options as readonly string[]).includes(v)) return v as T;
+  problems.push(`${name} must be one of ${options.join(", ")}, got "${value}"`);
+  return fallback;
+}
+
 function dateFrom(value: string | undefined, name: string, problems: string[]): string | undefined {
   const v = value?.trim();
   if (!v) return undefined;
@@ -353,6 +438,8 @@ function parseFlags(argv: string[]) {
       host: { type: "string" },
       port: { type: "string" },
       "per-request-credentials": { type: "boolean" },
+      oauth: { type: "boolean" },
+      "public-url": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   }).values;

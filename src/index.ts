@@ -58,6 +58,27 @@ async function main(argv: string[]): Promise<void> {
   };
   if (config.transport === "http") {
     const { serveHttp } = await import("./transports/http.js");
+    const oauthConfig = config.http.oauth;
+    if (oauthConfig) {
+      // Loaded only with --oauth: Express and the SDK's auth handlers stay out of every other start.
+      const { createOAuth } = await import("./oauth/index.js");
+      for (const secret of oauthConfig.secrets) registerSecret(secret);
+      const oauth = await createOAuth({
+        publicUrl: oauthConfig.publicUrl,
+        store: { sqlitePath: oauthConfig.dbPath },
+        secrets: oauthConfig.secrets,
+        subdomains: oauthConfig.subdomains,
+        // --sandbox --oauth: a demo in which every sign-in goes to the built-in sandbox.
+        loopbackBaseUrl: config.upstream.kind === "sandbox" ? account?.baseUrl : undefined,
+        readOnly: config.readOnly,
+        redirectUris: oauthConfig.redirectUris,
+        trustProxy: oauthConfig.trustProxy,
+        userAgent: USER_AGENT,
+        requestTimeoutMs: config.requestTimeoutMs,
+      });
+      await serveHttp(config, { upstream: { kind: "oauth", oauth, makeClient }, version: VERSION }, cleanup);
+      return;
+    }
     const upstream = moco ? { kind: "fixed" as const, moco } : { kind: "per-request" as const, makeClient };
     await serveHttp(config, { upstream, version: VERSION }, cleanup);
     return;

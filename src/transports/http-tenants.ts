@@ -111,6 +111,11 @@ export class TenantClients {
         };
       }
     }
+    return this.forAccount(baseUrl, apiKey);
+  }
+
+  /** The client for a key at an account already validated (per-request headers, or an OAuth grant). */
+  forAccount(baseUrl: string, apiKey: string): TenantResult {
     const key = createHash("sha256").update(baseUrl).update("\0").update(apiKey).digest("hex");
     const account = this.accounts.get(baseUrl) ?? this.openAccount(baseUrl);
     if (!account) return busy(`MOCO accounts (${this.limits.maxAccounts})`);

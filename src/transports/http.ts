@@ -6,6 +6,7 @@ import type { Config } from "../config.js";
 import { DEFAULT_TENANT_LIMITS } from "../config.js";
 import { log } from "../log.js";
 import type { MocoClient } from "../moco/client.js";
+import type { OAuth } from "../oauth/index.js";
 import { createServer } from "../server.js";
 import type { Tool } from "../tool.js";
 import { bearerChecker, hostAllowed, originAllowed } from "./http-guard.js";
@@ -20,7 +21,11 @@ import { reportUnfinished } from "./shutdown.js";
  */
 export interface HttpDeps {
   /** One MOCO client for every request, or one per tenant built from each request's own headers. */
-  upstream: { kind: "fixed"; moco: MocoClient } | { kind: "per-request"; makeClient: MakeClient };
+  upstream:
+    | { kind: "fixed"; moco: MocoClient }
+    | { kind: "per-request"; makeClient: MakeClient }
+    /** --oauth: OAuth's own paths, and each /mcp request runs with its grant's MOCO key. */
+    | { kind: "oauth"; oauth: OAuth; makeClient: MakeClient };
   version: string;
   tools?: readonly Tool[];
 }
@@ -73,7 +78,7 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
   const { upstream } = deps;
   let tenants: TenantClients | undefined;
   let clientFor: ClientFor;
-  if (upstream.kind === "per-request") {
+  if (upstream.kind === "per-request" || upstream.kind === "oauth") {
     const { allowBaseUrlHeader, limits } =
       config.upstream.kind === "per-request"
         ? config.upstream
@@ -83,11 +88,15 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
       limits,
       rateLimit: config.rateLimit,
     });
-    clientFor = tenantClient(tenants);
+    clientFor = upstream.kind === "oauth" ? grantClient(upstream.oauth, tenants) : tenantClient(tenants);
   } else {
     clientFor = fixedClient(upstream.moco);
   }
   const bearerOk = http.token ? bearerChecker(http.token) : undefined;
+  // Behind a proxy the public name arrives as Host; it is this server's own.
+  const allowedHosts = http.oauth
+    ? [...http.allowedHosts, new URL(http.oauth.publicUrl).host]
+    : http.allowedHosts;
   let port = 0;
   let inFlight = 0;
   let closing = false;
@@ -114,7 +123,7 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
     if (type !== "application/json") {
       throw new HttpError(415, "Unsupported Media Type: Content-Type must be application/json.");
     }
-    const moco = clientFor(req, access);
+    const { moco, readOnly } = await clientFor(req, access);
     const body = await readBody(req, http.maxBodyBytes);
     let parsed: unknown;
     try {
@@ -125,7 +134,15 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
     if (Array.isArray(parsed)) checkBatch(parsed, req.headers["mcp-protocol-version"]);
     access.calls = describeRpc(parsed);
     scrubSecrets(req);
-    const server = createServer({ moco, config, version: deps.version, tools: deps.tools });
+    // A read-only grant: no tool that writes, whatever the server itself offers.
+    const server = readOnly
+      ? createServer({
+          moco,
+          config: { ...config, readOnly: true },
+          version: deps.version,
+          tools: deps.tools?.filter((t) => t.annotations.readOnlyHint),
+        })
+      : createServer({ moco, config, version: deps.version, tools: deps.tools });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: http.jsonResponse,
@@ -150,12 +167,21 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
       send(res, 200, { status: "ok" });
       return;
     }
+    // The OAuth endpoints and pages check their Host against the public URL themselves.
+    if (upstream.kind === "oauth" && (await upstream.oauth.handle(req, res))) return;
     if (path !== "/mcp") throw new HttpError(404, "Not found: MCP is served at /mcp.");
-    if (!hostAllowed(req.headers.host, { port, bindHost: http.host, allowed: http.allowedHosts })) {
+    if (!hostAllowed(req.headers.host, { port, bindHost: http.host, allowed: allowedHosts })) {
       throw new HttpError(403, "Forbidden: Host header not allowed (add it to MCP_ALLOWED_HOSTS).");
     }
     const origin = req.headers.origin;
-    if (!originAllowed(origin, http.allowedOrigins, http.token !== undefined, req.headers.host)) {
+    if (
+      !originAllowed(
+        origin,
+        http.allowedOrigins,
+        http.token !== undefined || http.oauth !== undefined,
+        req.headers.host,
+      )
+    ) {
       throw new HttpError(403, "Forbidden: Origin not allowed (add it to MCP_ALLOWED_ORIGINS).");
     }
     if (origin !== undefined) {
@@ -281,6 +307,7 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
         // Tenants' writes already sent run to their answer; the fixed client's owner drains its own.
         if (tenants) reportUnfinished(await tenants.drain(until - Date.now()));
         await tenants?.close();
+        if (upstream.kind === "oauth") await upstream.oauth.close();
       })();
       return closed;
     },
@@ -307,9 +334,16 @@ export async function serveHttp(config: Config, deps: HttpDeps, cleanup: () => P
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
-  const auth = http.token ? "token required" : "none (loopback only)";
-  const creds =
-    deps.upstream.kind === "per-request" ? "per request (X-Moco-* headers)" : "from the environment";
+  const auth = http.oauth
+    ? `OAuth (${http.oauth.publicUrl})`
+    : http.token
+      ? "token required"
+      : "none (loopback only)";
+  const creds = {
+    "per-request": "per request (X-Moco-* headers)",
+    oauth: "each person's own, from their grant",
+    fixed: "from the environment",
+  }[deps.upstream.kind];
   log(
     "info",
     `v${deps.version} ready on ${handle.url}/mcp (stateless${http.jsonResponse ? ", JSON responses" : ""}; auth: ${auth}; MOCO credentials: ${creds}${config.readOnly ? "; read-only" : ""})`,
@@ -323,10 +357,10 @@ export async function serveHttp(config: Config, deps: HttpDeps, cleanup: () => P
   }
 }
 
-type ClientFor = (req: IncomingMessage, access: Access) => MocoClient;
+type ClientFor = (req: IncomingMessage, access: Access) => Promise<{ moco: MocoClient; readOnly: boolean }>;
 
 function fixedClient(moco: MocoClient): ClientFor {
-  return (req) => {
+  return async (req) => {
     // Refuse rather than ignore: the caller believes it works with its own MOCO permissions.
     if (CREDENTIAL_HEADERS.some((h) => req.headers[h] !== undefined)) {
       throw new HttpError(
@@ -334,12 +368,12 @@ function fixedClient(moco: MocoClient): ClientFor {
         "This server does not take per-request MOCO credentials; drop the X-Moco-* headers.",
       );
     }
-    return moco;
+    return { moco, readOnly: false };
   };
 }
 
 function tenantClient(tenants: TenantClients): ClientFor {
-  return (req, access) => {
+  return async (req, access) => {
     const found = tenants.resolve(req.headers);
     if (!found.ok) {
       const extra: Record<number, Record<string, string>> = {
@@ -349,7 +383,20 @@ function tenantClient(tenants: TenantClients): ClientFor {
       throw new HttpError(found.status, found.message, extra[found.status] ?? {});
     }
     access.tenant = found.tenant;
-    return found.client;
+    return { moco: found.client, readOnly: false };
+  };
+}
+
+/** --oauth: the access token names a grant, the grant carries the person's MOCO key. */
+function grantClient(oauth: OAuth, tenants: TenantClients): ClientFor {
+  return async (req, access) => {
+    const auth = await oauth.authenticate(req);
+    if (!auth.ok) throw new HttpError(auth.status, auth.message, auth.headers);
+    const found = tenants.forAccount(auth.baseUrl, auth.apiKey);
+    if (!found.ok)
+      throw new HttpError(found.status, found.message, found.status === 503 ? { "Retry-After": "60" } : {});
+    access.tenant = found.tenant;
+    return { moco: found.client, readOnly: auth.readOnly };
   };
 }
 
