@@ -7,6 +7,7 @@ import {
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { clientRendersApps, pipelineAppToolMeta, registerPipelineApp } from "./app/pipeline-app.js";
 import type { Config } from "./config.js";
 import { describeError } from "./errors.js";
 import { formValidator } from "./form-validator.js";
@@ -92,9 +93,32 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
   // Every byte of tools/list is paid in every conversation. The SDK's own listing adds a `$schema`
   // to every schema, an `execution` block and safe-integer bounds nobody needs; ours leaves them out.
   const listing = { tools: selected.map(publish) };
-  server.server.setRequestHandler(ListToolsRequestSchema, () => listing);
+  // The pipeline view only for clients that render MCP Apps: everyone else sees exactly the plain tools.
+  const withApp = {
+    tools: selected.map((t) =>
+      APP_TOOLS.has(t.name) ? { ...publish(t), _meta: pipelineAppToolMeta() } : publish(t),
+    ),
+  };
+  let registered = false;
+  // Decided once the client has said what it renders (initialize); asked again at tools/list, whichever comes first.
+  const appsOn = () => {
+    const on =
+      config.apps === "on" ||
+      (config.apps === "auto" && clientRendersApps(server.server.getClientCapabilities()));
+    if (on && !registered) {
+      registered = true;
+      registerPipelineApp(server);
+    }
+    return on;
+  };
+  if (config.apps === "on") appsOn();
+  server.server.oninitialized = () => void appsOn();
+  server.server.setRequestHandler(ListToolsRequestSchema, () => (appsOn() ? withApp : listing));
   return server;
 }
+
+/** The tools whose results the pipeline view shows. */
+const APP_TOOLS = new Set(["list_leads", "pipeline_summary"]);
 
 export type PublishedTool = ReturnType<typeof describeTool>;
 

@@ -15,7 +15,7 @@ const monthLabel = (m: string) =>
 
 describe("the forecast", () => {
   it("charts pipeline_summary's weighted value per month, one chart and table per currency, never summed across", async () => {
-    const args = { filters: { status: "pending" }, group_by: "month", top: 0 };
+    const args = { status: "pending", group_by: "month", top: 0 };
     const result = await host.call("pipeline_summary", args);
     const currencies: Json[] = sc(result).currencies;
     expect(currencies.length).toBeGreaterThanOrEqual(2);
@@ -76,7 +76,7 @@ describe("the forecast", () => {
   });
 
   it("the board tab of a forecast loads list_leads with the same MOCO filters, and Apply re-calls pipeline_summary", async () => {
-    const args = { filters: { status: "pending", tags: ["Wichtig"] }, group_by: "month", top: 0 };
+    const args = { status: "pending", tags: ["Wichtig"], group_by: "month", top: 0 };
     const result = await host.call("pipeline_summary", args);
     const { page, view, calls } = await host.open({ tool: "pipeline_summary", args, result });
     await view.locator(".forecast-currency").first().waitFor();
@@ -100,7 +100,8 @@ describe("the forecast", () => {
     expect([last?.name, last?.arguments]).toEqual([
       "pipeline_summary",
       {
-        filters: { status: "pending", tags: ["Wichtig"] },
+        status: "pending",
+        tags: ["Wichtig"],
         month_basis: "closed_on",
         from: "2026-01",
         group_by: "month",

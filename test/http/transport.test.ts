@@ -43,9 +43,11 @@ describe("Streamable HTTP: every tool through the SDK client", () => {
       list_leads: { per_page: 5, query: "relaunch" },
       get_lead: { id: existing.id, include_notes: true },
       get_lead_options: { search: "Beispiel" },
-      pipeline_summary: { filters: { status: "pending" }, group_by: "user" },
+      pipeline_summary: { status: "pending", group_by: "user" },
       update_lead: { id: newId, money: 13_000 },
+      update_leads: { ids: [newId], changes: { reminder_date: "2027-01-15" } },
       add_lead_note: { id: newId, text: "Called, budget confirmed" },
+      // Over stateless HTTP (no elicitation) a delete is a preview first; the token below confirms it.
       delete_lead: { id: newId },
     };
     const unknown = tools.map((t) => t.name).filter((n) => n !== "create_lead" && !(n in known));
@@ -57,6 +59,11 @@ describe("Streamable HTTP: every tool through the SDK client", () => {
       expect(r.isError, `${name}: ${JSON.stringify(r.content)}`).toBeFalsy();
       called.push(name);
     }
+    const preview = await call(client, "delete_lead", { id: newId });
+    const token = (preview.structuredContent as { confirm_token?: string }).confirm_token;
+    expect(store.deals.some((d) => d.id === newId)).toBe(true);
+    const confirmed = await call(client, "delete_lead", { id: newId, confirm_token: token });
+    expect((confirmed.structuredContent as { deleted: boolean }).deleted).toBe(true);
     expect(store.deals.some((d) => d.id === newId)).toBe(false);
     expect(called.sort()).toEqual(tools.map((t) => t.name).sort());
   });

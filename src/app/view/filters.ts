@@ -1,34 +1,34 @@
 /**
- * The filters of the call that opened the view, split the way the tools take them: MOCO's own filters
- * (list_leads takes them flat, pipeline_summary under `filters`), list_leads' search fields (the board
- * only) and pipeline_summary's month window (the forecast only). Editing them re-calls both tools.
+ * The filters of the call that opened the view, split the way the tools take them: the filters both
+ * tools share, list_leads' order (the board only) and pipeline_summary's month window (the forecast
+ * only). Editing them re-calls both tools.
  */
 export type Tool = "list_leads" | "pipeline_summary";
 type Args = Record<string, unknown>;
 
+/** The one filter language list_leads and pipeline_summary share (src/leads/filters.ts). */
 export const MOCO_FILTERS = [
   "status",
-  "tags",
-  "company_id",
-  "closed_from",
-  "closed_to",
-  "ids",
-  "updated_after",
-  "custom_properties",
-] as const;
-export const SEARCH_FIELDS = [
-  "query",
   "user",
   "stage",
+  "query",
+  "company_id",
+  "tags",
   "currency",
   "money_min",
   "money_max",
-  "reminder_from",
-  "reminder_to",
-  "due_within_days",
-  "today",
-  "sort",
+  "due",
+  "reminder",
+  "created",
+  "closed",
+  "service",
+  "updated_after",
+  "updated_before",
+  "ids",
+  "custom_properties",
 ] as const;
+/** list_leads' own: the order of the board's cards. */
+export const SEARCH_FIELDS = ["sort", "order"] as const;
 export const FORECAST_FIELDS = ["month_basis", "from", "to"] as const;
 
 export interface Filters {
@@ -42,9 +42,8 @@ const pick = (from: Args, keys: readonly string[]) =>
   Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
 
 export function filtersOf(tool: Tool | null, args: Args): Filters {
-  const moco = tool === "pipeline_summary" ? (isObject(args.filters) ? args.filters : {}) : args;
   return {
-    moco: pick(moco, MOCO_FILTERS),
+    moco: pick(args, MOCO_FILTERS),
     search: tool === "pipeline_summary" ? {} : pick(args, SEARCH_FIELDS),
     forecast: tool === "pipeline_summary" ? pick(args, FORECAST_FIELDS) : {},
   };
@@ -62,7 +61,7 @@ export const listArgs = (f: Filters, page: number): Args => ({
 
 /** The forecast's pipeline_summary call: the same MOCO filters, grouped by month. */
 export const summaryArgs = (f: Filters): Args => ({
-  ...(Object.keys(f.moco).length > 0 ? { filters: f.moco } : {}),
+  ...f.moco,
   ...f.forecast,
   group_by: "month",
   top: 0,
