@@ -1,3 +1,4 @@
+import { createHash, createHmac } from "node:crypto";
 import { Agent, type Dispatcher, request } from "undici";
 import { errorFromResponse, MocoError, redirectError } from "./errors.js";
 import { RateBudgetExceeded, type RateLimit, RateLimiter, type Release, sleep } from "./rate-limit.js";
@@ -94,11 +95,28 @@ export class MocoClient {
   private readonly base: URL;
   private readonly pending = new Map<Promise<unknown>, PendingWrite>();
 
+  /**
+   * Which credentials this client speaks for, without them: the base URL and 64 bits of the key's
+   * SHA-256. Keys of one account may see different leads, so mirrors and caches are kept per scope.
+   */
+  readonly scope: string;
+
   constructor(private readonly options: MocoClientOptions) {
     this.base = new URL(options.baseUrl.replace(/\/+$/, ""));
+    this.scope = `${this.base.origin}${this.base.pathname.replace(/\/+$/, "")}#${createHash("sha256").update(`moco-leads-mcp:${options.apiKey}`).digest("hex").slice(0, 16)}`;
     this.limiter = new RateLimiter(options.rateLimit);
     this.dispatcher =
       options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 8, pipelining: 1 });
+  }
+
+  /**
+   * A secret for `purpose` derived from this client's API key (an HMAC; never the key itself): what
+   * signs a confirmation token, so that another instance with the same credentials can check it.
+   */
+  secret(purpose: string): Buffer {
+    return createHmac("sha256", this.options.apiKey)
+      .update(`moco-leads-mcp ${purpose}\0${this.scope}`)
+      .digest();
   }
 
   get(path: string, options?: CallOptions) {
