@@ -34,6 +34,11 @@ export interface SandboxOptions {
   readOnlyKey?: boolean;
   /** How many leads to seed (default 264); the same count and `today` always give the same account. */
   leads?: number;
+  /**
+   * Response headers the sandbox never sends, e.g. ["X-Total"] or all paging headers, to play a MOCO
+   * that omits them (clients must cope: /deal_categories was seen without any).
+   */
+  omitHeaders?: string[];
 }
 
 export interface Sandbox {
@@ -92,6 +97,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       readOnlyKey: options.readOnlyKey ?? false,
       limiter: rateLimit ? new SlidingWindow(rateLimit.limit, rateLimit.windowMs) : undefined,
       live: sandbox, // the Sandbox object itself, so tests that replace its arrays are still heard
+      omitHeaders: new Set((options.omitHeaders ?? []).map((h) => h.toLowerCase())),
       shutdown: shutdown.signal,
     }),
   );

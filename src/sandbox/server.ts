@@ -46,6 +46,8 @@ export interface ServerState {
   readOnlyKey: boolean;
   limiter: SlidingWindow | undefined;
   live: LiveState;
+  /** Response headers never sent (lower case), e.g. to play a MOCO that omits X-Total. */
+  omitHeaders: ReadonlySet<string>;
   /** Aborted when the sandbox closes, so that slow faults stop waiting. */
   shutdown: AbortSignal;
 }
@@ -90,8 +92,9 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     return;
   }
   record.status = outcome.reply.status;
-  if (outcome.deliver === "whole") send(res, outcome.reply);
-  else cut(res, outcome.reply);
+  const reply = withoutHeaders(outcome.reply, state.omitHeaders);
+  if (outcome.deliver === "whole") send(res, reply);
+  else cut(res, reply);
 }
 
 interface Incoming {
@@ -181,6 +184,14 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+function withoutHeaders(reply: Reply, omit: ReadonlySet<string>): Reply {
+  if (omit.size === 0 || !reply.headers) return reply;
+  const headers = Object.fromEntries(
+    Object.entries(reply.headers).filter(([k]) => !omit.has(k.toLowerCase())),
+  );
+  return { ...reply, headers };
 }
 
 /** Waits `ms`; false if the client disconnected (or the sandbox closed) in the meantime. */

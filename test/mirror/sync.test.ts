@@ -118,4 +118,21 @@ describe("mirror sync against the sandbox", () => {
       apiLeads(env.sandbox),
     );
   });
+
+  it("without X-Total from MOCO, the first sync still completes and a deletion is found by reading ids", async () => {
+    env = await startEnv({
+      sandbox: { leads: 450, omitHeaders: ["X-Total", "Link", "X-Page", "X-Per-Page"] },
+    });
+    expect((await env.mirror.read()).leads).toEqual(apiLeads(env.sandbox));
+    const victim = env.sandbox.store.deals[321];
+    if (!victim) throw new Error("seed too small");
+    env.sandbox.store.deleteDeal(victim);
+    const report = await env.mirror.sync();
+    expect(report.deleted).toBe(1);
+    // delta 1 + count 1 + every id checked in chunks of 100 (5).
+    expect(report.requests).toBe(1 + 1 + 5);
+    expect((await env.mirror.read({ maxAgeMs: Number.POSITIVE_INFINITY })).leads).toEqual(
+      apiLeads(env.sandbox),
+    );
+  });
 });

@@ -121,3 +121,26 @@ describe("sandbox leads option", () => {
     }
   });
 });
+
+describe("sandbox omitHeaders option", () => {
+  it("leaves the named headers out of every answer", async () => {
+    const sb = await startSandbox({ omitHeaders: ["X-Total", "Link"] });
+    try {
+      const client = new MocoClient({
+        baseUrl: sb.url,
+        apiKey: sb.apiKey,
+        userAgent: "test",
+        requestTimeoutMs: 5000,
+        rateLimit: { limit: 100, windowMs: 120_000 },
+        maxRetries: 0,
+      });
+      const page = await listLeads(client, { per_page: 100 });
+      expect(page.page.total).toBeNull();
+      expect(page.page.page).toBe(1);
+      expect(page.leads).toHaveLength(100);
+      await client.close();
+    } finally {
+      await sb.close();
+    }
+  });
+});
