@@ -1,5 +1,5 @@
 import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
-import type { z } from "zod";
+import { z } from "zod";
 import type { LeadsContext } from "./leads/context.js";
 
 /**
@@ -40,3 +40,17 @@ export interface Tool<Input extends z.ZodObject = z.ZodObject> {
 
 /** Keeps each tool's argument type tied to its own schema while the registry holds them all. */
 export const defineTool = <Input extends z.ZodObject>(tool: Tool<Input>): Tool => tool as unknown as Tool;
+
+/**
+ * A tool's arguments: unknown keys are refused (never silently dropped), and the refusal lists the
+ * keys the tool does take, so the caller can fix the call in one go.
+ */
+export function strictInput<Shape extends z.ZodRawShape>(shape: Shape) {
+  const keys = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `unknown argument ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; this takes: ${keys}`
+        : undefined,
+  });
+}

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import type { MocoClient } from "../moco/client.js";
 
 /**
@@ -32,31 +32,8 @@ export interface ClockOptions {
   ttlMs?: number;
 }
 
-const keys = new WeakMap<MocoClient, Buffer>();
-
-/**
- * The HMAC key of a MOCO client: a digest of its base URL and API key, never the key itself.
- * MocoClient keeps its options private; until it offers `scopeSecret` (see the report to the lead
- * engineer), the key is read here and only ever hashed.
- */
-function keyOf(moco: MocoClient): Buffer {
-  let key = keys.get(moco);
-  if (!key) {
-    const offered = (moco as unknown as { scopeSecret?: Uint8Array }).scopeSecret;
-    const apiKey = (moco as unknown as { options?: { apiKey?: unknown } }).options?.apiKey;
-    // Fail closed: a key derived from the base URL alone would let anyone forge tokens.
-    if (!offered && (typeof apiKey !== "string" || apiKey === "")) {
-      throw new Error("cannot derive the confirmation key: the MOCO client offers no scopeSecret");
-    }
-    key = offered
-      ? Buffer.from(offered)
-      : createHash("sha256")
-          .update(`moco-leads-mcp confirm\0${moco.url("").href}\0${apiKey}`)
-          .digest();
-    keys.set(moco, key);
-  }
-  return key;
-}
+/** The HMAC key of a MOCO client: derived from its credentials by the client, never the key itself. */
+const keyOf = (moco: MocoClient): Buffer => moco.secret("confirm");
 
 const mac = (key: Buffer, ...parts: string[]) =>
   createHmac("sha256", key).update(parts.join("\0")).digest().subarray(0, 16).toString("base64url");

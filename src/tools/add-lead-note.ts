@@ -2,14 +2,14 @@ import { z } from "zod";
 import { id } from "../leads/fields.js";
 import { noteOut } from "../leads/output.js";
 import { addLeadNote } from "../moco/comments.js";
-import { defineTool } from "../tool.js";
+import { defineTool, strictInput } from "../tool.js";
 
 export const addLeadNoteTool = defineTool({
   name: "add_lead_note",
   title: "Add a note to a lead",
   description:
     "Add a note (MOCO comment) to a lead, e.g. after a call. Not idempotent: two calls, two notes. get_lead with include_notes reads them.",
-  input: z.strictObject({
+  input: strictInput({
     id: id("Lead"),
     text: z
       .string()

@@ -6,7 +6,7 @@ import { leadLine, leadOut, warningsOut } from "../leads/output.js";
 import { noIdAndName, prepareWrite } from "../leads/resolve.js";
 import { warningsFor } from "../leads/verify.js";
 import { createLead } from "../moco/leads.js";
-import { defineTool } from "../tool.js";
+import { defineTool, strictInput } from "../tool.js";
 
 const { name, currency, money, reminder_date } = writableFields;
 // Everything optional, then the four MOCO always needs put back as they are (user and stage may
@@ -21,8 +21,7 @@ export const createLeadTool = defineTool({
   title: "Create a lead",
   description:
     "Create a lead (deal). User and stage by id or name (see get_lead_options). Not idempotent: two calls, two leads. Returns warnings where MOCO stored something else or an open lead of the company has a similar name.",
-  input: z
-    .strictObject(fields.shape)
+  input: strictInput(fields.shape)
     .superRefine(checkServicePeriod)
     .superRefine(noIdAndName)
     .superRefine((v, ctx) => {

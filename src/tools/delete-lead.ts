@@ -6,7 +6,7 @@ import { leadLine, leadOut } from "../leads/output.js";
 import { MocoError } from "../moco/errors.js";
 import { deleteLead, getLead } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
-import { defineTool } from "../tool.js";
+import { defineTool, strictInput } from "../tool.js";
 
 /** The token is bound to the lead and its updated_at: any edit after the preview voids it. */
 const subject = (lead: Lead) => ({ purpose: "delete", what: String(lead.id), state: lead.updated_at });
@@ -24,7 +24,7 @@ export const deleteLeadTool = defineTool({
   title: "Delete a lead",
   description:
     "Permanently delete a lead (deal). Asks the human where the client can; otherwise the first call deletes nothing and returns the lead with a confirm_token (5 min): show it to the human, then call again with it. Find the id with list_leads.",
-  input: z.strictObject({
+  input: strictInput({
     id: id("Lead"),
     confirm_token: z.string().max(100).optional().describe("From the preview call"),
   }),

@@ -8,13 +8,13 @@ import {
   stages,
   users,
 } from "../moco/reference.js";
-import { defineTool } from "../tool.js";
+import { defineTool, strictInput } from "../tool.js";
 
 export const getLeadOptionsTool = defineTool({
   name: "get_lead_options",
   title: "Get lead options",
   description: `Ids and names leads refer to: stages (win %), users (incl. you), deal tags, custom fields with options; cached ${REFERENCE_TTL_MS / 60_000} min. With search: matching companies and people. Read-only.`,
-  input: z.strictObject({
+  input: strictInput({
     search: z
       .string()
       .trim()

@@ -3,14 +3,14 @@ import { id } from "../leads/fields.js";
 import { leadLine, leadOut, noteOut } from "../leads/output.js";
 import { leadNotes } from "../moco/comments.js";
 import { getLead } from "../moco/leads.js";
-import { defineTool } from "../tool.js";
+import { defineTool, strictInput } from "../tool.js";
 
 export const getLeadTool = defineTool({
   name: "get_lead",
   title: "Get a lead",
   description:
     "Read one lead (deal) with all fields, optionally its notes. Read-only. Find the id with list_leads.",
-  input: z.strictObject({
+  input: strictInput({
     id: id("Lead"),
     include_notes: z.boolean().default(false).describe("true: also its 50 newest notes, newest first"),
   }),

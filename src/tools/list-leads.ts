@@ -6,16 +6,15 @@ import { findLeads } from "../leads/find.js";
 import { compactOut, pageData, pageOut, scanOut } from "../leads/output.js";
 import { listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
-import { defineTool } from "../tool.js";
+import { defineTool, strictInput } from "../tool.js";
 
-const input = z
-  .strictObject({
-    ...leadFilterShape,
-    ...sortShape,
-    page: z.number().int().min(1).default(1).describe("From 1"),
-    per_page: z.number().int().min(1).max(100).default(25).describe("1–100"),
-    full: z.boolean().optional().describe("MOCO's full leads (25 per page at most)"),
-  })
+const input = strictInput({
+  ...leadFilterShape,
+  ...sortShape,
+  page: z.number().int().min(1).default(1).describe("From 1"),
+  per_page: z.number().int().min(1).max(100).default(25).describe("1–100"),
+  full: z.boolean().optional().describe("MOCO's full leads (25 per page at most)"),
+})
   .superRefine(checkRanges)
   .refine((v) => !v.full || v.per_page <= 25, {
     path: ["per_page"],

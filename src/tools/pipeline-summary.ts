@@ -5,7 +5,7 @@ import { findLeads } from "../leads/find.js";
 import { currencyOut, money, scanOut } from "../leads/output.js";
 import { type CurrencySummary, summarize } from "../leads/pipeline.js";
 import { label } from "../text.js";
-import { defineTool } from "../tool.js";
+import { defineTool, strictInput } from "../tool.js";
 
 const month = (what: string) =>
   z
@@ -28,21 +28,17 @@ export const pipelineSummaryTool = defineTool({
   title: "Pipeline summary",
   description:
     "Forecast of the leads list_leads' filters select, per currency (never summed across): by status and stage, weighted (pending × probability), groups, largest pending. Read-only.",
-  input: z
-    .strictObject({
-      ...leadFilterShape,
-      group_by: z
-        .enum(["user", "company", "tag", "stage", "month"])
-        .optional()
-        .describe("Also group by this"),
-      month_basis: z
-        .enum(["reminder_date", "closed_on", "service_period"])
-        .default("reminder_date")
-        .describe("Date placing a lead in a month; service_period spreads its value"),
-      from: month("Only value in or after this month").optional(),
-      to: month("Only value in or before this month").optional(),
-      top: z.number().int().min(0).max(20).default(5).describe("Largest pending leads per currency"),
-    })
+  input: strictInput({
+    ...leadFilterShape,
+    group_by: z.enum(["user", "company", "tag", "stage", "month"]).optional().describe("Also group by this"),
+    month_basis: z
+      .enum(["reminder_date", "closed_on", "service_period"])
+      .default("reminder_date")
+      .describe("Date placing a lead in a month; service_period spreads its value"),
+    from: month("Only value in or after this month").optional(),
+    to: month("Only value in or before this month").optional(),
+    top: z.number().int().min(0).max(20).default(5).describe("Largest pending leads per currency"),
+  })
     .superRefine(checkRanges)
     .refine((v) => v.from === undefined || v.to === undefined || v.from <= v.to, {
       path: ["to"],

@@ -4,7 +4,7 @@ import { leadLine, leadOut, warningsOut } from "../leads/output.js";
 import { noIdAndName, prepareWrite } from "../leads/resolve.js";
 import { changesBetween, warningsFor } from "../leads/verify.js";
 import { getLead, updateLead } from "../moco/leads.js";
-import { defineTool } from "../tool.js";
+import { defineTool, strictInput } from "../tool.js";
 
 /** What `clear` empties, as MOCO's fields: sent as null, which MOCO stores as no value. */
 const CLEARS = {
@@ -20,16 +20,15 @@ export const updateLeadTool = defineTool({
   title: "Update a lead",
   description:
     "Change the given fields of a lead (deal; fields as in create_lead). To close it, set status (and closed_on). Returns the lead, what changed and warnings where MOCO stored something else.",
-  input: z
-    .strictObject({
-      id: id("Lead"),
-      ...z.object({ ...writableFields, ...refNames }).partial().shape,
-      clear: z
-        .array(z.enum(Object.keys(CLEARS) as [Clear, ...Clear[]]))
-        .min(1)
-        .optional()
-        .describe('Fields to empty, e.g. ["person"]'),
-    })
+  input: strictInput({
+    id: id("Lead"),
+    ...z.object({ ...writableFields, ...refNames }).partial().shape,
+    clear: z
+      .array(z.enum(Object.keys(CLEARS) as [Clear, ...Clear[]]))
+      .min(1)
+      .optional()
+      .describe('Fields to empty, e.g. ["person"]'),
+  })
     .superRefine(checkServicePeriod)
     .superRefine(noIdAndName)
     .superRefine(({ clear, ...args }, ctx) => {

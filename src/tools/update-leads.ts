@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ASK_ABOVE, BULK_MAX, bulkChanges, bulkUpdate } from "../leads/bulk.js";
 import { checkRanges, leadFilterShape } from "../leads/filters.js";
-import { defineTool } from "../tool.js";
+import { defineTool, strictInput } from "../tool.js";
 
 // Loose, so a row's optional fields (warnings, may_have_succeeded) cost no bytes in tools/list.
 const row = z.looseObject({
@@ -15,20 +15,18 @@ export const updateLeadsTool = defineTool({
   name: "update_leads",
   title: "Update many leads",
   description: `Apply one set of changes to up to ${BULK_MAX} leads. dry_run: true lists each lead's changes, writes nothing. Over ${ASK_ABOVE} leads the human must agree (asked, or the dry run's confirm_token).`,
-  input: z
-    .strictObject({
-      ids: z.array(z.number().int().positive()).min(1).max(BULK_MAX).optional().describe("Lead ids"),
-      // Validated exactly as list_leads' filters, while tools/list spells those out once.
-      filter: z
-        .record(z.string(), z.unknown())
-        .pipe(z.strictObject(leadFilterShape).superRefine(checkRanges))
-        .optional()
-        .describe('Or list_leads\' filters, e.g. {"user":"Nicola","due":"overdue"}'),
-      changes: bulkChanges.describe("Set on every lead"),
-      dry_run: z.boolean().optional().describe("true: only preview"),
-      confirm_token: z.string().max(100).optional().describe("From the dry run"),
-    })
-    .refine((a) => (a.ids === undefined) !== (a.filter === undefined), "give ids or filter, not both"),
+  input: strictInput({
+    ids: z.array(z.number().int().positive()).min(1).max(BULK_MAX).optional().describe("Lead ids"),
+    // Validated exactly as list_leads' filters, while tools/list spells those out once.
+    filter: z
+      .record(z.string(), z.unknown())
+      .pipe(strictInput(leadFilterShape).superRefine(checkRanges))
+      .optional()
+      .describe('Or list_leads\' filters, e.g. {"user":"Nicola","due":"overdue"}'),
+    changes: bulkChanges.describe("Set on every lead"),
+    dry_run: z.boolean().optional().describe("true: only preview"),
+    confirm_token: z.string().max(100).optional().describe("From the dry run"),
+  }).refine((a) => (a.ids === undefined) !== (a.filter === undefined), "give ids or filter, not both"),
   output: z.object({
     dry_run: z.boolean(),
     written: z.boolean(),

@@ -67,6 +67,7 @@ describe("built server over stdio against a sandbox over TCP", () => {
         deal_category_id: category,
       }),
       update_lead: () => ({ id: created.id, status: "won", user: "me" }),
+      update_leads: () => ({ ids: [created.id], changes: { reminder_date: "2026-12-31" } }),
       get_lead_options: () => ({}),
       add_lead_note: () => ({ id: created.id, text: "E2E note: called, wants an offer" }),
       pipeline_summary: () => ({ group_by: "month", month_basis: "service_period" }),
@@ -79,6 +80,7 @@ describe("built server over stdio against a sandbox over TCP", () => {
       "pipeline_summary",
       "create_lead",
       "update_lead",
+      "update_leads",
       "add_lead_note",
       "delete_lead",
     ];
@@ -91,6 +93,13 @@ describe("built server over stdio against a sandbox over TCP", () => {
       if (name === "create_lead") created.id = (result.structuredContent as { lead: { id: number } }).lead.id;
     }
     expect(created.id).toBeGreaterThan(0);
+    // Claude Desktop-like clients cannot elicit: the delete above was a preview; its token deletes.
+    const preview = await call("delete_lead", { id: created.id });
+    const token = (preview.structuredContent as { confirm_token?: string }).confirm_token;
+    expect(sandbox.store.deals.some((d) => d.id === created.id)).toBe(true);
+    const deleted = await call("delete_lead", { id: created.id, confirm_token: token });
+    expect((deleted.structuredContent as { deleted: boolean }).deleted).toBe(true);
+    expect(sandbox.store.deals.some((d) => d.id === created.id)).toBe(false);
   });
 
   it("refuses invalid input without sending anything to MOCO", async () => {

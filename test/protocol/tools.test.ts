@@ -154,10 +154,12 @@ describe("update_lead", () => {
 });
 
 describe("delete_lead", () => {
-  it("deletes and returns the deleted lead's data", async () => {
+  it("deletes (after the preview's token) and returns the deleted lead's data", async () => {
     const target = h.sandbox.store.deals.at(-1);
     if (!target) throw new Error("no lead");
-    const r = await h.call("delete_lead", { id: target.id });
+    const preview = await h.call("delete_lead", { id: target.id });
+    expect(sc(preview)).toMatchObject({ deleted: false, lead: { id: target.id } });
+    const r = await h.call("delete_lead", { id: target.id, confirm_token: sc(preview).confirm_token });
     expect(r.isError).toBeFalsy();
     expect(sc(r)).toMatchObject({ deleted: true, lead: { id: target.id, name: target.name } });
     expect(h.sandbox.store.deals.some((d) => d.id === target.id)).toBe(false);

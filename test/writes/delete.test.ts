@@ -19,12 +19,13 @@ describe("delete_lead with a client that supports elicitation", () => {
   let h: Harness;
   const asked: ElicitRequest["params"][] = [];
   let answer: ElicitResult = { action: "accept", content: { confirm: true } };
+  const recording = async (request: ElicitRequest) => {
+    asked.push(request.params);
+    return answer;
+  };
   beforeAll(async () => {
     h = await startHarness({ capabilities: { elicitation: {} } });
-    h.client.setRequestHandler(ElicitRequestSchema, async (request) => {
-      asked.push(request.params);
-      return answer;
-    });
+    h.client.setRequestHandler(ElicitRequestSchema, recording);
   });
   afterAll(() => h.close());
 
@@ -68,21 +69,30 @@ describe("delete_lead with a client that supports elicitation", () => {
       expect(sc(r).deleted).toBe(false);
       expect(exists(h, lead.id)).toBe(true);
     } finally {
-      h.client.setRequestHandler(ElicitRequestSchema, async () => answer);
+      h.client.setRequestHandler(ElicitRequestSchema, recording);
     }
   });
 });
 
-describe("delete_lead without elicitation (the host's approval prompt is the guard)", () => {
+describe("delete_lead without elicitation (a preview, then the confirmation token)", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ client: { retryBaseMs: 1, retryMaxMs: 2 } });
   });
   afterAll(() => h.close());
 
-  it("deletes straight away and returns the lead's data", async () => {
+  /** The preview's token, for the call that deletes. */
+  async function tokenFor(id: number): Promise<string> {
+    const preview = await h.call("delete_lead", { id });
+    expect(sc(preview).deleted).toBe(false);
+    return sc(preview).confirm_token as string;
+  }
+
+  it("deletes on the confirmed call and returns the lead's data", async () => {
     const lead = pendingLead(h, 0);
-    const r = await h.call("delete_lead", { id: lead.id });
+    const confirm_token = await tokenFor(lead.id);
+    expect(exists(h, lead.id)).toBe(true);
+    const r = await h.call("delete_lead", { id: lead.id, confirm_token });
     expect(sc(r)).toMatchObject({
       deleted: true,
       lead: { id: lead.id, money: lead.money, status: "pending" },
@@ -92,8 +102,11 @@ describe("delete_lead without elicitation (the host's approval prompt is the gua
 
   it("reports deleted when the answer was lost and the retry found the lead gone", async () => {
     const lead = pendingLead(h, 0);
+    const confirm_token = await tokenFor(lead.id);
     h.sandbox.faults.push({ kind: "reset_after_commit", method: "DELETE", path: `/deals/${lead.id}` });
-    const { result: r, requests } = await counting(h, () => h.call("delete_lead", { id: lead.id }));
+    const { result: r, requests } = await counting(h, () =>
+      h.call("delete_lead", { id: lead.id, confirm_token }),
+    );
     expect(r.isError, text(r)).toBeFalsy();
     expect(sc(r).deleted).toBe(true);
     expect(requests).toEqual([
@@ -112,8 +125,9 @@ describe("delete_lead without elicitation (the host's approval prompt is the gua
       { kind: "malformed_json" }, // 200 with a body that is not even JSON
     ] as const) {
       const lead = pendingLead(h, 0);
+      const confirm_token = await tokenFor(lead.id);
       h.sandbox.faults.push({ ...fault, method: "DELETE", path: `/deals/${lead.id}` });
-      const r = await h.call("delete_lead", { id: lead.id });
+      const r = await h.call("delete_lead", { id: lead.id, confirm_token });
       expect(r.isError, `${JSON.stringify(fault)}: ${text(r)}`).toBeFalsy();
       expect(sc(r)).toMatchObject({ deleted: true, lead: { id: lead.id } });
     }
@@ -126,7 +140,7 @@ describe("delete_lead without elicitation (the host's approval prompt is the gua
 });
 
 describe("delete_lead with a client that only supports URL elicitation", () => {
-  it("cannot ask a form question, so proceeds like a client without elicitation", async () => {
+  it("cannot ask a form question, so previews like a client without elicitation", async () => {
     const h = await startHarness({ capabilities: { elicitation: { url: {} } } });
     try {
       let called = false;
@@ -137,7 +151,9 @@ describe("delete_lead with a client that only supports URL elicitation", () => {
       const lead = pendingLead(h, 0);
       const r = await h.call("delete_lead", { id: lead.id });
       expect(r.isError, text(r)).toBeFalsy();
-      expect(sc(r).deleted).toBe(true);
+      expect(sc(r).deleted).toBe(false);
+      expect(typeof sc(r).confirm_token).toBe("string");
+      expect(exists(h, lead.id)).toBe(true);
       expect(called).toBe(false);
     } finally {
       await h.close();
