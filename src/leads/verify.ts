@@ -1,5 +1,6 @@
 import type { DealTags, PropertyDefinitions } from "../moco/reference.js";
 import type { Lead } from "../moco/schemas.js";
+import { label as bare, quoted } from "../text.js";
 import { refByIdField } from "./refs.js";
 
 /**
@@ -38,7 +39,7 @@ function show(lead: Lead, field: Scalar): string {
   const ref = refByIdField(field);
   if (ref) {
     const found = ref.of(lead);
-    return found ? `${found.name} (id ${found.id})` : "none";
+    return found ? `${bare(found.name)} (id ${found.id})` : "none";
   }
   return showValue(field, fieldValue(lead, field));
 }
@@ -53,12 +54,10 @@ function showValue(field: Scalar, value: unknown): string {
 
 function fmt(value: unknown): string {
   if (value === null || value === undefined || value === "") return "none";
-  if (typeof value === "string")
-    return /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : JSON.stringify(clip(value));
+  if (typeof value === "string") return /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : quoted(value, 80);
   if (Array.isArray(value)) return `[${value.map((v) => fmt(v)).join(", ")}]`;
   return String(value);
 }
-const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 77)}…` : s);
 
 function same(a: unknown, b: unknown): boolean {
   const blank = (v: unknown) => v === null || v === undefined || v === "";
@@ -128,7 +127,7 @@ export function warningsFor({ asked, after, before, definitions, knownTags }: Ve
   if (props && typeof props === "object") {
     warnings.push(...propertyWarnings(props as Asked, after.custom_properties, definitions));
   }
-  return warnings;
+  return bounded(warnings, "warnings");
 }
 
 /** Asked tags the account did not have yet (MOCO creates them on write). */
@@ -144,8 +143,8 @@ function tagWarnings(asked: string[], got: string[], known: DealTags | undefined
     const respelled = got.find((g) => lower(g) === lower(tag));
     out.push(
       respelled
-        ? `tags: MOCO stored "${tag}" as "${respelled}" (the account's spelling)`
-        : `tags: "${tag}" was asked but not stored`,
+        ? `tags: MOCO stored ${quoted(tag)} as ${quoted(respelled)} (the account's spelling)`
+        : `tags: ${quoted(tag)} was asked but not stored`,
     );
   }
   const extra = got.filter((g) => !wanted.some((t) => lower(t) === lower(g)));
@@ -176,9 +175,11 @@ function propertyWarnings(
     if (defs && !def && known?.complete) {
       const near = defs.find((d) => d.name.toLowerCase() === name.toLowerCase());
       const hint = near
-        ? `did you mean "${near.name}"?`
-        : `lead fields: ${defs.map((d) => d.name).join(", ")}`;
-      out.push(`custom_properties: "${name}" is not a custom field of leads, so MOCO ignored it; ${hint}`);
+        ? `did you mean ${quoted(near.name)}?`
+        : `lead fields: ${defs.map((d) => bare(d.name)).join(", ")}`;
+      out.push(
+        `custom_properties: ${quoted(name)} is not a custom field of leads, so MOCO ignored it; ${hint}`,
+      );
       continue;
     }
     const want = stored(value);
@@ -189,13 +190,15 @@ function propertyWarnings(
         : same(want, have);
     if (!equal) {
       const what = have === undefined ? "did not store it" : `stored ${fmt(have)}`;
-      out.push(`custom_properties.${name}: asked ${fmt(value)}, MOCO ${what}`);
+      out.push(`custom_properties.${bare(name)}: asked ${fmt(value)}, MOCO ${what}`);
     }
     const options = def?.options ?? [];
     const chosen = Array.isArray(value) ? value : typeof value === "string" && value !== "" ? [value] : [];
     const unknown = options.length > 0 ? chosen.filter((v) => !options.includes(v as string)) : [];
     if (unknown.length > 0) {
-      out.push(`custom_properties.${name}: ${fmt(unknown)} not among its options (${options.join(", ")})`);
+      out.push(
+        `custom_properties.${bare(name)}: ${fmt(unknown)} not among its options (${options.map((o) => bare(o)).join(", ")})`,
+      );
     }
   }
   return out;
@@ -216,7 +219,18 @@ export function changesBetween(before: Lead, after: Lead): string[] {
   for (const key of keys) {
     const a = before.custom_properties[key];
     const b = after.custom_properties[key];
-    if (!same(a, b)) out.push(`custom_properties.${key}: ${fmt(a)} → ${fmt(b)}`);
+    if (!same(a, b)) out.push(`custom_properties.${bare(key)}: ${fmt(a)} → ${fmt(b)}`);
   }
-  return out;
+  return bounded(out, "changes");
+}
+
+/** At most MAX_LINES lines, each clipped: a lead with 20,000 odd fields must not make a 6 MB reply. */
+const MAX_LINES = 25;
+export function bounded(lines: string[], what: string): string[] {
+  const clipped = lines.map((l) => ([...l].length > 400 ? `${[...l].slice(0, 399).join("")}…` : l));
+  if (clipped.length <= MAX_LINES) return clipped;
+  return [
+    ...clipped.slice(0, MAX_LINES - 1),
+    `(${clipped.length - (MAX_LINES - 1)} more ${what} not shown; get_lead shows the lead)`,
+  ];
 }
