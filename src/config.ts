@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LEVELS, type Level } from "./log.js";
+import { resolveStoreSetting, type StoreSetting } from "./store/location.js";
 
 /**
  * Everything the server is told at start-up, from flags and environment, validated once.
@@ -87,6 +88,12 @@ export interface Config {
    * (stdio; a stateless HTTP server cannot know, so there "auto" means off); "on" always; "off" never.
    */
   apps: "auto" | "on" | "off";
+  /** The lead mirror and its history: a file (default in the user's data directory), memory, or off. */
+  store: StoreSetting;
+  /** A read older than this syncs the mirror with MOCO first. */
+  storeFreshSeconds: number;
+  /** History older than this is pruned. */
+  storeRetentionDays: number;
   /** The day counted as today (MOCO_TODAY, for demos and tests); undefined: the server's local date. */
   today: string | undefined;
   transport: "stdio" | "http";
@@ -125,6 +132,9 @@ Environment:
   MOCO_RATE_LIMIT     requests per 2 minutes your plan allows (default 120; 1200 on "unlimited")
   MOCO_MAX_SCAN_PAGES page cap for tools that scan many leads (default 20)
   MOCO_APPS           the pipeline view (MCP App): auto (clients that declare it; stdio), on, off
+  MOCO_STORE          the lead mirror: a file path, "memory" or "off" (default: a file in your data directory)
+  MOCO_STORE_FRESH_SECONDS  a read older than this syncs with MOCO first (default 30, at most 60)
+  MOCO_STORE_RETENTION_DAYS history kept (default 400)
   MCP_HTTP_TOKEN      bearer token clients must send over HTTP (required off loopback)
   MCP_ALLOWED_HOSTS / MCP_ALLOWED_ORIGINS  extra Host / Origin values to accept over HTTP
   MCP_HTTP_JSON_RESPONSE   answer each HTTP request with plain JSON instead of an SSE stream
@@ -280,6 +290,20 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
     denyTools: deny,
     maxScanPages: int(env.MOCO_MAX_SCAN_PAGES, "MOCO_MAX_SCAN_PAGES", 20, 1, 1000, problems),
     today: dateFrom(env.MOCO_TODAY, "MOCO_TODAY", problems),
+    // The sandbox's demo data is kept in memory unless MOCO_STORE says otherwise.
+    store:
+      upstream.kind === "sandbox" && !env.MOCO_STORE?.trim()
+        ? { kind: "memory" }
+        : resolveStoreSetting(env.MOCO_STORE, env),
+    storeFreshSeconds: int(env.MOCO_STORE_FRESH_SECONDS, "MOCO_STORE_FRESH_SECONDS", 30, 1, 60, problems),
+    storeRetentionDays: int(
+      env.MOCO_STORE_RETENTION_DAYS,
+      "MOCO_STORE_RETENTION_DAYS",
+      400,
+      1,
+      3650,
+      problems,
+    ),
     apps: oneOf(env.MOCO_APPS, "MOCO_APPS", ["auto", "on", "off"] as const, "auto", problems),
     transport: transport === "http" ? "http" : "stdio",
     http: {

@@ -31,13 +31,56 @@ async function target(config: Config): Promise<Target | undefined> {
   return { baseUrl: sandbox.url, apiKey: sandbox.apiKey, close: () => sandbox.close() };
 }
 
+/**
+ * The lead mirrors, one per credential scope, opened in the background so that the server answers at
+ * once; undefined when the store is off. A store that cannot be opened warns once and reads stay live.
+ */
+function openMirrors(config: Config) {
+  if (config.store.kind === "off") {
+    log("info", "lead store: off (MOCO_STORE=off); searches and summaries read MOCO live");
+    return undefined;
+  }
+  const setting = config.store;
+  return (async () => {
+    const [{ openStore, describeLocation }, { MirrorRegistry }] = await Promise.all([
+      import("./store/index.js"),
+      import("./leads/mirror.js"),
+    ]);
+    const store = await openStore(setting);
+    log("info", `lead store: ${describeLocation(setting)}`);
+    const registry = new MirrorRegistry({
+      store,
+      freshMs: config.storeFreshSeconds * 1000,
+      retentionDays: config.storeRetentionDays,
+    });
+    const close = async () => {
+      registry.close();
+      await store.close();
+    };
+    return { registry, close };
+  })().catch((error: unknown) => {
+    log(
+      "warn",
+      `lead store unavailable (${error instanceof Error ? error.message : String(error)}); reads stay live`,
+    );
+    return undefined;
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
   if (wantsHelp(argv)) {
     process.stdout.write(HELP);
     return;
   }
+  if (argv[0] === "store") {
+    const { storeCommand } = await import("./store/cli.js");
+    process.exitCode = await storeCommand(argv.slice(1), process.env);
+    return;
+  }
   const config = loadConfig(argv, process.env, TOOL_NAMES);
   setLogLevel(config.logLevel);
+  const opened = openMirrors(config);
+  const mirrors = opened?.then((o) => o?.registry);
   const account = await target(config);
   registerSecret(account?.apiKey);
   const makeClient: MakeClient = (baseUrl, apiKey, shared) =>
@@ -54,6 +97,7 @@ async function main(argv: string[]): Promise<void> {
     // Writes already sent to MOCO may finish (bounded); those that cannot are named in the log.
     if (moco) reportUnfinished(await moco.drain(config.shutdownGraceMs));
     await moco?.close();
+    await (await opened)?.close();
     await account?.close();
   };
   if (config.transport === "http") {
@@ -76,15 +120,19 @@ async function main(argv: string[]): Promise<void> {
         userAgent: USER_AGENT,
         requestTimeoutMs: config.requestTimeoutMs,
       });
-      await serveHttp(config, { upstream: { kind: "oauth", oauth, makeClient }, version: VERSION }, cleanup);
+      await serveHttp(
+        config,
+        { upstream: { kind: "oauth", oauth, makeClient }, mirrors, version: VERSION },
+        cleanup,
+      );
       return;
     }
     const upstream = moco ? { kind: "fixed" as const, moco } : { kind: "per-request" as const, makeClient };
-    await serveHttp(config, { upstream, version: VERSION }, cleanup);
+    await serveHttp(config, { upstream, mirrors, version: VERSION }, cleanup);
     return;
   }
   if (!moco) throw new ConfigError(["stdio needs MOCO credentials of its own"]);
-  await serveStdio(createServer({ moco, config, version: VERSION }), cleanup);
+  await serveStdio(createServer({ moco, mirrors, config, version: VERSION }), cleanup);
   log("info", `v${VERSION} ready on stdio${config.readOnly ? " (read-only)" : ""}`);
 }
 

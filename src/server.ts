@@ -13,6 +13,7 @@ import { describeError } from "./errors.js";
 import { formValidator } from "./form-validator.js";
 import { callOptions } from "./leads/context.js";
 import { localToday } from "./leads/dates.js";
+import type { MirrorRegistry } from "./leads/mirror.js";
 import { log, redact } from "./log.js";
 import type { MocoClient } from "./moco/client.js";
 import { registerPrompts } from "./prompts.js";
@@ -25,13 +26,15 @@ export const SANDBOX_NOTICE = "[Sandbox: demo data, not a real MOCO account]";
 
 export interface ServerDeps {
   moco: MocoClient;
+  /** The lead mirrors (one per credential scope), opened in the background; absent: the store is off. */
+  mirrors?: Promise<MirrorRegistry | undefined>;
   config: Config;
   version: string;
   tools?: readonly Tool[];
 }
 
 /** One MCP server: registers the selected tools in one loop behind one error boundary. */
-export function createServer({ moco, config, version, tools }: ServerDeps): McpServer {
+export function createServer({ moco, mirrors, config, version, tools }: ServerDeps): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: "MOCO Leads", version },
     {
@@ -55,7 +58,7 @@ export function createServer({ moco, config, version, tools }: ServerDeps): McpS
       },
       async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
         const startedAt = new Date();
-        const ctx = context(server, moco, config, extra);
+        const ctx = context(server, moco, config, extra, mirrors);
         try {
           const { data, summary } = await tool.run(args, ctx);
           const prefix = config.upstream.kind === "sandbox" ? `${SANDBOX_NOTICE} ` : "";
@@ -170,7 +173,13 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output") {
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
-function context(server: McpServer, moco: MocoClient, config: Config, extra: Extra): ToolContext {
+function context(
+  server: McpServer,
+  moco: MocoClient,
+  config: Config,
+  extra: Extra,
+  mirrors: ServerDeps["mirrors"],
+): ToolContext {
   const call = callOptions(config.toolTimeoutMs, extra.signal);
   const token = extra._meta?.progressToken;
   // Form mode is what confirm() uses; a client declaring only URL elicitation cannot answer it.
@@ -179,6 +188,7 @@ function context(server: McpServer, moco: MocoClient, config: Config, extra: Ext
     moco,
     maxScanPages: config.maxScanPages,
     today: () => config.today ?? localToday(),
+    mirror: async () => (await mirrors)?.forClient(moco),
     signal: extra.signal,
     deadline: call.deadline ?? Date.now(),
     call: {

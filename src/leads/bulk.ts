@@ -6,7 +6,7 @@ import { stages, users } from "../moco/reference.js";
 import { LEAD_STATUSES, type Lead } from "../moco/schemas.js";
 import { quoted } from "../text.js";
 import { checkToken, issueToken } from "./confirm.js";
-import type { LeadsContext } from "./context.js";
+import { type LeadsContext, remember } from "./context.js";
 import { localToday } from "./dates.js";
 import { plainDate, refNames, writableFields } from "./fields.js";
 import { findLeads, type Selection } from "./find.js";
@@ -317,6 +317,7 @@ async function apply(
       }
       try {
         const after = await updateLead(ctx.moco, lead.id, body, ctx.call);
+        await remember(ctx, after);
         const changes = changesBetween(lead, after);
         const warnings = warningsFor({ asked: body, after, before: lead, ...known });
         out.set(lead.id, {

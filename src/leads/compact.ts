@@ -108,7 +108,12 @@ export const scanData = (scan: ScanResult, matched: number) => ({
 });
 
 /** One sentence on what was read and what matched, and what to do when the page cap cut the scan short. */
-export function scanNote(scan: ScanResult, matched: number, maxPages: number): string {
+export function scanNote(scan: ScanResult, matched: number, maxPages: number, asOf?: string): string {
+  if (asOf !== undefined) {
+    const age = Math.max(0, Math.round((Date.now() - Date.parse(asOf)) / 1000));
+    const synced = scan.pages > 0 ? `, after a sync of ${scan.pages} MOCO requests` : "";
+    return `Complete: from the lead mirror as of ${asOf.slice(11, 19)} UTC (${age} s ago${synced}), ${matched} match.`;
+  }
   const read = `${scan.scanned} leads read from MOCO (${scan.pages} requests), ${matched} match`;
   if (scan.complete) return `Complete: ${read}.`;
   const of = scan.total === null ? " leads" : ` of the ${scan.total} leads MOCO selected`;

@@ -1,4 +1,6 @@
 import type { CallOptions, MocoClient } from "../moco/client.js";
+import type { Lead } from "../moco/schemas.js";
+import type { LeadMirror } from "./mirror.js";
 
 /** What the lead operations need from whoever calls them: the client, the call's limits and a progress channel. */
 export interface LeadsContext {
@@ -9,6 +11,8 @@ export interface LeadsContext {
   maxScanPages: number;
   /** The calendar day counted as today (due, created and reminder windows). */
   today: () => string;
+  /** The lead mirror of these credentials, when the store is on (undefined: read MOCO live). */
+  mirror: () => Promise<LeadMirror | undefined>;
   /** Reports progress when the caller asked for it; a no-op otherwise. */
   progress: (done: number, total: number | undefined, message: string) => Promise<void>;
 }
@@ -18,3 +22,12 @@ export const callOptions = (timeoutMs: number, signal?: AbortSignal): CallOption
   signal,
   deadline: Date.now() + timeoutMs,
 });
+
+/** Our own writes reach the lead mirror at once, from MOCO's answer (a failure there never fails the write). */
+export async function remember(ctx: Pick<LeadsContext, "mirror">, lead: Lead): Promise<void> {
+  await (await ctx.mirror())?.applyWrite(lead);
+}
+
+export async function forget(ctx: Pick<LeadsContext, "mirror">, id: number): Promise<void> {
+  await (await ctx.mirror())?.applyDelete(id);
+}

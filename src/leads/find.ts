@@ -1,6 +1,7 @@
 import type { ScanResult } from "../moco/scan.js";
 import { scanLeads } from "../moco/scan.js";
 import type { Lead } from "../moco/schemas.js";
+import { StoreUnavailableError } from "../store/types.js";
 import { foldLoose } from "../text.js";
 import type { LeadsContext } from "./context.js";
 import { addDays, lastDayOfMonth, localDay, weekOf } from "./dates.js";
@@ -29,6 +30,8 @@ export interface Found {
   today: string;
   /** The reminder window of `due`, when asked. */
   window?: { from?: string; to?: string };
+  /** Set when the leads came from the lead mirror: when it last agreed with MOCO (ISO). */
+  asOf?: string;
 }
 
 /** The reminder window a `due` value names, relative to `today`. */
@@ -57,11 +60,14 @@ export async function findLeads(args: Selection, ctx: LeadsContext): Promise<Fou
   const today = ctx.today();
   const { userId, stageId, echo } = await resolveFilter({ user: args.user, stage: args.stage }, ctx);
   const queries = await mocoQueries(args, ctx);
-  const scan = await scanLeads(ctx.moco, queries, {
-    ...ctx.call,
-    maxPages: ctx.maxScanPages,
-    onPage: (pages, expected, scanned) => ctx.progress(pages, expected, `Read ${scanned} leads`),
-  });
+  const mirrored = await fromMirror(args, ctx);
+  const scan =
+    mirrored?.scan ??
+    (await scanLeads(ctx.moco, queries, {
+      ...ctx.call,
+      maxPages: ctx.maxScanPages,
+      onPage: (pages, expected, scanned) => ctx.progress(pages, expected, `Read ${scanned} leads`),
+    }));
   const window = args.due ? dueWindow(args.due, today) : undefined;
   if (args.due && window) {
     echo.push(`due ${args.due} = ${window.from ?? "…"} to ${window.to ?? "…"} (today ${today})`);
@@ -70,7 +76,74 @@ export async function findLeads(args: Selection, ctx: LeadsContext): Promise<Fou
   const leads = scan.leads.filter(keep);
   const sort = args.sort ?? (args.due ? "reminder_date" : undefined);
   if (sort) leads.sort(comparator(sort, args.order));
-  return { leads, scan, echo, today, ...(window ? { window } : {}) };
+  return {
+    leads,
+    scan,
+    echo,
+    today,
+    ...(window ? { window } : {}),
+    ...(mirrored ? { asOf: mirrored.asOf } : {}),
+  };
+}
+
+/**
+ * The leads MOCO's own filters would select, from the lead mirror (complete at any account size,
+ * synced first when older than its freshness window); undefined when there is no usable mirror, and
+ * the caller reads MOCO live as before.
+ */
+async function fromMirror(
+  args: Selection,
+  ctx: LeadsContext,
+): Promise<{ scan: ScanResult; asOf: string } | undefined> {
+  const mirror = await ctx.mirror();
+  if (!mirror?.available) return undefined;
+  try {
+    const read = await mirror.read({
+      signal: ctx.call.signal,
+      onProgress: (done, total, message) => void ctx.progress(done, total, message).catch(() => {}),
+    });
+    const keep = pushedPredicate(args);
+    const leads = read.leads.filter(keep);
+    const scan = {
+      leads,
+      scanned: leads.length,
+      total: leads.length,
+      complete: true,
+      pages: read.sync?.requests ?? 0,
+    };
+    return { scan, asOf: read.asOf };
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) return undefined;
+    throw error;
+  }
+}
+
+/** MOCO's own filters, applied here to the mirror as MOCO applies them to its list. */
+function pushedPredicate(args: Selection): (lead: Lead) => boolean {
+  const statuses =
+    args.status === "open" || (args.status === undefined && args.due !== undefined)
+      ? new Set(["pending", "potential"])
+      : args.status === undefined
+        ? undefined
+        : new Set([args.status]);
+  const ids = args.ids && new Set(args.ids);
+  const after = args.updated_after === undefined ? undefined : Date.parse(args.updated_after);
+  const props = Object.entries(args.custom_properties ?? {});
+  return (l) =>
+    (statuses === undefined || statuses.has(l.status)) &&
+    (args.tags === undefined || args.tags.some((t) => l.tags.includes(t))) &&
+    (args.company_id === undefined || l.company?.id === args.company_id) &&
+    (args.closed === undefined || within(l.closed_on, args.closed.from, args.closed.to)) &&
+    (ids === undefined || ids.has(l.id)) &&
+    (after === undefined || Date.parse(l.updated_at) > after) &&
+    props.every(([name, want]) => customMatches(l.custom_properties[name], want));
+}
+
+/** A custom field filter: text as is, yes/no as MOCO stores it ("1"/"0"), a list: every item present. */
+function customMatches(have: unknown, want: unknown): boolean {
+  if (typeof want === "boolean") return have === want || have === (want ? "1" : "0");
+  if (Array.isArray(want)) return Array.isArray(have) && want.every((w) => have.includes(w));
+  return have === want || (Array.isArray(have) && have.includes(want));
 }
 
 const haystack = (l: Lead) => foldLoose([l.name, l.company?.name, l.person?.name, l.info].join(" "));

@@ -3,7 +3,7 @@ import { log } from "../log.js";
 import type { MocoClient } from "../moco/client.js";
 import { MocoError } from "../moco/errors.js";
 import type { Lead } from "../moco/schemas.js";
-import { scopeKey } from "../store/scope.js";
+import { scopeKey } from "../moco/scope.js";
 import type { LeadStore, LeadUpsert, NewChange, ScopeRow } from "../store/types.js";
 import { StoreUnavailableError } from "../store/types.js";
 import {
@@ -29,8 +29,9 @@ export interface MirrorOptions {
   store: LeadStore;
   moco: MocoClient;
   baseUrl: string;
-  /** Only hashed into the scope key; not kept. */
-  apiKey: string;
+  /** Only hashed into the scope key; not kept. Or give the `scope` itself. */
+  apiKey?: string;
+  scope?: string;
   /** A read older than this syncs first. Default 30 s. */
   freshMs?: number;
   /** A delta re-reads this much before MOCO's latest updated_at. Default 60 s. */
@@ -126,7 +127,7 @@ export class LeadMirror {
     this.store = options.store;
     this.moco = options.moco;
     this.baseUrl = options.baseUrl;
-    this.scope = scopeKey(options.baseUrl, options.apiKey);
+    this.scope = options.scope ?? scopeKey(options.baseUrl, options.apiKey ?? "");
     this.settings = {
       freshMs: options.freshMs ?? DEFAULTS.freshMs,
       overlapMs: options.overlapMs ?? DEFAULTS.overlapMs,
@@ -518,6 +519,16 @@ export class MirrorRegistry {
   private readonly mirrors = new Map<string, LeadMirror>();
 
   constructor(private readonly defaults: Omit<MirrorOptions, "moco" | "baseUrl" | "apiKey">) {}
+
+  /** The mirror of the credentials `moco` speaks for (its scope), without ever seeing the key. */
+  forClient(moco: MocoClient): LeadMirror {
+    let mirror = this.mirrors.get(moco.scope);
+    if (!mirror) {
+      mirror = new LeadMirror({ ...this.defaults, moco, baseUrl: moco.url("").href, scope: moco.scope });
+      this.mirrors.set(moco.scope, mirror);
+    } else mirror.useClient(moco);
+    return mirror;
+  }
 
   get(moco: MocoClient, baseUrl: string, apiKey: string): LeadMirror {
     const scope = scopeKey(baseUrl, apiKey);

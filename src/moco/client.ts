@@ -1,7 +1,8 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { Agent, type Dispatcher, request } from "undici";
 import { errorFromResponse, MocoError, redirectError } from "./errors.js";
 import { RateBudgetExceeded, type RateLimit, RateLimiter, type Release, sleep } from "./rate-limit.js";
+import { scopeKey } from "./scope.js";
 
 /**
  * The whole HTTP layer for MOCO: builds URLs, authenticates, keeps to the rate budget, retries
@@ -103,7 +104,7 @@ export class MocoClient {
 
   constructor(private readonly options: MocoClientOptions) {
     this.base = new URL(options.baseUrl.replace(/\/+$/, ""));
-    this.scope = `${this.base.origin}${this.base.pathname.replace(/\/+$/, "")}#${createHash("sha256").update(`moco-leads-mcp:${options.apiKey}`).digest("hex").slice(0, 16)}`;
+    this.scope = scopeKey(options.baseUrl, options.apiKey);
     this.limiter = new RateLimiter(options.rateLimit);
     this.dispatcher =
       options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 8, pipelining: 1 });

@@ -4,8 +4,8 @@
 import { openSqliteStore } from "./sqlite.js";
 import type { LeadStore, StoreLocation } from "./types.js";
 
+export { keyHash, scopeKey } from "../moco/scope.js";
 export { describeLocation, resolveStoreSetting, type StoreSetting } from "./location.js";
-export { keyHash, scopeKey } from "./scope.js";
 export type * from "./types.js";
 export { StoreUnavailableError } from "./types.js";
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { remember } from "../leads/context.js";
 import { utcSecond } from "../leads/dates.js";
 import { duplicateWarnings } from "../leads/duplicates.js";
 import { checkServicePeriod, refNames, writableFields } from "../leads/fields.js";
@@ -54,6 +55,7 @@ export const createLeadTool = defineTool({
         ? await duplicateWarnings(args.name, body.company_id as number | undefined, ctx)
         : await early;
     const lead = await createLead(ctx.moco, body, ctx.call);
+    await remember(ctx, lead);
     const verified = warningsFor({ asked: body, after: lead, before: null, ...known });
     const warnings = [...notes, ...lookalikes, ...verified];
     const note = warnings.length > 0 ? ` WARNINGS: ${warnings.join("; ")}.` : "";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { InputError } from "../errors.js";
 import { checkToken, issueToken } from "../leads/confirm.js";
+import { forget } from "../leads/context.js";
 import { id } from "../leads/fields.js";
 import { leadLine, leadOut } from "../leads/output.js";
 import { MocoError } from "../moco/errors.js";
@@ -74,6 +75,7 @@ export const deleteLeadTool = defineTool({
       // A 404 on a retry means the first attempt deleted it and only its answer was lost.
       if (!(error instanceof MocoError && error.kind === "not_found" && error.attempts > 1)) throw error;
     }
+    await forget(ctx, args.id);
     return { data: { deleted: true, lead }, summary: `Deleted ${shown}.` };
   },
 });

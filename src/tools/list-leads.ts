@@ -60,7 +60,7 @@ export const listLeadsTool = defineTool({
       extra = { ...scanData(found.scan, total), ...(dated ? { today } : {}) };
       if (found.echo.length > 0) lines.push(`Understood: ${found.echo.join("; ")}.`);
       if (dated) lines.push(dueCounts(found.leads, found.today));
-      lines.push(scanNote(found.scan, total, ctx.maxScanPages));
+      lines.push(scanNote(found.scan, total, ctx.maxScanPages, found.asOf));
     }
     const rows = leads.map((l) => (full ? l : compact(l, { today: dated ? today : undefined, updated })));
     const fitted = fitRows<object>(rows);

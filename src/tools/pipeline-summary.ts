@@ -66,7 +66,7 @@ export const pipelineSummaryTool = defineTool({
       summary: [
         `${lines.join(". ") || "No matching leads"}.`,
         ...notes,
-        scanNote(found.scan, found.leads.length, ctx.maxScanPages),
+        scanNote(found.scan, found.leads.length, ctx.maxScanPages, found.asOf),
       ].join(" "),
     };
   },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { remember } from "../leads/context.js";
 import { checkServicePeriod, id, refNames, writableFields } from "../leads/fields.js";
 import { leadLine, leadOut, warningsOut } from "../leads/output.js";
 import { noIdAndName, prepareWrite } from "../leads/resolve.js";
@@ -61,6 +62,7 @@ export const updateLeadTool = defineTool({
     // Read first: the difference between before and after is what the caller is told changed.
     const before = await getLead(ctx.moco, id, ctx.call);
     const lead = await updateLead(ctx.moco, id, body, ctx.call);
+    await remember(ctx, lead);
     const changes = changesBetween(before, lead);
     const warnings = [...notes, ...warningsFor({ asked: body, after: lead, before, ...known })];
     const what = changes.length > 0 ? `Changed ${changes.join("; ")}.` : "Nothing changed.";

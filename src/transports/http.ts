@@ -7,7 +7,7 @@ import { DEFAULT_TENANT_LIMITS } from "../config.js";
 import { log } from "../log.js";
 import type { MocoClient } from "../moco/client.js";
 import type { OAuth } from "../oauth/index.js";
-import { createServer } from "../server.js";
+import { createServer, type ServerDeps } from "../server.js";
 import type { Tool } from "../tool.js";
 import { bearerChecker, hostAllowed, originAllowed } from "./http-guard.js";
 import { CREDENTIAL_HEADERS, type MakeClient, TenantClients } from "./http-tenants.js";
@@ -28,6 +28,8 @@ export interface HttpDeps {
     | { kind: "oauth"; oauth: OAuth; makeClient: MakeClient };
   version: string;
   tools?: readonly Tool[];
+  /** The lead mirrors (one per credential scope): handed to every server, never looked into here. */
+  mirrors?: ServerDeps["mirrors"];
 }
 
 export interface HttpHandle {
@@ -137,12 +139,13 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
     // A read-only grant: no tool that writes, whatever the server itself offers.
     const server = readOnly
       ? createServer({
+          mirrors: deps.mirrors,
           moco,
           config: { ...config, readOnly: true },
           version: deps.version,
           tools: deps.tools?.filter((t) => t.annotations.readOnlyHint),
         })
-      : createServer({ moco, config, version: deps.version, tools: deps.tools });
+      : createServer({ moco, mirrors: deps.mirrors, config, version: deps.version, tools: deps.tools });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: http.jsonResponse,

@@ -3,9 +3,11 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { expect } from "vitest";
 import { type Config, loadConfig } from "../../src/config.js";
+import { MirrorRegistry } from "../../src/leads/mirror.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 import { createServer } from "../../src/server.js";
+import { openStore } from "../../src/store/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
 
 /**
@@ -17,6 +19,8 @@ export interface Harness {
   sandbox: Sandbox;
   moco: MocoClient;
   config: Config;
+  /** The lead mirror of this harness's credentials, with `mirror: true`. */
+  mirror?: import("../../src/leads/mirror.js").LeadMirror;
   call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
   close(): Promise<void>;
 }
@@ -28,6 +32,8 @@ export interface HarnessOptions {
   argv?: string[];
   config?: Partial<Config>;
   capabilities?: ClientCapabilities;
+  /** Serve searches and summaries from a lead mirror in an in-memory store (as the bin does by default). */
+  mirror?: boolean | { freshMs?: number };
   /** Client-side settings for the MOCO client (fast retries in tests). */
   client?: { maxRetries?: number; retryBaseMs?: number; retryMaxMs?: number; requestTimeoutMs?: number };
 }
@@ -53,7 +59,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     retryBaseMs: options.client?.retryBaseMs ?? 5,
     retryMaxMs: options.client?.retryMaxMs ?? 20,
   });
-  const server = createServer({ moco, config, version: "0.0.0-test" });
+  const store = options.mirror ? await openStore({ kind: "memory" }) : undefined;
+  const registry =
+    store &&
+    new MirrorRegistry({
+      store,
+      freshMs: typeof options.mirror === "object" ? options.mirror.freshMs : undefined,
+    });
+  const server = createServer({
+    moco,
+    mirrors: registry && Promise.resolve(registry),
+    config,
+    version: "0.0.0-test",
+  });
   const client = new Client(
     { name: "harness", version: "1.0.0" },
     { capabilities: options.capabilities ?? {} },
@@ -67,10 +85,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sandbox,
     moco,
     config,
+    mirror: registry?.forClient(moco),
     call: (name, args = {}) => client.callTool({ name, arguments: args }) as Promise<CallToolResult>,
     async close() {
       await client.close();
       await server.close();
+      registry?.close();
+      await store?.close();
       await moco.close();
       await sandbox.close();
     },
