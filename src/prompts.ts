@@ -60,6 +60,7 @@ export function registerPrompts(
   const optionalName = (description: string, names: () => Promise<string[]>) =>
     completable(completable(z.string(), complete(names)).optional().describe(description), complete(names));
   const forUser = (user: string | undefined) => (user ? ` with user: "${user}"` : "");
+  const todayOf = () => config.today ?? localToday();
 
   if (has("pipeline_summary", "list_leads")) {
     server.registerPrompt(
@@ -70,16 +71,18 @@ export function registerPrompts(
         argsSchema: { user: optionalName("Only this sales person's leads, e.g. Nicola Keller", userNames) },
       },
       ({ user }) => {
-        const today = localToday();
+        const today = todayOf();
         const month = today.slice(0, 7);
         const later = addDays(`${month}-01`, 62).slice(0, 7);
         const who = user ? ` for ${user}` : "";
         return text(
           `Give me a weekly pipeline review${who} (today is ${today}). Use the MOCO tools:\n` +
             `1. pipeline_summary with group_by "user" — totals, weighted value and stages per currency. Then pipeline_summary with group_by "month", month_basis "reminder_date", from "${month}", to "${later}" for what is due when.\n` +
-            `2. list_leads with updated_after "${addDays(today, -7)}T00:00:00Z" and sort "updated_at"${forUser(user)} — what changed in the last 7 days.\n` +
-            `3. list_leads with due_within_days 0${forUser(user)} — overdue follow-ups.\n` +
-            "Report per currency and never add amounts of different currencies. Name the five largest pending leads, leads stuck in an early stage, overdue reminders, and what changed. If a tool says the scan was incomplete, say so. End with three concrete actions for this week.",
+            (has("lead_changes")
+              ? `2. lead_changes with since "${addDays(today, -7)}"${user ? ` and filter {"user": "${user}"}` : ""} — what changed in the last 7 days, field by field (it says where its history begins; changes before that are not known).\n`
+              : `2. list_leads with updated_after "${addDays(today, -7)}" and sort "updated_at"${forUser(user)} — which leads were created or touched in the last 7 days (this shows that they changed, not what changed).\n`) +
+            `3. list_leads with due "overdue"${forUser(user)} — overdue follow-ups.\n` +
+            "Report per currency and never add amounts of different currencies. Name the five largest pending leads, leads stuck in an early stage, overdue reminders, and what changed as far as the tools show it. If a tool says its answer is incomplete, say so. End with three concrete actions for this week.",
         );
       },
     );
@@ -98,9 +101,9 @@ export function registerPrompts(
       },
       ({ user }) =>
         text(
-          `Plan my follow-ups for today, ${localToday()}. Call list_leads with due_within_days 0${forUser(user)} ` +
+          `Plan my follow-ups for today, ${todayOf()}. Call list_leads with due "overdue"${forUser(user)}, then with due "today" ` +
             "(add page 2, 3 … while next_page is set). For each lead give one line: company, lead name, value with currency, stage, " +
-            "days overdue, and the next concrete step (call, send offer, close as lost). Most overdue first, then largest value. " +
+            "days overdue (due_in_days), and the next concrete step (call, send offer, close as lost). Most overdue first, then largest value. " +
             `Leads overdue more than 30 days: ask whether to ${close} or move the reminder. ` +
             "Change nothing in MOCO without my go-ahead.",
         ),
@@ -126,7 +129,7 @@ export function registerPrompts(
       },
     },
     async ({ lead, notes, next_reminder, stage }) => {
-      const today = localToday();
+      const today = todayOf();
       let stageStep = "";
       if (stage) {
         // Resolved here, so the model gets the id update_lead needs instead of a name to look up.

@@ -61,7 +61,7 @@ export function registerResources(server: McpServer, { moco, config }: ResourceD
     },
     async (uri, variables, extra) => {
       const raw = String(variables.id);
-      if (!/^[1-9]\d{0,15}$/.test(raw)) {
+      if (!/^[1-9]\d{0,15}$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
         throw new McpError(ErrorCode.InvalidParams, `"${raw}" is not a lead id; use e.g. moco://leads/4711`);
       }
       return readLead(uri, extra, Number(raw));

@@ -78,7 +78,17 @@ export const tags = z
 /** Custom field values as a write or a filter takes them; checked by `customProperties` below. */
 export const customValues = (description: string) =>
   z
-    .record(z.string(), z.unknown())
+    // Checked on the raw object: building a record drops a "__proto__" key silently, and a filter on
+    // it would then match every lead.
+    .preprocess(
+      (raw, ctx) => {
+        if (raw !== null && typeof raw === "object" && Object.hasOwn(raw, "__proto__")) {
+          ctx.addIssue({ code: "custom", message: "__proto__ is not a custom field name" });
+        }
+        return raw;
+      },
+      z.record(z.string(), z.unknown()),
+    )
     .superRefine((props, ctx) => {
       const parsed = customProperties.safeParse(props);
       if (!parsed.success)

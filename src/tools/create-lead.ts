@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { capLead } from "../leads/cap.js";
 import { remember } from "../leads/context.js";
 import { utcSecond } from "../leads/dates.js";
 import { duplicateWarnings } from "../leads/duplicates.js";
@@ -59,6 +60,6 @@ export const createLeadTool = defineTool({
     const verified = warningsFor({ asked: body, after: lead, before: null, ...known });
     const warnings = [...notes, ...lookalikes, ...verified];
     const note = warnings.length > 0 ? ` WARNINGS: ${warnings.join("; ")}.` : "";
-    return { data: { lead, warnings }, summary: `Created ${leadLine(lead)}.${note}` };
+    return { data: { lead: capLead(lead).lead, warnings }, summary: `Created ${leadLine(lead)}.${note}` };
   },
 });

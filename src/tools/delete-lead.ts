@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { InputError } from "../errors.js";
 import { checkToken, issueToken } from "../leads/confirm.js";
+import { capLead } from "../leads/cap.js";
 import { forget } from "../leads/context.js";
 import { id } from "../leads/fields.js";
 import { leadLine, leadOut } from "../leads/output.js";
@@ -41,7 +42,7 @@ export const deleteLeadTool = defineTool({
   async run(args, ctx) {
     // Read first: the human sees what goes, MOCO may answer the DELETE with an empty 204, and the
     // caller needs the data to recreate the lead.
-    const lead = await getLead(ctx.moco, args.id, ctx.call);
+    const lead = capLead(await getLead(ctx.moco, args.id, ctx.call)).lead;
     const shown = leadLine(lead);
     if (ctx.confirm) {
       const yes = await ctx.confirm(`Delete ${shown}? This cannot be undone.`).catch(() => false);

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { capLead } from "../leads/cap.js";
+import { fitRows } from "../leads/compact.js";
 import { id } from "../leads/fields.js";
 import { leadLine, leadOut, noteOut } from "../leads/output.js";
 import { leadNotes } from "../moco/comments.js";
@@ -13,14 +15,17 @@ export const getLeadTool = defineTool({
   input: strictInput({
     id: id("Lead"),
     include_notes: z.boolean().default(false).describe("true: also its 50 newest notes, newest first"),
+    info_from: z.number().int().min(0).optional().describe("Long info: read on from this character"),
   }),
   output: z.object({ lead: leadOut, notes: z.array(noteOut).optional() }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async run(args, ctx) {
-    const lead = await getLead(ctx.moco, args.id, ctx.call);
-    if (!args.include_notes) return { data: { lead }, summary: `Found ${leadLine(lead)}.` };
+    const { lead, notes: clipped } = capLead(await getLead(ctx.moco, args.id, ctx.call), args.info_from ?? 0);
+    const found = `Found ${leadLine(lead)}.${clipped.map((c) => ` ${c}`).join("")}`;
+    if (!args.include_notes) return { data: { lead }, summary: found };
     const { notes, total } = await leadNotes(ctx.moco, args.id, ctx.call);
     const more = total !== null && total > notes.length ? ` (the newest of ${total})` : "";
-    return { data: { lead, notes }, summary: `Found ${leadLine(lead)} with ${notes.length} notes${more}.` };
+    const shown = fitRows(notes).rows;
+    return { data: { lead, notes: shown }, summary: `${found} ${notes.length} notes${more}.` };
   },
 });

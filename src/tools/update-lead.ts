@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { capLead } from "../leads/cap.js";
 import { remember } from "../leads/context.js";
 import { checkServicePeriod, id, refNames, writableFields } from "../leads/fields.js";
 import { leadLine, leadOut, warningsOut } from "../leads/output.js";
@@ -67,6 +68,9 @@ export const updateLeadTool = defineTool({
     const warnings = [...notes, ...warningsFor({ asked: body, after: lead, before, ...known })];
     const what = changes.length > 0 ? `Changed ${changes.join("; ")}.` : "Nothing changed.";
     const note = warnings.length > 0 ? ` WARNINGS: ${warnings.join("; ")}.` : "";
-    return { data: { lead, changes, warnings }, summary: `Updated ${leadLine(lead)}. ${what}${note}` };
+    return {
+      data: { lead: capLead(lead).lead, changes, warnings },
+      summary: `Updated ${leadLine(lead)}. ${what}${note}`,
+    };
   },
 });

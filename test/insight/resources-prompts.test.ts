@@ -86,12 +86,16 @@ describe("prompts", () => {
       await h.client.getPrompt({ name: "weekly_pipeline_review", arguments: { user: "Nicola Keller" } }),
     );
     expect(review).toMatch(/pipeline_summary with group_by "user"/);
+    // What changed: field by field from the history where the server has it, else only which leads changed.
+    const names = (await h.client.listTools()).tools.map((t) => t.name);
     expect(review).toMatch(
-      /list_leads with updated_after "\d{4}-\d\d-\d\dT00:00:00Z" and sort "updated_at" with user: "Nicola Keller"/,
+      names.includes("lead_changes")
+        ? /lead_changes with since "\d{4}-\d\d-\d\d" and filter \{"user": "Nicola Keller"\}/
+        : /list_leads with updated_after "\d{4}-\d\d-\d\d" and sort "updated_at" with user: "Nicola Keller" — which leads were created or touched .*not what changed/,
     );
     expect(review).toMatch(/never add amounts of different currencies/);
     const plan = promptText(await h.client.getPrompt({ name: "follow_up_plan", arguments: {} }));
-    expect(plan).toMatch(/list_leads with due_within_days 0/);
+    expect(plan).toMatch(/list_leads with due "overdue", then with due "today"/);
     expect(plan).not.toMatch(/with user/);
   });
 

@@ -61,7 +61,9 @@ describe("the .mcpb extension bundle", () => {
     expect(files).toContain("LICENSE");
     const unexpected = files.filter(
       (f) =>
-        !["manifest.json", "package.json", "LICENSE", "README.md"].includes(f) && !/^dist\/.+\.js$/.test(f),
+        !["manifest.json", "package.json", "LICENSE", "README.md"].includes(f) &&
+        !/^dist\/.+\.js$/.test(f) &&
+        f !== "dist/app/pipeline.html",
     );
     expect(unexpected).toEqual([]);
   });

@@ -22,13 +22,23 @@ describe("npm package contents", () => {
     files = (JSON.parse(stdout)[0].files as { path: string }[]).map((f) => f.path).sort();
   }, 60_000);
 
-  it("ships the bundle, the sandbox chunk, the docs and nothing else", () => {
-    for (const path of ["package.json", "README.md", "LICENSE", "dist/index.js", "dist/sandbox/index.js"]) {
+  it("ships the bundle, the sandbox chunk, the app view, the docs and nothing else", () => {
+    for (const path of [
+      "package.json",
+      "README.md",
+      "LICENSE",
+      "dist/index.js",
+      "dist/sandbox/index.js",
+      "dist/app/pipeline.html",
+    ]) {
       expect(files).toContain(path);
     }
     expect(files.some((f) => /^dist\/chunks\/.+\.js$/.test(f))).toBe(true);
     const unexpected = files.filter(
-      (f) => !["package.json", "README.md", "LICENSE"].includes(f) && !/^dist\/.+\.js$/.test(f),
+      (f) =>
+        !["package.json", "README.md", "LICENSE"].includes(f) &&
+        !/^dist\/.+\.js$/.test(f) &&
+        f !== "dist/app/pipeline.html",
     );
     expect(unexpected).toEqual([]);
   });

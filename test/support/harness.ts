@@ -48,7 +48,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     TOOL_NAMES,
   );
   // The server's today is the sandbox's, so seeded reminders fall where the tests expect them.
-  const config: Config = { ...loaded, today: options.sandbox?.today, ...options.config };
+  const config: Config = { ...loaded, today: options.sandbox?.today ?? loaded.today, ...options.config };
   const moco = new MocoClient({
     baseUrl: sandbox.url,
     apiKey: TEST_KEY,
