@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
+import { request } from "undici";
 
-const INITIALIZE = `${JSON.stringify({
+const INITIALIZE_MESSAGE = {
   jsonrpc: "2.0",
   id: 1,
   method: "initialize",
@@ -10,7 +11,8 @@ const INITIALIZE = `${JSON.stringify({
     capabilities: {},
     clientInfo: { name: "moco-leads-bench", version: "1.0.0" },
   },
-})}\n`;
+};
+const INITIALIZE = `${JSON.stringify(INITIALIZE_MESSAGE)}\n`;
 
 /**
  * Milliseconds from spawn() until the child's answer to `initialize` arrives on stdout: what a host
@@ -43,4 +45,61 @@ export function coldStartMs(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 
     child.once("error", (error) => finish(error));
     child.stdin.write(INITIALIZE);
   });
+}
+
+const LISTENING = /http:\/\/127\.0\.0\.1:\d+\/mcp/;
+
+/**
+ * The same for Streamable HTTP: milliseconds from spawn() until the answer to an `initialize` POST
+ * has arrived whole. The POST goes out as soon as the child names its URL (on stdout or stderr, e.g.
+ * our "ready on http://127.0.0.1:PORT/mcp" log line), on a new connection, as a client's first would.
+ */
+export function coldStartHttpMs(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let seen = "";
+    let asked = false;
+    const timer = setTimeout(
+      () => finish(new Error(`no initialize answer within ${timeoutMs} ms: ${seen.slice(0, 500)}`)),
+      timeoutMs,
+    );
+    function finish(error: Error | undefined, ms?: number) {
+      clearTimeout(timer);
+      child.stdout.removeAllListeners("data");
+      child.stderr.removeAllListeners("data");
+      child.kill("SIGKILL");
+      if (child.exitCode !== null || child.signalCode !== null) {
+        error ? reject(error) : resolve(ms as number);
+        return;
+      }
+      child.once("exit", () => (error ? reject(error) : resolve(ms as number)));
+    }
+    const watch = (chunk: Buffer) => {
+      seen += chunk.toString();
+      const url = LISTENING.exec(seen)?.[0];
+      if (!url || asked) return;
+      asked = true;
+      initializeOverHttp(url).then(
+        () => finish(undefined, performance.now() - started),
+        (error: Error) => finish(error),
+      );
+    };
+    child.stdout.on("data", watch);
+    child.stderr.on("data", watch);
+    child.once("error", (error) => finish(error));
+  });
+}
+
+async function initializeOverHttp(url: string): Promise<void> {
+  const res = await request(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+    body: JSON.stringify(INITIALIZE_MESSAGE),
+    reset: true,
+  });
+  const body = await res.body.text();
+  if (res.statusCode !== 200 || !body.includes('"protocolVersion"')) {
+    throw new Error(`initialize over HTTP answered ${res.statusCode}: ${body.slice(0, 200)}`);
+  }
 }
