@@ -39,6 +39,12 @@ const first = leads[0];
 const got = await call("get_lead", { id: first.id });
 console.log(`  ${got.content[0].text.split("\n")[0]}`);
 
+const due = await call("list_leads", { user: "me", due: "this_week" });
+console.log(`  ${due.content[0].text.split("\n")[0]}`);
+
+const summary = await call("pipeline_summary", { status: "open", group_by: "stage", top: 0 });
+console.log(`  ${summary.content[0].text.split("\n")[0]}`);
+
 const bad = await client.callTool({ name: "create_lead", arguments: { name: "Beispiel AG", money: -1 } });
 console.log(
   `\n> create_lead with bad input → isError=${bad.isError}\n  ${bad.content[0].text.replace(/\n/g, "\n  ")}`,

@@ -59,7 +59,7 @@ export const listLeadsTool = defineTool({
       meta = { page, per_page, total, next_page: page * per_page < total ? page + 1 : null };
       extra = { ...scanData(found.scan, total), ...(dated ? { today } : {}) };
       if (found.echo.length > 0) lines.push(`Understood: ${found.echo.join("; ")}.`);
-      if (dated) lines.push(dueCounts(found.leads, found.today));
+      if (dated) lines.push(dueCounts(found.leads, found.today, args.due === undefined));
       lines.push(scanNote(found.scan, total, ctx.maxScanPages, found.asOf));
     }
     const rows = leads.map((l) => (full ? l : compact(l, { today: dated ? today : undefined, updated })));
@@ -77,7 +77,9 @@ export const listLeadsTool = defineTool({
         : capped
           ? "No more pages of these matches, but more leads may match beyond the scan."
           : "This is the last page.";
-    lines.unshift(`${leads.length} leads${of} on page ${meta.page ?? page}. ${next}`);
+    lines.unshift(
+      `${leads.length} lead${leads.length === 1 ? "" : "s"}${of} on page ${meta.page ?? page}. ${next}`,
+    );
     if (fitted.clippedTo !== undefined) {
       lines.push(
         `Texts were clipped to ${fitted.clippedTo} characters to keep the reply small (every lead is here); get_lead shows one in full.`,
@@ -88,10 +90,11 @@ export const listLeadsTool = defineTool({
 });
 
 /** "3 overdue, 1 due today, 5 later" over the matches, with the dates they are counted from. */
-function dueCounts(leads: Lead[], today: string): string {
+function dueCounts(leads: Lead[], today: string, sayWeek: boolean): string {
   const days = leads.map((l) => dueInDays(l, today)).filter((d) => d !== undefined);
   const overdue = days.filter((d) => d < 0).length;
   const todays = days.filter((d) => d === 0).length;
   const { monday, sunday } = weekOf(today);
-  return `Today is ${today} (this week: ${monday} to ${sunday}). Open follow-ups among the matches: ${overdue} overdue, ${todays} due today, ${days.length - overdue - todays} later.`;
+  const when = sayWeek ? `Today is ${today} (this week: ${monday} to ${sunday}). ` : "";
+  return `${when}Open follow-ups among the matches: ${overdue} overdue, ${todays} due today, ${days.length - overdue - todays} later.`;
 }

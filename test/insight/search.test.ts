@@ -40,7 +40,7 @@ describe("follow-ups (list_leads due)", () => {
       expect(lead.due_in_days).toBeLessThan(0);
     }
     expect(text).toContain(`${expected.length} overdue, 0 due today, 0 later`);
-    expect(text).toContain(`Today is ${TODAY}`);
+    expect(text).toContain(`due overdue = … to 2026-11-24 (today ${TODAY})`);
   });
 
   it("lists today's follow-ups apart from the overdue ones", async () => {
@@ -161,6 +161,9 @@ describe("search (list_leads with filters MOCO lacks)", () => {
       .sort((a, b) => b.money - a.money || a.id - b.id);
     expect(expected.length).toBeGreaterThan(1);
     expect(ids(data)).toEqual(expected.map((d) => d.id));
+    // A date-dependent answer says which day it counted from, and the week around it.
+    const dated = await list({ reminder: "2026-11-01..2026-12-31", stage: "Angebot verschickt" });
+    expect(dated.text).toContain("Today is 2026-11-25 (this week: 2026-11-23 to 2026-11-29)");
     const exact = await list({ stage: "Angebot verschickt", per_page: 100 });
     for (const l of exact.data.leads) expect(l.stage).toBe("Angebot verschickt");
   });
