@@ -119,7 +119,7 @@ async function fromMirror(
 }
 
 /** MOCO's own filters, applied here to the mirror as MOCO applies them to its list. */
-function pushedPredicate(args: Selection): (lead: Lead) => boolean {
+export function pushedPredicate(args: Selection): (lead: Lead) => boolean {
   const statuses =
     args.status === "open" || (args.status === undefined && args.due !== undefined)
       ? new Set(["pending", "potential"])
@@ -151,7 +151,7 @@ const within = (value: string | null, from?: string, to?: string) =>
   value !== null && (from === undefined || value >= from) && (to === undefined || value <= to);
 
 /** Everything MOCO cannot filter by, as one test per lead. */
-function predicate(
+export function predicate(
   args: Selection,
   refs: { userId?: number; stageId?: number; window?: { from?: string; to?: string } },
 ): (lead: Lead) => boolean {

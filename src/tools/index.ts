@@ -5,6 +5,7 @@ import { createLeadTool } from "./create-lead.js";
 import { deleteLeadTool } from "./delete-lead.js";
 import { getLeadTool } from "./get-lead.js";
 import { getLeadOptionsTool } from "./get-lead-options.js";
+import { leadChangesTool } from "./lead-changes.js";
 import { listLeadsTool } from "./list-leads.js";
 import { pipelineSummaryTool } from "./pipeline-summary.js";
 import { updateLeadTool } from "./update-lead.js";
@@ -21,6 +22,7 @@ export const ALL_TOOLS: readonly Tool[] = [
   getLeadOptionsTool,
   addLeadNoteTool,
   pipelineSummaryTool,
+  leadChangesTool,
 ];
 
 export const TOOL_NAMES = ALL_TOOLS.map((t) => t.name);

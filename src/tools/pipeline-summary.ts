@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { pastNote, pastPipeline } from "../leads/changes.js";
 import { scanData, scanNote } from "../leads/compact.js";
+import { plainDate } from "../leads/fields.js";
 import { checkRanges, leadFilterShape } from "../leads/filters.js";
 import { findLeads } from "../leads/find.js";
 import { currencyOut, money, scanOut } from "../leads/output.js";
@@ -38,6 +40,8 @@ export const pipelineSummaryTool = defineTool({
     from: month("Only value in or after this month").optional(),
     to: month("Only value in or before this month").optional(),
     top: z.number().int().min(0).max(20).default(5).describe("Largest pending leads per currency"),
+    as_of: plainDate().optional().describe("The pipeline at the end of this day (history), YYYY-MM-DD"),
+    compare_to: plainDate().optional().describe("Weighted value then vs now, and who moved it, YYYY-MM-DD"),
   })
     .superRefine(checkRanges)
     .refine((v) => v.from === undefined || v.to === undefined || v.from <= v.to, {
@@ -48,22 +52,31 @@ export const pipelineSummaryTool = defineTool({
     currencies: z.array(currencyOut),
     undated: z.number().describe("leads without a date on month_basis (left out of a month window)"),
     ...scanOut.shape,
+    as_of: z.string().optional(),
+    compared: z
+      .array(z.looseObject({ currency: z.string() }))
+      .optional()
+      .describe("weighted was, now; movers"),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  async run({ group_by, month_basis, from, to, top, ...selection }, ctx) {
-    const found = await findLeads(selection, ctx);
-    const { notes, ...result } = summarize(found.leads, {
-      groupBy: group_by,
-      monthBasis: month_basis,
-      from,
-      to,
-      top,
-    });
+  async run({ group_by, month_basis, from, to, top, as_of, compare_to, ...selection }, ctx) {
+    const options = { groupBy: group_by, monthBasis: month_basis, from, to, top };
+    const when = { asOf: as_of, compareTo: compare_to };
+    const past = as_of !== undefined || compare_to !== undefined;
+    const found = past ? await pastPipeline(selection, options, when, ctx) : await findLeads(selection, ctx);
+    const compared = "compared" in found ? found.compared : undefined;
+    const { notes, ...result } = summarize(found.leads, options);
     const lines = result.currencies.map(currencyLine);
     if (found.echo.length > 0) notes.unshift(`Understood: ${found.echo.join("; ")}.`);
     return {
-      data: { ...result, ...scanData(found.scan, found.leads.length) },
+      data: {
+        ...result,
+        ...scanData(found.scan, found.leads.length),
+        ...(as_of ? { as_of } : {}),
+        ...(compared ? { compared } : {}),
+      },
       summary: [
+        ...(past ? pastNote(when, compared) : []),
         `${lines.join(". ") || "No matching leads"}.`,
         ...notes,
         scanNote(found.scan, found.leads.length, ctx.maxScanPages, found.asOf),

@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { leadChanges } from "../leads/changes.js";
+import { mocoId, plainDate } from "../leads/fields.js";
+import { checkRanges, leadFilterShape } from "../leads/filters.js";
+import { defineTool, strictInput } from "../tool.js";
+
+const moment = (what: string) =>
+  z
+    .string()
+    .refine(
+      (v) => z.iso.datetime({ offset: true }).safeParse(v).success || plainDate().safeParse(v).success,
+      "expected a date YYYY-MM-DD or a timestamp with zone, e.g. 2026-01-31T14:30:00Z",
+    )
+    .describe(`${what}: YYYY-MM-DD or timestamp`);
+
+export const leadChangesTool = defineTool({
+  name: "lead_changes",
+  title: "Lead changes",
+  description:
+    "What changed on leads since a time (created, updated field by field, deleted), from the lead mirror's history: in MOCO or through this server. Read-only.",
+  input: strictInput({
+    since: moment("Changes seen after"),
+    until: moment("Up to").optional(),
+    lead_id: mocoId.optional().describe("One lead"),
+    // Validated exactly as list_leads' filters, while tools/list spells those out once.
+    filter: z
+      .record(z.string(), z.unknown())
+      .pipe(strictInput(leadFilterShape).superRefine(checkRanges))
+      .optional()
+      .describe("list_leads' filters, on the lead now"),
+    cursor: z.string().max(40).optional().describe("next_cursor"),
+    limit: z.number().int().min(1).max(200).default(50).describe("1–200"),
+  }).refine((a) => a.until === undefined || Date.parse(a.since) <= Date.parse(a.until), {
+    path: ["until"],
+    message: "until must not be before since",
+  }),
+  output: z.object({
+    changes: z
+      .array(z.looseObject({ lead_id: z.number(), kind: z.string() }))
+      .describe("Also name, seen_at, origin (sync|own), changes, lead"),
+    next_cursor: z.string().nullable(),
+    history_start: z.string().nullable(),
+    as_of: z.string().nullable(),
+    before_history: z.boolean(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  run: (args, ctx) => leadChanges(args, ctx),
+});
