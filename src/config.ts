@@ -135,6 +135,7 @@ Environment:
   MOCO_STORE          the lead mirror: a file path, "memory" or "off" (default: a file in your data directory)
   MOCO_STORE_FRESH_SECONDS  a read older than this syncs with MOCO first (default 30, at most 60)
   MOCO_STORE_RETENTION_DAYS history kept (default 400)
+  MOCO_TODAY          the day counted as today, YYYY-MM-DD (demos and tests; default the server's date)
   MCP_HTTP_TOKEN      bearer token clients must send over HTTP (required off loopback)
   MCP_ALLOWED_HOSTS / MCP_ALLOWED_ORIGINS  extra Host / Origin values to accept over HTTP
   MCP_HTTP_JSON_RESPONSE   answer each HTTP request with plain JSON instead of an SSE stream
