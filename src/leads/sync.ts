@@ -1,5 +1,6 @@
-import type { CallOptions, MocoClient, PageInfo } from "../moco/client.js";
+import type { CallOptions, MocoClient } from "../moco/client.js";
 import { type LeadFilters, listLeads } from "../moco/leads.js";
+import { nextPage } from "../moco/pages.js";
 import type { Lead } from "../moco/schemas.js";
 import type { LeadStore, StagedScan } from "../store/types.js";
 
@@ -49,7 +50,7 @@ export async function runFullScan(
     const result = await page(moco, { page: at, per_page: PAGE_SIZE }, options, "full");
     scan.total = result.page.total;
     scan.pages++;
-    scan.nextPage = following(at, result.leads.length, result.page);
+    scan.nextPage = nextPage(at, result.leads.length, result.page, PAGE_SIZE);
     await onPage(result.leads, scan);
   }
 }
@@ -70,7 +71,7 @@ export async function readChangedSince(
       "delta",
     );
     for (const lead of result.leads) leads.set(lead.id, lead);
-    at = following(at, result.leads.length, result.page);
+    at = nextPage(at, result.leads.length, result.page, PAGE_SIZE);
   }
   return [...leads.values()];
 }
@@ -179,17 +180,6 @@ function splitPoint(entries: readonly MirrorEntry[], lo: number, hi: number): nu
 /** MOCO's timestamp form: UTC, whole seconds, "Z". */
 export function timestamp(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/**
- * The page after `page`, or null after the last: the next link, else X-Total, else a full page.
- * (The same rule as scanLeads in src/moco/scan.ts.)
- */
-function following(at: number, count: number, info: PageInfo): number | null {
-  if (count === 0) return null;
-  if (info.nextPage !== null) return info.nextPage;
-  if (info.total !== null) return at * PAGE_SIZE < info.total ? at + 1 : null;
-  return count >= PAGE_SIZE ? at + 1 : null;
 }
 
 // ------------------------------------------------------------------------------------------ the plan

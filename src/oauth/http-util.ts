@@ -41,21 +41,7 @@ export function cookie(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(text),
-    "Cache-Control": "no-store",
-    ...headers,
-  });
-  res.end(text);
-}
+export { sendJson } from "../transports/respond.js";
 
 /** A redirect to the client; its URL carries the code, so nothing may cache or refer it on. */
 export function redirect(res: ServerResponse, location: string, setCookie?: string): void {

@@ -11,6 +11,7 @@ import { createServer, type ServerDeps } from "../server.js";
 import type { Tool } from "../tool.js";
 import { bearerChecker, hostAllowed, originAllowed } from "./http-guard.js";
 import { CREDENTIAL_HEADERS, type MakeClient, TenantClients } from "./http-tenants.js";
+import { sendJson } from "./respond.js";
 import { reportUnfinished } from "./shutdown.js";
 
 /**
@@ -167,7 +168,7 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
   async function route(req: IncomingMessage, res: ServerResponse, access: Access): Promise<void> {
     const path = pathOf(req.url);
     if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
-      send(res, 200, { status: "ok" });
+      sendJson(res, 200, { status: "ok" });
       return;
     }
     // The OAuth endpoints and pages check their Host against the public URL themselves.
@@ -523,17 +524,6 @@ function pathOf(url: string | undefined): string {
   return path.length > 200 || /[^\x21-\x7e]/.test(path) ? "(unprintable path)" : path;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(text),
-    "Cache-Control": "no-store",
-    ...headers,
-  });
-  res.end(text);
-}
-
 /** Refusals after which the connection is closed, whatever the client still sends. */
 const CLOSE_AFTER = new Set([401, 403, 413]);
 
@@ -553,5 +543,5 @@ function sendError(res: ServerResponse, error: HttpError): void {
     });
   }
   const body = { jsonrpc: "2.0", error: { code: error.code, message: error.message }, id: null };
-  send(res, error.status, body, headers);
+  sendJson(res, error.status, body, headers);
 }
