@@ -157,13 +157,16 @@ export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
       throw new InputError("cursor: not one this tool gave", {}, "Pass next_cursor from the previous page.");
     throw error;
   });
+  // The currency a money change is shown in: the lead's now, or as last seen for one deleted since.
+  const currency = (id: number) =>
+    current.get(id)?.currency ?? page.changes.find((c) => c.leadId === id && c.lead)?.lead?.currency;
   const changes: ChangeEntry[] = page.changes.map((c) => ({
     lead_id: c.leadId,
     name: c.name,
     seen_at: c.seenAt,
     kind: c.kind,
     origin: c.origin,
-    ...(c.changes ? { changes: changeLines(c.changes, current.get(c.leadId)?.currency) } : {}),
+    ...(c.changes ? { changes: changeLines(c.changes, currency(c.leadId)) } : {}),
     ...(c.lead ? { lead: about(c.lead) } : {}),
   }));
   const leads = new Set(changes.map((c) => c.lead_id)).size;
