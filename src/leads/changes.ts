@@ -115,6 +115,8 @@ const about = (l: Lead) =>
 
 // ---- lead_changes ----
 
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+
 export interface ChangesArgs {
   since: string;
   until?: string;
@@ -173,7 +175,7 @@ export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
   const span = `seen after ${args.since}${args.until ? ` up to ${args.until}` : ""}`;
   const start = page.historyStart ?? read.asOf;
   const lines = [
-    `${changes.length} changes on ${leads} leads ${span}${page.nextCursor ? " on this page; more: pass next_cursor" : ""}.`,
+    `${count(changes.length, "change")} on ${count(leads, "lead")} ${span}${page.nextCursor ? " on this page; more: pass next_cursor" : ""}.`,
     ...(filter && filter.echo.length > 0 ? [`Understood: ${filter.echo.join("; ")}.`] : []),
     GRANULARITY_NOTE,
     `History begins ${start}; up to date with MOCO as of ${read.asOf}.`,
