@@ -122,6 +122,8 @@ Options:
   --oauth --public-url URL  for --transport http: people connect with OAuth and their own MOCO key (docs/oauth.md)
   -h, --help                show this help
 
+  moco-leads-mcp store [delete SCOPE]   show the lead store (path, size, scopes) or delete a scope's data
+
 Environment:
   MOCO_API_KEY        your MOCO API key (MOCO: your profile → Integrations → API key)
   MOCO_SUBDOMAIN      your account's subdomain: "acme" or "acme.mocoapp.com"
@@ -135,6 +137,7 @@ Environment:
   MOCO_STORE          the lead mirror: a file path, "memory" or "off" (default: a file in your data directory)
   MOCO_STORE_FRESH_SECONDS  a read older than this syncs with MOCO first (default 30, at most 60)
   MOCO_STORE_RETENTION_DAYS history kept (default 400)
+  MOCO_LOG_LEVEL      debug, info, warn or error (stderr; default info)
   MOCO_TODAY          the day counted as today, YYYY-MM-DD (demos and tests; default the server's date)
   MCP_HTTP_TOKEN      bearer token clients must send over HTTP (required off loopback)
   MCP_ALLOWED_HOSTS / MCP_ALLOWED_ORIGINS  extra Host / Origin values to accept over HTTP

@@ -11,11 +11,13 @@ import type { Config } from "./config.js";
 import { describeError, RESOURCE_ERROR_CODE } from "./errors.js";
 import { scanData } from "./leads/compact.js";
 import { callOptions } from "./leads/context.js";
+import { localToday } from "./leads/dates.js";
+import { findLeads } from "./leads/find.js";
+import type { MirrorRegistry } from "./leads/mirror.js";
 import { summarize } from "./leads/pipeline.js";
 import type { MocoClient } from "./moco/client.js";
 import { getLead } from "./moco/leads.js";
 import { stages } from "./moco/reference.js";
-import { scanLeads } from "./moco/scan.js";
 
 /**
  * Resources: what a user can attach to a conversation by hand. Each lead (by URI template), the stages,
@@ -24,6 +26,7 @@ import { scanLeads } from "./moco/scan.js";
 export interface ResourceDeps {
   moco: MocoClient;
   config: Config;
+  mirrors?: Promise<MirrorRegistry | undefined>;
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -32,7 +35,7 @@ const json = (uri: URL, value: unknown): ReadResourceResult => ({
   contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(value) }],
 });
 
-export function registerResources(server: McpServer, { moco, config }: ResourceDeps): void {
+export function registerResources(server: McpServer, { moco, config, mirrors }: ResourceDeps): void {
   const call = (extra: Extra) => callOptions(config.toolTimeoutMs, extra.signal);
   // Failures become JSON-RPC errors carrying the same next step a tool error would give.
   const guarded =
@@ -92,13 +95,27 @@ export function registerResources(server: McpServer, { moco, config }: ResourceD
     {
       title: "Pipeline summary",
       description:
-        "All leads by currency, status and stage with weighted pending value and the five largest pending leads (pipeline_summary without filters). Reads every page of leads.",
+        "All leads by currency, status and stage with weighted pending value and the five largest pending leads (pipeline_summary without filters), from the lead mirror where it is on.",
       mimeType: "application/json",
     },
     guarded(async (uri, extra) => {
-      const scan = await scanLeads(moco, {}, { ...call(extra), maxPages: config.maxScanPages });
-      const { notes: _, ...summary } = summarize(scan.leads, { monthBasis: "reminder_date", top: 5 });
-      return json(uri, { ...summary, ...scanData(scan, scan.leads.length) });
+      const found = await findLeads(
+        {},
+        {
+          moco,
+          call: call(extra),
+          maxScanPages: config.maxScanPages,
+          today: () => config.today ?? localToday(),
+          mirror: async () => (await mirrors)?.forClient(moco),
+          progress: async () => {},
+        },
+      );
+      const { notes: _, ...summary } = summarize(found.leads, { monthBasis: "reminder_date", top: 5 });
+      return json(uri, {
+        ...summary,
+        ...scanData(found.scan, found.leads.length),
+        as_of: found.asOf ?? null,
+      });
     }),
   );
 }

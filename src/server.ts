@@ -91,7 +91,7 @@ export function createServer({ moco, mirrors, config, version, tools }: ServerDe
       },
     );
   }
-  registerResources(server, { moco, config });
+  registerResources(server, { moco, config, mirrors });
   registerPrompts(server, { moco, config }, selected);
   // Every byte of tools/list is paid in every conversation. The SDK's own listing adds a `$schema`
   // to every schema, an `execution` block and safe-integer bounds nobody needs; ours leaves them out.

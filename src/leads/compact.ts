@@ -114,12 +114,12 @@ export function scanNote(scan: ScanResult, matched: number, maxPages: number, as
     const synced = scan.pages > 0 ? `, after a sync of ${scan.pages} MOCO requests` : "";
     return `Complete: from the lead mirror as of ${asOf.slice(11, 19)} UTC (${age} s ago${synced}), ${matched} match.`;
   }
-  const read = `${scan.scanned} leads read from MOCO (${scan.pages} requests), ${matched} match`;
+  const read = `${scan.scanned} leads read from MOCO (${scan.pages} request${scan.pages === 1 ? "" : "s"}), ${matched} match`;
   if (scan.complete) return `Complete: ${read}.`;
   const of = scan.total === null ? " leads" : ` of the ${scan.total} leads MOCO selected`;
   return (
     `INCOMPLETE: only ${scan.scanned}${of} were read before the page cap (${maxPages} pages of 100, ` +
     `MOCO_MAX_SCAN_PAGES), ${matched} of them match; figures cover only the leads read. ` +
-    "Narrow with status, tags, company_id, closed_from/to or updated_after (MOCO applies those itself)."
+    "Narrow with status, tags, company_id, closed or updated_after (MOCO applies those itself), or turn the lead mirror on (MOCO_STORE)."
   );
 }

@@ -514,20 +514,41 @@ class SharedParts {
   }
 }
 
-/** One mirror per credential scope, for servers that serve several keys (per-request credentials). */
+/**
+ * One mirror per credential scope, for servers that serve several keys (per-request credentials,
+ * OAuth). At most `maxLoaded` are held in memory, the least recently used let go first (its data stays
+ * in the store and is loaded again when its key returns), so a team server does not grow with every key.
+ */
 export class MirrorRegistry {
   private readonly mirrors = new Map<string, LeadMirror>();
+  private readonly maxLoaded: number;
 
-  constructor(private readonly defaults: Omit<MirrorOptions, "moco" | "baseUrl" | "apiKey">) {}
+  constructor(
+    private readonly defaults: Omit<MirrorOptions, "moco" | "baseUrl" | "apiKey"> & { maxLoaded?: number },
+  ) {
+    this.maxLoaded = defaults.maxLoaded ?? 20;
+  }
 
   /** The mirror of the credentials `moco` speaks for (its scope), without ever seeing the key. */
   forClient(moco: MocoClient): LeadMirror {
     let mirror = this.mirrors.get(moco.scope);
-    if (!mirror) {
+    if (mirror) {
+      mirror.useClient(moco);
+      this.mirrors.delete(moco.scope); // re-inserted below: a Map iterates oldest first
+    } else {
       mirror = new LeadMirror({ ...this.defaults, moco, baseUrl: moco.url("").href, scope: moco.scope });
-      this.mirrors.set(moco.scope, mirror);
-    } else mirror.useClient(moco);
+      // Let go, not closed: a sync it is running still finishes and commits; then it is garbage.
+      while (this.mirrors.size >= this.maxLoaded) {
+        this.mirrors.delete(this.mirrors.keys().next().value as string);
+      }
+    }
+    this.mirrors.set(moco.scope, mirror);
     return mirror;
+  }
+
+  /** How many mirrors are held in memory now. */
+  get loaded(): number {
+    return this.mirrors.size;
   }
 
   get(moco: MocoClient, baseUrl: string, apiKey: string): LeadMirror {

@@ -68,6 +68,7 @@ describe("built server over stdio against a sandbox over TCP", () => {
       }),
       update_lead: () => ({ id: created.id, status: "won", user: "me" }),
       update_leads: () => ({ ids: [created.id], changes: { reminder_date: "2026-12-31" } }),
+      lead_changes: () => ({ since: "2026-01-01" }),
       get_lead_options: () => ({}),
       add_lead_note: () => ({ id: created.id, text: "E2E note: called, wants an offer" }),
       pipeline_summary: () => ({ group_by: "month", month_basis: "service_period" }),
@@ -81,6 +82,7 @@ describe("built server over stdio against a sandbox over TCP", () => {
       "create_lead",
       "update_lead",
       "update_leads",
+      "lead_changes",
       "add_lead_note",
       "delete_lead",
     ];

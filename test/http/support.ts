@@ -4,9 +4,11 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { request } from "undici";
 import { vi } from "vitest";
 import { type Config, loadConfig } from "../../src/config.js";
+import { MirrorRegistry } from "../../src/leads/mirror.js";
 import { setLogLevel } from "../../src/log.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
+import { openStore } from "../../src/store/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
 import { type HttpHandle, startHttpServer } from "../../src/transports/http.js";
 import type { MakeClient } from "../../src/transports/http-tenants.js";
@@ -58,7 +60,14 @@ export async function startHttpFixture(options: HttpFixtureOptions = {}): Promis
     config.upstream.kind === "per-request"
       ? { kind: "per-request" as const, makeClient }
       : { kind: "fixed" as const, moco };
-  const handle = await startHttpServer(config, { upstream, version: "0.0.0-test" });
+  // A lead mirror in memory, as the bin keeps one (history for lead_changes).
+  const store = await openStore({ kind: "memory" });
+  const registry = new MirrorRegistry({ store });
+  const handle = await startHttpServer(config, {
+    upstream,
+    mirrors: Promise.resolve(registry),
+    version: "0.0.0-test",
+  });
   const mcp = `${handle.url}/mcp`;
   const clients: Client[] = [];
   return {
@@ -77,6 +86,8 @@ export async function startHttpFixture(options: HttpFixtureOptions = {}): Promis
     async close() {
       await Promise.all(clients.map((c) => c.close().catch(() => {})));
       await handle.close(1000);
+      registry.close();
+      await store.close();
       await moco.close();
       await sandbox.close();
     },

@@ -46,6 +46,7 @@ describe("Streamable HTTP: every tool through the SDK client", () => {
       pipeline_summary: { status: "pending", group_by: "user" },
       update_lead: { id: newId, money: 13_000 },
       update_leads: { ids: [newId], changes: { reminder_date: "2027-01-15" } },
+      lead_changes: { since: "2026-01-01" },
       add_lead_note: { id: newId, text: "Called, budget confirmed" },
       // Over stateless HTTP (no elicitation) a delete is a preview first; the token below confirms it.
       delete_lead: { id: newId },

@@ -74,7 +74,7 @@ export function filtersBar(f: Filters, apply: (next: Filters) => void): HTMLElem
       "label",
       {},
       h("span", {}, "Search (board)"),
-      h("input", { name: "query", type: "search", value: String(f.search.query ?? ""), size: 14 }),
+      h("input", { name: "query", type: "search", value: String(f.moco.query ?? ""), size: 14 }),
     ),
     h(
       "label",

@@ -95,7 +95,9 @@ export function withForm(
     .filter(Boolean);
   let moco = set(f.moco, "status", form.status || undefined);
   moco = set(moco, "tags", tags.length > 0 ? tags : undefined);
-  const search = set(f.search, "query", form.query.trim() || undefined);
+  // query is one of the shared filters: the board and the forecast search the same leads.
+  moco = set(moco, "query", form.query.trim() || undefined);
+  const search = f.search;
   let forecast = set(f.forecast, "month_basis", form.monthBasis || undefined);
   forecast = set(forecast, "from", form.from || undefined);
   forecast = set(forecast, "to", form.to || undefined);
