@@ -321,7 +321,11 @@ async function mirrorBench(): Promise<MirrorRun | string> {
     }
     return { tables, rows, seconds: (performance.now() - started) / 1000 };
   } catch (error) {
-    return `not measured: bench/mirror.ts failed (${(error as Error).message.split("\n")[0]})`;
+    const stderr = String((error as { stderr?: string }).stderr ?? "")
+      .trim()
+      .split("\n");
+    const cause = stderr.find((l) => /Error|error:/.test(l)) ?? stderr.at(-1) ?? (error as Error).message;
+    return `not measured: bench/mirror.ts failed (${cause.slice(0, 300)})`;
   }
 }
 
