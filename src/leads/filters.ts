@@ -143,14 +143,7 @@ export function checkRanges(value: LeadFilterArgs, ctx: z.RefinementCtx): void {
 }
 
 /** The filters MOCO applies itself; a selection with only these needs no scan. */
-const PUSHED = [
-  "tags",
-  "company_id",
-  "closed",
-  "ids",
-  "updated_after",
-  "custom_properties",
-];
+const PUSHED = ["tags", "company_id", "closed", "ids", "updated_after", "custom_properties"];
 
 /** Whether the selection needs more than MOCO's own filters (or an order MOCO does not give). */
 export const needsScan = (args: LeadFilterArgs & { sort?: string }) =>

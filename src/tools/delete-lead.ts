@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { InputError } from "../errors.js";
-import { checkToken, issueToken } from "../leads/confirm.js";
 import { capLead } from "../leads/cap.js";
+import { checkToken, issueToken } from "../leads/confirm.js";
 import { forget } from "../leads/context.js";
 import { id } from "../leads/fields.js";
 import { leadLine, leadOut } from "../leads/output.js";
