@@ -33,18 +33,28 @@ const text = (t: string) => ({
 });
 
 /**
- * Registers the prompts that fit `tools`, the tools this server offers (createServer passes its own
- * selection; the default is the one the config makes).
+ * The completing argument schemas of one MOCO client, built once per client rather than per server:
+ * the stateless HTTP transport builds a server for every request. The reference lists are cached per
+ * client too, so completing per keystroke costs no request.
  */
-export function registerPrompts(
-  server: McpServer,
-  { moco, config }: PromptDeps,
-  tools: readonly Pick<Tool, "name">[] = selectTools(config),
-): void {
-  const offered = new Set(tools.map((t) => t.name));
-  const has = (...names: string[]) => names.every((n) => offered.has(n));
+const LOG_CALL_ARGS = {
+  lead: z.string().describe("Lead id, or words from its name or company, e.g. 4711 or Beispiel AG"),
+  notes: z.string().describe("What was discussed and agreed"),
+  next_reminder: z.string().optional().describe("Next follow-up date YYYY-MM-DD, e.g. 2026-03-01"),
+};
+
+const schemasByClient = new WeakMap<MocoClient, ReturnType<typeof buildArgSchemas>>();
+function argSchemas(moco: MocoClient) {
+  let schemas = schemasByClient.get(moco);
+  if (!schemas) {
+    schemas = buildArgSchemas(moco);
+    schemasByClient.set(moco, schemas);
+  }
+  return schemas;
+}
+
+function buildArgSchemas(moco: MocoClient) {
   const call = () => callOptions(10_000);
-  // The reference lists are cached per client, so completing per keystroke costs no request.
   const stageNames = async () => (await stages(moco, call())).map((s) => s.name);
   // Active users; without the Staff permission only the key's own user is known.
   const userNames = async () => (await users(moco, call())).users.map((u) => u.name);
@@ -59,6 +69,32 @@ export function registerPrompts(
   // argument itself when asked, so both carry it.
   const optionalName = (description: string, names: () => Promise<string[]>) =>
     completable(completable(z.string(), complete(names)).optional().describe(description), complete(names));
+  const userArgs = new Map<string, ReturnType<typeof optionalName>>();
+  return {
+    userArg: (description: string) => {
+      let arg = userArgs.get(description);
+      if (!arg) {
+        arg = optionalName(description, userNames);
+        userArgs.set(description, arg);
+      }
+      return arg;
+    },
+    stageArg: optionalName("New pipeline stage, e.g. Verhandlungen", stageNames),
+  };
+}
+
+/**
+ * Registers the prompts that fit `tools`, the tools this server offers (createServer passes its own
+ * selection; the default is the one the config makes).
+ */
+export function registerPrompts(
+  server: McpServer,
+  { moco, config }: PromptDeps,
+  tools: readonly Pick<Tool, "name">[] = selectTools(config),
+): void {
+  const offered = new Set(tools.map((t) => t.name));
+  const has = (...names: string[]) => names.every((n) => offered.has(n));
+  const { userArg, stageArg } = argSchemas(moco);
   const forUser = (user: string | undefined) => (user ? ` with user: "${user}"` : "");
   const todayOf = () => config.today ?? localToday();
 
@@ -68,7 +104,7 @@ export function registerPrompts(
       {
         title: "Weekly pipeline review",
         description: "Forecast per currency, what changed this week, and what is overdue.",
-        argsSchema: { user: optionalName("Only this sales person's leads, e.g. Nicola Keller", userNames) },
+        argsSchema: { user: userArg("Only this sales person's leads, e.g. Nicola Keller") },
       },
       ({ user }) => {
         const today = todayOf();
@@ -96,7 +132,7 @@ export function registerPrompts(
         title: "Follow-up plan for today",
         description: "Today's overdue and due lead follow-ups as a call list, oldest first.",
         argsSchema: {
-          user: optionalName("Only this sales person's follow-ups, e.g. Nicola Keller", userNames),
+          user: userArg("Only this sales person's follow-ups, e.g. Nicola Keller"),
         },
       },
       ({ user }) =>
@@ -121,19 +157,14 @@ export function registerPrompts(
     {
       title: "Log a call on a lead",
       description: "Record a sales call on a lead and set its next step: note, reminder, stage.",
-      argsSchema: {
-        lead: z.string().describe("Lead id, or words from its name or company, e.g. 4711 or Beispiel AG"),
-        notes: z.string().describe("What was discussed and agreed"),
-        next_reminder: z.string().optional().describe("Next follow-up date YYYY-MM-DD, e.g. 2026-03-01"),
-        stage: optionalName("New pipeline stage, e.g. Verhandlungen", stageNames),
-      },
+      argsSchema: { ...LOG_CALL_ARGS, stage: stageArg },
     },
     async ({ lead, notes, next_reminder, stage }) => {
       const today = todayOf();
       let stageStep = "";
       if (stage) {
         // Resolved here, so the model gets the id update_lead needs instead of a name to look up.
-        const all = await stages(moco, call()).catch(() => []);
+        const all = await stages(moco, callOptions(10_000)).catch(() => []);
         const hit = all.find((s) => fold(s.name) === fold(stage));
         stageStep = hit
           ? `; deal_category_id ${hit.id} (stage "${hit.name}", ${hit.probability} %)`
