@@ -17,8 +17,8 @@ export default defineConfig({
       // The view runs in the browser, where v8 coverage of this process cannot see it.
       exclude: ["src/app/view/**"],
       reporter: ["text-summary"],
-      // Held by CI; measured at 8x % statements when set (see docs/contributing.md).
-      thresholds: { statements: 85 },
+      // Held by CI: measured 89.4 % of statements (Node 24, the whole suite) when this floor was set.
+      thresholds: { statements: 87 },
     },
   },
 });
