@@ -38,6 +38,7 @@ async function start(env: Record<string, string> = {}) {
       MOCO_API_KEY: KEY,
       MOCO_BASE_URL: upstream.url,
       MOCO_LOG_LEVEL: "info",
+      MOCO_STORE: "memory", // never the user's data directory
       ...env,
     },
   });

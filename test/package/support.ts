@@ -27,7 +27,13 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
 
 /** Starts a server the way a host does (a child over stdio) and connects the official SDK client. */
 export async function connectStdio(command: string, args: string[], env: Record<string, string>) {
-  const transport = new StdioClientTransport({ command, args, env, stderr: "pipe" });
+  // A lead mirror in memory: a test never writes into the user's data directory.
+  const transport = new StdioClientTransport({
+    command,
+    args,
+    env: { MOCO_STORE: "memory", ...env },
+    stderr: "pipe",
+  });
   let stderr = "";
   transport.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
