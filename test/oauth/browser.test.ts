@@ -14,6 +14,7 @@ import type {
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../support/chromium.js";
 import { callMcp, pkce, register } from "./form-flow.js";
 import { SANDBOX_KEY, type Stack, startStack } from "./support.js";
 
@@ -24,7 +25,7 @@ import { SANDBOX_KEY, type Stack, startStack } from "./support.js";
  */
 
 const ARTIFACTS = join(import.meta.dirname, "artifacts");
-const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = CHROMIUM_PATH;
 
 /** The assistant's side: keeps what the SDK hands it, and notes where it sends the person. */
 class AssistantAuth implements OAuthClientProvider {
@@ -85,16 +86,7 @@ beforeAll(async () => {
   callbackUrl = `http://127.0.0.1:${(callback.address() as AddressInfo).port}/callback`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: CHROMIUM_ARGS,
   });
 }, 60_000);
 

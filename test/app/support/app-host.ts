@@ -19,6 +19,7 @@ import { MocoClient } from "../../../src/moco/client.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../../src/sandbox/index.js";
 import { createServer } from "../../../src/server.js";
 import { TOOL_NAMES } from "../../../src/tools/index.js";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../../support/chromium.js";
 import { TEST_KEY } from "../../support/harness.js";
 import type { OpenApp } from "./host-page.js";
 
@@ -95,17 +96,8 @@ export async function startAppHost(options: { sandbox?: SandboxOptions } = {}): 
   });
   const hostHtml = `<!doctype html><html><head><meta charset="utf-8"><style>body{margin:0;background:#888}iframe{border:0;width:100%;display:block}</style></head><body><script>${hostScript.outputFiles[0]?.text.replace(/<\/script/gi, "<\\/script")}</script></body></html>`;
   const browser: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
     viewport: { width: 1440, height: 900 },
   });
   // Nothing reaches the network: the host page and the view are served here, everything else fails.
