@@ -1,7 +1,9 @@
 import { type Config, ConfigError, HELP, loadConfig, wantsHelp } from "./config.js";
+import type { MirrorRegistry } from "./leads/mirror.js";
 import { log, registerSecret, setLogLevel } from "./log.js";
 import { MocoClient } from "./moco/client.js";
 import { createServer, SANDBOX_NOTICE } from "./server.js";
+import { describeLocation } from "./store/location.js";
 import { TOOL_NAMES } from "./tools/index.js";
 import type { MakeClient } from "./transports/http-tenants.js";
 import { reportUnfinished } from "./transports/shutdown.js";
@@ -32,39 +34,45 @@ async function target(config: Config): Promise<Target | undefined> {
 }
 
 /**
- * The lead mirrors, one per credential scope, opened in the background so that the server answers at
- * once; undefined when the store is off. A store that cannot be opened warns once and reads stay live.
+ * The lead mirrors, one per credential scope, opened on first use (node:sqlite and the mirror code
+ * stay out of the start, so the server answers at once); undefined when the store is off. A store
+ * that cannot be opened warns once and reads stay live.
  */
-function openMirrors(config: Config) {
+function mirrorsFor(config: Config) {
   if (config.store.kind === "off") {
     log("info", "lead store: off (MOCO_STORE=off); searches and summaries read MOCO live");
     return undefined;
   }
   const setting = config.store;
-  return (async () => {
-    const [{ openStore, describeLocation }, { MirrorRegistry }] = await Promise.all([
-      import("./store/index.js"),
-      import("./leads/mirror.js"),
-    ]);
-    const store = await openStore(setting);
-    log("info", `lead store: ${describeLocation(setting)}`);
-    const registry = new MirrorRegistry({
-      store,
-      freshMs: config.storeFreshSeconds * 1000,
-      retentionDays: config.storeRetentionDays,
-    });
-    const close = async () => {
-      registry.close();
-      await store.close();
-    };
-    return { registry, close };
-  })().catch((error: unknown) => {
-    log(
-      "warn",
-      `lead store unavailable (${error instanceof Error ? error.message : String(error)}); reads stay live`,
-    );
-    return undefined;
-  });
+  log("info", `lead store: ${describeLocation(setting)} (opened on first use)`);
+  let opened: Promise<{ registry: MirrorRegistry; close: () => Promise<void> } | undefined> | undefined;
+  const open = () =>
+    (opened ??= (async () => {
+      const [{ openStore }, { MirrorRegistry }] = await Promise.all([
+        import("./store/index.js"),
+        import("./leads/mirror.js"),
+      ]);
+      const store = await openStore(setting);
+      const registry = new MirrorRegistry({
+        store,
+        freshMs: config.storeFreshSeconds * 1000,
+        retentionDays: config.storeRetentionDays,
+      });
+      const close = async () => {
+        registry.close();
+        await store.close();
+      };
+      return { registry, close };
+    })().catch((error: unknown) => {
+      log(
+        "warn",
+        `lead store unavailable (${error instanceof Error ? error.message : String(error)}); reads stay live`,
+      );
+      return undefined;
+    }));
+  // Asking for it (the first search or summary) is what opens the store.
+  const registry = async () => (await open())?.registry;
+  return { registry, close: async () => (await opened)?.close() };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -79,8 +87,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const config = loadConfig(argv, process.env, TOOL_NAMES);
   setLogLevel(config.logLevel);
-  const opened = openMirrors(config);
-  const mirrors = opened?.then((o) => o?.registry);
+  const store = mirrorsFor(config);
+  const mirrors = store?.registry;
   const account = await target(config);
   registerSecret(account?.apiKey);
   const makeClient: MakeClient = (baseUrl, apiKey, shared) =>
@@ -97,7 +105,7 @@ async function main(argv: string[]): Promise<void> {
     // Writes already sent to MOCO may finish (bounded); those that cannot are named in the log.
     if (moco) reportUnfinished(await moco.drain(config.shutdownGraceMs));
     await moco?.close();
-    await (await opened)?.close();
+    await store?.close();
     await account?.close();
   };
   if (config.transport === "http") {

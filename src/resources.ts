@@ -26,7 +26,7 @@ import { stages } from "./moco/reference.js";
 export interface ResourceDeps {
   moco: MocoClient;
   config: Config;
-  mirrors?: Promise<MirrorRegistry | undefined>;
+  mirrors?: () => Promise<MirrorRegistry | undefined>;
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -106,7 +106,7 @@ export function registerResources(server: McpServer, { moco, config, mirrors }: 
           call: call(extra),
           maxScanPages: config.maxScanPages,
           today: () => config.today ?? localToday(),
-          mirror: async () => (await mirrors)?.forClient(moco),
+          mirror: async () => (await mirrors?.())?.forClient(moco),
           progress: async () => {},
         },
       );

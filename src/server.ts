@@ -26,8 +26,8 @@ export const SANDBOX_NOTICE = "[Sandbox: demo data, not a real MOCO account]";
 
 export interface ServerDeps {
   moco: MocoClient;
-  /** The lead mirrors (one per credential scope), opened in the background; absent: the store is off. */
-  mirrors?: Promise<MirrorRegistry | undefined>;
+  /** The lead mirrors (one per credential scope), opened on first use; absent: the store is off. */
+  mirrors?: () => Promise<MirrorRegistry | undefined>;
   config: Config;
   version: string;
   tools?: readonly Tool[];
@@ -95,13 +95,17 @@ export function createServer({ moco, mirrors, config, version, tools }: ServerDe
   registerPrompts(server, { moco, config }, selected);
   // Every byte of tools/list is paid in every conversation. The SDK's own listing adds a `$schema`
   // to every schema, an `execution` block and safe-integer bounds nobody needs; ours leaves them out.
-  const listing = { tools: selected.map(publish) };
-  // The pipeline view only for clients that render MCP Apps: everyone else sees exactly the plain tools.
-  const withApp = {
-    tools: selected.map((t) =>
-      APP_TOOLS.has(t.name) ? { ...publish(t), _meta: pipelineAppToolMeta() } : publish(t),
-    ),
-  };
+  // Converted on the first tools/list, not at start: a host waits for initialize, and tools are
+  // converted once per process anyway (see publish).
+  let listing: { tools: PublishedTool[] } | undefined;
+  let withApp: { tools: (PublishedTool & { _meta?: unknown })[] } | undefined;
+  const plain = () => (listing ??= { tools: selected.map(publish) });
+  const linked = () =>
+    (withApp ??= {
+      tools: selected.map((t) =>
+        APP_TOOLS.has(t.name) ? { ...publish(t), _meta: pipelineAppToolMeta() } : publish(t),
+      ),
+    });
   let registered = false;
   // Decided once the client has said what it renders (initialize); asked again at tools/list, whichever comes first.
   const appsOn = () => {
@@ -116,7 +120,7 @@ export function createServer({ moco, mirrors, config, version, tools }: ServerDe
   };
   if (config.apps === "on") appsOn();
   server.server.oninitialized = () => void appsOn();
-  server.server.setRequestHandler(ListToolsRequestSchema, () => (appsOn() ? withApp : listing));
+  server.server.setRequestHandler(ListToolsRequestSchema, () => (appsOn() ? linked() : plain()));
   return server;
 }
 
@@ -188,7 +192,7 @@ function context(
     moco,
     maxScanPages: config.maxScanPages,
     today: () => config.today ?? localToday(),
-    mirror: async () => (await mirrors)?.forClient(moco),
+    mirror: async () => (await mirrors?.())?.forClient(moco),
     signal: extra.signal,
     deadline: call.deadline ?? Date.now(),
     call: {

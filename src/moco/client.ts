@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { Agent, type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import { errorFromResponse, MocoError, redirectError } from "./errors.js";
 import { RateBudgetExceeded, type RateLimit, RateLimiter, type Release, sleep } from "./rate-limit.js";
 import { scopeKey } from "./scope.js";
@@ -90,9 +90,16 @@ export function apiPath(...segments: (string | number)[]): string {
     .join("");
 }
 
+let loading: Promise<typeof import("undici")> | undefined;
+const undici = () => {
+  loading ??= import("undici");
+  return loading;
+};
+
 export class MocoClient {
   readonly limiter: RateLimiter;
-  private readonly dispatcher: Dispatcher;
+  /** Created on the first request: undici is loaded then, not at start (a third of the start-up code). */
+  private dispatcher: Dispatcher | undefined;
   private readonly base: URL;
   private readonly pending = new Map<Promise<unknown>, PendingWrite>();
 
@@ -106,8 +113,7 @@ export class MocoClient {
     this.base = new URL(options.baseUrl.replace(/\/+$/, ""));
     this.scope = scopeKey(options.baseUrl, options.apiKey);
     this.limiter = new RateLimiter(options.rateLimit);
-    this.dispatcher =
-      options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 8, pipelining: 1 });
+    this.dispatcher = options.dispatcher;
   }
 
   /**
@@ -152,7 +158,7 @@ export class MocoClient {
 
   /** Closes the pool; writes still unanswered (drain gave up on them) are cut off, not waited for. */
   async close(): Promise<void> {
-    if (this.options.dispatcher) return;
+    if (this.options.dispatcher || !this.dispatcher) return;
     if (this.pending.size > 0) await this.dispatcher.destroy();
     else await this.dispatcher.close();
   }
@@ -349,6 +355,8 @@ export class MocoClient {
       headers["content-type"] = "application/json";
     }
     try {
+      const { Agent, request } = await undici();
+      this.dispatcher ??= new Agent({ keepAliveTimeout: 30_000, connections: 8, pipelining: 1 });
       const res = await request(url, { method, headers, body, signal, dispatcher: this.dispatcher });
       const text = await readCapped(res.body, this.options.maxResponseBytes ?? 8 * 1024 * 1024);
       const header = (name: string) => {

@@ -65,7 +65,7 @@ export async function startHttpFixture(options: HttpFixtureOptions = {}): Promis
   const registry = new MirrorRegistry({ store });
   const handle = await startHttpServer(config, {
     upstream,
-    mirrors: Promise.resolve(registry),
+    mirrors: async () => registry,
     version: "0.0.0-test",
   });
   const mcp = `${handle.url}/mcp`;

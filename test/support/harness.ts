@@ -68,7 +68,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     });
   const server = createServer({
     moco,
-    mirrors: registry && Promise.resolve(registry),
+    mirrors: registry && (async () => registry),
     config,
     version: "0.0.0-test",
   });
