@@ -107,8 +107,6 @@ async function runPlan(plan: Plan, leads: number): Promise<Row[]> {
   const mirror = new LeadMirror({
     store,
     moco,
-    baseUrl: sandbox.url,
-    apiKey: KEY,
     freshMs: 30_000,
     pageWaitMs: 600_000,
   });
@@ -300,7 +298,7 @@ async function child(arg: string): Promise<void> {
     requestTimeoutMs: 1000,
     rateLimit: { limit: PLANS.unlimited, windowMs: WINDOW_MS },
   });
-  const mirror = new LeadMirror({ store, moco, baseUrl: url, apiKey: KEY });
+  const mirror = new LeadMirror({ store, moco });
   mirror.status();
   await store.describe();
   const empty = rss();

@@ -10,8 +10,7 @@ import {
 import type { Config } from "./config.js";
 import { describeError, RESOURCE_ERROR_CODE } from "./errors.js";
 import { scanData } from "./leads/compact.js";
-import { callOptions } from "./leads/context.js";
-import { localToday } from "./leads/dates.js";
+import { callOptions, leadsContext } from "./leads/context.js";
 import { findLeads } from "./leads/find.js";
 import type { MirrorRegistry } from "./leads/mirror.js";
 import { summarize } from "./leads/pipeline.js";
@@ -99,17 +98,8 @@ export function registerResources(server: McpServer, { moco, config, mirrors }: 
       mimeType: "application/json",
     },
     guarded(async (uri, extra) => {
-      const found = await findLeads(
-        {},
-        {
-          moco,
-          call: call(extra),
-          maxScanPages: config.maxScanPages,
-          today: () => config.today ?? localToday(),
-          mirror: async () => (await mirrors?.())?.forClient(moco),
-          progress: async () => {},
-        },
-      );
+      const deps = { moco, maxScanPages: config.maxScanPages, today: config.today, mirrors };
+      const found = await findLeads({}, leadsContext(deps, call(extra)));
       const { notes: _, ...summary } = summarize(found.leads, { monthBasis: "reminder_date", top: 5 });
       return json(uri, {
         ...summary,

@@ -11,8 +11,7 @@ import { clientRendersApps, pipelineAppToolMeta, registerPipelineApp } from "./a
 import type { Config } from "./config.js";
 import { describeError } from "./errors.js";
 import { formValidator } from "./form-validator.js";
-import { callOptions } from "./leads/context.js";
-import { localToday } from "./leads/dates.js";
+import { callOptions, leadsContext } from "./leads/context.js";
 import type { MirrorRegistry } from "./leads/mirror.js";
 import { log, redact } from "./log.js";
 import type { MocoClient } from "./moco/client.js";
@@ -188,11 +187,16 @@ function context(
   const token = extra._meta?.progressToken;
   // Form mode is what confirm() uses; a client declaring only URL elicitation cannot answer it.
   const canElicit = server.server.getClientCapabilities()?.elicitation?.form !== undefined;
+  const deps = { moco, maxScanPages: config.maxScanPages, today: config.today, mirrors };
+  const progress: ToolContext["progress"] = async (progress, total, message) => {
+    if (token === undefined) return;
+    await extra.sendNotification({
+      method: "notifications/progress",
+      params: { progressToken: token, progress, ...(total === undefined ? {} : { total }), message },
+    });
+  };
   return {
-    moco,
-    maxScanPages: config.maxScanPages,
-    today: () => config.today ?? localToday(),
-    mirror: async () => (await mirrors?.())?.forClient(moco),
+    ...leadsContext(deps, call, progress),
     signal: extra.signal,
     deadline: call.deadline ?? Date.now(),
     call: {
@@ -208,13 +212,6 @@ function context(
           })
           .catch(() => {});
       },
-    },
-    progress: async (progress, total, message) => {
-      if (token === undefined) return;
-      await extra.sendNotification({
-        method: "notifications/progress",
-        params: { progressToken: token, progress, ...(total === undefined ? {} : { total }), message },
-      });
     },
     confirm: canElicit
       ? async (message) => {

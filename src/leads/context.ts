@@ -1,6 +1,7 @@
 import type { CallOptions, MocoClient } from "../moco/client.js";
 import type { Lead } from "../moco/schemas.js";
-import type { LeadMirror } from "./mirror.js";
+import { localToday } from "./dates.js";
+import type { LeadMirror, MirrorRegistry } from "./mirror.js";
 
 /** What the lead operations need from whoever calls them: the client, the call's limits and a progress channel. */
 export interface LeadsContext {
@@ -30,4 +31,29 @@ export async function remember(ctx: Pick<LeadsContext, "mirror">, lead: Lead): P
 
 export async function forget(ctx: Pick<LeadsContext, "mirror">, id: number): Promise<void> {
   await (await ctx.mirror())?.applyDelete(id);
+}
+
+/** What the server holds for every call: the client, the scan cap, the configured today, the mirrors. */
+export interface LeadsDeps {
+  moco: MocoClient;
+  maxScanPages: number;
+  /** MOCO_TODAY; undefined: the server's local date. */
+  today: string | undefined;
+  mirrors?: () => Promise<MirrorRegistry | undefined>;
+}
+
+/** The context of one call, built the same way for tools and resources. */
+export function leadsContext(
+  deps: LeadsDeps,
+  call: CallOptions,
+  progress: LeadsContext["progress"] = async () => {},
+): LeadsContext {
+  return {
+    moco: deps.moco,
+    call,
+    maxScanPages: deps.maxScanPages,
+    today: () => deps.today ?? localToday(),
+    mirror: async () => (await deps.mirrors?.())?.forClient(deps.moco),
+    progress,
+  };
 }

@@ -3,7 +3,6 @@ import { log } from "../log.js";
 import type { MocoClient } from "../moco/client.js";
 import { MocoError } from "../moco/errors.js";
 import type { Lead } from "../moco/schemas.js";
-import { scopeKey } from "../moco/scope.js";
 import type { LeadStore, LeadUpsert, NewChange, ScopeRow } from "../store/types.js";
 import { StoreUnavailableError } from "../store/types.js";
 import {
@@ -27,11 +26,8 @@ export type { Progress } from "./sync.js";
 
 export interface MirrorOptions {
   store: LeadStore;
+  /** The client of the credentials this mirror is for: its scope names the mirror in the store. */
   moco: MocoClient;
-  baseUrl: string;
-  /** Only hashed into the scope key; not kept. Or give the `scope` itself. */
-  apiKey?: string;
-  scope?: string;
   /** A read older than this syncs first. Default 30 s. */
   freshMs?: number;
   /** A delta re-reads this much before MOCO's latest updated_at. Default 60 s. */
@@ -126,8 +122,8 @@ export class LeadMirror {
   constructor(options: MirrorOptions) {
     this.store = options.store;
     this.moco = options.moco;
-    this.baseUrl = options.baseUrl;
-    this.scope = options.scope ?? scopeKey(options.baseUrl, options.apiKey ?? "");
+    this.baseUrl = options.moco.url("").href;
+    this.scope = options.moco.scope;
     this.settings = {
       freshMs: options.freshMs ?? DEFAULTS.freshMs,
       overlapMs: options.overlapMs ?? DEFAULTS.overlapMs,
@@ -523,9 +519,7 @@ export class MirrorRegistry {
   private readonly mirrors = new Map<string, LeadMirror>();
   private readonly maxLoaded: number;
 
-  constructor(
-    private readonly defaults: Omit<MirrorOptions, "moco" | "baseUrl" | "apiKey"> & { maxLoaded?: number },
-  ) {
+  constructor(private readonly defaults: Omit<MirrorOptions, "moco"> & { maxLoaded?: number }) {
     this.maxLoaded = defaults.maxLoaded ?? 20;
   }
 
@@ -536,7 +530,7 @@ export class MirrorRegistry {
       mirror.useClient(moco);
       this.mirrors.delete(moco.scope); // re-inserted below: a Map iterates oldest first
     } else {
-      mirror = new LeadMirror({ ...this.defaults, moco, baseUrl: moco.url("").href, scope: moco.scope });
+      mirror = new LeadMirror({ ...this.defaults, moco });
       // Let go, not closed: a sync it is running still finishes and commits; then it is garbage.
       while (this.mirrors.size >= this.maxLoaded) {
         this.mirrors.delete(this.mirrors.keys().next().value as string);
@@ -549,16 +543,6 @@ export class MirrorRegistry {
   /** How many mirrors are held in memory now. */
   get loaded(): number {
     return this.mirrors.size;
-  }
-
-  get(moco: MocoClient, baseUrl: string, apiKey: string): LeadMirror {
-    const scope = scopeKey(baseUrl, apiKey);
-    let mirror = this.mirrors.get(scope);
-    if (!mirror) {
-      mirror = new LeadMirror({ ...this.defaults, moco, baseUrl, apiKey });
-      this.mirrors.set(scope, mirror);
-    } else mirror.useClient(moco);
-    return mirror;
   }
 
   close(): void {

@@ -115,8 +115,6 @@ describe("interrupted syncs", () => {
     const mirror = new LeadMirror({
       store: reopened,
       moco: env.moco,
-      baseUrl: env.sandbox.url,
-      apiKey: env.sandbox.apiKey,
     });
     const stale = await mirror.read({ maxAgeMs: Number.POSITIVE_INFINITY });
     expect(stale.leads).toEqual(before);
@@ -138,8 +136,6 @@ describe("interrupted syncs", () => {
     const mirror = new LeadMirror({
       store: reopened,
       moco: env.moco,
-      baseUrl: env.sandbox.url,
-      apiKey: env.sandbox.apiKey,
     });
     expect(await reopened.loadLeads(mirror.scope)).toEqual([]);
     const read = await mirror.read();

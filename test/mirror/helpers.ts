@@ -50,8 +50,6 @@ export async function startEnv(options: EnvOptions = {}): Promise<MirrorEnv> {
   const mirror = new LeadMirror({
     store,
     moco,
-    baseUrl: sandbox.url,
-    apiKey: sandbox.apiKey,
     pageWaitMs: 10_000,
     ...options.mirror,
   });

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { LeadMirror, MirrorRegistry } from "../../src/leads/mirror.js";
 import { openStore } from "../../src/store/index.js";
 import type { LeadStore } from "../../src/store/types.js";
-import { apiLeads, type MirrorEnv, startEnv } from "./helpers.js";
+import { apiLeads, type MirrorEnv, makeClient, startEnv } from "./helpers.js";
 
 /** Two instances (two connections to one store file, as two processes would have) share one sync. */
 let env: MirrorEnv | undefined;
@@ -28,8 +28,6 @@ async function twoInstances(leads: number) {
   const other = new LeadMirror({
     store: second,
     moco: env.moco,
-    baseUrl: env.sandbox.url,
-    apiKey: env.sandbox.apiKey,
   });
   return { env, other };
 }
@@ -60,9 +58,11 @@ describe("instances sharing one store", () => {
   it("a registry keeps one mirror per credential scope, whose key is never in the scope name", async () => {
     env = await startEnv();
     const registry = new MirrorRegistry({ store: env.store });
-    const a = registry.get(env.moco, env.sandbox.url, env.sandbox.apiKey);
-    expect(registry.get(env.moco, `${env.sandbox.url}/`, env.sandbox.apiKey)).toBe(a);
-    const b = registry.get(env.moco, env.sandbox.url, "another-key-of-the-account");
+    const a = registry.forClient(env.moco);
+    // Another client of the same credentials (a trailing slash aside) shares the mirror.
+    const same = makeClient({ ...env.sandbox, url: `${env.sandbox.url}/` });
+    expect(registry.forClient(same)).toBe(a);
+    const b = registry.forClient(makeClient({ ...env.sandbox, apiKey: "another-key-of-the-account" }));
     expect(b).not.toBe(a);
     expect(b.scope).not.toBe(a.scope);
     expect(a.scope).not.toContain(env.sandbox.apiKey);
