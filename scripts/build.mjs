@@ -66,6 +66,18 @@ const noAjv = {
   },
 };
 
+/** The SDK's zod 3 branches never run with our zod 4 schemas (see scripts/zod-v3-stub.mjs); leave zod 3 out. */
+const noZod3 = {
+  name: "no-zod3",
+  setup(build) {
+    build.onResolve({ filter: /^(zod\/v3|zod-to-json-schema)$/ }, (args) =>
+      /@modelcontextprotocol[\\/]sdk[\\/].*[\\/]server[\\/]zod-(json-schema-)?compat\.js$/.test(args.importer)
+        ? { path: join(root, "scripts/zod-v3-stub.mjs") }
+        : undefined,
+    );
+  },
+};
+
 const result = await esbuild
   .build({
     absWorkingDir: root,
@@ -99,7 +111,7 @@ const result = await esbuild
         "const require = __mocoCreateRequire(import.meta.url);",
       ].join("\n"),
     },
-    plugins: [slimUndici, zodNamespace, noAjv],
+    plugins: [slimUndici, zodNamespace, noAjv, noZod3],
     logLevel: "warning",
   })
   // esbuild has already printed the errors with their locations.

@@ -51,6 +51,23 @@ describe("build seams", () => {
     expect(bundle()).not.toMatch(/ajv\/dist|new Ajv\(/);
   });
 
+  it("the MCP SDK (pinned 1.32.2) imports zod 3 and zod-to-json-schema only where the build replaces them, and neither is bundled", () => {
+    const sdk = (file: string) =>
+      readFileSync(join(ROOT, "node_modules/@modelcontextprotocol/sdk/dist/esm/server", file), "utf8");
+    expect(sdk("zod-compat.js")).toContain("from 'zod/v3'");
+    expect(sdk("zod-json-schema-compat.js")).toContain("from 'zod-to-json-schema'");
+    // "ZodEffects" is a zod 3 class (zod 4 has none); "refStrategy" is an option of zod-to-json-schema.
+    expect(readFileSync(join(ROOT, "node_modules/zod/v3/types.js"), "utf8")).toContain("ZodEffects");
+    expect(bundle()).not.toContain("ZodEffects");
+    expect(bundle()).not.toContain("refStrategy");
+  });
+
+  it("the stand-in for zod 3 fails loudly if the SDK ever reaches it", async () => {
+    const stub = (await import(join(ROOT, "scripts/zod-v3-stub.mjs"))) as Record<string, () => unknown>;
+    expect(() => stub.object?.()).toThrow(/zod 3 is not bundled/);
+    expect(() => stub.zodToJsonSchema?.()).toThrow(/zod 3 is not bundled/);
+  });
+
   it("zod: the namespace rewrite still lets the bundle drop zod's ~40 locales", () => {
     // "Eingabe" stands in zod's German locale only; with the rewrite gone it comes back (424 KB more).
     expect(readFileSync(join(ROOT, "node_modules/zod/v4/locales/de.js"), "utf8")).toContain("Eingabe");
