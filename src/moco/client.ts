@@ -19,7 +19,8 @@ export interface MocoClientOptions {
   retryBaseMs?: number;
   retryMaxMs?: number;
   maxResponseBytes?: number;
-  dispatcher?: Dispatcher;
+  /** A pool shared with other clients (every key of one account): this client never closes it. */
+  pool?: Pool;
   /**
    * The budget of the MOCO account, shared by every key of it (per-request credentials): each
    * request takes a slot here as well as in this client's own limiter.
@@ -96,10 +97,29 @@ const undici = () => {
   return loading;
 };
 
+/** Connections to one MOCO account, opened on first use: undici is loaded then, not at start. */
+export interface Pool {
+  get(): Promise<Dispatcher>;
+  /** `cut`: end requests still running instead of waiting for them. */
+  close(cut: boolean): Promise<void>;
+}
+
+export function pool(connections: number, keepAliveTimeout = 30_000): Pool {
+  let agent: Promise<Dispatcher> | undefined;
+  return {
+    get: () =>
+      (agent ??= undici().then(({ Agent }) => new Agent({ keepAliveTimeout, connections, pipelining: 1 }))),
+    async close(cut) {
+      if (!agent) return;
+      const opened = await agent;
+      await (cut ? opened.destroy() : opened.close());
+    },
+  };
+}
+
 export class MocoClient {
   readonly limiter: RateLimiter;
-  /** Created on the first request: undici is loaded then, not at start (a third of the start-up code). */
-  private dispatcher: Dispatcher | undefined;
+  private readonly pool: Pool;
   private readonly base: URL;
   private readonly pending = new Map<Promise<unknown>, PendingWrite>();
 
@@ -113,7 +133,7 @@ export class MocoClient {
     this.base = new URL(options.baseUrl.replace(/\/+$/, ""));
     this.scope = scopeKey(options.baseUrl, options.apiKey);
     this.limiter = new RateLimiter(options.rateLimit);
-    this.dispatcher = options.dispatcher;
+    this.pool = options.pool ?? pool(8);
   }
 
   /**
@@ -158,9 +178,7 @@ export class MocoClient {
 
   /** Closes the pool; writes still unanswered (drain gave up on them) are cut off, not waited for. */
   async close(): Promise<void> {
-    if (this.options.dispatcher || !this.dispatcher) return;
-    if (this.pending.size > 0) await this.dispatcher.destroy();
-    else await this.dispatcher.close();
+    if (!this.options.pool) await this.pool.close(this.pending.size > 0);
   }
 
   url(path: string, query: Query = {}): URL {
@@ -355,9 +373,9 @@ export class MocoClient {
       headers["content-type"] = "application/json";
     }
     try {
-      const { Agent, request } = await undici();
-      this.dispatcher ??= new Agent({ keepAliveTimeout: 30_000, connections: 8, pipelining: 1 });
-      const res = await request(url, { method, headers, body, signal, dispatcher: this.dispatcher });
+      const dispatcher = await this.pool.get();
+      const { request } = await undici();
+      const res = await request(url, { method, headers, body, signal, dispatcher });
       const text = await readCapped(res.body, this.options.maxResponseBytes ?? 8 * 1024 * 1024);
       const header = (name: string) => {
         const v = res.headers[name];

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuthorizationParams } from "@modelcontextprotocol/sdk/server/auth/provider.js";
 import type { OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
-import type { Dispatcher } from "undici";
 import { log } from "../log.js";
+import type { Pool } from "../moco/client.js";
 import { type Keyring, randomToken, safeEqual, sha256 } from "./crypto.js";
 import { canWrite, type Grants } from "./grants.js";
 import { Attempts, clientAddress, cookie, FormError, readForm, redirect } from "./http-util.js";
@@ -45,7 +45,7 @@ export interface FlowDeps {
   readOnly: boolean;
   userAgent: string;
   requestTimeoutMs: number;
-  dispatcher: Dispatcher;
+  pool: Pool;
   signInsPer15Minutes: number;
   trustProxy: boolean | number | undefined;
 }

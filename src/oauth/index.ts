@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createOAuthMetadata, mcpAuthRouter } from "@modelcontextprotocol/sdk/server/auth/router.js";
 import express, { type NextFunction, type Request, type Response } from "express";
-import { Agent } from "undici";
 import { log } from "../log.js";
+import { pool } from "../moco/client.js";
 import { type Authenticated, bearerCheck, type Refused } from "./bearer.js";
 import { Keyring } from "./crypto.js";
 import { SignInFlow } from "./flow.js";
@@ -56,7 +56,7 @@ export async function createOAuth(options: OAuthOptions): Promise<OAuth> {
   const keys = new Keyring(options.secrets);
   const store =
     "sqlitePath" in options.store ? new SqliteGrantStore(options.store.sqlitePath) : options.store;
-  const dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
+  const upstream = pool(16, 10_000);
   const grants = new Grants(store, keys, o);
   const clients = new ClientsStore(
     store,
@@ -76,7 +76,7 @@ export async function createOAuth(options: OAuthOptions): Promise<OAuth> {
     readOnly: options.readOnly ?? false,
     userAgent: options.userAgent,
     requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
-    dispatcher,
+    pool: upstream,
     signInsPer15Minutes: options.signInsPer15Minutes ?? 20,
     trustProxy: options.trustProxy,
   });
@@ -198,7 +198,7 @@ export async function createOAuth(options: OAuthOptions): Promise<OAuth> {
     store,
     async close() {
       clearInterval(timer);
-      await dispatcher.close();
+      await upstream.close(false);
       await store.close();
     },
   };

@@ -1,6 +1,5 @@
-import type { Dispatcher } from "undici";
 import { resolveBaseUrl } from "../config.js";
-import { apiPath, MocoClient } from "../moco/client.js";
+import { apiPath, MocoClient, type Pool } from "../moco/client.js";
 import { MocoError } from "../moco/errors.js";
 
 /**
@@ -61,7 +60,7 @@ const text = (v: unknown, max: number) =>
 export async function checkKey(
   baseUrl: string,
   apiKey: string,
-  deps: { userAgent: string; requestTimeoutMs: number; dispatcher: Dispatcher },
+  deps: { userAgent: string; requestTimeoutMs: number; pool: Pool },
 ): Promise<KeyCheck> {
   if (!/^[\x21-\x7e]{8,200}$/.test(apiKey)) {
     return { ok: false, message: "That does not look like a MOCO API key. Copy it again from MOCO." };
@@ -73,7 +72,7 @@ export async function checkKey(
     requestTimeoutMs: deps.requestTimeoutMs,
     rateLimit: { limit: 120, windowMs: 120_000 },
     maxRetries: 1,
-    dispatcher: deps.dispatcher,
+    pool: deps.pool,
   });
   try {
     const { data } = await moco.get(apiPath("profile"));

@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import { Agent, type Dispatcher } from "undici";
 import { DEFAULT_TENANT_LIMITS, isLoopback, resolveBaseUrl, type TenantLimits } from "../config.js";
-import type { MocoClient } from "../moco/client.js";
+import { type MocoClient, type Pool, pool } from "../moco/client.js";
 import { type RateLimit, RateLimiter } from "../moco/rate-limit.js";
 
 /**
@@ -15,8 +14,8 @@ import { type RateLimit, RateLimiter } from "../moco/rate-limit.js";
  * up by a SHA-256 hash; nothing here logs or echoes them.
  */
 export interface SharedUpstream {
-  /** The account's connection pool. */
-  dispatcher: Dispatcher;
+  /** The account's connections. */
+  pool: Pool;
   /** The account's rate budget, shared by all its keys. */
   accountLimiter: RateLimiter;
 }
@@ -37,7 +36,7 @@ export interface TenantOptions {
 }
 
 interface Account {
-  shared: SharedUpstream & { dispatcher: Agent };
+  shared: SharedUpstream;
   /** By hash of the key; insertion order is use order (least recent first). */
   clients: Map<string, MocoClient>;
 }
@@ -151,7 +150,7 @@ export class TenantClients {
     const connections = Math.max(1, Math.floor(this.limits.maxUpstreamConnections / this.limits.maxAccounts));
     const account: Account = {
       shared: {
-        dispatcher: new Agent({ keepAliveTimeout: 30_000, connections, pipelining: 1 }),
+        pool: pool(connections),
         accountLimiter: new RateLimiter(this.options.rateLimit),
       },
       clients: new Map(),
@@ -168,7 +167,7 @@ export class TenantClients {
       this.accounts.delete(url);
       this.tenants -= account.clients.size;
       void Promise.all([...account.clients.values()].map((c) => c.close().catch(() => {}))).then(() =>
-        account.shared.dispatcher.destroy().catch(() => {}),
+        account.shared.pool.close(true).catch(() => {}),
       );
       return true;
     }
@@ -197,7 +196,7 @@ export class TenantClients {
       accounts.map(async (a) => {
         await Promise.all([...a.clients.values()].map((c) => c.close().catch(() => {})));
         // After drain: what is still open has had its grace and is cut off, not waited for.
-        await a.shared.dispatcher.destroy().catch(() => {});
+        await a.shared.pool.close(true).catch(() => {});
       }),
     );
   }
