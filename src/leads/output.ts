@@ -34,9 +34,13 @@ export const pageData = (info: PageInfo, page: number, count: number, perPage: n
 export const warningsOut = z.array(z.string());
 
 // One formatter for every call: toLocaleString with options builds a new one each time (~20 µs).
-const amountFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+// Built on first use: the first Intl object of a process loads ICU's data (~8 ms of a start).
+let amountFormat: Intl.NumberFormat | undefined;
 
-export const money = (amount: number, currency: string) => `${amountFormat.format(amount)} ${currency}`;
+export function money(amount: number, currency: string): string {
+  amountFormat ??= new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+  return `${amountFormat.format(amount)} ${currency}`;
+}
 
 /** A lead in one of our sentences; its name is MOCO's text, so it is quoted (see quoted()). */
 export const leadLine = (lead: {
