@@ -139,6 +139,7 @@ Environment:
   MOCO_STORE_RETENTION_DAYS history kept (default 400)
   MOCO_LOG_LEVEL      debug, info, warn or error (stderr; default info)
   MOCO_TODAY          the day counted as today, YYYY-MM-DD (demos and tests; default the server's date)
+  NODE_DISABLE_COMPILE_CACHE=1  do not keep V8's compiled code between starts (default: kept in your cache directory)
   MCP_HTTP_TOKEN      bearer token clients must send over HTTP (required off loopback)
   MCP_ALLOWED_HOSTS / MCP_ALLOWED_ORIGINS  extra Host / Origin values to accept over HTTP
   MCP_HTTP_JSON_RESPONSE   answer each HTTP request with plain JSON instead of an SSE stream

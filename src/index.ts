@@ -1,3 +1,4 @@
+import module from "node:module";
 import { type Config, ConfigError, HELP, loadConfig, wantsHelp } from "./config.js";
 import type { MirrorRegistry } from "./leads/mirror.js";
 import { log, registerSecret, setLogLevel } from "./log.js";
@@ -75,6 +76,13 @@ function mirrorsFor(config: Config) {
   return { registry, close: async () => (await opened)?.close() };
 }
 
+/**
+ * V8's compile cache (the bin turns it on) is written once the server is up and its start-up code is
+ * compiled, not only at a clean exit: hosts often end a server with a kill. Node writes only what is
+ * new, so a start that found its cache writes nothing.
+ */
+const keepCompiledCode = () => setImmediate(() => module.flushCompileCache?.());
+
 async function main(argv: string[]): Promise<void> {
   if (wantsHelp(argv)) {
     process.stdout.write(HELP);
@@ -133,14 +141,17 @@ async function main(argv: string[]): Promise<void> {
         { upstream: { kind: "oauth", oauth, makeClient }, mirrors, version: VERSION },
         cleanup,
       );
+      keepCompiledCode();
       return;
     }
     const upstream = moco ? { kind: "fixed" as const, moco } : { kind: "per-request" as const, makeClient };
     await serveHttp(config, { upstream, mirrors, version: VERSION }, cleanup);
+    keepCompiledCode();
     return;
   }
   if (!moco) throw new ConfigError(["stdio needs MOCO credentials of its own"]);
   await serveStdio(createServer({ moco, mirrors, config, version: VERSION }), cleanup);
+  keepCompiledCode();
   log("info", `v${VERSION} ready on stdio${config.readOnly ? " (read-only)" : ""}`);
 }
 

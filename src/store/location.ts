@@ -14,6 +14,7 @@ export const STORE_FILE_NAME = "store.sqlite";
 
 export interface LocationEnv {
   XDG_DATA_HOME?: string;
+  XDG_CACHE_HOME?: string;
   LOCALAPPDATA?: string;
   HOME?: string;
   USERPROFILE?: string;
@@ -36,10 +37,20 @@ export function dataDir(env: LocationEnv, platform: NodeJS.Platform): string {
   const home = env.HOME || env.USERPROFILE || homedir();
   if (platform === "win32") return env.LOCALAPPDATA || join(home, "AppData", "Local");
   if (platform === "darwin") return join(home, "Library", "Application Support");
-  const xdg = env.XDG_DATA_HOME;
-  // The XDG spec ignores a relative XDG_DATA_HOME.
-  return xdg && isAbsolute(xdg) ? xdg : join(home, ".local", "share");
+  return xdgDir(env.XDG_DATA_HOME, join(home, ".local", "share"));
 }
+
+/** The per-user cache directory (what may be deleted at any time) of each platform's convention. */
+export function cacheDir(env: LocationEnv, platform: NodeJS.Platform): string {
+  const home = env.HOME || env.USERPROFILE || homedir();
+  if (platform === "win32") return env.LOCALAPPDATA || join(home, "AppData", "Local");
+  if (platform === "darwin") return join(home, "Library", "Caches");
+  return xdgDir(env.XDG_CACHE_HOME, join(home, ".cache"));
+}
+
+// The XDG spec ignores a relative path.
+const xdgDir = (value: string | undefined, fallback: string) =>
+  value && isAbsolute(value) ? value : fallback;
 
 /** For logs and the admin listing. */
 export function describeLocation(location: StoreSetting): string {
