@@ -103,3 +103,38 @@ async function initializeOverHttp(url: string): Promise<void> {
     throw new Error(`initialize over HTTP answered ${res.statusCode}: ${body.slice(0, 200)}`);
   }
 }
+
+/**
+ * One start as a host's first session makes it: initialize answered, a moment of use, then a clean
+ * stop (stdin ended; SIGTERM over HTTP). What the server keeps between starts (V8's compile cache,
+ * src/bin.ts) is then on disk, as it is for every start of a user's after the first.
+ */
+export async function firstSession(args: string[], env: NodeJS.ProcessEnv, http = false): Promise<void> {
+  const child = spawn(process.execPath, args, { env, stdio: ["pipe", "pipe", "pipe"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  let seen = "";
+  await new Promise<void>((resolve, reject) => {
+    const watch = (chunk: Buffer) => {
+      seen += chunk.toString();
+      const url = http ? LISTENING.exec(seen)?.[0] : undefined;
+      if (http && url) {
+        child.stdout.removeAllListeners("data");
+        child.stderr.removeAllListeners("data");
+        initializeOverHttp(url).then(resolve, reject);
+      } else if (!http && seen.includes('"id":1')) {
+        child.stdout.removeAllListeners("data");
+        resolve();
+      }
+    };
+    child.stdout.on("data", watch);
+    if (http) child.stderr.on("data", watch);
+    child.once("error", reject);
+    if (!http) child.stdin.write(INITIALIZE);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  if (http) child.kill("SIGTERM");
+  else child.stdin.end();
+  await exited;
+  clearTimeout(timer);
+}
