@@ -155,6 +155,27 @@ export function toLeadChange(row: ChangeRow): LeadChange {
   return { ...base, name: lead.name, lead };
 }
 
+/**
+ * A lead the mirror no longer holds, as it was last seen: its deletion's record (a deleted lead's
+ * newest change). Every change of a lead deleted since is matched against that state, not only the
+ * deletion: an update before it would otherwise match no filter. Looked up once per lead and query.
+ */
+function lastSeenLeads(store: LeadStore, scope: string) {
+  const found = new Map<number, Promise<Lead | undefined>>();
+  const find = async (leadId: number) => {
+    const [newest] = await store.changes(scope, { leadId, order: "desc", limit: 1 });
+    return newest?.kind === "deleted" ? toLeadChange(newest).lead : undefined;
+  };
+  return (leadId: number) => {
+    let lead = found.get(leadId);
+    if (!lead) {
+      lead = find(leadId);
+      found.set(leadId, lead);
+    }
+    return lead;
+  };
+}
+
 export async function queryChanges(
   store: LeadStore,
   scope: string,
@@ -169,6 +190,7 @@ export async function queryChanges(
   if (afterSeq !== undefined && !Number.isSafeInteger(afterSeq)) throw new RangeError("Invalid cursor");
   const out: LeadChange[] = [];
   let more = false;
+  const lastSeen = lastSeenLeads(store, scope);
   // With a filter, read in batches until the page is full or the history ends.
   while (out.length < limit) {
     const batch = await store.changes(scope, {
@@ -181,7 +203,10 @@ export async function queryChanges(
     for (const r of batch) {
       afterSeq = r.seq;
       const change = toLeadChange(r);
-      if (query.match && !query.match(change, leads.get(change.leadId) ?? change.lead)) continue;
+      if (query.match) {
+        const lead = leads.get(change.leadId) ?? (await lastSeen(change.leadId)) ?? change.lead;
+        if (!query.match(change, lead)) continue;
+      }
       if (out.length === limit) {
         more = true;
         break;

@@ -166,6 +166,28 @@ describe("lead_changes", () => {
     expect(text(bad)).toMatch(/unknown argument "owner"/);
   });
 
+  it("a filter keeps every change of a lead deleted since, matched as the lead was last seen", async () => {
+    const harness = await start();
+    const since = await baseline(harness);
+    const store = harness.sandbox.store;
+    const [gone, kept] = pendingDeals(harness, 2) as [DealRecord, DealRecord];
+    store.updateDeal(gone, { info: "edited before it was deleted" });
+    store.updateDeal(kept, { info: "edited" });
+    const owner = gone.user_id;
+    // Seen by a sync while it still exists, then deleted behind the server's back.
+    await changes(harness, { since });
+    store.deals.splice(store.deals.indexOf(gone), 1);
+    const all = await changes(harness, { since, lead_id: gone.id });
+    expect(all.data.changes.map((c: Json) => c.kind)).toEqual(["updated", "deleted"]);
+    const mine = await changes(harness, { since, filter: { user: owner } });
+    const ofGone = mine.data.changes.filter((c: Json) => c.lead_id === gone.id).map((c: Json) => c.kind);
+    expect(ofGone).toEqual(["updated", "deleted"]);
+    // A filter the lead did not match as last seen keeps neither.
+    const other = store.users.find((u) => u.id !== owner) as { id: number };
+    const theirs = await changes(harness, { since, filter: { user: other.id } });
+    expect(theirs.data.changes.map((c: Json) => c.lead_id)).not.toContain(gone.id);
+  });
+
   it("refuses with a clear next step when the lead store is off", async () => {
     h = await startHarness();
     const r = await h.call("lead_changes", { since: "2026-01-01" });
