@@ -14,7 +14,7 @@ import {
   type StateAt,
   same,
 } from "./history.js";
-import { type PlanInput, type Progress, planSync, type SyncPlan } from "./sync.js";
+import { loadAll, type PlanInput, type Progress, planSync, type SyncPlan } from "./sync.js";
 
 /**
  * A mirror of one credential scope's leads: kept in memory for reads, persisted in the store with its
@@ -95,7 +95,6 @@ const DEFAULTS = {
   leaseMs: 60_000,
 };
 const DAY_MS = 86_400_000;
-const LOAD_BATCH = 1000;
 const PRUNE_EVERY_MS = 3_600_000;
 
 export class LeadMirror {
@@ -291,16 +290,10 @@ export class LeadMirror {
     if (this.row?.version === row.version) return;
     await this.locked(async () => {
       const current = await this.store.getScope(this.scope);
-      const leads = new Map<number, Lead>();
-      // In batches, so that 20,000 JSON texts are never held at once next to the parsed leads.
-      for (let afterId = -1; ; ) {
-        const rows = await this.store.loadLeads(this.scope, { afterId, limit: LOAD_BATCH });
-        for (const r of rows) leads.set(r.id, this.parts.lead(JSON.parse(r.body) as Lead));
-        const last = rows.at(-1);
-        if (!last || rows.length < LOAD_BATCH) break;
-        afterId = last.id;
-      }
-      this.leads = leads;
+      this.leads = await loadAll(
+        (page) => this.store.loadLeads(this.scope, page),
+        (lead) => this.parts.lead(lead),
+      );
       this.row = current;
     });
   }

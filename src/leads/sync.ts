@@ -2,7 +2,7 @@ import type { CallOptions, MocoClient } from "../moco/client.js";
 import { type LeadFilters, listLeads } from "../moco/leads.js";
 import { nextPage } from "../moco/pages.js";
 import type { Lead } from "../moco/schemas.js";
-import type { LeadStore, StagedScan } from "../store/types.js";
+import type { LeadStore, StagedScan, StoredLead } from "../store/types.js";
 
 /**
  * The reads a mirror sync makes of MOCO; no store here. Every request goes through the MocoClient, so
@@ -214,7 +214,25 @@ export interface SyncPlan {
   cursor: string | null;
 }
 
-const LOAD_BATCH = 1000;
+/**
+ * Every lead of a stored table, parsed, in batches by id: 20,000 JSON texts are never held at once next
+ * to the parsed leads. Small batches keep V8's heap from growing to hold a batch's garbage (measured at
+ * 20,000 leads: 1,000 per batch +34.7 MB of RSS, 200 +30.1 MB, fewer no better; load time the same).
+ */
+export async function loadAll(
+  read: (page: { afterId: number; limit: number }) => Promise<StoredLead[]>,
+  keep: (lead: Lead) => Lead,
+): Promise<Map<number, Lead>> {
+  const batch = 200;
+  const leads = new Map<number, Lead>();
+  for (let afterId = -1; ; ) {
+    const rows = await read({ afterId, limit: batch });
+    for (const r of rows) leads.set(r.id, keep(JSON.parse(r.body) as Lead));
+    const last = rows.at(-1);
+    if (!last || rows.length < batch) return leads;
+    afterId = last.id;
+  }
+}
 
 /**
  * Everything a sync reads from MOCO, and what follows from it; nothing is committed here. First a full
@@ -276,14 +294,7 @@ async function stagedScan(input: PlanInput): Promise<{ leads: Map<number, Lead>;
       `Read ${state.pages} of ${expected(state) ?? "?"} pages from MOCO`,
     );
   });
-  const leads = new Map<number, Lead>();
-  for (let afterId = -1; ; ) {
-    const rows = await store.loadStaged(scope, { afterId, limit: LOAD_BATCH });
-    for (const r of rows) leads.set(r.id, input.keep(JSON.parse(r.body) as Lead));
-    const last = rows.at(-1);
-    if (!last || rows.length < LOAD_BATCH) break;
-    afterId = last.id;
-  }
+  const leads = await loadAll((page) => store.loadStaged(scope, page), input.keep);
   return { leads, startedAt: scan.startedAt };
 }
 
