@@ -122,6 +122,7 @@ export class MocoClient {
   private readonly pool: Pool;
   private readonly base: URL;
   private readonly pending = new Map<Promise<unknown>, PendingWrite>();
+  private readonly uncertain = new Set<(write: PendingWrite) => void>();
 
   /**
    * Which credentials this client speaks for, without them: the base URL and 64 bits of the key's
@@ -191,7 +192,33 @@ export class MocoClient {
     return url;
   }
 
+  /**
+   * Tells `listener` of every write whose outcome is unknown: it may have been carried out although
+   * no usable answer came (so a copy of MOCO's data, such as the lead mirror, may be behind). Returns
+   * the unsubscribe.
+   */
+  onUncertainWrite(listener: (write: PendingWrite) => void): () => void {
+    this.uncertain.add(listener);
+    return () => this.uncertain.delete(listener);
+  }
+
+  /** For a caller that finds a write's 2xx answer unusable: MOCO did it, what it stored is unknown. */
+  reportUncertain(write: PendingWrite): void {
+    for (const listener of this.uncertain) listener(write);
+  }
+
   async call(method: Method, path: string, options: CallOptions = {}): Promise<MocoResponse> {
+    try {
+      return await this.attempts(method, path, options);
+    } catch (error) {
+      if (method !== "GET" && error instanceof MocoError && error.mayHaveSucceeded) {
+        this.reportUncertain({ method, path });
+      }
+      throw error;
+    }
+  }
+
+  private async attempts(method: Method, path: string, options: CallOptions): Promise<MocoResponse> {
     const maxRetries = this.options.maxRetries ?? 3;
     const deadline = options.deadline ?? Date.now() + this.options.requestTimeoutMs * (maxRetries + 1);
     const { limit, windowMs } = this.options.rateLimit;
