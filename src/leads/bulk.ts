@@ -5,9 +5,9 @@ import { listLeads, updateLead } from "../moco/leads.js";
 import { stages, users } from "../moco/reference.js";
 import { LEAD_STATUSES, type Lead } from "../moco/schemas.js";
 import { quoted } from "../text.js";
-import { checkToken, issueToken } from "./confirm.js";
+import { count } from "./changes.js";
+import { checkToken, claimToken, issueToken, releaseToken } from "./confirm.js";
 import { type LeadsContext, remember } from "./context.js";
-import { localToday } from "./dates.js";
 import { plainDate, refNames, writableFields } from "./fields.js";
 import { findLeads, type Selection } from "./find.js";
 import { leadLine } from "./output.js";
@@ -92,7 +92,8 @@ export async function bulkUpdate(
   const { body, notes, knownTags } = await prepareWrite(args.changes, ctx);
   const target = { ...(await targetOf(body, ctx)), tags: knownTags?.tags ?? [] };
   const { leads, missing, echo, complete } = await select(args, ctx);
-  const predicted = leads.map((lead) => ({ lead, after: predict(lead, body, target) }));
+  const today = ctx.today();
+  const predicted = leads.map((lead) => ({ lead, after: predict(lead, body, target, today) }));
   const plan = predicted.map(({ lead, after }) => ({ lead, changes: changesBetween(lead, after) }));
   const todo = plan.filter((p) => p.changes.length > 0);
   const rows: Row[] = [
@@ -115,34 +116,43 @@ export async function bulkUpdate(
       .join(","),
   };
   const what = describe(body, target);
-  const head = [...notes, ...echo.map((e) => `Selected: ${e}.`)];
+  const head = [...notes.map((n) => `${n}.`), ...echo.map((e) => `Selected: ${e}.`)];
   if (!complete) {
     head.push(
       "INCOMPLETE: the scan stopped at the page cap, so more leads may match; a real run over this filter is refused.",
     );
   }
+  // The same rule refuses the real run and tells the dry run so, before it offers a next step.
+  const tooMany =
+    leads.length > BULK_MAX
+      ? {
+          message: `the filter selects ${leads.length} leads, at most ${BULK_MAX} are changed per call`,
+          hint: "Narrow the filter (e.g. status, user, due, tags) or pass ids, and call again.",
+        }
+      : undefined;
   if (body.closed_on !== undefined && predicted.some(({ after }) => OPEN.has(after.status))) {
     head.push(
       "closed_on: MOCO ignores it while a lead is pending or potential; set status won, lost or dropped with it.",
     );
   }
   if (args.dry_run) {
-    const token = todo.length > ASK_ABOVE && !ctx.confirm ? issueToken(ctx.moco, subject) : undefined;
-    const next = token
-      ? ` To apply, call again without dry_run and with confirm_token (before ${token.expires_at}), after the human has seen this.`
-      : todo.length > 0
-        ? " To apply, call again without dry_run."
-        : "";
-    const summary = `Dry run, nothing written: ${todo.length} of ${rows.length} leads would change (${what}).${next}`;
+    // A real run of this selection would be refused: no token (it could never be used), no "to apply".
+    const refused = tooMany !== undefined || !complete;
+    if (tooMany) head.unshift(`A REAL RUN WOULD BE REFUSED: ${tooMany.message}. ${tooMany.hint}`);
+    const token =
+      todo.length > ASK_ABOVE && !ctx.confirm && !refused ? issueToken(ctx.moco, subject) : undefined;
+    const next = refused
+      ? ""
+      : token
+        ? ` To apply, call again without dry_run and with confirm_token (before ${token.expires_at}), after the human has seen this.`
+        : todo.length > 0
+          ? " To apply, call again without dry_run."
+          : "";
+    const summary = `Dry run, nothing written: ${todo.length} of ${count(rows.length, "lead")} would change (${what}).${next}`;
     return result(rows, { dry_run: true, written: false, ...token }, [...head, summary]);
   }
-  if (leads.length > BULK_MAX) {
-    throw new InputError(
-      `Nothing was changed: the filter selects ${leads.length} leads, at most ${BULK_MAX} are changed per call`,
-      {},
-      "Narrow the filter (e.g. status, user, due, tags) or pass ids, and call again.",
-    );
-  }
+  if (tooMany) throw new InputError(`Nothing was changed: ${tooMany.message}`, {}, tooMany.hint);
+  let spent: string | undefined;
   if (todo.length > ASK_ABOVE) {
     if (ctx.confirm) {
       const sample = todo.slice(0, 3).map((p) => leadLine(p.lead));
@@ -155,13 +165,15 @@ export async function bulkUpdate(
         return result(rows, { dry_run: false, written: false }, [...head, summary]);
       }
     } else {
-      refuseWithoutToken(args.confirm_token, subject, todo.length, ctx);
+      spent = spendToken(args.confirm_token, subject, todo.length, ctx);
     }
   }
   const done = await apply(todo, body, { knownTags }, ctx);
   const final = rows.map((r) => (r.outcome === "would_change" ? (done.get(r.id) ?? r) : r));
   const counts = tally(final);
-  const summary = `Changed ${counts.changed} of ${final.length} leads (${what}); ${counts.unchanged} unchanged, ${counts.failed} failed.`;
+  // Nothing was written, nor may have been: the leads are as previewed, so a retry may use the token.
+  if (spent && counts.changed === 0 && !final.some((r) => r.may_have_succeeded)) releaseToken(spent);
+  const summary = `Changed ${counts.changed} of ${count(final.length, "lead")} (${what}); ${counts.unchanged} unchanged, ${counts.failed} failed.`;
   return result(final, { dry_run: false, written: counts.changed > 0 }, [
     ...head,
     summary,
@@ -174,22 +186,30 @@ const TOKEN_REFUSED = {
   other: "the confirm_token was issued for another selection or other changes (or altered)",
   expired: "the confirm_token has expired",
   changed: "a lead of the selection changed in MOCO since the dry run",
+  used: "the confirm_token was already used (a token confirms one run)",
 };
 
-function refuseWithoutToken(
+/**
+ * Checks the token and claims it in one synchronous step (no await in between), so of two runs sent
+ * at once with the same token only the first writes; returns the claimed token, or throws why not.
+ */
+function spendToken(
   token: string | undefined,
   subject: Parameters<typeof checkToken>[1],
-  count: number,
+  n: number,
   ctx: LeadsContext,
-) {
-  const check = token === undefined ? undefined : checkToken(ctx.moco, subject, token);
-  if (check?.ok) return;
-  const why = check ? TOKEN_REFUSED[check.reason] : `changing ${count} leads needs the human's go-ahead`;
-  throw new InputError(
-    `Nothing was changed: ${why}`,
-    { confirm_token: [check ? check.reason : "missing"] },
-    "Call update_leads with the same selection and changes and dry_run: true, show the result to the human, then call again with its confirm_token.",
-  );
+): string {
+  const refuse = (why: string, reason: string): never => {
+    throw new InputError(
+      `Nothing was changed: ${why}`,
+      { confirm_token: [reason] },
+      "Call update_leads with the same selection and changes and dry_run: true, show the result to the human, then call again with its confirm_token.",
+    );
+  };
+  if (token === undefined) return refuse(`changing ${n} leads needs the human's go-ahead`, "missing");
+  const check = checkToken(ctx.moco, subject, token);
+  const reason = !check.ok ? check.reason : claimToken(token) ? undefined : "used";
+  return reason === undefined ? token : refuse(TOKEN_REFUSED[reason], reason);
 }
 
 /** The leads selected by ids (one request for up to 100) or by the filter language. */
@@ -253,7 +273,7 @@ async function targetOf(body: Body, ctx: LeadsContext): Promise<Target> {
 }
 
 /** The lead as MOCO will store it, its known side effects on closed_on included (see verify.ts). */
-function predict(lead: Lead, body: Body, target: Target & { tags: string[] }): Lead {
+function predict(lead: Lead, body: Body, target: Target & { tags: string[] }, today: string): Lead {
   const after: Lead = { ...lead };
   if (typeof body.status === "string") after.status = body.status;
   if (body.closed_on !== undefined) after.closed_on = body.closed_on as string;
@@ -265,7 +285,8 @@ function predict(lead: Lead, body: Body, target: Target & { tags: string[] }): L
   if (target.user) after.user = target.user;
   if (target.category) after.category = target.category;
   if (OPEN.has(after.status)) after.closed_on = null;
-  else if (after.status === "won" && !after.closed_on) after.closed_on = localToday();
+  // The server's today (MOCO_TODAY when set), as the real run and every date window count it.
+  else if (after.status === "won" && !after.closed_on) after.closed_on = today;
   return after;
 }
 

@@ -115,7 +115,8 @@ const about = (l: Lead) =>
 
 // ---- lead_changes ----
 
-const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+/** "1 lead", "2 leads": a count with its noun (plural by -s: lead, change, note). */
+export const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 
 export interface ChangesArgs {
   since: string;
@@ -174,16 +175,20 @@ export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
   const leads = new Set(changes.map((c) => c.lead_id)).size;
   const span = `seen after ${args.since}${args.until ? ` up to ${args.until}` : ""}`;
   const start = page.historyStart ?? read.asOf;
+  // Said before the count, which alone would read as "nothing happened" (the first sync is the
+  // baseline: what happened before it, our own writes included, is in no change).
   const lines = [
+    ...(page.beforeHistory
+      ? [
+          `History begins ${start}, after since; changes before ${start} are not known — including writes made before then, through this server or in MOCO.`,
+        ]
+      : []),
     `${count(changes.length, "change")} on ${count(leads, "lead")} ${span}${page.nextCursor ? " on this page; more: pass next_cursor" : ""}.`,
     ...(filter && filter.echo.length > 0 ? [`Understood: ${filter.echo.join("; ")}.`] : []),
     GRANULARITY_NOTE,
-    `History begins ${start}; up to date with MOCO as of ${read.asOf}.`,
-    ...(page.beforeHistory
-      ? [
-          `since lies before the history begins: changes before ${start} are not known, only those seen since.`,
-        ]
-      : []),
+    page.beforeHistory
+      ? `Up to date with MOCO as of ${read.asOf}.`
+      : `History begins ${start}; up to date with MOCO as of ${read.asOf}.`,
   ];
   return {
     data: {

@@ -69,3 +69,27 @@ export function checkToken(
   if (!equal(state, mac(key, c.purpose, exp, c.what, c.state))) return { ok: false, reason: "changed" };
   return { ok: true };
 }
+
+/**
+ * Tokens spent in this process, each until its expiry. The MACs prove what a token allows, not that
+ * it was not used yet: a sequential reuse fails on the changed state, but two runs sent at once would
+ * both pass the check. Claiming synchronously right after the check (no await in between) lets only
+ * the first through. Across instances behind a load balancer this set is not shared: there the state
+ * MAC is the guard, and two instances hit at the same moment can still both write.
+ */
+const spent = new Map<string, number>();
+
+/** Marks a checked token as used; false when this process already used it (and it has not expired). */
+export function claimToken(token: string, { now = Date.now() }: ClockOptions = {}): boolean {
+  for (const [t, expiresMs] of spent) if (expiresMs <= now) spent.delete(t);
+  const key = token.trim();
+  if (spent.has(key)) return false;
+  const exp = Number(key.slice(0, key.indexOf(".")));
+  spent.set(key, Number.isFinite(exp) ? exp * 1000 : now + CONFIRM_TTL_MS);
+  return true;
+}
+
+/** Gives a claimed token back, when the run it confirmed wrote nothing (a retry may use it). */
+export function releaseToken(token: string): void {
+  spent.delete(token.trim());
+}

@@ -19,7 +19,7 @@ export const plainDate = () =>
     .refine(isRealDate, "this calendar date does not exist");
 
 /** Text a person typed: no NUL (MOCO would store it or choke), and not only invisible characters. */
-const visible = (s: string) => s.replace(/[\p{Cf}\p{Cc}\s]/gu, "") !== "";
+export const visible = (s: string) => s.replace(/[\p{Cf}\p{Cc}\s]/gu, "") !== "";
 const noNul = (s: string) => !s.includes("\u0000");
 export const text = (max: number) => z.string().max(max).refine(noNul, "text cannot contain NUL characters");
 

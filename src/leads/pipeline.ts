@@ -1,4 +1,5 @@
 import { LEAD_STATUSES, type Lead } from "../moco/schemas.js";
+import { label } from "../text.js";
 import { type CompactLead, compact, userName } from "./compact.js";
 import { monthOf, monthsBetween } from "./dates.js";
 
@@ -77,6 +78,10 @@ function groupKeys(lead: Lead, by: GroupBy, shares: [string, number][]): [string
   return lead.tags.length > 0 ? lead.tags.map((t) => [t, 1]) : [["(no tag)", 1]];
 }
 
+/** How many groups a capped list stands for (its "(n others)" entry counts n), beside the data. */
+const groupTotals = new WeakMap<readonly unknown[], number>();
+export const groupCount = (groups: readonly unknown[]) => groupTotals.get(groups) ?? groups.length;
+
 function finishGroups(groups: Map<string, Sums>, by: GroupBy) {
   const list = [...groups].map(([key, s]) => ({ key, ...s }));
   if (by === "month") return list.sort((a, b) => a.key.localeCompare(b.key)).map(rounded);
@@ -91,7 +96,28 @@ function finishGroups(groups: Map<string, Sums>, by: GroupBy) {
     }
     list.push(other);
   }
-  return list.map(rounded);
+  const out = list.map(rounded);
+  groupTotals.set(out, groups.size);
+  return out;
+}
+
+const KNOWN_STATUSES: ReadonlySet<string> = new Set(LEAD_STATUSES);
+
+/**
+ * A status MOCO may add one day (or an account's data may carry) is kept under its own key in
+ * by_status, after the known five, so by_status always adds up to the count; the note says so.
+ */
+function unknownStatuses(summaries: readonly CurrencySummary[]): string[] {
+  const unknown = new Map<string, number>();
+  for (const c of summaries)
+    for (const [status, s] of Object.entries(c.by_status))
+      if (!KNOWN_STATUSES.has(status)) unknown.set(status, (unknown.get(status) ?? 0) + s.count);
+  if (unknown.size === 0) return [];
+  const n = [...unknown.values()].reduce((a, b) => a + b, 0);
+  const list = [...unknown].map(([status, count]) => `${label(status)}: ${count}`).join(", ");
+  return [
+    `${n === 1 ? "1 lead has a status" : `${n} leads have statuses`} outside ${LEAD_STATUSES.join(", ")} (${list}): counted in the totals and in by_status under that status, with no weight.`,
+  ];
 }
 
 /** What the figures count, said where it is not obvious. */
@@ -139,7 +165,9 @@ export function summarize(leads: readonly Lead[], options: SummaryOptions) {
     const amount = lead.money * part;
     let c = currencies.get(lead.currency);
     if (!c) {
-      const sums = { currency: lead.currency, ...empty(), by_status: {}, by_stage: [] };
+      // No prototype: a status is MOCO's text, and "__proto__" must be a status like any other.
+      const by_status: CurrencySummary["by_status"] = Object.create(null);
+      const sums = { currency: lead.currency, ...empty(), by_status, by_stage: [] };
       c = { sums, groups: new Map(), pending: [] };
       currencies.set(lead.currency, c);
     }
@@ -170,8 +198,14 @@ export function summarize(leads: readonly Lead[], options: SummaryOptions) {
     const { by_stage: stages, ...totals } = sums;
     const out: CurrencySummary = {
       ...rounded(totals),
+      // The known statuses in pipeline order, then any other MOCO sent, by name.
       by_status: Object.fromEntries(
-        LEAD_STATUSES.flatMap((s) => {
+        [
+          ...LEAD_STATUSES,
+          ...Object.keys(sums.by_status)
+            .filter((s) => !KNOWN_STATUSES.has(s))
+            .sort(),
+        ].flatMap((s) => {
           const status = sums.by_status[s];
           return status ? [[s, rounded(status)]] : [];
         }),
@@ -191,5 +225,6 @@ export function summarize(leads: readonly Lead[], options: SummaryOptions) {
     return out;
   });
   summaries.sort((a, b) => b.count - a.count || a.currency.localeCompare(b.currency));
-  return { currencies: summaries, undated, notes: notesFor(leads, options, windowed) };
+  const notes = [...notesFor(leads, options, windowed), ...unknownStatuses(summaries)];
+  return { currencies: summaries, undated, notes };
 }

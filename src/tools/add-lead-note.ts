@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { id } from "../leads/fields.js";
+import { id, visible } from "../leads/fields.js";
 import { noteOut } from "../leads/output.js";
 import { addLeadNote } from "../moco/comments.js";
 import { defineTool, strictInput } from "../tool.js";
@@ -16,6 +16,7 @@ export const addLeadNoteTool = defineTool({
       .trim()
       .min(1)
       .max(50_000)
+      .refine(visible, "the note cannot be empty (or only invisible characters)")
       .describe("Plain text, or HTML limited to div, strong, em, u, pre, ul, ol, li, br"),
   }),
   output: z.object({ note: noteOut }),

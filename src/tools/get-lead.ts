@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { capLead } from "../leads/cap.js";
+import { count } from "../leads/changes.js";
 import { fitRows } from "../leads/compact.js";
 import { id } from "../leads/fields.js";
 import { leadLine, leadOut, noteOut } from "../leads/output.js";
@@ -26,6 +27,6 @@ export const getLeadTool = defineTool({
     const { notes, total } = await leadNotes(ctx.moco, args.id, ctx.call);
     const more = total !== null && total > notes.length ? ` (the newest of ${total})` : "";
     const shown = fitRows(notes).rows;
-    return { data: { lead, notes: shown }, summary: `${found} ${notes.length} notes${more}.` };
+    return { data: { lead, notes: shown }, summary: `${found} ${count(notes.length, "note")}${more}.` };
   },
 });

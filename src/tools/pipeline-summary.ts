@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { pastNote, pastPipeline } from "../leads/changes.js";
+import { count, pastNote, pastPipeline } from "../leads/changes.js";
 import { scanData, scanNote } from "../leads/compact.js";
 import { plainDate } from "../leads/fields.js";
 import { checkRanges, leadFilterShape } from "../leads/filters.js";
 import { findLeads } from "../leads/find.js";
 import { currencyOut, money, scanOut } from "../leads/output.js";
-import { type CurrencySummary, summarize } from "../leads/pipeline.js";
+import { type CurrencySummary, type GroupBy, groupCount, summarize } from "../leads/pipeline.js";
 import { label } from "../text.js";
 import { defineTool, strictInput } from "../tool.js";
 
@@ -15,14 +15,30 @@ const month = (what: string) =>
     .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "expected a month YYYY-MM, e.g. 2026-01")
     .describe(`${what}, YYYY-MM`);
 
-function currencyLine(c: CurrencySummary): string {
+/** Groups named in the text: the largest few, or months (in order) up to a year's worth. */
+const GROUPS_SHOWN = 5;
+const MONTHS_SHOWN = 12;
+
+/** One currency in a sentence; groups the text leaves out are said, never dropped in silence. */
+function currencyLine(c: CurrencySummary, groupBy: GroupBy | undefined): string {
   const pending = c.by_status.pending;
   const weighted = pending ? `, weighted pending ${money(c.weighted, c.currency)}` : "";
-  const groups = (c.groups ?? [])
-    .slice(0, 5)
-    .map((g) => `${label(g.key)} ${g.count} (${money(g.total, c.currency)})`)
-    .join(", ");
-  return `${c.currency}: ${c.count} leads, ${money(c.total, c.currency)}${weighted}${groups ? `; by group: ${groups}` : ""}`;
+  const all = c.groups ?? [];
+  const months = groupBy === "month";
+  const shown = all.slice(0, months ? MONTHS_SHOWN : GROUPS_SHOWN);
+  const named = shown.map((g) => `${label(g.key)} ${g.count} (${money(g.total, c.currency)})`);
+  // Groups folded into an "(n others)" entry count one by one.
+  const hidden = groupCount(all) - shown.length;
+  if (hidden > 0) {
+    const last = all.at(-1)?.key ?? "";
+    named.push(
+      months
+        ? `and ${hidden} later months up to ${label(last)} (see groups)`
+        : `and ${hidden} more (see groups)`,
+    );
+  }
+  const groups = named.join(", ");
+  return `${c.currency}: ${count(c.count, "lead")}, ${money(c.total, c.currency)}${weighted}${groups ? `; by group: ${groups}` : ""}`;
 }
 
 export const pipelineSummaryTool = defineTool({
@@ -66,7 +82,7 @@ export const pipelineSummaryTool = defineTool({
     const found = past ? await pastPipeline(selection, options, when, ctx) : await findLeads(selection, ctx);
     const compared = "compared" in found ? found.compared : undefined;
     const { notes, ...result } = summarize(found.leads, options);
-    const lines = result.currencies.map(currencyLine);
+    const lines = result.currencies.map((c) => currencyLine(c, group_by));
     if (found.echo.length > 0) notes.unshift(`Understood: ${found.echo.join("; ")}.`);
     return {
       data: {
