@@ -1,9 +1,11 @@
-import { MocoError, type MocoErrorKind } from "./moco/errors.js";
+import { errorFromResponse, MocoError, type MocoErrorKind } from "./moco/errors.js";
+import { forJson, quoted, visible } from "./text.js";
 
 /**
  * Turns any failure into what the model reads: what happened and what to do next. MOCO's own
- * validation messages are passed on verbatim, since they name the fields to fix. Knows no tool by
- * name: a tool declares its own next step for a write that may have landed, an input error its own hint.
+ * messages are passed on, since they name the fields to fix, but as quoted data: MOCO's text must
+ * never read as a line of ours. Knows no tool by name: a tool declares its own next step for a write
+ * that may have landed, an input error its own hint.
  */
 
 /** Arguments that passed the schema but cannot be acted on (e.g. a name matching no record). */
@@ -63,6 +65,33 @@ export const RESOURCE_ERROR_CODE: Partial<Record<MocoErrorKind | "invalid_input"
   invalid_input: -32602,
 };
 
+/** Enough of MOCO's words for a field list; the JSON line's `fields` carries every message. */
+const MOCO_WORDS_MAX = 500;
+
+// What the client appends after MOCO's words (client.ts: capWait, finalize). Matched exactly and
+// only at the end, so MOCO cannot make text of its own pass as ours; a note worded otherwise just
+// stays inside the quotes.
+const CLIENT_NOTES =
+  /(?: \(MOCO asked to wait (?:an absurdly long time|\d+ s), beyond the \d+ s cap; treated as an answer without Retry-After\))?(?: after \d+ attempts)?(?:; wait about \d+ s)?$/;
+
+/**
+ * A MOCO error's message as it stands in our sentence. After the head errorFromResponse writes for
+ * the status ("MOCO had an internal error (500): "), the rest is MOCO's body: it is quoted (one line,
+ * control and bidi characters escaped, clipped). A message without such a head is ours throughout;
+ * any fragment of MOCO's in it still gets its invisible characters escaped.
+ */
+function sentence(error: MocoError): string {
+  const head = error.status === undefined ? undefined : `${errorFromResponse(error.status, "").message}: `;
+  if (head === undefined || !error.message.startsWith(head)) return visible(error.message);
+  const rest = error.message.slice(head.length);
+  const notes = CLIENT_NOTES.exec(rest)?.[0] ?? "";
+  return `${head}${quoted(rest.slice(0, rest.length - notes.length), MOCO_WORDS_MAX)}${notes}`;
+}
+
+/** MOCO's field messages for the JSON line: the same data, with nothing that could reorder the line. */
+const jsonFields = (fields: Record<string, string[]>) =>
+  Object.fromEntries(Object.entries(fields).map(([f, ms]) => [forJson(f), ms.map(forJson)]));
+
 export function describeError(error: unknown, subject: ErrorSubject = {}): ErrorReport {
   if (error instanceof InputError) {
     return {
@@ -71,7 +100,7 @@ export function describeError(error: unknown, subject: ErrorSubject = {}): Error
     };
   }
   if (!(error instanceof MocoError)) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = visible(error instanceof Error ? error.message : String(error));
     return {
       text: `Internal error in moco-leads-mcp: ${message}. Nothing more is known; this is a bug worth reporting.`,
       data: { kind: "internal", message },
@@ -84,10 +113,11 @@ export function describeError(error: unknown, subject: ErrorSubject = {}): Error
     : error.mayHaveSucceeded
       ? "The change MAY HAVE BEEN APPLIED even though no answer arrived; check before trying again."
       : NEXT[error.kind](error, what);
-  const data: ErrorReport["data"] = { kind: error.kind, message: error.message };
+  const message = sentence(error);
+  const data: ErrorReport["data"] = { kind: error.kind, message };
   if (error.status !== undefined) data.status = error.status;
-  if (Object.keys(error.fields).length > 0) data.fields = error.fields;
+  if (Object.keys(error.fields).length > 0) data.fields = jsonFields(error.fields);
   if (error.retryAfterSeconds !== undefined) data.retry_after_seconds = error.retryAfterSeconds;
   if (error.mayHaveSucceeded) data.may_have_succeeded = true;
-  return { text: `${error.message}. ${next}`.trim(), data };
+  return { text: `${message}. ${next}`.trim(), data };
 }

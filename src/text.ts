@@ -27,6 +27,19 @@ export const foldLoose = (s: string) =>
 // Control characters, bidi overrides and isolates, zero-width and other invisible format characters:
 // in a name they can fake a line, reorder what is shown, or hide text.
 const INVISIBLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+const hex = (c: string) => `\\u${c.codePointAt(0)?.toString(16).padStart(4, "0")}`;
+
+/** Text that is ours but may carry a fragment from MOCO: every invisible character spelled \uXXXX. */
+export const visible = (text: string) => text.replace(INVISIBLE, hex);
+
+/**
+ * MOCO's text as a value in the JSON line of a result: kept as it is, except the characters JSON
+ * would print as they are (bidi controls, zero-width characters, U+2028/2029), spelled \uXXXX, so
+ * the printed line cannot be reordered or broken either.
+ */
+export const forJson = (text: string) =>
+  // JSON.stringify escapes U+0000–U+001F itself (a line break stays "\n"), not the rest.
+  text.replace(INVISIBLE, (c) => (c < " " ? c : hex(c)));
 
 /**
  * Text from MOCO (a lead, stage or user name) as it stands in one of our own sentences: in double
@@ -35,10 +48,7 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
  */
 export function quoted(text: string, max = 120): string {
   const clipped = [...text].length > max ? `${[...text].slice(0, max - 1).join("")}…` : text;
-  const escaped = clipped
-    .replace(/\\/g, "\\\\")
-    .replace(/"/g, '\\"')
-    .replace(INVISIBLE, (c) => `\\u${c.codePointAt(0)?.toString(16).padStart(4, "0")}`);
+  const escaped = clipped.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(INVISIBLE, hex);
   return `"${escaped}"`;
 }
 

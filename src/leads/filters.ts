@@ -4,6 +4,7 @@ import { MocoError } from "../moco/errors.js";
 import type { LeadFilters } from "../moco/leads.js";
 import { propertyDefinitions } from "../moco/reference.js";
 import { LEAD_STATUSES } from "../moco/schemas.js";
+import { quoted } from "../text.js";
 import type { LeadsContext } from "./context.js";
 import { utcSecond } from "./dates.js";
 import { currency, customValues, mocoId, plainDate } from "./fields.js";
@@ -22,7 +23,16 @@ const range = (what: string) =>
   z
     .string()
     .transform((v, ctx) => {
-      const [from, to = from] = v.includes("..") ? v.split("..") : [v, v];
+      const parts = v.includes("..") ? v.split("..") : [v, v];
+      // "a..b..c" is no range: taking two of its days would filter on something never asked for.
+      if (parts.length > 2) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a day YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD (an end may be left out); ${quoted(v, 60)} has ${parts.length - 1} ".." where a range has one`,
+        });
+        return z.NEVER;
+      }
+      const [from = "", to = from] = parts;
       const bad = [from, to].filter((d) => d !== "" && !plainDate().safeParse(d).success);
       if (bad.length > 0 || (from === "" && to === "")) {
         ctx.addIssue({

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { InputError } from "../errors.js";
 import {
+  allUsers,
   dealTags,
   findCompanies,
   findPeople,
@@ -9,6 +10,7 @@ import {
   me,
   propertyDefinitions,
   stages,
+  type UserEntry,
   type Users,
   users,
 } from "../moco/reference.js";
@@ -23,6 +25,9 @@ import { newTags, stored } from "./verify.js";
  * one record's first or last name, else when it begins one record's name. No match, or several, is an
  * error listing candidates with their ids, raised before any lead is read or written. A match that
  * was not exact is said (a note for the summary, a warning for a write).
+ *
+ * Users: a read knows archived users too (a departed colleague still owns her leads), and says so; a
+ * write names only an active user (an archived one is refused as archived, not as unknown).
  */
 
 type NameField = RefName;
@@ -38,6 +43,8 @@ interface Candidate {
   exact: string[];
   /** Parts that identify the record when unique: a first or last name. */
   parts?: string[];
+  /** A user MOCO has archived. */
+  archived?: boolean;
 }
 
 export interface Resolved {
@@ -46,6 +53,7 @@ export interface Resolved {
   label: string;
   /** Set when the match was not exact: how it was made, e.g. 'first name "Lea"'. */
   loose?: string;
+  archived?: boolean;
 }
 
 interface Problem {
@@ -61,8 +69,20 @@ const WHAT: Record<NameField, readonly [string, string]> = {
   person: ["contact person", "contact people"],
 };
 
+/** "id 5", or "id 5, archived": how a record is named after its label, in lists and echoes alike. */
+const idText = (r: { id: number; archived?: boolean }) => `id ${r.id}${r.archived ? ", archived" : ""}`;
+
 const list = (cs: Candidate[]) =>
-  cs.map((c) => `${label(c.label)} (id ${c.id}${c.detail ? `, ${label(c.detail)}` : ""})`);
+  cs.map((c) => `${label(c.label)} (${idText(c)}${c.detail ? `, ${label(c.detail)}` : ""})`);
+
+/** The one way a resolved record is returned: its id and label, whether archived, how it matched. */
+const resolved = (field: NameField, c: Candidate, loose?: string): Resolved => ({
+  field,
+  id: c.id,
+  label: c.label,
+  ...(loose ? { loose } : {}),
+  ...(c.archived ? { archived: true } : {}),
+});
 
 /** Candidates sharing a substring or a word (3+ letters) with the query: the "did you mean" list. */
 function closest(query: string, candidates: Candidate[], max = 5): Candidate[] {
@@ -113,8 +133,8 @@ function choose(
   for (const [found, how] of tiers) {
     const only = found.length === 1 ? found[0] : undefined;
     if (only) {
-      const loose = how && `${quoted(query)} matched ${what} ${label(only.label)} (id ${only.id}) ${how}`;
-      return { field, id: only.id, label: only.label, ...(loose ? { loose } : {}) };
+      const loose = how && `${quoted(query)} matched ${what} ${label(only.label)} (${idText(only)}) ${how}`;
+      return resolved(field, only, loose);
     }
     if (found.length > 1) {
       return {
@@ -167,11 +187,67 @@ const userNote = (known: Users) =>
       ? ""
       : ` Could not check every user: MOCO's user list is longer than the ${known.users.length} read.`;
 
+const userCandidate = (u: UserEntry): Candidate => ({
+  id: u.id,
+  label: u.name,
+  detail: u.email,
+  exact: [foldLoose(u.name), ...(u.email ? [foldLoose(u.email)] : [])],
+  parts: [u.firstname, u.lastname].filter(Boolean).map((n) => foldLoose(n as string)),
+  ...(u.archived ? { archived: true } : {}),
+});
+
+/** A lead is given only to an active user: an archived one is refused, saying so, not "unknown". */
+const notArchived = (found: Resolved | Problem, naming: Naming, candidates: string[] = []) =>
+  "archived" in found && found.archived
+    ? {
+        field: found.field,
+        message: `${naming.arg}: ${label(found.label)} (id ${found.id}) is archived in MOCO; pick an active user`,
+        candidates,
+      }
+    : found;
+
+/** A user by id or name among the users given. */
+function pickUser(query: string | number, known: Users, naming: Naming): Resolved | Problem {
+  const cs = known.users.map(userCandidate);
+  const note = userNote(known);
+  return typeof query === "number"
+    ? byId("user", query, cs, known.complete ? "" : note, naming)
+    : choose("user", query, cs, { note, naming });
+}
+
+/**
+ * A user for a read (`reads`) or to give a lead to. A read looks at every user MOCO has, the archived
+ * too. A write looks at active users only (so an archived namesake makes no ambiguity, and a cached
+ * list costs nothing), and at archived ones only for an id or name no active user has: to refuse it
+ * as archived rather than pass it on or call it unknown.
+ */
+async function resolveUser(
+  query: string | number,
+  ctx: LeadsContext,
+  naming: Naming,
+  reads: boolean,
+): Promise<Resolved | Problem> {
+  const { moco, call } = ctx;
+  if (query === "me" || (typeof query === "string" && fold(query) === "me")) {
+    const self = await me(moco, call);
+    return { field: "user", id: self.id, label: self.name };
+  }
+  if (reads) return pickUser(query, await allUsers(moco, call), naming);
+  const active = await users(moco, call);
+  const found = pickUser(query, active, naming);
+  const listed = typeof query === "number" ? active.users.some((u) => u.id === query) : !("message" in found);
+  if (listed) return found;
+  const all = await allUsers(moco, call);
+  const gone = pickUser(query, { ...all, users: all.users.filter((u) => u.archived) }, naming);
+  return "archived" in gone ? notArchived(gone, naming, "message" in found ? found.candidates : []) : found;
+}
+
 async function resolveOne(
   field: NameField,
   query: string | number,
   ctx: LeadsContext,
   naming: Naming,
+  reads: boolean,
 ): Promise<Resolved | Problem> {
   const { moco, call } = ctx;
   switch (field) {
@@ -185,23 +261,8 @@ async function resolveOne(
       if (typeof query === "number") return byId(field, query, cs, "", naming);
       return choose(field, query, cs, { orAll: cs.length, naming });
     }
-    case "user": {
-      if (query === "me" || (typeof query === "string" && fold(query) === "me")) {
-        const self = await me(moco, call);
-        return { field, id: self.id, label: self.name };
-      }
-      const known = await users(moco, call);
-      const cs = known.users.map((u) => ({
-        id: u.id,
-        label: u.name,
-        detail: u.email,
-        exact: [foldLoose(u.name), ...(u.email ? [foldLoose(u.email)] : [])],
-        parts: [u.firstname, u.lastname].filter(Boolean).map((n) => foldLoose(n as string)),
-      }));
-      if (typeof query === "number")
-        return byId(field, query, cs, known.complete ? "" : userNote(known), naming);
-      return choose(field, query, cs, { note: userNote(known), naming });
-    }
+    case "user":
+      return resolveUser(query, ctx, naming, reads);
     case "company": {
       const found = await searched(
         String(query),
@@ -237,7 +298,7 @@ function byId(
   naming: Naming,
 ): Resolved | Problem {
   const found = cs.find((c) => c.id === id);
-  if (found) return { field, id, label: found.label };
+  if (found) return resolved(field, found);
   if (incomplete) return { field, id, label: `id ${id}` };
   const [what] = WHAT[field];
   return {
@@ -252,11 +313,12 @@ async function resolveAll(
   asked: Partial<Record<NameField, string | number>>,
   ctx: LeadsContext,
   nothing: string,
-  naming: (field: NameField) => Naming = WRITE_NAMING,
+  naming: (field: NameField) => Naming,
+  reads: boolean,
 ): Promise<Resolved[]> {
   const fields = (Object.keys(REFS) as NameField[]).filter((f) => asked[f] !== undefined);
   const results = await Promise.all(
-    fields.map((f) => resolveOne(f, asked[f] as string | number, ctx, naming(f))),
+    fields.map((f) => resolveOne(f, asked[f] as string | number, ctx, naming(f), reads)),
   );
   const problems = results.filter((r): r is Problem => "message" in r);
   if (problems.length > 0) {
@@ -280,31 +342,34 @@ export async function resolveFilter(
   ctx: LeadsContext,
 ): Promise<{ userId?: number; stageId?: number; echo: string[] }> {
   const asked = { user: filter.user, deal_category: filter.stage };
-  const resolved = await resolveAll(asked, ctx, "Nothing was searched.", (f) =>
-    f === "deal_category" ? { arg: "stage", id: "the stage id" } : { arg: f, id: `the ${f} id` },
+  const found = await resolveAll(
+    asked,
+    ctx,
+    "Nothing was searched.",
+    (f) => (f === "deal_category" ? { arg: "stage", id: "the stage id" } : { arg: f, id: `the ${f} id` }),
+    true,
   );
-  const echo = resolved.map(
+  const echo = found.map(
     (r) =>
-      `${r.field === "deal_category" ? "stage" : r.field} = ${label(r.label)} (id ${r.id})${r.loose ? `, ${r.loose.replace(/^.*? matched .*? (by|as) /, "$1 ")}` : ""}`,
+      `${r.field === "deal_category" ? "stage" : r.field} = ${label(r.label)} (${idText(r)})${r.loose ? `, ${r.loose.replace(/^.*? matched .*? (by|as) /, "$1 ")}` : ""}`,
   );
-  const id = (f: NameField) => resolved.find((r) => r.field === f)?.id;
+  const id = (f: NameField) => found.find((r) => r.field === f)?.id;
   return { userId: id("user"), stageId: id("deal_category"), echo };
 }
 
 /**
  * Turns the name fields of a write into ids: returns the write body in MOCO's terms and a warning
- * for each name that was not matched exactly.
+ * for each name that was not matched exactly. An id is passed on as given (a write with ids costs
+ * one request); a user named is checked to be active.
  */
 async function resolveNames<T extends Partial<Record<NameField, string>>>(args: T, ctx: LeadsContext) {
   const body: Record<string, unknown> = { ...args };
-  const resolved = await resolveAll(args, ctx, "Nothing was written.");
-  for (const r of resolved) {
+  const found = await resolveAll(args, ctx, "Nothing was written.", WRITE_NAMING, false);
+  for (const r of found) {
     delete body[r.field];
     body[idFieldOf(r.field)] = r.id;
   }
-  const notes = resolved.flatMap((r) =>
-    r.loose ? [`${r.field}: ${r.loose}; check it is the one meant`] : [],
-  );
+  const notes = found.flatMap((r) => (r.loose ? [`${r.field}: ${r.loose}; check it is the one meant`] : []));
   return { body: body as Omit<T, NameField> & Partial<Record<IdField, number>>, notes };
 }
 

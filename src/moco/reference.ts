@@ -22,6 +22,8 @@ export interface UserEntry {
   email: string | null;
   firstname?: string;
   lastname?: string;
+  /** true: MOCO has archived the user (a departed colleague); only allUsers() lists such users. */
+  archived?: boolean;
 }
 export interface Users {
   users: UserEntry[];
@@ -63,6 +65,7 @@ const userSchema = z.looseObject({
   firstname: z.string(),
   lastname: z.string(),
   email: z.string().nullish(),
+  active: z.boolean().nullish(),
 });
 const profileSchema = z.looseObject({
   id: z.number(),
@@ -151,29 +154,45 @@ export const me = (moco: MocoClient, options?: CallOptions): Promise<UserEntry> 
     return { id: p.id, name, email: p.email ?? null };
   });
 
-/** Active users. A key without the Staff permission gets 403 on /users: then only its own user. */
+/**
+ * Active users: those a lead can be given to. A key without the Staff permission gets 403 on /users:
+ * then only its own user.
+ */
 export const users = (moco: MocoClient, options?: CallOptions): Promise<Users> =>
-  cached(moco, "users", async () => {
-    const self = await me(moco, options);
-    let list: { items: z.infer<typeof userSchema>[]; complete: boolean };
-    try {
-      list = await getList(moco, apiPath("users"), userSchema, {}, options);
-    } catch (error) {
-      if (error instanceof MocoError && error.kind === "forbidden") {
-        return { users: [self], me: self, complete: false, refused: true };
-      }
-      throw error;
+  cached(moco, "users", () => loadUsers(moco, false, options));
+
+/**
+ * Active and archived users (`archived` set): those leads can belong to. A departed colleague's
+ * leads keep her as their owner, so a filter has to know her, and say she is archived.
+ */
+export const allUsers = (moco: MocoClient, options?: CallOptions): Promise<Users> =>
+  cached(moco, "all users", () => loadUsers(moco, true, options));
+
+async function loadUsers(moco: MocoClient, includeArchived: boolean, options?: CallOptions): Promise<Users> {
+  const self = await me(moco, options);
+  let list: { items: z.infer<typeof userSchema>[]; complete: boolean };
+  const query = includeArchived ? { include_archived: true } : {};
+  try {
+    list = await getList(moco, apiPath("users"), userSchema, query, options);
+  } catch (error) {
+    if (error instanceof MocoError && error.kind === "forbidden") {
+      return { users: [self], me: self, complete: false, refused: true };
     }
-    const entries: UserEntry[] = list.items.map((u) => ({
-      id: u.id,
-      name: fullName(u),
-      email: u.email ?? null,
-      firstname: u.firstname,
-      lastname: u.lastname,
-    }));
-    if (!entries.some((u) => u.id === self.id)) entries.push(self);
-    return { users: entries, me: self, complete: list.complete, refused: false };
-  });
+    throw error;
+  }
+  // Without include_archived MOCO sends active users only; one that is not would be no owner to give.
+  const read = includeArchived ? list.items : list.items.filter((u) => u.active !== false);
+  const entries: UserEntry[] = read.map((u) => ({
+    id: u.id,
+    name: fullName(u),
+    email: u.email ?? null,
+    firstname: u.firstname,
+    lastname: u.lastname,
+    ...(u.active === false ? { archived: true } : {}),
+  }));
+  if (!entries.some((u) => u.id === self.id)) entries.push(self);
+  return { users: entries, me: self, complete: list.complete, refused: false };
+}
 
 export const dealTags = (moco: MocoClient, options?: CallOptions): Promise<DealTags> =>
   cached(moco, "tags", async () => {
