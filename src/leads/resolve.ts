@@ -351,7 +351,8 @@ export async function resolveFilter(
   );
   const echo = found.map(
     (r) =>
-      `${r.field === "deal_category" ? "stage" : r.field} = ${label(r.label)} (${idText(r)})${r.loose ? `, ${r.loose.replace(/^.*? matched .*? (by|as) /, "$1 ")}` : ""}`,
+      // A record the list could not confirm is labelled by its id alone: not "id 5 (id 5)".
+      `${r.field === "deal_category" ? "stage" : r.field} = ${r.label === `id ${r.id}` ? idText(r) : `${label(r.label)} (${idText(r)})`}${r.loose ? `, ${r.loose.replace(/^.*? matched .*? (by|as) /, "$1 ")}` : ""}`,
   );
   const id = (f: NameField) => found.find((r) => r.field === f)?.id;
   return { userId: id("user"), stageId: id("deal_category"), echo };
