@@ -53,6 +53,8 @@ const NEXT: Record<MocoErrorKind, (error: MocoError, what: string) => string> = 
   rate_limited: (e) =>
     `Wait ${e.retryAfterSeconds ?? 60} s before calling MOCO again; fewer, larger requests (per_page up to 100) help.`,
   server: () => "This is a fault on MOCO's side; retry in a minute. If it persists, check the values sent.",
+  // Data as MOCO stores it: the same answer comes back until someone fixes it there.
+  unreadable: () => "Retrying will not help until it is fixed in MOCO; other leads can still be read by id.",
   timeout: () => "MOCO is unreachable or slow right now; retry in a minute.",
   network: () => "MOCO is unreachable or slow right now; retry in a minute.",
   redirect: () => "MOCO answers its API without redirects; check MOCO_SUBDOMAIN / MOCO_BASE_URL.",

@@ -1,12 +1,14 @@
+import { writeNote } from "../moco/leads.js";
 import type { DealTags, PropertyDefinitions } from "../moco/reference.js";
-import type { Lead } from "../moco/schemas.js";
+import { type Lead, unknownField } from "../moco/schemas.js";
 import { label as bare, quoted } from "../text.js";
 import { refByIdField } from "./refs.js";
 
 /**
  * Compares what a write asked for with what MOCO stored. MOCO silently ignores or alters some
  * writes (closed_on while pending, today's date on won, unknown custom fields, tag spellings);
- * every such difference becomes an explicit warning, and an update also lists what changed.
+ * every such difference becomes an explicit warning, and an update also lists what changed. A field
+ * MOCO's answer left out is unknown, not "none": it is not compared.
  */
 type Asked = Record<string, unknown>;
 
@@ -52,18 +54,36 @@ function showValue(field: Scalar, value: unknown): string {
     : String(value);
 }
 
+// Characters that could fake a line or reorder the text; JSON leaves them as they are (see quoted()).
+const INVISIBLE = /[\p{Cf}\u2028\u2029]/gu;
+
 function fmt(value: unknown): string {
   if (value === null || value === undefined || value === "") return "none";
   if (typeof value === "string") return /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : quoted(value, 80);
   if (Array.isArray(value)) return `[${value.map((v) => fmt(v)).join(", ")}]`;
+  if (typeof value === "object") {
+    // A custom field may hold an object: shown as JSON, escaped and clipped like any text from MOCO.
+    const json = JSON.stringify(value).replace(
+      INVISIBLE,
+      (c) => `\\u${c.codePointAt(0)?.toString(16).padStart(4, "0")}`,
+    );
+    return [...json].length > 120 ? `${[...json].slice(0, 119).join("")}…` : json;
+  }
   return String(value);
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
 
 function same(a: unknown, b: unknown): boolean {
   const blank = (v: unknown) => v === null || v === undefined || v === "";
   if (blank(a) && blank(b)) return true;
   if (typeof a === "number" && typeof b === "number") return Math.abs(a - b) < 1e-9;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => same(v, b[i]));
+  if (isRecord(a) && isRecord(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].every((k) => same(a[k], b[k]));
+  }
   return a === b;
 }
 
@@ -95,10 +115,17 @@ export interface VerifyInput {
   knownTags?: DealTags;
 }
 
+/** Whether `field` is unknown on either lead (left out of the MOCO answer it was read from). */
+const unknownOn = (field: string, ...leads: (Lead | null)[]) =>
+  leads.some((l) => l !== null && unknownField(l, field));
+
 export function warningsFor({ asked, after, before, definitions, knownTags }: VerifyInput): string[] {
   const warnings: string[] = [];
+  const note = writeNote(after);
+  if (note) warnings.push(note);
   for (const field of SCALARS) {
     const wanted = asked[field];
+    if (unknownOn(field, after, wanted === undefined ? before : null)) continue;
     if (wanted === undefined) {
       const changed = before !== null && !same(fieldValue(before, field), fieldValue(after, field));
       const effect = field === "closed_on" ? closedOnEffect(before, after) : undefined;
@@ -119,12 +146,18 @@ export function warningsFor({ asked, after, before, definitions, knownTags }: Ve
       warnings.push(`${label(field)}: asked ${showValue(field, wanted)}, MOCO stored ${show(after, field)}`);
     }
   }
-  if (Array.isArray(asked.tags)) warnings.push(...tagWarnings(asked.tags as string[], after.tags, knownTags));
-  else if (before && !same([...before.tags].sort(), [...after.tags].sort())) {
+  if (Array.isArray(asked.tags)) {
+    if (!unknownOn("tags", after))
+      warnings.push(...tagWarnings(asked.tags as string[], after.tags, knownTags));
+  } else if (
+    before &&
+    !unknownOn("tags", before, after) &&
+    !same([...before.tags].sort(), [...after.tags].sort())
+  ) {
     warnings.push(`tags changed although not asked: ${fmt(before.tags)} → ${fmt(after.tags)}`);
   }
   const props = asked.custom_properties;
-  if (props && typeof props === "object") {
+  if (props && typeof props === "object" && !unknownOn("custom_properties", after)) {
     warnings.push(...propertyWarnings(props as Asked, after.custom_properties, definitions));
   }
   return bounded(warnings, "warnings");
@@ -208,14 +241,18 @@ function propertyWarnings(
 export function changesBetween(before: Lead, after: Lead): string[] {
   const out: string[] = [];
   for (const field of SCALARS) {
+    if (unknownOn(field, before, after)) continue;
     if (!same(fieldValue(before, field), fieldValue(after, field))) {
       out.push(`${label(field)}: ${show(before, field)} → ${show(after, field)}`);
     }
   }
-  if (!same([...before.tags].sort(), [...after.tags].sort())) {
+  if (!unknownOn("tags", before, after) && !same([...before.tags].sort(), [...after.tags].sort())) {
     out.push(`tags: ${fmt(before.tags)} → ${fmt(after.tags)}`);
   }
-  const keys = new Set([...Object.keys(before.custom_properties), ...Object.keys(after.custom_properties)]);
+  const unknownProps = unknownOn("custom_properties", before, after);
+  const keys = new Set(
+    unknownProps ? [] : [...Object.keys(before.custom_properties), ...Object.keys(after.custom_properties)],
+  );
   for (const key of keys) {
     const a = before.custom_properties[key];
     const b = after.custom_properties[key];

@@ -1,5 +1,8 @@
 import { createHmac } from "node:crypto";
+import { promisify } from "node:util";
+import zlib from "node:zlib";
 import type { Dispatcher } from "undici";
+import { quoted } from "../text.js";
 import { errorFromResponse, MocoError, redirectError } from "./errors.js";
 import { RateBudgetExceeded, type RateLimit, RateLimiter, type Release, sleep } from "./rate-limit.js";
 import { scopeKey } from "./scope.js";
@@ -75,6 +78,11 @@ export interface MocoResponse {
 }
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
+/**
+ * A plain 500 is retried once (not POST): often a passing fault on MOCO's side, while one that comes
+ * back again is likely caused by the request itself, and repeating it only spends the budget.
+ */
+const RETRIES_OF_500 = 1;
 
 /** Builds a path from fixed segments and positive integer ids; nothing else can reach the URL path. */
 export function apiPath(...segments: (string | number)[]): string {
@@ -227,6 +235,7 @@ export class MocoClient {
     const idempotent = method !== "POST";
     // Whether some attempt may have reached MOCO without us seeing the answer.
     let unsure = false;
+    let retried500 = 0;
     for (let attempt = 1; ; attempt++) {
       let release: Release;
       try {
@@ -269,9 +278,11 @@ export class MocoClient {
         failure.status === 502 ||
         failure.status === 504;
       if (method !== "GET" && lost) unsure = true;
+      const again500 = failure.status === 500 && retried500++ < RETRIES_OF_500;
       const retryable =
         failure.kind === "rate_limited" ||
-        (idempotent && ((failure.status !== undefined && RETRY_STATUS.has(failure.status)) || lost));
+        (idempotent &&
+          ((failure.status !== undefined && RETRY_STATUS.has(failure.status)) || lost || again500));
       if (failure.kind === "cancelled" || !retryable) throw this.finalize(failure, method, unsure);
       // MOCO sends no Retry-After with its 429: its window is long, so back off at least a few
       // requests' worth of it, and hold every other caller back as well.
@@ -403,11 +414,20 @@ export class MocoClient {
       const dispatcher = await this.pool.get();
       const { request } = await undici();
       const res = await request(url, { method, headers, body, signal, dispatcher });
-      const text = await readCapped(res.body, this.options.maxResponseBytes ?? 8 * 1024 * 1024);
+      const max = this.options.maxResponseBytes ?? 8 * 1024 * 1024;
       const header = (name: string) => {
         const v = res.headers[name];
         return Array.isArray(v) ? v[0] : v;
       };
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      let text = "";
+      try {
+        const raw = await readCapped(res.body, max, res.statusCode);
+        text = (await decode(raw, header("content-encoding"), max, res.statusCode)).toString("utf8");
+      } catch (error) {
+        // An error answer stays that error when its body is too large or does not unpack.
+        if (ok || !(error instanceof MocoError)) throw error;
+      }
       // Only a 2xx is a success; a 3xx is not followed (undici.request never does).
       if (res.statusCode >= 300 && res.statusCode < 400) throw redirectError(res.statusCode, method);
       if (res.statusCode < 200 || res.statusCode >= 400)
@@ -498,9 +518,6 @@ function cancelled(attempts: number): MocoError {
 
 function networkError(error: unknown): MocoError {
   const code = (error as { code?: string })?.code;
-  if (code === "RESPONSE_TOO_LARGE") {
-    return new MocoError({ kind: "server", message: (error as Error).message });
-  }
   const suffix = code ? ` (${code})` : "";
   return new MocoError({
     kind: "network",
@@ -508,23 +525,79 @@ function networkError(error: unknown): MocoError {
   });
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, max: number): Promise<string> {
+const tooLarge = (max: number, status: number, unpacked = "") =>
+  new MocoError({
+    kind: "server",
+    status,
+    message: `MOCO's response exceeded ${Math.round(max / 1024 / 1024)} MB${unpacked} and was discarded`,
+  });
+
+async function readCapped(
+  body: AsyncIterable<Buffer> & { destroy(): void },
+  max: number,
+  status: number,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
     if (size > max) {
       body.destroy();
-      throw Object.assign(
-        new Error(`MOCO's response exceeded ${Math.round(max / 1024 / 1024)} MB and was discarded`),
-        {
-          code: "RESPONSE_TOO_LARGE",
-        },
-      );
+      throw tooLarge(max, status);
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+type Unpack = (data: Buffer, options: zlib.ZlibOptions & zlib.BrotliOptions) => Promise<Buffer>;
+const gunzip: Unpack = promisify(zlib.gunzip);
+const inflate: Unpack = promisify(zlib.inflate);
+const inflateRaw: Unpack = promisify(zlib.inflateRaw);
+const brotli: Unpack = promisify(zlib.brotliDecompress);
+/** HTTP's "deflate" is zlib-wrapped, but some servers send it raw. */
+const deflate: Unpack = (data, options) => inflate(data, options).catch(() => inflateRaw(data, options));
+const UNPACK: Record<string, Unpack> = { gzip: gunzip, "x-gzip": gunzip, deflate, br: brotli };
+
+/**
+ * The body with its Content-Encoding undone (last applied, first undone). undici.request does not
+ * decompress and this client asks for no encoding, but MOCO or a proxy in front of it may compress
+ * anyway. The cap holds for the unpacked size too, so a small bomb cannot fill the memory.
+ */
+async function decode(
+  raw: Buffer,
+  encoding: string | undefined,
+  max: number,
+  status: number,
+): Promise<Buffer> {
+  const codings = (encoding ?? "")
+    .split(",")
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== "" && c !== "identity");
+  let body = raw;
+  for (const coding of codings.reverse()) {
+    if (body.length === 0) break;
+    const unpack = UNPACK[coding];
+    if (!unpack) {
+      throw new MocoError({
+        kind: "server",
+        status,
+        message: `MOCO sent its answer (status ${status}) with Content-Encoding ${quoted(coding, 40)}, which this server cannot unpack`,
+      });
+    }
+    try {
+      body = await unpack(body, { maxOutputLength: max });
+    } catch (error) {
+      if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
+        throw tooLarge(max, status, " unpacked");
+      throw new MocoError({
+        kind: "server",
+        status,
+        message: `MOCO sent its answer (status ${status}) marked Content-Encoding ${coding}, but it does not unpack`,
+      });
+    }
+  }
+  return body;
 }
 
 function toInt(value: string | undefined): number | null {

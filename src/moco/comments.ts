@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { apiPath, type CallOptions, type MocoClient } from "./client.js";
 import { MocoError } from "./errors.js";
+import { unreadableCreate, written } from "./leads.js";
 import { readPages } from "./pages.js";
-import { fullName } from "./schemas.js";
+import { fullName, utcTimestamp } from "./schemas.js";
 
 /** Notes on a lead are MOCO comments with commentable_type "Deal". */
 export interface Note {
@@ -16,19 +17,23 @@ const commentSchema = z.looseObject({
   id: z.number(),
   text: z.string().nullish(),
   created_at: z.string(),
-  user: z.looseObject({ firstname: z.string(), lastname: z.string() }).nullish(),
+  // A name part MOCO left null is skipped by fullName(), as a blank one is.
+  user: z.looseObject({ firstname: z.string().nullish(), lastname: z.string().nullish() }).nullish(),
 });
 
 function toNote(data: unknown): Note {
   const parsed = commentSchema.safeParse(data);
   if (!parsed.success)
-    throw new MocoError({ kind: "server", message: "MOCO sent a comment this server cannot read" });
+    throw new MocoError({
+      kind: "server",
+      message: `MOCO sent a comment this server cannot read (${parsed.error.issues[0]?.path.join(".") || "body"}: ${parsed.error.issues[0]?.message})`,
+    });
   const c = parsed.data;
   return {
     id: c.id,
     text: c.text ?? "",
     user: c.user ? fullName(c.user) : null,
-    created_at: c.created_at,
+    created_at: utcTimestamp(c.created_at),
   };
 }
 
@@ -52,5 +57,9 @@ export async function leadNotes(moco: MocoClient, leadId: number, options?: Call
 
 export async function addLeadNote(moco: MocoClient, leadId: number, text: string, options?: CallOptions) {
   const body = { commentable_type: "Deal", commentable_id: leadId, text };
-  return toNote((await moco.post(apiPath("comments"), body, options)).data);
+  const path = apiPath("comments");
+  // A 2xx means MOCO stored the note; an answer that cannot be read must not read as a failure to repeat.
+  const answer = await written(moco.post(path, body, options), toNote);
+  if (!("value" in answer)) throw unreadableCreate(moco, path, `note on lead ${leadId}`, answer);
+  return answer.value;
 }

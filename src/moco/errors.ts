@@ -12,6 +12,7 @@ export type MocoErrorKind =
   | "redirect"
   | "rate_limited"
   | "server"
+  | "unreadable"
   | "network"
   | "timeout"
   | "cancelled";
@@ -139,6 +140,7 @@ const STATUS_TEXT: Record<MocoErrorKind, string> = {
   redirect: "MOCO answered with a redirect",
   rate_limited: "MOCO's rate limit was hit (429)",
   server: "MOCO had an internal error",
+  unreadable: "MOCO sent data this server cannot read",
   network: "MOCO could not be reached",
   timeout: "MOCO did not answer in time",
   cancelled: "The request was cancelled",

@@ -1,6 +1,13 @@
-import { apiPath, type CallOptions, type MocoClient, type PageInfo, type Query } from "./client.js";
+import {
+  apiPath,
+  type CallOptions,
+  type MocoClient,
+  type MocoResponse,
+  type PageInfo,
+  type Query,
+} from "./client.js";
 import { MocoError } from "./errors.js";
-import { type Lead, leadSchema } from "./schemas.js";
+import { type Lead, leadSchema, noteAbsent, unknownField } from "./schemas.js";
 
 /** The lead operations MOCO offers, in MOCO's terms. Tools build on these. */
 export interface LeadFilters {
@@ -42,15 +49,39 @@ export function leadQuery(filters: LeadFilters): Query {
   return query;
 }
 
+/** Fields without which a lead means nothing here: missing, it cannot be shown, summed or synced. */
+const ESSENTIAL: Record<string, string> = {
+  name: "name",
+  status: "status",
+  money: "value (money)",
+  currency: "currency",
+  created_at: "creation time",
+  updated_at: "update time",
+};
+
+/**
+ * A lead as MOCO sent it, or a server error naming the lead and the field. Such a lead reads the same
+ * way on every call until someone fixes it in MOCO, so the error says that, not to call again.
+ */
 export function parseLead(data: unknown): Lead {
   const parsed = leadSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new MocoError({
-      kind: "server",
-      message: `MOCO sent a lead this server cannot read (${issue?.path.join(".") || "body"}: ${issue?.message})`,
-    });
+    const raw = data !== null && typeof data === "object" ? (data as Record<string, unknown>) : undefined;
+    const id = typeof raw?.id === "number" && Number.isSafeInteger(raw.id) ? raw.id : undefined;
+    const field = String(issue?.path[0] ?? "");
+    const what = id === undefined ? "a lead" : `lead ${id}`;
+    const value = raw && field in raw ? raw[field] : undefined;
+    const message =
+      id === undefined
+        ? `MOCO sent a lead this server cannot read (${issue?.path.join(".") || "body"}: ${issue?.message})`
+        : ESSENTIAL[field] && (value === null || value === undefined)
+          ? `MOCO sent ${what} without a ${ESSENTIAL[field]}; this server cannot read it. It stays so until the lead is fixed in MOCO: give ${what} a ${ESSENTIAL[field]} there`
+          : `MOCO sent ${what} in a form this server cannot read (${issue?.path.join(".") || "body"}: ${issue?.message}). It stays so until the lead is fixed in MOCO: check that field of ${what} there`;
+    // A lead MOCO holds in a form we cannot read stays so: not a fault to retry.
+    throw new MocoError({ kind: id === undefined ? "server" : "unreadable", message });
   }
+  if (data !== null && typeof data === "object") noteAbsent(parsed.data, data);
   return parsed.data;
 }
 
@@ -70,12 +101,105 @@ export async function getLead(moco: MocoClient, id: number, options?: CallOption
   return parseLead((await moco.get(apiPath("deals", id), options)).data);
 }
 
-export async function createLead(moco: MocoClient, body: LeadWrite, options?: CallOptions): Promise<Lead> {
-  return parseLead((await moco.post(apiPath("deals"), body, options)).data);
+/** MOCO's answer to a write it carried out (a 2xx): the thing written, or why it cannot be read. */
+export type WriteAnswer<T> = { value: T } | { unreadable: string; status: number };
+
+/**
+ * Sends a write and reads its answer. A 2xx means MOCO carried the write out; a body that cannot be
+ * read then (empty, HTML, not a lead) is not a failure to repeat, so it is returned as `unreadable`
+ * for the caller to settle. Every other failure is thrown as it came.
+ */
+export async function written<T>(
+  send: Promise<MocoResponse>,
+  read: (data: unknown) => T,
+): Promise<WriteAnswer<T>> {
+  let res: MocoResponse;
+  try {
+    res = await send;
+  } catch (error) {
+    const status = error instanceof MocoError ? (error.status ?? 0) : 0;
+    if (status >= 200 && status <= 299) return { unreadable: (error as MocoError).message, status };
+    throw error;
+  }
+  if (res.data === null) return { unreadable: "its body was empty", status: res.status };
+  try {
+    return { value: read(res.data) };
+  } catch (error) {
+    if (error instanceof MocoError) return { unreadable: error.message, status: res.status };
+    throw error;
+  }
 }
 
+/**
+ * The error for a create whose 2xx answer cannot be read: MOCO stored something, this server cannot
+ * tell what. `mayHaveSucceeded` makes the tool say to look before creating again, never to retry, and
+ * copies of MOCO's data (the lead mirror) are told they may be behind.
+ */
+export function unreadableCreate(
+  moco: MocoClient,
+  path: string,
+  what: string,
+  answer: { unreadable: string; status: number },
+): MocoError {
+  moco.reportUncertain({ method: "POST", path });
+  return new MocoError({
+    kind: "server",
+    status: answer.status,
+    message: `MOCO accepted the ${what} (${answer.status}) but its answer cannot be read (${answer.unreadable}), so what it stored is unknown`,
+    mayHaveSucceeded: true,
+  });
+}
+
+/** Notes for the caller on how a written lead was read, e.g. again after an unreadable answer. */
+const readNotes = new WeakMap<Lead, string>();
+export const writeNote = (lead: Lead): string | undefined => readNotes.get(lead);
+
+/** Whether the answer lacked a field the write set: what MOCO stored there is only known by reading. */
+const lacksAsked = (lead: Lead, body: LeadWrite) => Object.keys(body).some((f) => unknownField(lead, f));
+
+export async function createLead(moco: MocoClient, body: LeadWrite, options?: CallOptions): Promise<Lead> {
+  const path = apiPath("deals");
+  const answer = await written(moco.post(path, body, options), parseLead);
+  if (!("value" in answer)) throw unreadableCreate(moco, path, "new lead", answer);
+  return lacksAsked(answer.value, body) ? reread(moco, answer.value, options) : answer.value;
+}
+
+/**
+ * A PUT is idempotent and names its lead, so an answer that cannot be read (or lacks a field the
+ * change set) is settled by reading the lead again; only when that fails too is the outcome unknown.
+ */
 export async function updateLead(moco: MocoClient, id: number, body: LeadWrite, options?: CallOptions) {
-  return parseLead((await moco.put(apiPath("deals", id), body, options)).data);
+  const path = apiPath("deals", id);
+  const answer = await written(moco.put(path, body, options), parseLead);
+  if ("value" in answer)
+    return lacksAsked(answer.value, body) ? reread(moco, answer.value, options) : answer.value;
+  let lead: Lead;
+  try {
+    lead = await getLead(moco, id, options);
+  } catch (error) {
+    moco.reportUncertain({ method: "PUT", path });
+    const why = error instanceof Error ? error.message : String(error);
+    throw new MocoError({
+      kind: "server",
+      status: answer.status,
+      message: `MOCO accepted the change of lead ${id} (${answer.status}) but its answer cannot be read (${answer.unreadable}), and reading the lead again failed (${why})`,
+      mayHaveSucceeded: true,
+    });
+  }
+  readNotes.set(
+    lead,
+    `MOCO's answer to the change could not be read (${answer.status}: ${answer.unreadable}); lead ${id} was read again from MOCO, so this is what it holds now`,
+  );
+  return lead;
+}
+
+/** The lead as MOCO holds it now; the partial answer when that read fails (its gaps count as unknown). */
+async function reread(moco: MocoClient, partial: Lead, options?: CallOptions): Promise<Lead> {
+  try {
+    return await getLead(moco, partial.id, options);
+  } catch {
+    return partial;
+  }
 }
 
 /**

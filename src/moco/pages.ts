@@ -29,17 +29,24 @@ export interface PagesResult {
 export const MAX_PER_PAGE = 100;
 
 /**
- * The page after `page`, or null after the last. A next link names it (one that does not move forward
- * is ignored, so a page is never read twice). Without one, X-Total alone still says whether more follow
- * (MOCO may send it without Link, X-Page and X-Per-Page); without either, only a short page proves the
- * last one.
+ * The page after `page`, or null after the last. `count` items came back for `perPage` asked; MOCO
+ * may serve fewer per page than asked (a cap), and X-Per-Page then says how many, which is what its
+ * offsets follow. A next link names the next page (one that does not move forward is ignored, so a
+ * page is never read twice). Without one, X-Total says whether more follow (MOCO may send it without
+ * Link, X-Page and X-Per-Page): after a full page, while the leads up to its end are fewer than the
+ * total; after an empty page X-Total says should have held leads too, so that page is never taken
+ * for the last one. A short page ends the list whatever X-Total says (a scan's count check tells
+ * the difference). Without either header, only a short page proves the last one.
  */
 export function nextPage(page: number, count: number, info: PageInfo, perPage: number): number | null {
-  if (count === 0) return null;
-  if (info.nextPage !== null && info.nextPage > page) return info.nextPage;
-  if (info.total !== null) return page * perPage < info.total ? page + 1 : null;
-  if (info.nextPage !== null) return null;
-  return count >= perPage ? page + 1 : null;
+  const served = info.perPage !== null && info.perPage > 0 ? info.perPage : perPage;
+  if (count > 0 && info.nextPage !== null && info.nextPage > page) return info.nextPage;
+  if (info.total !== null) {
+    const more = (page - 1) * served + count < info.total;
+    return more && (count === 0 || count >= served) ? page + 1 : null;
+  }
+  if (count === 0 || info.nextPage !== null) return null;
+  return count >= served ? page + 1 : null;
 }
 
 /** Calls `onPage` for every page of `path` in turn. A body that is not a list is a server error. */
