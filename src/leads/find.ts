@@ -1,8 +1,9 @@
+import { dealTags } from "../moco/reference.js";
 import type { ScanResult } from "../moco/scan.js";
 import { scanLeads } from "../moco/scan.js";
 import type { Lead } from "../moco/schemas.js";
 import { StoreUnavailableError } from "../store/types.js";
-import { foldLoose } from "../text.js";
+import { foldLoose, quoted } from "../text.js";
 import type { LeadsContext } from "./context.js";
 import { addDays, lastDayOfMonth, localDay, weekOf } from "./dates.js";
 import { type LeadFilterArgs, mocoQueries, type Range, type SORTS } from "./filters.js";
@@ -76,9 +77,11 @@ export async function findLeads(args: Selection, ctx: LeadsContext): Promise<Fou
   const leads = scan.leads.filter(keep);
   const sort = args.sort ?? (args.due ? "reminder_date" : undefined);
   if (sort) leads.sort(comparator(sort, args.order));
+  const empty =
+    leads.length === 0 && scan.complete ? await unknownTags(args, scan, mirrored?.all, ctx) : undefined;
   return {
     leads,
-    scan,
+    scan: empty ? { ...scan, empty } : scan,
     echo,
     today,
     ...(window ? { window } : {}),
@@ -89,12 +92,13 @@ export async function findLeads(args: Selection, ctx: LeadsContext): Promise<Fou
 /**
  * The leads MOCO's own filters would select, from the lead mirror (complete at any account size,
  * synced first when older than its freshness window); undefined when there is no usable mirror, and
- * the caller reads MOCO live as before.
+ * the caller reads MOCO live as before. A mirror whose latest sync could not agree with MOCO's count
+ * is not complete, and says by how much (its gap).
  */
 async function fromMirror(
   args: Selection,
   ctx: LeadsContext,
-): Promise<{ scan: ScanResult; asOf: string } | undefined> {
+): Promise<{ scan: ScanResult; asOf: string; all: readonly Lead[] } | undefined> {
   const mirror = await ctx.mirror();
   if (!mirror?.available) return undefined;
   try {
@@ -104,18 +108,66 @@ async function fromMirror(
     });
     const keep = pushedPredicate(args);
     const leads = read.leads.filter(keep);
-    const scan = {
+    const scan: ScanResult = {
       leads,
       scanned: leads.length,
-      total: leads.length,
-      complete: true,
+      // With a gap, how many of MOCO's leads the selection holds is unknown.
+      total: read.gap ? null : leads.length,
+      complete: read.gap === undefined,
       pages: read.sync?.requests ?? 0,
+      ...(read.gap ? { gap: read.gap } : {}),
     };
-    return { scan, asOf: read.asOf };
+    return { scan, asOf: read.asOf, all: read.leads };
   } catch (error) {
     if (error instanceof StoreUnavailableError) return undefined;
     throw error;
   }
+}
+
+/**
+ * When an empty answer comes from asked tags no lead carries (a typo such as "Wichtgi" returns 0 with
+ * no word otherwise): which, and the tags in use. From the mirror, every lead tells; from a live scan,
+ * only that MOCO selected none at all, and its list of lead tags names the ones there are.
+ */
+async function unknownTags(
+  args: Selection,
+  scan: ScanResult,
+  all: readonly Lead[] | undefined,
+  ctx: LeadsContext,
+): Promise<string | undefined> {
+  if (!args.tags || args.tags.length === 0) return undefined;
+  const list = (tags: string[]) => tags.map((t) => quoted(t, 60)).join(", ");
+  const asked = list(args.tags);
+  const plural = args.tags.length === 1 ? "the tag" : "any of the tags";
+  if (all) {
+    const uses = new Map<string, { tag: string; count: number }>();
+    for (const lead of all) {
+      for (const tag of lead.tags) {
+        const use = uses.get(tag.toLowerCase()) ?? { tag, count: 0 };
+        use.count++;
+        uses.set(tag.toLowerCase(), use);
+      }
+    }
+    const missing = args.tags.filter((t) => !uses.has(t.toLowerCase()));
+    if (missing.length === 0) return undefined;
+    const top = [...uses.values()]
+      .sort((a, b) => b.count - a.count || a.tag.localeCompare(b.tag))
+      .slice(0, 10);
+    const inUse =
+      top.length === 0
+        ? "no lead has a tag"
+        : `tags in use (most used first): ${list(top.map((u) => u.tag))}`;
+    return `No lead carries ${missing.length === 1 ? "the tag" : "the tags"} ${list(missing)}; ${inUse}.`;
+  }
+  if (scan.scanned > 0) return undefined; // leads with those tags exist; other filters left none
+  const known = await dealTags(ctx.moco, ctx.call).catch(() => undefined);
+  if (!known) return `MOCO has no lead with ${plural} ${asked} (among the status or filters asked).`;
+  const shown = known.tags.slice(0, 10);
+  const more = known.tags.length > shown.length ? `, … (${known.tags.length} in all)` : "";
+  return (
+    `MOCO has no lead with ${plural} ${asked} (among the status or filters asked); ` +
+    `${shown.length === 0 ? "the account has no lead tags" : `the account's lead tags: ${list(shown)}${more}`}.`
+  );
 }
 
 /** MOCO's own filters, applied here to the mirror as MOCO applies them to its list. */
@@ -127,11 +179,13 @@ export function pushedPredicate(args: Selection): (lead: Lead) => boolean {
         ? undefined
         : new Set([args.status]);
   const ids = args.ids && new Set(args.ids);
+  // MOCO matches tag names whatever their case.
+  const tags = args.tags && new Set(args.tags.map((t) => t.toLowerCase()));
   const after = args.updated_after === undefined ? undefined : Date.parse(args.updated_after);
   const props = Object.entries(args.custom_properties ?? {});
   return (l) =>
     (statuses === undefined || statuses.has(l.status)) &&
-    (args.tags === undefined || args.tags.some((t) => l.tags.includes(t))) &&
+    (tags === undefined || l.tags.some((t) => tags.has(t.toLowerCase()))) &&
     (args.company_id === undefined || l.company?.id === args.company_id) &&
     (args.closed === undefined || within(l.closed_on, args.closed.from, args.closed.to)) &&
     (ids === undefined || ids.has(l.id)) &&
@@ -147,6 +201,20 @@ function customMatches(have: unknown, want: unknown): boolean {
 }
 
 const haystack = (l: Lead) => foldLoose([l.name, l.company?.name, l.person?.name, l.info].join(" "));
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/**
+ * Whether `word` (folded) begins a word of `text` (folded): "ag" finds "Beispiel AG", not
+ * "Rahmenvertrag"; "müller" finds "Mueller-Lüdenscheidt"; "gmbh" and "#4711" still match where they stand.
+ */
+function startsWord(text: string, word: string): boolean {
+  if (word === "") return true;
+  for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + 1)) {
+    if (at === 0 || !WORD_CHAR.test(text[at - 1] as string) || !WORD_CHAR.test(word[0] as string))
+      return true;
+  }
+  return false;
+}
 const within = (value: string | null, from?: string, to?: string) =>
   value !== null && (from === undefined || value >= from) && (to === undefined || value <= to);
 
@@ -171,8 +239,10 @@ export function predicate(
     inRange(localDay(l.created_at), args.created) &&
     (before === undefined || Date.parse(l.updated_at) < before) &&
     (args.service === undefined || overlaps(l, args.service.from, args.service.to)) &&
-    words.every((w) => haystack(l).includes(w));
+    (words.length === 0 || matchesWords(haystack(l), words));
 }
+
+const matchesWords = (text: string, words: readonly string[]) => words.every((w) => startsWord(text, w));
 
 /** Whether the lead's service period overlaps [from, to] (either end may be open). */
 function overlaps(l: Lead, from?: string, to?: string): boolean {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { log } from "../log.js";
 import type { MocoClient } from "../moco/client.js";
 import { MocoError } from "../moco/errors.js";
+import type { ScanGap } from "../moco/scan.js";
 import type { Lead } from "../moco/schemas.js";
 import type { LeadStore, LeadUpsert, NewChange, ScopeRow } from "../store/types.js";
 import { StoreUnavailableError } from "../store/types.js";
@@ -69,6 +70,11 @@ export interface MirrorRead {
   ageMs: number;
   /** The sync this read waited for, if any. */
   sync: SyncReport | undefined;
+  /**
+   * Set when the latest sync could not make the copy agree with MOCO (its pages fell short of its own
+   * count, or its list kept moving while read): then `leads` is not all of MOCO's, say so.
+   */
+  gap?: ScanGap;
 }
 
 export interface MirrorStatus {
@@ -115,6 +121,16 @@ export class LeadMirror {
   private lock: Promise<unknown> = Promise.resolve();
   private lastSeenMs = 0;
   private lastPruneMs = 0;
+  /** What the latest sync of this mirror could not reconcile with MOCO (kept until a sync that can). */
+  private gap: ScanGap | undefined;
+  /**
+   * Writes of this scope whose outcome is unknown (counted), and how many of them a sync that began
+   * after them has covered: while `unsure > settled` the mirror may lack a lead MOCO has, and the next
+   * read syncs whatever the freshness window says.
+   */
+  private unsure = 0;
+  private settled = 0;
+  private readonly watching = new Map<MocoClient, () => void>();
   private readonly parts = new SharedParts();
   private sorted: { map: Map<number, Lead>; list: readonly Lead[] } | undefined;
 
@@ -123,6 +139,7 @@ export class LeadMirror {
     this.moco = options.moco;
     this.baseUrl = options.moco.url("").href;
     this.scope = options.moco.scope;
+    this.watch(options.moco);
     this.settings = {
       freshMs: options.freshMs ?? DEFAULTS.freshMs,
       overlapMs: options.overlapMs ?? DEFAULTS.overlapMs,
@@ -140,6 +157,27 @@ export class LeadMirror {
   /** The per-tenant HTTP transport may hand a newer client of the same credentials. */
   useClient(moco: MocoClient): void {
     this.moco = moco;
+    this.watch(moco);
+  }
+
+  /** A write of this scope may have been carried out without a usable answer: sync before the next read. */
+  markUnsure(): void {
+    this.unsure++;
+  }
+
+  /** Stops listening to the clients' writes (the registry let this mirror go; its client lives on). */
+  release(): void {
+    for (const stop of this.watching.values()) stop();
+    this.watching.clear();
+  }
+
+  /** Every client of this scope tells of its uncertain writes (a create whose answer was lost, …). */
+  private watch(moco: MocoClient): void {
+    if (!this.watching.has(moco))
+      this.watching.set(
+        moco,
+        moco.onUncertainWrite(() => this.markUnsure()),
+      );
   }
 
   status(): MirrorStatus {
@@ -163,13 +201,16 @@ export class LeadMirror {
     const maxAge = options.maxAgeMs ?? this.settings.freshMs;
     let report: SyncReport | undefined;
     const synced = this.row?.syncedAt ? Date.parse(this.row.syncedAt) : Number.NaN;
-    if (!(Date.now() - synced < maxAge)) report = await this.sync(options);
+    if (!(Date.now() - synced < maxAge) || this.unsure > this.settled) report = await this.sync(options);
+    // The sync joined may have begun before an uncertain write: one more, begun after it.
+    if (this.unsure > this.settled) report = await this.sync(options);
     const asOf = this.row?.syncedAt as string;
     return {
       leads: this.sortedLeads(),
       asOf,
       ageMs: Math.max(0, Date.now() - Date.parse(asOf)),
       sync: report,
+      ...(this.gap ? { gap: this.gap } : {}),
     };
   }
 
@@ -370,6 +411,8 @@ export class LeadMirror {
 
   private async syncOnce(run: SharedSync, signal: AbortSignal): Promise<SyncReport> {
     const base = this.row as ScopeRow;
+    // Uncertain writes reported before this sync's first request are covered by it.
+    const unsure = this.unsure;
     let requests = 0;
     const progress: Progress = (done, total, message) => {
       for (const listener of run.listeners) listener(done, total, message);
@@ -388,6 +431,8 @@ export class LeadMirror {
     });
     const report = await this.locked(() => this.commitSync(plan, requests));
     this.rescan = {};
+    this.gap = plan.gap;
+    this.settled = Math.max(this.settled, unsure);
     progress(requests, requests, `Mirror up to date: ${this.leads.size} leads`);
     if (Date.now() - this.lastPruneMs > PRUNE_EVERY_MS) await this.prune().catch(() => undefined);
     return report;
@@ -524,9 +569,12 @@ export class MirrorRegistry {
       this.mirrors.delete(moco.scope); // re-inserted below: a Map iterates oldest first
     } else {
       mirror = new LeadMirror({ ...this.defaults, moco });
-      // Let go, not closed: a sync it is running still finishes and commits; then it is garbage.
+      // Let go, not closed: a sync it is running still finishes and commits; then it is garbage
+      // (released from its clients, which would otherwise hold it).
       while (this.mirrors.size >= this.maxLoaded) {
-        this.mirrors.delete(this.mirrors.keys().next().value as string);
+        const oldest = this.mirrors.keys().next().value as string;
+        this.mirrors.get(oldest)?.release();
+        this.mirrors.delete(oldest);
       }
     }
     this.mirrors.set(moco.scope, mirror);

@@ -1,6 +1,7 @@
 import type { CallOptions, MocoClient } from "../moco/client.js";
 import { type LeadFilters, listLeads } from "../moco/leads.js";
 import { nextPage } from "../moco/pages.js";
+import { type Drift, driftOf, newWatch, type PageWatch, type ScanGap, watchPage } from "../moco/scan.js";
 import type { Lead } from "../moco/schemas.js";
 import type { LeadStore, StagedScan, StoredLead } from "../store/types.js";
 
@@ -27,16 +28,33 @@ async function page(moco: MocoClient, filters: LeadFilters, options: SyncReadOpt
   return result;
 }
 
+/** At most this many re-scans in one sync after a scan MOCO's list moved under (each reads every page). */
+const MAX_RESCANS = 2;
+
 /**
  * Where a full scan stands, kept by the caller between attempts: an interrupted scan (reset, 429,
  * timeout, abort) goes on from `nextPage`. Ids de-duplicate leads that moved between pages meanwhile;
- * a lead that moved the other way is found by the count check afterwards.
+ * `watch` (in memory only: a scan resumed after a restart checks X-Total from its stored `total` on)
+ * tells whether MOCO's list moved while it was read.
  */
-export type ScanState = StagedScan;
+export interface ScanState extends StagedScan {
+  watch?: PageWatch;
+}
 
 export function newScan(): ScanState {
   return { nextPage: 1, total: null, pages: 0, startedAt: Date.now() };
 }
+
+/** A watch for a scan that may have read pages before (resumed from the store: from its last X-Total on). */
+function watchFrom(scan: ScanState): PageWatch {
+  const watch = newWatch();
+  if (scan.pages > 0) watchPage(watch, [], scan.total);
+  return watch;
+}
+
+/** How the scan's pages moved, if they did (see PageWatch). */
+export const scanDrift = (scan: ScanState): Drift | undefined =>
+  scan.watch ? driftOf(scan.watch) : undefined;
 
 /** Reads the remaining pages of a full scan, handing each to `onPage` after `scan` moved past it. */
 export async function runFullScan(
@@ -45,6 +63,8 @@ export async function runFullScan(
   options: SyncReadOptions,
   onPage: (leads: Lead[], scan: ScanState) => Promise<void> | void,
 ): Promise<void> {
+  scan.watch ??= watchFrom(scan);
+  const { watch } = scan;
   while (scan.nextPage !== null) {
     const at = scan.nextPage;
     const result = await page(moco, { page: at, per_page: PAGE_SIZE }, options, "full");
@@ -52,6 +72,12 @@ export async function runFullScan(
     scan.pages++;
     scan.nextPage = nextPage(at, result.leads.length, result.page, PAGE_SIZE);
     await onPage(result.leads, scan);
+    // Watched once kept: a page whose staging failed is read again, which is no repeat.
+    watchPage(
+      watch,
+      result.leads.map((l) => l.id),
+      result.page.total,
+    );
   }
 }
 
@@ -197,8 +223,11 @@ export interface PlanInput {
   overlapMs: number;
   reads: SyncReadOptions;
   progress: Progress;
-  /** An interrupted in-memory re-scan, kept between attempts; the caller clears it after a commit. */
-  rescan: { state?: ScanState; leads?: Map<number, Lead> };
+  /**
+   * An interrupted in-memory re-scan, and the watch of an interrupted staged scan (the stage keeps
+   * only its pages), kept between attempts; the caller clears them after a commit.
+   */
+  rescan: { state?: ScanState; leads?: Map<number, Lead>; stagedWatch?: PageWatch };
   /** Applied to every lead loaded from the stage (shares equal parts). */
   keep: (lead: Lead) => Lead;
 }
@@ -212,6 +241,11 @@ export interface SyncPlan {
   /** Leads MOCO confirmed deleted. */
   deleted: number[];
   cursor: string | null;
+  /**
+   * Set when the copy this plan makes will not agree with MOCO: as many leads as MOCO counts could
+   * not be read, or MOCO's list kept moving under every scan. Such a copy is never called complete.
+   */
+  gap?: ScanGap;
 }
 
 /**
@@ -238,7 +272,11 @@ export async function loadAll(
  * Everything a sync reads from MOCO, and what follows from it; nothing is committed here. First a full
  * scan (staged) or a delta, then the live count: fewer leads than MOCO counts means one created since
  * the delta (a second delta finds it) or one a scan missed when a deletion shifted MOCO's pages (a
- * re-scan finds it); more means deletions (findDeleted).
+ * re-scan finds it); more means deletions (findDeleted). A scan whose pages moved (X-Total changed, a
+ * lead came twice) may have missed a lead and kept a deleted one while the counts agree: it is read
+ * again, while it keeps moving at most MAX_RESCANS times; the union of the reads, less what MOCO
+ * confirms deleted, is then checked against the count once more. What still does not agree is the
+ * plan's `gap`.
  */
 export async function planSync(input: PlanInput): Promise<SyncPlan> {
   const { moco, reads, progress } = input;
@@ -247,10 +285,13 @@ export async function planSync(input: PlanInput): Promise<SyncPlan> {
   let kind: SyncPlan["kind"] = first ? "full" : "delta";
   let startedAt = Date.now();
   let staged: Map<number, Lead> | undefined;
+  // How the latest read of every lead moved under it; undefined: it did not, or there was none.
+  let drift: Drift | undefined;
   if (first) {
     const scan = await stagedScan(input);
     staged = scan.leads;
     startedAt = scan.startedAt;
+    drift = scan.drift;
   } else {
     progress(0, undefined, "Checking MOCO for changed leads");
     await readDelta(input, input.cursor as string, fetched);
@@ -262,17 +303,27 @@ export async function planSync(input: PlanInput): Promise<SyncPlan> {
     await readDelta(input, maxUpdated(fetched.values(), input.cursor) as string, fetched);
     live = await countLeads(moco, reads);
   }
-  if (live !== null && size() < live) {
+  for (let rescans = 0; rescans < MAX_RESCANS; rescans++) {
+    // A short copy is read again once (a persistent shortfall is MOCO's paging); a moving one while it moves.
+    const short = live !== null && size() < live && rescans === 0;
+    if (!short && drift === undefined) break;
     kind = "full";
+    if (rescans > 0) input.rescan.state = input.rescan.leads = undefined;
     input.rescan.state ??= newScan();
     startedAt = Math.min(startedAt, input.rescan.state.startedAt);
-    await memoryScan(input, fetched);
+    drift = await memoryScan(input, fetched);
     live = await countLeads(moco, reads);
   }
   const deleted = await deletions(input, base, fetched, live, first);
+  const held = size() - deleted.length;
+  const gap: ScanGap | undefined = drift
+    ? { kind: "moved", drift, read: held, counted: live }
+    : live !== null && held !== live
+      ? { kind: "count", read: held, counted: live }
+      : undefined;
   const seen = first ? [...base.values(), ...fetched.values()] : fetched.values();
   const cursor = nextCursor(seen, input.cursor, Math.max(0, Date.now() - startedAt));
-  return { kind, staged, fetched, deleted, cursor };
+  return { kind, staged, fetched, deleted, cursor, ...(gap ? { gap } : {}) };
 }
 
 async function readDelta(input: PlanInput, cursor: string, into: Map<number, Lead>): Promise<void> {
@@ -281,9 +332,14 @@ async function readDelta(input: PlanInput, cursor: string, into: Map<number, Lea
 }
 
 /** The first full scan, each page written to the store's stage as it arrives (resumable across restarts). */
-async function stagedScan(input: PlanInput): Promise<{ leads: Map<number, Lead>; startedAt: number }> {
+async function stagedScan(
+  input: PlanInput,
+): Promise<{ leads: Map<number, Lead>; startedAt: number; drift: Drift | undefined }> {
   const { store, scope, progress } = input;
-  const scan = (await store.stagedScan(scope)) ?? newScan();
+  const scan: ScanState = (await store.stagedScan(scope)) ?? newScan();
+  if (scan.pages === 0) input.rescan.stagedWatch = undefined;
+  input.rescan.stagedWatch ??= watchFrom(scan);
+  scan.watch = input.rescan.stagedWatch;
   progress(scan.pages, expected(scan), "Reading all leads from MOCO");
   await runFullScan(input.moco, scan, input.reads, async (leads, state) => {
     const rows = leads.map((l) => ({ id: l.id, updatedAt: l.updated_at, body: () => JSON.stringify(l) }));
@@ -295,11 +351,14 @@ async function stagedScan(input: PlanInput): Promise<{ leads: Map<number, Lead>;
     );
   });
   const leads = await loadAll((page) => store.loadStaged(scope, page), input.keep);
-  return { leads, startedAt: scan.startedAt };
+  return { leads, startedAt: scan.startedAt, drift: scanDrift(scan) };
 }
 
-/** A re-scan merged into `fetched`; kept in memory between attempts (rare: after a shifted scan). */
-async function memoryScan(input: PlanInput, fetched: Map<number, Lead>): Promise<void> {
+/**
+ * A re-scan merged into `fetched`; kept in memory between attempts (rare: after a shifted scan).
+ * Returns how its pages moved, if they did.
+ */
+async function memoryScan(input: PlanInput, fetched: Map<number, Lead>): Promise<Drift | undefined> {
   const state = input.rescan.state ?? newScan();
   const leads = input.rescan.leads ?? new Map<number, Lead>();
   input.rescan.state = state;
@@ -309,6 +368,7 @@ async function memoryScan(input: PlanInput, fetched: Map<number, Lead>): Promise
     input.progress(s.pages, expected(s), "Re-reading all leads from MOCO");
   });
   for (const [id, lead] of leads) fetched.set(id, lead);
+  return scanDrift(state);
 }
 
 async function deletions(
