@@ -6,6 +6,7 @@ import { stages, users } from "../moco/reference.js";
 import { LEAD_STATUSES, type Lead } from "../moco/schemas.js";
 import { quoted } from "../text.js";
 import { count } from "./changes.js";
+import { scanNote } from "./compact.js";
 import { checkToken, claimToken, issueToken, releaseToken } from "./confirm.js";
 import { type LeadsContext, remember } from "./context.js";
 import { plainDate, refNames, writableFields } from "./fields.js";
@@ -91,7 +92,8 @@ export async function bulkUpdate(
   // Names first: one that does not resolve fails before any lead is read.
   const { body, notes, knownTags } = await prepareWrite(args.changes, ctx);
   const target = { ...(await targetOf(body, ctx)), tags: knownTags?.tags ?? [] };
-  const { leads, missing, echo, complete } = await select(args, ctx);
+  const { leads, missing, echo, gap } = await select(args, ctx);
+  const complete = gap === undefined;
   const today = ctx.today();
   const predicted = leads.map((lead) => ({ lead, after: predict(lead, body, target, today) }));
   const plan = predicted.map(({ lead, after }) => ({ lead, changes: changesBetween(lead, after) }));
@@ -117,11 +119,7 @@ export async function bulkUpdate(
   };
   const what = describe(body, target);
   const head = [...notes.map((n) => `${n}.`), ...echo.map((e) => `Selected: ${e}.`)];
-  if (!complete) {
-    head.push(
-      "INCOMPLETE: the scan stopped at the page cap, so more leads may match; a real run over this filter is refused.",
-    );
-  }
+  if (gap) head.push(`${gap} A real run over this filter is refused.`);
   // The same rule refuses the real run and tells the dry run so, before it offers a next step.
   const tooMany =
     leads.length > BULK_MAX
@@ -218,18 +216,22 @@ async function select(args: BulkArgs, ctx: LeadsContext) {
     const ids = [...new Set(args.ids)];
     const page = await listLeads(ctx.moco, { ids, per_page: BULK_MAX }, ctx.call);
     const missing = ids.filter((id) => !page.leads.some((l) => l.id === id));
-    return { leads: page.leads.sort((a, b) => a.id - b.id), missing, echo: [] as string[], complete: true };
+    return { leads: page.leads.sort((a, b) => a.id - b.id), missing, echo: [] as string[], gap: undefined };
   }
   const found = await findLeads(args.filter ?? {}, ctx);
-  if (!found.scan.complete && !args.dry_run) {
+  // Why the selection is not whole (page cap, MOCO's short pages, a list that moved), as every scan says it.
+  const gap = found.scan.complete
+    ? undefined
+    : scanNote(found.scan, found.leads.length, ctx.maxScanPages, found.asOf);
+  if (gap && !args.dry_run) {
     throw new InputError(
-      `Nothing was changed: the filter selection is incomplete (the scan stopped after ${found.scan.scanned} leads at the page cap), so some matching leads would be missed`,
+      `Nothing was changed: the filter selection is incomplete, so some matching leads would be missed. ${gap}`,
       {},
       "Narrow the filter with MOCO's own filters (status, tags, company_id, closed_from/to, updated_after) or pass ids, and call again.",
     );
   }
   const leads = [...found.leads].sort((a, b) => a.id - b.id);
-  return { leads, missing: [] as number[], echo: found.echo, complete: found.scan.complete };
+  return { leads, missing: [] as number[], echo: found.echo, gap };
 }
 
 interface Target {

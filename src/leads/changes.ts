@@ -268,12 +268,14 @@ export async function pastPipeline(
     const then = thenAll.filter(select.on(when.compareTo));
     compared = compare(then, leads, { thenAll, nowAll: all }, options);
   }
+  // A mirror short of MOCO's own count (its gap) is not complete, now or at any day rebuilt from it.
   const scan: ScanResult = {
     leads,
     scanned: all.length,
-    total: all.length,
-    complete: true,
+    total: read.gap ? null : all.length,
+    complete: read.gap === undefined,
     pages: read.sync?.requests ?? 0,
+    ...(read.gap ? { gap: read.gap } : {}),
   };
   return { leads, scan, compared, echo: select.echo, asOf: read.asOf };
 }
