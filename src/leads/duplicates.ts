@@ -48,11 +48,14 @@ export async function openLookalikes(
   companyId: number,
   ctx: Pick<LeadsContext, "moco" | "call">,
 ): Promise<Lead[]> {
-  const pages = await Promise.all(
+  // Both reads end before the check does (a retry of one must not outlive the tool call).
+  const settled = await Promise.allSettled(
     OPEN.map((status) => listLeads(ctx.moco, { company_id: companyId, status, per_page: 100 }, ctx.call)),
   );
-  return pages
-    .flatMap((p) => p.leads)
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled
+    .flatMap((r) => (r.status === "fulfilled" ? r.value.leads : []))
     .filter((l) => similarNames(name, l.name, l.company?.name ?? ""))
     .sort((x, y) => x.id - y.id);
 }

@@ -123,8 +123,15 @@ export function warningsFor({ asked, after, before, definitions, knownTags }: Ve
   const warnings: string[] = [];
   const note = writeNote(after);
   if (note) warnings.push(note);
+  // Asked, but MOCO's answer (even read again) does not show it: whether it was stored is unknown.
+  const unseen = (field: Scalar | "tags", wanted: string) =>
+    `${field === "tags" ? field : label(field)}: MOCO's answer does not show it, so whether ${wanted} was stored is unknown; get_lead shows what MOCO holds`;
   for (const field of SCALARS) {
     const wanted = asked[field];
+    if (wanted !== undefined && unknownOn(field, after)) {
+      warnings.push(unseen(field, showValue(field, wanted)));
+      continue;
+    }
     if (unknownOn(field, after, wanted === undefined ? before : null)) continue;
     if (wanted === undefined) {
       const changed = before !== null && !same(fieldValue(before, field), fieldValue(after, field));
@@ -147,8 +154,8 @@ export function warningsFor({ asked, after, before, definitions, knownTags }: Ve
     }
   }
   if (Array.isArray(asked.tags)) {
-    if (!unknownOn("tags", after))
-      warnings.push(...tagWarnings(asked.tags as string[], after.tags, knownTags));
+    if (unknownOn("tags", after)) warnings.push(unseen("tags", fmt(asked.tags)));
+    else warnings.push(...tagWarnings(asked.tags as string[], after.tags, knownTags));
   } else if (
     before &&
     !unknownOn("tags", before, after) &&
@@ -240,16 +247,20 @@ function propertyWarnings(
 /** What an update changed, "field: from → to", compared over the lead before and after. */
 export function changesBetween(before: Lead, after: Lead): string[] {
   const out: string[] = [];
+  // A field `after` lacks is not compared. One only `before` lacks (MOCO's answer left it out) is
+  // unknown there: a value different from its placeholder is a change from "unknown", so a write of it
+  // is still planned and sent.
+  const was = (field: string, shown: string) => (unknownOn(field, before) ? "unknown" : shown);
   for (const field of SCALARS) {
-    if (unknownOn(field, before, after)) continue;
+    if (unknownOn(field, after)) continue;
     if (!same(fieldValue(before, field), fieldValue(after, field))) {
-      out.push(`${label(field)}: ${show(before, field)} → ${show(after, field)}`);
+      out.push(`${label(field)}: ${was(field, show(before, field))} → ${show(after, field)}`);
     }
   }
-  if (!unknownOn("tags", before, after) && !same([...before.tags].sort(), [...after.tags].sort())) {
-    out.push(`tags: ${fmt(before.tags)} → ${fmt(after.tags)}`);
+  if (!unknownOn("tags", after) && !same([...before.tags].sort(), [...after.tags].sort())) {
+    out.push(`tags: ${was("tags", fmt(before.tags))} → ${fmt(after.tags)}`);
   }
-  const unknownProps = unknownOn("custom_properties", before, after);
+  const unknownProps = unknownOn("custom_properties", after);
   const keys = new Set(
     unknownProps ? [] : [...Object.keys(before.custom_properties), ...Object.keys(after.custom_properties)],
   );

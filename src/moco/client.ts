@@ -277,7 +277,8 @@ export class MocoClient {
         failure.kind === "timeout" ||
         failure.status === 502 ||
         failure.status === 504;
-      if (method !== "GET" && lost) unsure = true;
+      // MOCO's own 500 may come after it stored the write: a create must not be retried as if not.
+      if (method !== "GET" && (lost || failure.status === 500)) unsure = true;
       const again500 = failure.status === 500 && retried500++ < RETRIES_OF_500;
       const retryable =
         failure.kind === "rate_limited" ||
@@ -349,7 +350,8 @@ export class MocoClient {
 
   /**
    * The error the caller sees. `unsure`: a write may have reached MOCO although no answer came
-   * back (a dropped connection, a timeout, or a gateway 502/504 that gave up waiting on MOCO).
+   * back (a dropped connection, a timeout, a gateway 502/504 that gave up waiting on MOCO, or MOCO's
+   * own 500, which may come after the write was stored).
    */
   private finalize(error: MocoError, method: Method, unsure: boolean, exhausted = false): MocoError {
     const tries = error.attempts > 1 ? ` after ${error.attempts} attempts` : "";

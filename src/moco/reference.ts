@@ -158,20 +158,23 @@ export const me = (moco: MocoClient, options?: CallOptions): Promise<UserEntry> 
  * Active users: those a lead can be given to. A key without the Staff permission gets 403 on /users:
  * then only its own user.
  */
-export const users = (moco: MocoClient, options?: CallOptions): Promise<Users> =>
-  cached(moco, "users", () => loadUsers(moco, false, options));
+export async function users(moco: MocoClient, options?: CallOptions): Promise<Users> {
+  const all = await allUsers(moco, options);
+  return { ...all, users: all.users.filter((u) => !u.archived || u.id === all.me.id) };
+}
 
 /**
  * Active and archived users (`archived` set): those leads can belong to. A departed colleague's
- * leads keep her as their owner, so a filter has to know her, and say she is archived.
+ * leads keep her as their owner, so a filter has to know her, and say she is archived. One cached
+ * request serves both lists.
  */
 export const allUsers = (moco: MocoClient, options?: CallOptions): Promise<Users> =>
-  cached(moco, "all users", () => loadUsers(moco, true, options));
+  cached(moco, "users", () => loadUsers(moco, options));
 
-async function loadUsers(moco: MocoClient, includeArchived: boolean, options?: CallOptions): Promise<Users> {
+async function loadUsers(moco: MocoClient, options?: CallOptions): Promise<Users> {
   const self = await me(moco, options);
   let list: { items: z.infer<typeof userSchema>[]; complete: boolean };
-  const query = includeArchived ? { include_archived: true } : {};
+  const query = { include_archived: true };
   try {
     list = await getList(moco, apiPath("users"), userSchema, query, options);
   } catch (error) {
@@ -180,9 +183,7 @@ async function loadUsers(moco: MocoClient, includeArchived: boolean, options?: C
     }
     throw error;
   }
-  // Without include_archived MOCO sends active users only; one that is not would be no owner to give.
-  const read = includeArchived ? list.items : list.items.filter((u) => u.active !== false);
-  const entries: UserEntry[] = read.map((u) => ({
+  const entries: UserEntry[] = list.items.map((u) => ({
     id: u.id,
     name: fullName(u),
     email: u.email ?? null,

@@ -46,7 +46,7 @@ describe("a single 500", () => {
     expect(h.sandbox.store.deal(id)?.info).toBe("after a 500");
   });
 
-  it("on a POST is never retried", async () => {
+  it("on a POST is never retried, and says the lead MAY HAVE BEEN CREATED (MOCO may have stored it first)", async () => {
     const users = h.sandbox.store.users;
     const stages = h.sandbox.store.categories;
     h.sandbox.faults.push({ kind: "status", status: 500, method: "POST", path: "/deals" });
@@ -60,6 +60,9 @@ describe("a single 500", () => {
       deal_category_id: stages[0]?.id,
     });
     expect(errorOf(r).status).toBe(500);
+    expect(errorOf(r).may_have_succeeded).toBe(true);
+    expect(text(r)).toMatch(/MAY HAVE BEEN CREATED/);
+    expect(text(r)).not.toMatch(/retry in a minute/);
     expect(sent("POST", from)).toHaveLength(1);
   });
 });

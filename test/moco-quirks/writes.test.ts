@@ -26,8 +26,11 @@ const STAGE = { id: 30, name: "Kontaktieren", probability: 1 };
 type Reply = (res: ServerResponse, stored: Record<string, unknown>) => void;
 
 /** A MOCO stand-in holding leads that carries out every write, then answers it with `reply`. */
-async function standIn(reply: { post?: Reply; put?: Reply; comment?: Reply }) {
+async function standIn(reply: { post?: Reply; put?: Reply; comment?: Reply; hide?: string[] }) {
   const deals = new Map<number, Record<string, unknown>>([[1, leadJson({ id: 1, name: "Relaunch" })]]);
+  // Keys this MOCO never sends in a lead (the server must treat them as unknown, not as empty).
+  const shown = (lead: Record<string, unknown> | undefined) =>
+    lead && Object.fromEntries(Object.entries(lead).filter(([k]) => !reply.hide?.includes(k)));
   const comments: unknown[] = [];
   let next = 100;
   const up = await startUpstream((req: IncomingMessage, res, body) => {
@@ -41,8 +44,8 @@ async function standIn(reply: { post?: Reply; put?: Reply; comment?: Reply }) {
     if (req.method === "GET" && (path === "/tags" || path === "/account/custom_properties"))
       return json(res, 200, []);
     if (req.method === "GET" && path === "/deals")
-      return json(res, 200, [...deals.values()], { "x-total": String(deals.size) });
-    if (req.method === "GET" && one) return json(res, 200, deals.get(Number(one[1])));
+      return json(res, 200, [...deals.values()].map(shown), { "x-total": String(deals.size) });
+    if (req.method === "GET" && one) return json(res, 200, shown(deals.get(Number(one[1]))));
     if (req.method === "POST" && path === "/deals") {
       const { user_id: _u, deal_category_id: _c, ...fields } = input;
       const lead = leadJson({ ...fields, id: next++, user: USER, category: STAGE });
@@ -52,7 +55,7 @@ async function standIn(reply: { post?: Reply; put?: Reply; comment?: Reply }) {
     if (req.method === "PUT" && one) {
       const lead = { ...deals.get(Number(one[1])), ...input };
       deals.set(Number(one[1]), lead);
-      return (reply.put ?? ((r, l) => json(r, 200, l)))(res, lead);
+      return (reply.put ?? ((r, l) => json(r, 200, l)))(res, shown(lead) ?? lead);
     }
     if (req.method === "POST" && path === "/comments") {
       const note = { id: 7, text: input.text, created_at: "2026-01-05T09:00:00Z", user: USER };
@@ -206,8 +209,37 @@ describe("a write answer that lacks fields", () => {
     const { reminder_date: _r, tags: _t, ...raw } = leadJson({ money: 5 });
     const after = parseLead(raw);
     const warnings = warningsFor({ asked: { reminder_date: "2026-06-01", money: 5 }, after, before });
-    expect(warnings).toEqual([]);
+    expect(warnings).toEqual([
+      "reminder_date: MOCO's answer does not show it, so whether 2026-06-01 was stored is unknown; get_lead shows what MOCO holds",
+    ]);
     expect(changesBetween(before, after)).toEqual(["money: 100 → 5"]);
+  });
+
+  it("a MOCO that never sends reminder_date and tags still gets the bulk write, planned from 'unknown'", async () => {
+    const s = await standIn({ hide: ["reminder_date", "tags"] });
+    const changes = { reminder_date: "2026-06-01", tags: ["Strategic"] };
+    const dry = await s.mcp.call("update_leads", { ids: [1], changes, dry_run: true });
+    expect(dry.isError, textOf(dry)).toBeFalsy();
+    const planned = (dry.structuredContent as { leads: { outcome: string; changes?: string[] }[] }).leads[0];
+    expect(planned?.outcome).toBe("would_change");
+    expect(planned?.changes).toEqual([
+      "reminder_date: unknown → 2026-06-01",
+      'tags: unknown → ["Strategic"]',
+    ]);
+    const run = await s.mcp.call("update_leads", { ids: [1], changes });
+    expect(run.isError, textOf(run)).toBeFalsy();
+    expect(s.up.requests.filter((q) => q.method === "PUT" && q.path === "/deals/1")).toHaveLength(1);
+    expect(s.deals.get(1)).toMatchObject(changes);
+  });
+
+  it("update_lead on such a MOCO says it cannot see what was stored, never 'Nothing changed' alone", async () => {
+    const s = await standIn({ hide: ["reminder_date"] });
+    const r = await s.mcp.call("update_lead", { id: 1, reminder_date: "2026-07-01" });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect((r.structuredContent as { warnings: string[] }).warnings).toContain(
+      "reminder_date: MOCO's answer does not show it, so whether 2026-07-01 was stored is unknown; get_lead shows what MOCO holds",
+    );
+    expect(s.deals.get(1)?.reminder_date).toBe("2026-07-01");
   });
 });
 
