@@ -34,16 +34,18 @@ export const MAX_PER_PAGE = 100;
  * offsets follow. A next link names the next page (one that does not move forward is ignored, so a
  * page is never read twice). Without one, X-Total says whether more follow (MOCO may send it without
  * Link, X-Page and X-Per-Page): after a full page, while the leads up to its end are fewer than the
- * total; after an empty page X-Total says should have held leads too, so that page is never taken
- * for the last one. A short page ends the list whatever X-Total says (a scan's count check tells
- * the difference). Without either header, only a short page proves the last one.
+ * total, after a short page too (MOCO may cap per_page without X-Per-Page) and after an empty page
+ * X-Total says should have held leads, so that page is never taken for the last one. Without either
+ * header, only a short page proves the last one.
  */
 export function nextPage(page: number, count: number, info: PageInfo, perPage: number): number | null {
   const served = info.perPage !== null && info.perPage > 0 ? info.perPage : perPage;
   if (count > 0 && info.nextPage !== null && info.nextPage > page) return info.nextPage;
   if (info.total !== null) {
-    const more = (page - 1) * served + count < info.total;
-    return more && (count === 0 || count >= served) ? page + 1 : null;
+    // Short of X-Total: a MOCO that serves fewer per page than asked without saying so (no X-Per-Page)
+    // looks exactly like this, and its next page follows on. A list that shrank meanwhile gives an
+    // empty or short next page, and the scan's count check says so.
+    return (page - 1) * served + count < info.total ? page + 1 : null;
   }
   if (count === 0 || info.nextPage !== null) return null;
   return count >= served ? page + 1 : null;

@@ -30,6 +30,8 @@ describe("the next page follows the page size MOCO served", () => {
     ["an empty page X-Total says should hold leads", 2, 0, { perPage: 100, total: 230 }, 3],
     ["an empty page past X-Total", 4, 0, { perPage: 100, total: 230 }, null],
     ["an empty page without X-Total", 2, 0, { perPage: 100 }, null],
+    ["a short page X-Total says more follow, no X-Per-Page (a silent cap)", 1, 50, { total: 99 }, 2],
+    ["a short page that reaches X-Total", 2, 49, { total: 99 }, null],
   ] as [string, number, number, Partial<PageInfo>, number | null][])("%s", (_, page, count, h, expected) => {
     expect(nextPage(page, count, info(h), 100)).toBe(expected);
   });
@@ -78,6 +80,32 @@ describe("MOCO caps per_page (asked 100, served 50) and sends no Link", () => {
     expect((r.structuredContent as { next_page: number | null }).next_page).toBe(3);
     const scan = await scanLeads(moco, {}, { maxPages: 20 });
     expect(scan).toMatchObject({ scanned: 100, total: 230, complete: false });
+    await mcp.close();
+    await moco.close();
+  });
+});
+
+describe("MOCO caps per_page without saying so (no X-Per-Page, no Link; X-Total only)", () => {
+  /** /deals with `total` leads, at most `cap` per page, offsets by the cap, X-Total alone. */
+  async function silent(total: number, cap: number) {
+    const leads = Array.from({ length: total }, (_, i) => leadJson({ id: i + 1, name: `Lead ${i + 1}` }));
+    const up = await startUpstream((req, res) => {
+      const page = Number(new URL(req.url ?? "", "http://x").searchParams.get("page") ?? 1);
+      json(res, 200, leads.slice((page - 1) * cap, page * cap), { "x-total": String(total) });
+    });
+    upstreams.push(up);
+    return up;
+  }
+
+  it("list_leads offers the next page instead of calling a short page 1 the last", async () => {
+    const up = await silent(99, 50);
+    const moco = clientFor(up.url);
+    const mcp = await mcpOver(moco, up.url);
+    const first = await mcp.call("list_leads", { per_page: 100 });
+    expect(textOf(first)).toMatch(/^50 leads of 99 on page 1\. Next: page 2\./);
+    const second = await mcp.call("list_leads", { per_page: 100, page: 2 });
+    expect((second.structuredContent as { leads: unknown[] }).leads).toHaveLength(49);
+    expect((second.structuredContent as { next_page: number | null }).next_page).toBeNull();
     await mcp.close();
     await moco.close();
   });
