@@ -137,8 +137,6 @@ async function unknownTags(
 ): Promise<string | undefined> {
   if (!args.tags || args.tags.length === 0) return undefined;
   const list = (tags: string[]) => tags.map((t) => quoted(t, 60)).join(", ");
-  const asked = list(args.tags);
-  const plural = args.tags.length === 1 ? "the tag" : "any of the tags";
   if (all) {
     const uses = new Map<string, { tag: string; count: number }>();
     for (const lead of all) {
@@ -160,12 +158,22 @@ async function unknownTags(
     return `No lead carries ${missing.length === 1 ? "the tag" : "the tags"} ${list(missing)}; ${inUse}.`;
   }
   if (scan.scanned > 0) return undefined; // leads with those tags exist; other filters left none
+  return noLeadWithTags(args.tags, ctx);
+}
+
+/** MOCO selected no lead at all for asked tags: say so, with the account's lead tags (one cached request). */
+export async function noLeadWithTags(
+  tags: string[],
+  ctx: Pick<LeadsContext, "moco" | "call">,
+): Promise<string> {
+  const list = (names: string[]) => names.map((t) => quoted(t, 60)).join(", ");
+  const asked = `${tags.length === 1 ? "the tag" : "any of the tags"} ${list(tags)}`;
   const known = await dealTags(ctx.moco, ctx.call).catch(() => undefined);
-  if (!known) return `MOCO has no lead with ${plural} ${asked} (among the status or filters asked).`;
+  if (!known) return `MOCO has no lead with ${asked} (among the status or filters asked).`;
   const shown = known.tags.slice(0, 10);
   const more = known.tags.length > shown.length ? `, … (${known.tags.length} in all)` : "";
   return (
-    `MOCO has no lead with ${plural} ${asked} (among the status or filters asked); ` +
+    `MOCO has no lead with ${asked} (among the status or filters asked); ` +
     `${shown.length === 0 ? "the account has no lead tags" : `the account's lead tags: ${list(shown)}${more}`}.`
   );
 }

@@ -58,3 +58,20 @@ describe("asked tags no lead carries", () => {
     expect(text(r)).toContain(`the account's lead tags: "${accountTags[0]}"`);
   });
 });
+
+describe("a plain tag filter MOCO applies itself (one page, no scan)", () => {
+  it("an empty first page names the asked tag and the account's lead tags", async () => {
+    const r = await live.call("list_leads", { tags: ["Wichtgi"] });
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(sc(r).leads).toEqual([]);
+    expect(text(r)).toContain('MOCO has no lead with the tag "Wichtgi"');
+    expect(text(r)).toContain("the account's lead tags: ");
+  });
+
+  it("a tag that selects leads gets no such note", async () => {
+    const known = tagsInUse(live)[0] as string;
+    const r = await live.call("list_leads", { tags: [known] });
+    expect(sc(r).leads.length).toBeGreaterThan(0);
+    expect(text(r)).not.toContain("MOCO has no lead with");
+  });
+});
