@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { InputError } from "../errors.js";
 import { capLead } from "../leads/cap.js";
-import { checkToken, issueToken } from "../leads/confirm.js";
+import { checkToken, claimToken, issueToken, releaseToken } from "../leads/confirm.js";
 import { forget } from "../leads/context.js";
 import { id } from "../leads/fields.js";
 import { leadLine, leadOut } from "../leads/output.js";
@@ -19,6 +19,7 @@ const REFUSED = {
     `the confirm_token was not issued for lead ${id} (another lead, another MOCO account, or altered)`,
   expired: (_: number, at?: string) => `the confirm_token expired at ${at}`,
   changed: (id: number) => `lead ${id} was changed in MOCO after the preview`,
+  used: (id: number) => `the confirm_token for lead ${id} was already used (a token confirms one delete)`,
 };
 
 export const deleteLeadTool = defineTool({
@@ -61,11 +62,13 @@ export const deleteLeadTool = defineTool({
           `and confirm_token before ${expires_at}.`,
       };
     } else {
+      // Checked and claimed in one step (no await between): of two calls at once, only the first deletes.
       const check = checkToken(ctx.moco, subject(lead), args.confirm_token);
-      if (!check.ok) {
+      const reason = !check.ok ? check.reason : claimToken(args.confirm_token) ? undefined : "used";
+      if (reason !== undefined) {
         throw new InputError(
-          `Nothing was deleted: ${REFUSED[check.reason](lead.id, check.expiredAt)}`,
-          { confirm_token: [check.reason] },
+          `Nothing was deleted: ${REFUSED[reason](lead.id, check.ok ? undefined : check.expiredAt)}`,
+          { confirm_token: [reason] },
           `Call delete_lead with id ${lead.id} alone for a new preview, show it to the human, then call again with its confirm_token.`,
         );
       }
@@ -74,7 +77,12 @@ export const deleteLeadTool = defineTool({
       await deleteLead(ctx.moco, args.id, ctx.call);
     } catch (error) {
       // A 404 on a retry means the first attempt deleted it and only its answer was lost.
-      if (!(error instanceof MocoError && error.kind === "not_found" && error.attempts > 1)) throw error;
+      if (!(error instanceof MocoError && error.kind === "not_found" && error.attempts > 1)) {
+        // MOCO refused for sure: the lead is as previewed, so a retry may use the same token.
+        const refused = error instanceof MocoError && !error.mayHaveSucceeded;
+        if (refused && args.confirm_token !== undefined) releaseToken(args.confirm_token);
+        throw error;
+      }
     }
     await forget(ctx, args.id);
     return { data: { deleted: true, lead }, summary: `Deleted ${shown}.` };
