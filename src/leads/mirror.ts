@@ -173,11 +173,14 @@ export class LeadMirror {
 
   /** Every client of this scope tells of its uncertain writes (a create whose answer was lost, …). */
   private watch(moco: MocoClient): void {
-    if (!this.watching.has(moco))
-      this.watching.set(
-        moco,
-        moco.onUncertainWrite(() => this.markUnsure()),
-      );
+    if (this.watching.has(moco)) return;
+    this.watching.set(
+      moco,
+      moco.onUncertainWrite(() => this.markUnsure()),
+    );
+    // A write of unknown outcome before this mirror listened (its first use came after it): the
+    // freshness window alone must not hide it.
+    if (moco.lastUncertainAt !== undefined) this.markUnsure();
   }
 
   status(): MirrorStatus {

@@ -131,6 +131,7 @@ export class MocoClient {
   private readonly base: URL;
   private readonly pending = new Map<Promise<unknown>, PendingWrite>();
   private readonly uncertain = new Set<(write: PendingWrite) => void>();
+  private lastUncertain: number | undefined;
 
   /**
    * Which credentials this client speaks for, without them: the base URL and 64 bits of the key's
@@ -212,7 +213,13 @@ export class MocoClient {
 
   /** For a caller that finds a write's 2xx answer unusable: MOCO did it, what it stored is unknown. */
   reportUncertain(write: PendingWrite): void {
+    this.lastUncertain = Date.now();
     for (const listener of this.uncertain) listener(write);
+  }
+
+  /** When this client last had a write of unknown outcome (ms), for a listener that came later. */
+  get lastUncertainAt(): number | undefined {
+    return this.lastUncertain;
   }
 
   async call(method: Method, path: string, options: CallOptions = {}): Promise<MocoResponse> {

@@ -76,4 +76,30 @@ describe("after a write whose outcome is unknown", () => {
       await store.close();
     }
   });
+
+  it("a mirror built after the uncertain write (let go and loaded again) still syncs before its first read", async () => {
+    h = await startHarness();
+    const store = await openStore({ kind: "memory" });
+    const other = new MocoClient({
+      baseUrl: h.sandbox.url,
+      apiKey: "another-key-3d4e5f",
+      userAgent: "moco-leads-mcp-test",
+      requestTimeoutMs: 1000,
+      rateLimit: { limit: 1000, windowMs: 1000 },
+    });
+    try {
+      const registry = new MirrorRegistry({ store, maxLoaded: 1, freshMs: 3_600_000 });
+      await registry.forClient(h.moco).read(); // synced, fresh for an hour
+      registry.forClient(other); // takes the only slot: the first mirror is let go
+      h.moco.reportUncertain({ method: "POST", path: "/deals" }); // no mirror of its scope listens now
+      const from = h.sandbox.requests.length;
+      const again = registry.forClient(h.moco); // loaded again from the store, synced minutes ago
+      await again.read();
+      expect(h.sandbox.requests.slice(from).some((q) => q.path === "/deals")).toBe(true);
+      registry.close();
+    } finally {
+      await other.close();
+      await store.close();
+    }
+  });
 });
