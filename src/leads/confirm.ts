@@ -8,8 +8,10 @@ import type { MocoClient } from "../moco/client.js";
  * can check it without shared state, and it is bound to the MOCO credentials of the call: a token
  * issued for one account, or one key, is worth nothing with another.
  *
- * Layout: `<expiry, epoch seconds>.<mac of what>.<mac of what and its state>`. Two MACs so a refusal can
- * say why: another subject (or an altered token), or the same subject whose state changed since.
+ * Layout: `<expiry, epoch ms>.<mac of what>.<mac of what and its state>`. Two MACs so a refusal can
+ * say why: another subject (or an altered token), or the same subject whose state changed since. The
+ * expiry in ms makes each preview's token its own: a token is spent once (claimToken), and a preview
+ * made again right after must not hand out the spent one.
  */
 export const CONFIRM_TTL_MS = 5 * 60_000;
 
@@ -44,10 +46,13 @@ export function issueToken(
   { now = Date.now(), ttlMs = CONFIRM_TTL_MS }: ClockOptions = {},
 ): { token: string; expires_at: string } {
   const key = keyOf(moco);
-  const exp = String(Math.floor((now + ttlMs) / 1000));
+  const exp = String(Math.floor(now + ttlMs));
   const token = `${exp}.${mac(key, c.purpose, exp, c.what)}.${mac(key, c.purpose, exp, c.what, c.state)}`;
-  return { token, expires_at: new Date(Number(exp) * 1000).toISOString().replace(".000Z", "Z") };
+  return { token, expires_at: shownExpiry(exp) };
 }
+
+/** The expiry as the caller reads it, to the second (rounded down: never later than the real one). */
+const shownExpiry = (exp: string) => `${new Date(Number(exp)).toISOString().slice(0, 19)}Z`;
 
 const equal = (a: string, b: string) =>
   a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
@@ -58,14 +63,14 @@ export function checkToken(
   token: string,
   { now = Date.now() }: ClockOptions = {},
 ): TokenCheck {
-  const m = /^(\d{1,12})\.([\w-]{22})\.([\w-]{22})$/.exec(token.trim());
+  const m = /^(\d{1,15})\.([\w-]{22})\.([\w-]{22})$/.exec(token.trim());
   if (!m) return { ok: false, reason: "malformed" };
   const [, exp = "", what = "", state = ""] = m;
   const key = keyOf(moco);
   // The first MAC covers the expiry, so pushing it back makes the token "other", never valid.
   if (!equal(what, mac(key, c.purpose, exp, c.what))) return { ok: false, reason: "other" };
-  const expiredAt = new Date(Number(exp) * 1000).toISOString().replace(".000Z", "Z");
-  if (Number(exp) * 1000 <= now) return { ok: false, reason: "expired", expiredAt };
+  const expiredAt = shownExpiry(exp);
+  if (Number(exp) <= now) return { ok: false, reason: "expired", expiredAt };
   if (!equal(state, mac(key, c.purpose, exp, c.what, c.state))) return { ok: false, reason: "changed" };
   return { ok: true };
 }
@@ -85,7 +90,7 @@ export function claimToken(token: string, { now = Date.now() }: ClockOptions = {
   const key = token.trim();
   if (spent.has(key)) return false;
   const exp = Number(key.slice(0, key.indexOf(".")));
-  spent.set(key, Number.isFinite(exp) ? exp * 1000 : now + CONFIRM_TTL_MS);
+  spent.set(key, Number.isFinite(exp) ? exp : now + CONFIRM_TTL_MS);
   return true;
 }
 

@@ -158,22 +158,29 @@ async function unknownTags(
     return `No lead carries ${missing.length === 1 ? "the tag" : "the tags"} ${list(missing)}; ${inUse}.`;
   }
   if (scan.scanned > 0) return undefined; // leads with those tags exist; other filters left none
-  return noLeadWithTags(args.tags, ctx);
+  return noSuchTags(args.tags, ctx);
 }
 
-/** MOCO selected no lead at all for asked tags: say so, with the account's lead tags (one cached request). */
-export async function noLeadWithTags(
+/**
+ * MOCO selected no lead for asked tags: the ones the account has no such lead tag for (a typo), with
+ * the account's lead tags (one cached request); undefined when every asked tag exists (then the other
+ * filters left nothing, and a tag hint would mislead).
+ */
+export async function noSuchTags(
   tags: string[],
   ctx: Pick<LeadsContext, "moco" | "call">,
-): Promise<string> {
+): Promise<string | undefined> {
   const list = (names: string[]) => names.map((t) => quoted(t, 60)).join(", ");
-  const asked = `${tags.length === 1 ? "the tag" : "any of the tags"} ${list(tags)}`;
   const known = await dealTags(ctx.moco, ctx.call).catch(() => undefined);
-  if (!known) return `MOCO has no lead with ${asked} (among the status or filters asked).`;
+  if (!known) return undefined;
+  const have = new Set(known.tags.map((t) => t.toLowerCase()));
+  // A list cut short cannot prove a tag missing.
+  const missing = known.complete ? tags.filter((t) => !have.has(t.trim().toLowerCase())) : [];
+  if (missing.length === 0) return undefined;
   const shown = known.tags.slice(0, 10);
   const more = known.tags.length > shown.length ? `, … (${known.tags.length} in all)` : "";
   return (
-    `MOCO has no lead with ${asked} (among the status or filters asked); ` +
+    `MOCO has no lead tag ${list(missing)}; ` +
     `${shown.length === 0 ? "the account has no lead tags" : `the account's lead tags: ${list(shown)}${more}`}.`
   );
 }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { compact, dueInDays, fitRows, scanData, scanNote } from "../leads/compact.js";
 import { weekOf } from "../leads/dates.js";
 import { checkRanges, leadFilterShape, mocoQueries, needsScan, sortShape } from "../leads/filters.js";
-import { findLeads, noLeadWithTags } from "../leads/find.js";
+import { findLeads, noSuchTags } from "../leads/find.js";
 import { compactOut, pageData, pageOut, scanOut } from "../leads/output.js";
 import { listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
@@ -52,7 +52,8 @@ export const listLeadsTool = defineTool({
       meta = pageData(result.page, page, leads.length, per_page);
       // An empty first page for asked tags: a typo ("Wichtgi") must not read as "no such leads" alone.
       if (leads.length === 0 && page === 1 && selection.tags && selection.tags.length > 0) {
-        lines.push(await noLeadWithTags(selection.tags, ctx));
+        const hint = await noSuchTags(selection.tags, ctx);
+        if (hint) lines.push(hint);
       }
     } else {
       const found = await findLeads(selection, ctx);

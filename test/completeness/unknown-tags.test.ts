@@ -53,7 +53,7 @@ describe("asked tags no lead carries", () => {
   it("from a complete live scan: MOCO has no such lead, and the account's lead tags are named", async () => {
     const r = await live.call("list_leads", { tags: ["Wichtgi"], sort: "name" });
     expect(sc(r)).toMatchObject({ total: 0, complete: true });
-    expect(text(r)).toContain('MOCO has no lead with the tag "Wichtgi"');
+    expect(text(r)).toContain('MOCO has no lead tag "Wichtgi"');
     const accountTags = live.sandbox.store.tags.filter((t) => t.context === "Deal").map((t) => t.name);
     expect(text(r)).toContain(`the account's lead tags: "${accountTags[0]}"`);
   });
@@ -64,7 +64,7 @@ describe("a plain tag filter MOCO applies itself (one page, no scan)", () => {
     const r = await live.call("list_leads", { tags: ["Wichtgi"] });
     expect(r.isError, text(r)).toBeFalsy();
     expect(sc(r).leads).toEqual([]);
-    expect(text(r)).toContain('MOCO has no lead with the tag "Wichtgi"');
+    expect(text(r)).toContain('MOCO has no lead tag "Wichtgi"');
     expect(text(r)).toContain("the account's lead tags: ");
   });
 
@@ -72,6 +72,6 @@ describe("a plain tag filter MOCO applies itself (one page, no scan)", () => {
     const known = tagsInUse(live)[0] as string;
     const r = await live.call("list_leads", { tags: [known] });
     expect(sc(r).leads.length).toBeGreaterThan(0);
-    expect(text(r)).not.toContain("MOCO has no lead with");
+    expect(text(r)).not.toContain("MOCO has no lead tag");
   });
 });

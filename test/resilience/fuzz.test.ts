@@ -109,6 +109,8 @@ const date = fc
 describe("valid arguments", () => {
   it("list_leads sends exactly the expected GET /deals", async () => {
     const tagNames = h.sandbox.store.tags.filter((t) => t.context === "Deal").map((t) => t.name);
+    // The account's tag list, which an empty page for asked tags reads once (cached) to name a typo.
+    await h.call("get_lead_options");
     await fc.assert(
       fc.asyncProperty(
         fc.record(
