@@ -1,4 +1,4 @@
-import { errorFromResponse, MocoError, type MocoErrorKind } from "./moco/errors.js";
+import { MocoError, type MocoErrorKind } from "./moco/errors.js";
 import { forJson, quoted, visible } from "./text.js";
 
 /**
@@ -70,24 +70,19 @@ export const RESOURCE_ERROR_CODE: Partial<Record<MocoErrorKind | "invalid_input"
 /** Enough of MOCO's words for a field list; the JSON line's `fields` carries every message. */
 const MOCO_WORDS_MAX = 500;
 
-// What the client appends after MOCO's words (client.ts: capWait, finalize). Matched exactly and
-// only at the end, so MOCO cannot make text of its own pass as ours; a note worded otherwise just
-// stays inside the quotes.
-const CLIENT_NOTES =
-  /(?: \(MOCO asked to wait (?:an absurdly long time|\d+ s), beyond the \d+ s cap; treated as an answer without Retry-After\))?(?: after \d+ attempts)?(?:; wait about \d+ s)?$/;
-
 /**
- * A MOCO error's message as it stands in our sentence. After the head errorFromResponse writes for
- * the status ("MOCO had an internal error (500): "), the rest is MOCO's body: it is quoted (one line,
- * control and bidi characters escaped, clipped). A message without such a head is ours throughout;
- * any fragment of MOCO's in it still gets its invisible characters escaped.
+ * A MOCO error's message as it stands in our sentence: MOCO's own words (`upstream`, right after the
+ * head "MOCO had an internal error (500): ") are quoted (one line, control and bidi characters
+ * escaped, clipped); the rest is ours (the head, the client's notes such as " after 2 attempts"), with
+ * any invisible character escaped all the same.
  */
 function sentence(error: MocoError): string {
-  const head = error.status === undefined ? undefined : `${errorFromResponse(error.status, "").message}: `;
-  if (head === undefined || !error.message.startsWith(head)) return visible(error.message);
-  const rest = error.message.slice(head.length);
-  const notes = CLIENT_NOTES.exec(rest)?.[0] ?? "";
-  return `${head}${quoted(rest.slice(0, rest.length - notes.length), MOCO_WORDS_MAX)}${notes}`;
+  const words = error.upstream;
+  const at = words === undefined ? -1 : error.message.indexOf(`: ${words}`);
+  if (words === undefined || at < 0) return visible(error.message);
+  const head = error.message.slice(0, at + 2);
+  const rest = error.message.slice(at + 2 + words.length);
+  return `${visible(head)}${quoted(words, MOCO_WORDS_MAX)}${visible(rest)}`;
 }
 
 /** MOCO's field messages for the JSON line: the same data, with nothing that could reorder the line. */

@@ -375,7 +375,8 @@ export class MocoClient {
     if (key.length < 4) return error;
     const clean = (text: string) => text.split(key).join("[redacted]");
     const fields = Object.fromEntries(Object.entries(error.fields).map(([f, m]) => [clean(f), m.map(clean)]));
-    return error.with({ message: clean(error.message), fields });
+    const upstream = error.upstream === undefined ? undefined : clean(error.upstream);
+    return error.with({ message: clean(error.message), fields, upstream });
   }
 
   private attempt(method: Method, path: string, options: CallOptions, deadline: number) {

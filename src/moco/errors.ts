@@ -26,6 +26,8 @@ export interface MocoErrorInit {
   /** A create whose outcome is unknown: MOCO may have stored the lead. */
   mayHaveSucceeded?: boolean;
   attempts?: number;
+  /** MOCO's own words in `message` (after its head, "…: "), verbatim: data, never a sentence of ours. */
+  upstream?: string;
 }
 
 export class MocoError extends Error {
@@ -35,6 +37,7 @@ export class MocoError extends Error {
   readonly retryAfterSeconds: number | undefined;
   readonly mayHaveSucceeded: boolean;
   readonly attempts: number;
+  readonly upstream: string | undefined;
 
   constructor(init: MocoErrorInit) {
     super(init.message);
@@ -45,6 +48,7 @@ export class MocoError extends Error {
     this.retryAfterSeconds = init.retryAfterSeconds;
     this.mayHaveSucceeded = init.mayHaveSucceeded ?? false;
     this.attempts = init.attempts ?? 1;
+    this.upstream = init.upstream;
   }
 
   with(patch: Partial<MocoErrorInit>): MocoError {
@@ -56,6 +60,7 @@ export class MocoError extends Error {
       retryAfterSeconds: this.retryAfterSeconds,
       mayHaveSucceeded: this.mayHaveSucceeded,
       attempts: this.attempts,
+      upstream: this.upstream,
       ...patch,
     });
   }
@@ -172,6 +177,7 @@ export function errorFromResponse(status: number, bodyText: string, retryAfterHe
     status,
     fields,
     message: detail ? `${head}: ${detail}` : head,
+    ...(detail ? { upstream: detail } : {}),
     retryAfterSeconds: parseRetryAfter(retryAfterHeader),
   });
 }
