@@ -20,8 +20,13 @@ const INITIALIZE = `${JSON.stringify({
   params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
 })}\n`;
 
-/** Starts the bin, waits for the initialize answer, then `linger` ms, then ends stdin (a host quitting). */
-function startOnce(env: Record<string, string>, linger = 300): Promise<string> {
+type Child = ReturnType<typeof spawn>;
+
+/** A host quitting: 300 ms after the initialize answer, stdin ends. */
+const quit = (child: Child) => setTimeout(() => child.stdin?.end(), 300);
+
+/** Starts the bin, waits for the initialize answer, then hands the child to `then` (default: quit). */
+function startOnce(env: Record<string, string>, then: (child: Child) => void = quit): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN], {
       env: {
@@ -38,7 +43,7 @@ function startOnce(env: Record<string, string>, linger = 300): Promise<string> {
     const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes('"id":1')) setTimeout(() => child.stdin.end(), linger);
+      if (out.includes('"id":1')) then(child);
     });
     child.stderr.on("data", (chunk: Buffer) => {
       err += chunk.toString();
@@ -76,34 +81,15 @@ describe("V8's compile cache", () => {
   it("is written even when the host kills the server right after initialize", async () => {
     const home = mkdtempSync(join(tmpdir(), "moco-leads-cache-"));
     const dir = join(home, "moco-leads-mcp", "compile-cache");
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN], {
-        env: {
-          PATH: process.env.PATH ?? "",
-          MOCO_API_KEY: KEY,
-          MOCO_BASE_URL: "http://127.0.0.1:9/api/v1",
-          MOCO_STORE: "memory",
-          XDG_CACHE_HOME: home,
-        },
-        stdio: ["pipe", "pipe", "ignore"],
-      });
-      let out = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-        // Killed as soon as the cache is on disk, or after 5 s: the flush must not wait for a clean exit.
-        if (out.includes('"id":1')) {
-          const started = Date.now();
-          const poll = setInterval(() => {
-            if (cacheFiles(dir).length > 0 || Date.now() - started > 5_000) {
-              clearInterval(poll);
-              child.kill("SIGKILL");
-            }
-          }, 20);
+    // Killed as soon as the cache is on disk, or after 5 s: the flush must not wait for a clean exit.
+    await startOnce({ HOME: home, XDG_CACHE_HOME: home }, (child) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        if (cacheFiles(dir).length > 0 || Date.now() - started > 5_000) {
+          clearInterval(poll);
+          child.kill("SIGKILL");
         }
-      });
-      child.once("error", reject);
-      child.once("exit", () => resolve());
-      child.stdin.write(INITIALIZE);
+      }, 20);
     });
     expect(cacheFiles(dir).length).toBeGreaterThan(0);
   });
