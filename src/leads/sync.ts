@@ -230,6 +230,12 @@ export interface PlanInput {
   rescan: { state?: ScanState; leads?: Map<number, Lead>; stagedWatch?: PageWatch };
   /** Applied to every lead loaded from the stage (shares equal parts). */
   keep: (lead: Lead) => Lead;
+  /**
+   * The gap of the copy as it stands. A list that moved under the last full read may hold a deleted
+   * lead and lack a live one while the counts agree: a delta cannot see that, so the copy is read
+   * again, as after a move in this sync.
+   */
+  gap?: ScanGap;
 }
 
 export interface SyncPlan {
@@ -275,8 +281,8 @@ export async function loadAll(
  * re-scan finds it); more means deletions (findDeleted). A scan whose pages moved (X-Total changed, a
  * lead came twice) may have missed a lead and kept a deleted one while the counts agree: it is read
  * again, while it keeps moving at most MAX_RESCANS times; the union of the reads, less what MOCO
- * confirms deleted, is then checked against the count once more. What still does not agree is the
- * plan's `gap`.
+ * confirms deleted, is then checked against the count once more. The plan's `gap` is a last read
+ * that still moved (agreeing counts prove nothing then), else a count that still does not agree.
  */
 export async function planSync(input: PlanInput): Promise<SyncPlan> {
   const { moco, reads, progress } = input;
@@ -286,7 +292,7 @@ export async function planSync(input: PlanInput): Promise<SyncPlan> {
   let startedAt = Date.now();
   let staged: Map<number, Lead> | undefined;
   // How the latest read of every lead moved under it; undefined: it did not, or there was none.
-  let drift: Drift | undefined;
+  let drift: Drift | undefined = input.gap?.kind === "moved" ? input.gap.drift : undefined;
   if (first) {
     const scan = await stagedScan(input);
     staged = scan.leads;

@@ -117,8 +117,15 @@ describe("a lead deleted while a full scan reads MOCO's pages", () => {
     expect(text(r)).toContain("INCOMPLETE: from the lead mirror");
     expect(text(r)).toContain("MOCO's leads changed while the mirror read them");
     expect((await h.mirror?.read())?.gap?.kind).toBe("moved");
-    // Nothing moves any more: the next sync (the mirror is re-read now) agrees with MOCO again.
+    // Nothing moves any more: the next sync reads the whole list again (a delta cannot see a deleted
+    // lead kept and a live one missed), and the mirror agrees with MOCO again.
+    const from = h.sandbox.requests.length;
     await h.mirror?.sync();
+    const full = h.sandbox.requests.slice(from).filter((q) => {
+      const query = new URLSearchParams(q.query);
+      return q.path === "/deals" && !query.has("updated_after") && query.get("per_page") === "100";
+    });
+    expect(full.length).toBeGreaterThan(0);
     const calm = await h.call("pipeline_summary", {});
     expect(sc(calm).complete).toBe(true);
     expect(reported(sc(calm))).toEqual(truth(h.sandbox));
