@@ -131,6 +131,8 @@ export class LeadMirror {
   private unsure = 0;
   private settled = 0;
   private readonly watching = new Map<MocoClient, () => void>();
+  /** The latest uncertain write a client had before this mirror listened to it (ms; 0: none). */
+  private uncertainAt = 0;
   private readonly parts = new SharedParts();
   private sorted: { map: Map<number, Lead>; list: readonly Lead[] } | undefined;
 
@@ -157,6 +159,12 @@ export class LeadMirror {
   /** The per-tenant HTTP transport may hand a newer client of the same credentials. */
   useClient(moco: MocoClient): void {
     this.moco = moco;
+    // The client it replaces was let go idle (no write in flight): stop listening, and hold it no longer.
+    for (const [old, stop] of this.watching) {
+      if (old === moco) continue;
+      stop();
+      this.watching.delete(old);
+    }
     this.watch(moco);
   }
 
@@ -178,9 +186,9 @@ export class LeadMirror {
       moco,
       moco.onUncertainWrite(() => this.markUnsure()),
     );
-    // A write of unknown outcome before this mirror listened (its first use came after it): the
-    // freshness window alone must not hide it.
-    if (moco.lastUncertainAt !== undefined) this.markUnsure();
+    // A write of unknown outcome before this mirror listened (its first use came after it): a copy
+    // synced before it must sync again, whatever the freshness window says.
+    this.uncertainAt = Math.max(this.uncertainAt, moco.lastUncertainAt ?? 0);
   }
 
   status(): MirrorStatus {
@@ -204,7 +212,8 @@ export class LeadMirror {
     const maxAge = options.maxAgeMs ?? this.settings.freshMs;
     let report: SyncReport | undefined;
     const synced = this.row?.syncedAt ? Date.parse(this.row.syncedAt) : Number.NaN;
-    if (!(Date.now() - synced < maxAge) || this.unsure > this.settled) report = await this.sync(options);
+    const behind = this.unsure > this.settled || !(synced > this.uncertainAt);
+    if (!(Date.now() - synced < maxAge) || behind) report = await this.sync(options);
     // The sync joined may have begun before an uncertain write: one more, begun after it.
     if (this.unsure > this.settled) report = await this.sync(options);
     const asOf = this.row?.syncedAt as string;
@@ -431,6 +440,7 @@ export class LeadMirror {
       progress,
       rescan: this.rescan,
       keep: (lead) => this.parts.lead(lead),
+      gap: this.gap,
     });
     const report = await this.locked(() => this.commitSync(plan, requests));
     this.rescan = {};
