@@ -60,6 +60,8 @@ interface Problem {
   field: NameField;
   message: string;
   candidates: string[];
+  /** Several records matched (not none). */
+  several?: true;
 }
 
 const WHAT: Record<NameField, readonly [string, string]> = {
@@ -141,6 +143,7 @@ function choose(
         field,
         message: `${naming.arg}: ${found.length} ${whats} match ${quoted(query)}: ${list(found).join(", ")}. Pass ${naming.id} (or the full name) to choose one`,
         candidates: list(found),
+        several: true,
       };
     }
   }
@@ -235,8 +238,10 @@ async function resolveUser(
   if (reads) return pickUser(query, await allUsers(moco, call), naming);
   const active = await users(moco, call);
   const found = pickUser(query, active, naming);
+  // Archived users are looked at only for a name or id no active user has: several active matches
+  // stay that problem, whatever an archived namesake.
   const listed = typeof query === "number" ? active.users.some((u) => u.id === query) : !("message" in found);
-  if (listed) return found;
+  if (listed || ("several" in found && found.several)) return found;
   const all = await allUsers(moco, call);
   const gone = pickUser(query, { ...all, users: all.users.filter((u) => u.archived) }, naming);
   return "archived" in gone ? notArchived(gone, naming, "message" in found ? found.candidates : []) : found;

@@ -100,3 +100,41 @@ describe("writes: an archived user named is refused as archived", () => {
     expect(errorOf(r).message).toBe(`Nothing was changed: user_id ${sophie.id} is not an active user`);
   });
 });
+
+describe("a write naming a first name several active users share", () => {
+  it("says which active users match, not that an archived namesake is archived", async () => {
+    const own = await startHarness();
+    try {
+      const template = own.sandbox.store.users.find((u) => u.active);
+      if (!template) throw new Error("the seed has no active user");
+      // Two active "Sophie"s beside the archived Sophie Dubois of the seed.
+      for (const [id, lastname] of [
+        [990_001, "Aktiv"],
+        [990_002, "Auch"],
+      ] as const) {
+        own.sandbox.store.users.push({
+          ...template,
+          id,
+          firstname: "Sophie",
+          lastname,
+          email: `${id}@x.test`,
+        });
+      }
+      const from = own.sandbox.requests.length;
+      const r = await own.call("create_lead", {
+        name: "For a Sophie",
+        currency: "CHF",
+        money: 1,
+        reminder_date: "2026-12-10",
+        deal_category: "Kontaktieren",
+        user: "Sophie",
+      });
+      const message = errorOf(r).message as string;
+      expect(message).toMatch(/user: 2 users match "Sophie": Sophie Aktiv \(id 990001/);
+      expect(message).not.toMatch(/archived/);
+      expect(own.sandbox.requests.slice(from).filter((q) => q.method !== "GET")).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+});
