@@ -6,7 +6,6 @@
  */
 import module from "node:module";
 import { join } from "node:path";
-import { cacheDir, STORE_DIR_NAME } from "./store/location.js";
 
 const MIN = [22, 13] as const;
 
@@ -22,6 +21,7 @@ if (major < MIN[0] || (major === MIN[0] && minor < MIN[1])) {
 // a start). In the user's own cache directory, not the shared temp folder Node would use; the
 // NODE_COMPILE_CACHE variable names another, NODE_DISABLE_COMPILE_CACHE=1 turns it off. A cache that
 // cannot be written costs nothing but the saving. src/index.ts writes it once the server is up.
+const { cacheDir, STORE_DIR_NAME } = await import("./store/location.js");
 module.enableCompileCache?.(
   process.env.NODE_COMPILE_CACHE
     ? undefined
