@@ -108,7 +108,7 @@ export function describeError(error: unknown, subject: ErrorSubject = {}): Error
   const next = unsure
     ? (subject.uncertain?.() ?? "")
     : error.mayHaveSucceeded
-      ? "The change MAY HAVE BEEN APPLIED even though no answer arrived; check before trying again."
+      ? "The change MAY HAVE BEEN APPLIED even though MOCO's answer did not confirm it; check before trying again."
       : NEXT[error.kind](error, what);
   const message = sentence(error);
   const data: ErrorReport["data"] = { kind: error.kind, message };

@@ -22,7 +22,7 @@ export const addLeadNoteTool = defineTool({
   output: z.object({ note: noteOut }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   uncertain: ({ id }) =>
-    `The note MAY HAVE BEEN ADDED even though no answer arrived. Check with get_lead (include_notes: true) on lead ${id} before adding it again.`,
+    `The note MAY HAVE BEEN ADDED even though MOCO's answer did not confirm it. Check with get_lead (include_notes: true) on lead ${id} before adding it again.`,
   async run(args, ctx) {
     const note = await addLeadNote(ctx.moco, args.id, args.text, ctx.call);
     return { data: { note }, summary: `Added note ${note.id} to lead ${args.id}.` };

@@ -43,7 +43,7 @@ export const createLeadTool = defineTool({
   uncertain(_args, startedAt) {
     const since = utcSecond(startedAt.getTime() - 60_000);
     return (
-      `The lead MAY HAVE BEEN CREATED even though no answer arrived. Do not simply retry: first call list_leads with updated_after="${since}" ` +
+      `The lead MAY HAVE BEEN CREATED even though MOCO's answer did not confirm it. Do not simply retry: first call list_leads with updated_after="${since}" ` +
       "and look for it; create it again only if it is not there."
     );
   },

@@ -39,7 +39,7 @@ export const deleteLeadTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   uncertain: ({ id }) =>
-    `Lead ${id} MAY ALREADY BE DELETED even though no answer arrived. Check with get_lead: "does not exist" means it is gone.`,
+    `Lead ${id} MAY ALREADY BE DELETED even though MOCO's answer did not confirm it. Check with get_lead: "does not exist" means it is gone.`,
   async run(args, ctx) {
     // Read first: the human sees what goes, MOCO may answer the DELETE with an empty 204, and the
     // caller needs the data to recreate the lead.

@@ -55,7 +55,7 @@ export const updateLeadTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   uncertain: ({ id }) =>
-    `The change MAY HAVE BEEN APPLIED even though no answer arrived. Check lead ${id} with get_lead before trying again.`,
+    `The change MAY HAVE BEEN APPLIED even though MOCO's answer did not confirm it. Check lead ${id} with get_lead before trying again.`,
   async run({ id, clear, ...args }, ctx) {
     const { body: resolved, notes, ...known } = await prepareWrite(args, ctx);
     const body: Record<string, unknown> = { ...resolved };

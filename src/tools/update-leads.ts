@@ -37,6 +37,6 @@ export const updateLeadsTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   uncertain: () =>
-    "Some changes MAY HAVE BEEN APPLIED even though no answer arrived. Run update_leads again with dry_run: true to see which leads still differ.",
+    "Some changes MAY HAVE BEEN APPLIED even though MOCO's answer did not confirm it. Run update_leads again with dry_run: true to see which leads still differ.",
   run: (args, ctx) => bulkUpdate(args, ctx),
 });
