@@ -124,6 +124,9 @@ async function fromMirror(
   }
 }
 
+/** Tags in a sentence: MOCO's text, quoted. */
+const list = (tags: string[]) => tags.map((t) => quoted(t, 60)).join(", ");
+
 /**
  * When an empty answer comes from asked tags no lead carries (a typo such as "Wichtgi" returns 0 with
  * no word otherwise): which, and the tags in use. From the mirror, every lead tells; from a live scan,
@@ -136,7 +139,6 @@ async function unknownTags(
   ctx: LeadsContext,
 ): Promise<string | undefined> {
   if (!args.tags || args.tags.length === 0) return undefined;
-  const list = (tags: string[]) => tags.map((t) => quoted(t, 60)).join(", ");
   if (all) {
     const uses = new Map<string, { tag: string; count: number }>();
     for (const lead of all) {
@@ -170,7 +172,6 @@ export async function noSuchTags(
   tags: string[],
   ctx: Pick<LeadsContext, "moco" | "call">,
 ): Promise<string | undefined> {
-  const list = (names: string[]) => names.map((t) => quoted(t, 60)).join(", ");
   const known = await dealTags(ctx.moco, ctx.call).catch(() => undefined);
   if (!known) return undefined;
   const have = new Set(known.tags.map((t) => t.toLowerCase()));
