@@ -539,7 +539,7 @@ async function main() {
       notes.push(
         `**Stateless HTTP** (${slow.map((op) => `${op} ${ov.ops[op].ratio.toFixed(2)}×`).join(", ")}; target ≥ ${TARGETS.httpRatio}×): ` +
           "every POST builds a fresh McpServer: ours registers 9 tools, the resources, and 3 prompts whose argument " +
-          "schemas are new zod objects with completers (src/prompts.ts, about 10 % of our CPU under tools/list in a " +
+          "schemas are new zod objects with completers (src/mcp/prompts.ts, about 10 % of our CPU under tools/list in a " +
           "`--cpu-prof`), and writes one access-log line; the bare server registers one tool. A `tools/list` answer " +
           "is ~16 KB against the bare server's ~0.3 KB: the SDK stringifies and encodes it into an SSE event on every " +
           "request (`writeSSEEvent` and the socket write were ~27 % of our CPU). On a 2-core machine shared with " +

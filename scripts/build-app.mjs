@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the pipeline MCP App's view (src/app/view/) into ONE self-contained HTML file: the script and
 // the styles inline, nothing loaded from anywhere, because a host's default CSP for an app allows no
-// network and no other origin. The server reads it at run time (src/app/pipeline-app.ts).
+// network and no other origin. The server reads it at run time (src/mcp/pipeline-app.ts).
 //
 //   node scripts/build-app.mjs [--outdir DIR]   writes DIR/app/pipeline.html (default dist/)
 //   import { buildApp } from "./build-app.mjs"; await buildApp({ outdir })   → { path, bytes }

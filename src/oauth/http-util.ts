@@ -41,7 +41,7 @@ export function cookie(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
-export { sendJson } from "../transports/respond.js";
+export { sendJson } from "../web/respond.js";
 
 /** A redirect to the client; its URL carries the code, so nothing may cache or refer it on. */
 export function redirect(res: ServerResponse, location: string, setCookie?: string): void {

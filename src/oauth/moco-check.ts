@@ -1,6 +1,6 @@
-import { resolveBaseUrl } from "../config.js";
 import { apiPath, MocoClient, type Pool } from "../moco/client.js";
 import { MocoError } from "../moco/errors.js";
+import { resolveBaseUrl } from "../web/base-url.js";
 
 /**
  * The sign-in page's two questions: which MOCO account (subdomain, against the allow-list), and

@@ -1,4 +1,4 @@
-import { isLoopback } from "../config.js";
+import { isLoopback } from "../web/base-url.js";
 import type { GrantStore } from "./store.js";
 
 export interface OAuthOptions {

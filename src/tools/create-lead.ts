@@ -7,8 +7,8 @@ import { checkServicePeriod, refNames, writableFields } from "../leads/fields.js
 import { leadLine, leadOut, warningsOut } from "../leads/output.js";
 import { noIdAndName, prepareWrite } from "../leads/resolve.js";
 import { warningsFor } from "../leads/verify.js";
+import { defineTool, strictInput } from "../mcp/tool.js";
 import { createLead } from "../moco/leads.js";
-import { defineTool, strictInput } from "../tool.js";
 
 const { name, currency, money, reminder_date } = writableFields;
 // Everything optional, then the four MOCO always needs put back as they are (user and stage may

@@ -5,10 +5,10 @@ import { checkToken, claimToken, issueToken, releaseToken } from "../leads/confi
 import { forget } from "../leads/context.js";
 import { id } from "../leads/fields.js";
 import { leadLine, leadOut } from "../leads/output.js";
+import { defineTool, strictInput } from "../mcp/tool.js";
 import { MocoError } from "../moco/errors.js";
 import { deleteLead, getLead } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
-import { defineTool, strictInput } from "../tool.js";
 
 /** The token is bound to the lead and its updated_at: any edit after the preview voids it. */
 const subject = (lead: Lead) => ({ purpose: "delete", what: String(lead.id), state: lead.updated_at });

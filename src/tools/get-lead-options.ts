@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { defineTool, strictInput } from "../mcp/tool.js";
 import {
   dealTags,
   findCompanies,
@@ -8,7 +9,6 @@ import {
   stages,
   users,
 } from "../moco/reference.js";
-import { defineTool, strictInput } from "../tool.js";
 
 export const getLeadOptionsTool = defineTool({
   name: "get_lead_options",

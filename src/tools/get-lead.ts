@@ -4,9 +4,9 @@ import { count } from "../leads/changes.js";
 import { fitRows } from "../leads/compact.js";
 import { id } from "../leads/fields.js";
 import { leadLine, leadOut, noteOut } from "../leads/output.js";
+import { defineTool, strictInput } from "../mcp/tool.js";
 import { leadNotes } from "../moco/comments.js";
 import { getLead } from "../moco/leads.js";
-import { defineTool, strictInput } from "../tool.js";
 
 export const getLeadTool = defineTool({
   name: "get_lead",

@@ -1,5 +1,5 @@
 import type { Config } from "../config.js";
-import type { Tool } from "../tool.js";
+import type { Tool } from "../mcp/tool.js";
 import { addLeadNoteTool } from "./add-lead-note.js";
 import { createLeadTool } from "./create-lead.js";
 import { deleteLeadTool } from "./delete-lead.js";

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { leadChanges } from "../leads/changes.js";
 import { mocoId, plainDate } from "../leads/fields.js";
 import { checkRanges, leadFilterShape } from "../leads/filters.js";
-import { defineTool, strictInput } from "../tool.js";
+import { defineTool, strictInput } from "../mcp/tool.js";
 
 const moment = (what: string) =>
   z

@@ -4,9 +4,9 @@ import { weekOf } from "../leads/dates.js";
 import { checkRanges, leadFilterShape, mocoQueries, needsScan, sortShape } from "../leads/filters.js";
 import { findLeads, noSuchTags } from "../leads/find.js";
 import { compactOut, pageData, pageOut, scanOut } from "../leads/output.js";
+import { defineTool, strictInput } from "../mcp/tool.js";
 import { listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
-import { defineTool, strictInput } from "../tool.js";
 
 const input = strictInput({
   ...leadFilterShape,

@@ -6,8 +6,8 @@ import { checkRanges, leadFilterShape } from "../leads/filters.js";
 import { findLeads } from "../leads/find.js";
 import { currencyOut, money, scanOut } from "../leads/output.js";
 import { type CurrencySummary, type GroupBy, groupCount, summarize } from "../leads/pipeline.js";
+import { defineTool, strictInput } from "../mcp/tool.js";
 import { label } from "../text.js";
-import { defineTool, strictInput } from "../tool.js";
 
 const month = (what: string) =>
   z

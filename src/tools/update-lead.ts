@@ -5,8 +5,8 @@ import { checkServicePeriod, id, refNames, writableFields } from "../leads/field
 import { leadLine, leadOut, warningsOut } from "../leads/output.js";
 import { noIdAndName, prepareWrite } from "../leads/resolve.js";
 import { changesBetween, warningsFor } from "../leads/verify.js";
+import { defineTool, strictInput } from "../mcp/tool.js";
 import { getLead, updateLead } from "../moco/leads.js";
-import { defineTool, strictInput } from "../tool.js";
 
 /** What `clear` empties, as MOCO's fields: sent as null, which MOCO stores as no value. */
 const CLEARS = {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ASK_ABOVE, BULK_MAX, bulkChanges, bulkUpdate } from "../leads/bulk.js";
 import { checkRanges, leadFilterShape } from "../leads/filters.js";
-import { defineTool, strictInput } from "../tool.js";
+import { defineTool, strictInput } from "../mcp/tool.js";
 
 // Loose, so a row's optional fields (warnings, may_have_succeeded) cost no bytes in tools/list.
 const row = z.looseObject({

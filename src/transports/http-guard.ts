@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { isLoopback } from "../config.js";
+import { isLoopback } from "../web/base-url.js";
 
 /**
  * The checks every HTTP request passes before it reaches MCP: Host and Origin against an

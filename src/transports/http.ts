@@ -5,13 +5,13 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "../config.js";
 import { DEFAULT_TENANT_LIMITS } from "../config.js";
 import { log } from "../log.js";
+import { createServer, type ServerDeps } from "../mcp/server.js";
+import type { Tool } from "../mcp/tool.js";
 import type { MocoClient } from "../moco/client.js";
 import type { OAuth } from "../oauth/index.js";
-import { createServer, type ServerDeps } from "../server.js";
-import type { Tool } from "../tool.js";
+import { sendJson } from "../web/respond.js";
 import { bearerChecker, hostAllowed, originAllowed } from "./http-guard.js";
 import { CREDENTIAL_HEADERS, type MakeClient, TenantClients } from "./http-tenants.js";
-import { sendJson } from "./respond.js";
 import { reportUnfinished } from "./shutdown.js";
 
 /**

@@ -11,7 +11,7 @@ import {
   pipelineAppPath,
   pipelineAppToolMeta,
   UI_EXTENSION_ID,
-} from "../../src/app/pipeline-app.js";
+} from "../../src/mcp/pipeline-app.js";
 import { type AppHost, startAppHost } from "./support/app-host.js";
 
 let host: AppHost;

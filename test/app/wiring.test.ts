@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { APP_MIME_TYPE, PIPELINE_APP_URI, UI_EXTENSION_ID } from "../../src/app/pipeline-app.js";
+import { APP_MIME_TYPE, PIPELINE_APP_URI, UI_EXTENSION_ID } from "../../src/mcp/pipeline-app.js";
 import { type Harness, startHarness } from "../support/harness.js";
 
 /**

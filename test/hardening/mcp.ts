@@ -2,8 +2,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { loadConfig } from "../../src/config.js";
+import { createServer } from "../../src/mcp/server.js";
 import type { MocoClient } from "../../src/moco/client.js";
-import { createServer } from "../../src/server.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
 
 /** The real MCP server over an in-memory pipe, its MOCO client pointed wherever the test says. */

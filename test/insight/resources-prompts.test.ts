@@ -3,7 +3,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registerPrompts } from "../../src/prompts.js";
+import { registerPrompts } from "../../src/mcp/prompts.js";
 import { ALL_TOOLS } from "../../src/tools/index.js";
 import { type Harness, startHarness } from "../support/harness.js";
 

@@ -11,10 +11,10 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { loadConfig } from "../../src/config.js";
+import { createServer } from "../../src/mcp/server.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { createOAuth, type OAuth, type OAuthOptions } from "../../src/oauth/index.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
-import { createServer } from "../../src/server.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
 
 /**

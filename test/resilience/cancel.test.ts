@@ -3,9 +3,9 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
+import { createServer } from "../../src/mcp/server.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { createServer } from "../../src/server.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
 
 /**

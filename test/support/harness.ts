@@ -4,9 +4,9 @@ import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/s
 import { expect } from "vitest";
 import { type Config, loadConfig } from "../../src/config.js";
 import { MirrorRegistry } from "../../src/leads/mirror.js";
+import { createServer } from "../../src/mcp/server.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
-import { createServer } from "../../src/server.js";
 import { openStore } from "../../src/store/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
 

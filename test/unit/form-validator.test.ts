@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formValidator } from "../../src/form-validator.js";
+import { formValidator } from "../../src/mcp/form-validator.js";
 
 const form = {
   type: "object" as const,

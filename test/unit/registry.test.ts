@@ -1,6 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import type { Tool } from "../../src/tool.js";
+import type { Tool } from "../../src/mcp/tool.js";
 import { ALL_TOOLS } from "../../src/tools/index.js";
 
 /** src/tools/ holds one file per tool and the registry, and the registry lists every one of them. */

@@ -8,16 +8,16 @@ import * as esbuild from "esbuild";
 import { type BrowserContext, chromium, type Frame, type Page } from "playwright-core";
 // @ts-expect-error: a plain .mjs build script without types
 import { buildApp } from "../../../scripts/build-app.mjs";
+import { loadConfig } from "../../../src/config.js";
 import {
   APP_MIME_TYPE,
   PIPELINE_APP_URI,
   registerPipelineApp,
   UI_EXTENSION_ID,
-} from "../../../src/app/pipeline-app.js";
-import { loadConfig } from "../../../src/config.js";
+} from "../../../src/mcp/pipeline-app.js";
+import { createServer } from "../../../src/mcp/server.js";
 import { MocoClient } from "../../../src/moco/client.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../../src/sandbox/index.js";
-import { createServer } from "../../../src/server.js";
 import { TOOL_NAMES } from "../../../src/tools/index.js";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../../support/chromium.js";
 import { TEST_KEY } from "../../support/harness.js";

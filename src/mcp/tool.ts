@@ -1,6 +1,6 @@
 import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import type { LeadsContext } from "./leads/context.js";
+import type { LeadsContext } from "../leads/context.js";
 
 /**
  * The contract between the server and its tools: a tool is data (name, schemas, annotations) and a

@@ -29,7 +29,7 @@ const BUILT = join("app", "pipeline.html");
 
 /**
  * Where the built view lies: dist/app/pipeline.html, found from this module's own place, which is
- * dist/ (bundled bin), dist/chunks/ (a shared chunk) or src/app/ (tsx, vitest).
+ * dist/ (bundled bin), dist/chunks/ (a shared chunk) or src/mcp/ (tsx, vitest).
  */
 export function pipelineAppPath(from = dirname(fileURLToPath(import.meta.url))): string {
   const tried: string[] = [];

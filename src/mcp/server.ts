@@ -7,18 +7,18 @@ import {
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { clientRendersApps, pipelineAppToolMeta, registerPipelineApp } from "./app/pipeline-app.js";
-import type { Config } from "./config.js";
-import { describeError } from "./errors.js";
+import type { Config } from "../config.js";
+import { describeError } from "../errors.js";
+import { callOptions, leadsContext } from "../leads/context.js";
+import type { MirrorRegistry } from "../leads/mirror.js";
+import { log, redact } from "../log.js";
+import type { MocoClient } from "../moco/client.js";
+import { selectTools } from "../tools/index.js";
 import { formValidator } from "./form-validator.js";
-import { callOptions, leadsContext } from "./leads/context.js";
-import type { MirrorRegistry } from "./leads/mirror.js";
-import { log, redact } from "./log.js";
-import type { MocoClient } from "./moco/client.js";
+import { clientRendersApps, pipelineAppToolMeta, registerPipelineApp } from "./pipeline-app.js";
 import { registerPrompts } from "./prompts.js";
 import { registerResources } from "./resources.js";
 import type { Tool, ToolContext } from "./tool.js";
-import { selectTools } from "./tools/index.js";
 
 const SERVER_NAME = "moco-leads-mcp";
 export const SANDBOX_NOTICE = "[Sandbox: demo data, not a real MOCO account]";

@@ -7,16 +7,16 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { Config } from "./config.js";
-import { describeError, RESOURCE_ERROR_CODE } from "./errors.js";
-import { scanData } from "./leads/compact.js";
-import { callOptions, leadsContext } from "./leads/context.js";
-import { findLeads } from "./leads/find.js";
-import type { MirrorRegistry } from "./leads/mirror.js";
-import { summarize } from "./leads/pipeline.js";
-import type { MocoClient } from "./moco/client.js";
-import { getLead } from "./moco/leads.js";
-import { stages } from "./moco/reference.js";
+import type { Config } from "../config.js";
+import { describeError, RESOURCE_ERROR_CODE } from "../errors.js";
+import { scanData } from "../leads/compact.js";
+import { callOptions, leadsContext } from "../leads/context.js";
+import { findLeads } from "../leads/find.js";
+import type { MirrorRegistry } from "../leads/mirror.js";
+import { summarize } from "../leads/pipeline.js";
+import type { MocoClient } from "../moco/client.js";
+import { getLead } from "../moco/leads.js";
+import { stages } from "../moco/reference.js";
 
 /**
  * Resources: what a user can attach to a conversation by hand. Each lead (by URI template), the stages,

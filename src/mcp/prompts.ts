@@ -1,14 +1,14 @@
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import type { Config } from "./config.js";
-import { callOptions } from "./leads/context.js";
-import { addDays, localToday } from "./leads/dates.js";
-import type { MocoClient } from "./moco/client.js";
-import { stages, users } from "./moco/reference.js";
-import { fold } from "./text.js";
+import type { Config } from "../config.js";
+import { callOptions } from "../leads/context.js";
+import { addDays, localToday } from "../leads/dates.js";
+import type { MocoClient } from "../moco/client.js";
+import { stages, users } from "../moco/reference.js";
+import { fold } from "../text.js";
+import { selectTools } from "../tools/index.js";
 import type { Tool } from "./tool.js";
-import { selectTools } from "./tools/index.js";
 
 /**
  * Prompts: the menu entries a sales person picks (slash commands in most clients). Each one tells the
