@@ -242,10 +242,9 @@ const isZlib = (first?: Buffer) =>
     ((first[0] as number) & 0x0f) === 8 &&
     (first.length < 2 || ((first[0] as number) * 256 + (first[1] as number)) % 31 === 0));
 
-const DECODERS: Record<
-  string,
-  (first?: Buffer) => zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress
-> = {
+/** A decoder for one coding; `first`: the first bytes it will see, when known. */
+type Decoder = (first?: Buffer) => zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress;
+const DECODERS: Record<string, Decoder> = {
   gzip: () => zlib.createGunzip(),
   "x-gzip": () => zlib.createGunzip(),
   deflate: (first) => (isZlib(first) ? zlib.createInflate() : zlib.createInflateRaw()),
@@ -269,14 +268,40 @@ async function readBody(
     .map((c) => c.trim().toLowerCase())
     .filter((c) => c !== "" && c !== "identity")
     .reverse();
-  const unknown = codings.find((c) => !DECODERS[c]);
   const chunks: Buffer[] = [];
   let size = 0;
+  const keep = (chunk: Buffer, unpacked = "") => {
+    size += chunk.length;
+    if (size > max) throw tooLarge(max, status, unpacked);
+    chunks.push(chunk);
+  };
   const source = body[Symbol.asyncIterator]();
-  const first = await source.next();
-  if (first.done) return "";
-  if (unknown !== undefined) {
+  try {
+    const first = await source.next();
+    if (first.done) return "";
+    if (codings.length === 0) {
+      keep(first.value);
+      for (let next = await source.next(); !next.done; next = await source.next()) keep(next.value);
+    } else {
+      await unpack(first.value, source, codings, status, (chunk) => keep(chunk, " unpacked"));
+    }
+  } catch (error) {
     body.destroy();
+    throw error;
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The raw body (its first chunk read already) through one zlib stream per coding into `keep`. */
+async function unpack(
+  first: Buffer,
+  rest: AsyncIterator<Buffer>,
+  codings: string[],
+  status: number,
+  keep: (chunk: Buffer) => void,
+): Promise<void> {
+  const unknown = codings.find((c) => !DECODERS[c]);
+  if (unknown !== undefined) {
     throw new MocoError({
       kind: "server",
       status,
@@ -285,35 +310,35 @@ async function readBody(
   }
   let failed: string | undefined;
   const stages = codings.map((coding, i) => {
-    const stage = (DECODERS[coding] as (first?: Buffer) => zlib.Gunzip)(i === 0 ? first.value : undefined);
+    const stage = (DECODERS[coding] as Decoder)(i === 0 ? first : undefined);
     stage.once("error", () => {
       failed ??= coding;
     });
     return stage;
   });
-  const unpacked = stages.length > 0 ? " unpacked" : "";
   let lost: unknown;
   async function* raw() {
-    yield first.value as Buffer;
+    yield first;
     try {
-      for (let next = await source.next(); !next.done; next = await source.next()) yield next.value;
+      for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
     } catch (error) {
       lost = error;
       throw error;
     }
   }
-  try {
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        size += chunk.length;
-        if (size > max) return done(tooLarge(max, status, unpacked));
-        chunks.push(chunk);
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      try {
+        keep(chunk);
         done();
-      },
-    });
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  });
+  try {
     await pipeline([Readable.from(raw()), ...stages, sink]);
   } catch (error) {
-    body.destroy();
     // A connection lost mid-body reaches the decoders too; that is not a body that fails to unpack.
     if (error instanceof MocoError || failed === undefined || error === lost) throw error;
     throw new MocoError({
@@ -322,7 +347,6 @@ async function readBody(
       message: `MOCO sent its answer (status ${status}) marked Content-Encoding ${failed}, but it does not unpack`,
     });
   }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function toInt(value: string | undefined): number | null {
