@@ -57,14 +57,21 @@ const RETRY_STATUS = new Set([429, 502, 503, 504]);
  */
 const RETRIES_OF_500 = 1;
 
-/** The wait a Retry-After asks for, in whole seconds: delta seconds or an HTTP date. */
+/**
+ * The wait a Retry-After asks for, in whole seconds, or undefined when it asks for none: only delta
+ * seconds (digits) or an HTTP date that lies in the future count. Anything else (`-5`, `120.5`,
+ * `abc`, `0`, a date in the past) is no hint, so the caller falls back to its own back-off rather
+ * than retrying at once.
+ */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const trimmed = value?.trim();
+  if (!trimmed) return undefined;
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) > 0 ? Number(trimmed) : undefined;
+  // Date.parse reads "-5" or "120.5" as years; an HTTP date names its month.
+  if (!/[a-z]{3}/i.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, Math.ceil((date - now) / 1000));
+  if (Number.isNaN(date) || date <= now) return undefined;
+  return Math.ceil((date - now) / 1000);
 }
 
 /** The answer may have come after MOCO acted: a write with this outcome has an unknown result. */
