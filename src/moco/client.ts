@@ -47,8 +47,6 @@ export interface MocoClientOptions {
   maxResponseBytes?: number;
   /** A pool shared with other clients (every key of one account): this client never closes it. */
   pool?: Pool;
-  /** Longest wait one answer (Retry-After) may impose; default the rate window. */
-  maxRetryAfterMs?: number;
 }
 
 /** A write sent to MOCO whose answer has not arrived yet. */
@@ -130,7 +128,8 @@ export class MocoClient {
       baseMs: options.retryBaseMs ?? 500,
       maxMs: options.retryMaxMs ?? 8000,
       rate: options.budget.rate,
-      maxRetryAfterMs: options.maxRetryAfterMs ?? options.budget.rate.windowMs,
+      // One answer may hold calls back for at most one of MOCO's windows.
+      maxRetryAfterMs: options.budget.rate.windowMs,
     };
   }
 
