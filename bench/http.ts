@@ -40,6 +40,7 @@ const SELF = fileURLToPath(import.meta.url);
 async function serve(): Promise<void> {
   const { loadConfig } = await import("../src/config.js");
   const { MocoClient } = await import("../src/moco/client.js");
+  const { RateLimiter } = await import("../src/moco/rate-limit.js");
   const { startSandbox } = await import("../src/sandbox/index.js");
   const { TOOL_NAMES } = await import("../src/tools/index.js");
   const { startHttpServer } = await import("../src/transports/http.js");
@@ -58,7 +59,7 @@ async function serve(): Promise<void> {
     apiKey: sandbox.apiKey,
     userAgent: "moco-leads-mcp-bench",
     requestTimeoutMs: config.requestTimeoutMs,
-    rateLimit: { limit: BENCH_RATE_LIMIT, windowMs: config.rateLimit.windowMs },
+    budget: new RateLimiter({ limit: BENCH_RATE_LIMIT, windowMs: config.rateLimit.windowMs }),
   });
   const handle = await startHttpServer(config, { upstream: { kind: "fixed", moco }, version: "bench" });
   const ids = sandbox.store.deals.slice(0, 50).map((d) => d.id);

@@ -14,6 +14,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { LeadMirror } from "../src/leads/mirror.js";
 import { MocoClient } from "../src/moco/client.js";
+import { RateLimiter } from "../src/moco/rate-limit.js";
 import { scanLeads } from "../src/moco/scan.js";
 import type { Lead } from "../src/moco/schemas.js";
 import { type Sandbox, startSandbox } from "../src/sandbox/index.js";
@@ -40,7 +41,7 @@ function client(sandbox: Sandbox, limit: number): MocoClient {
     apiKey: KEY,
     userAgent: "moco-leads-mcp-bench",
     requestTimeoutMs: 15_000,
-    rateLimit: { limit, windowMs: WINDOW_MS },
+    budget: new RateLimiter({ limit, windowMs: WINDOW_MS }),
   });
 }
 
@@ -296,7 +297,7 @@ async function child(arg: string): Promise<void> {
     apiKey: KEY,
     userAgent: "bench",
     requestTimeoutMs: 1000,
-    rateLimit: { limit: PLANS.unlimited, windowMs: WINDOW_MS },
+    budget: new RateLimiter({ limit: PLANS.unlimited, windowMs: WINDOW_MS }),
   });
   const mirror = new LeadMirror({ store, moco });
   mirror.status();

@@ -4,6 +4,7 @@ import type { MirrorRegistry } from "./leads/mirror.js";
 import { log, registerSecret, setLogLevel } from "./log.js";
 import { createServer, SANDBOX_NOTICE } from "./mcp/server.js";
 import { MocoClient } from "./moco/client.js";
+import { RateLimiter } from "./moco/rate-limit.js";
 import { describeLocation } from "./store/location.js";
 import { TOOL_NAMES } from "./tools/index.js";
 import type { MakeClient } from "./transports/http-tenants.js";
@@ -105,7 +106,7 @@ async function main(argv: string[]): Promise<void> {
       apiKey,
       userAgent: USER_AGENT,
       requestTimeoutMs: config.requestTimeoutMs,
-      rateLimit: config.rateLimit,
+      budget: new RateLimiter(config.rateLimit),
       ...shared,
     });
   const moco = account && makeClient(account.baseUrl, account.apiKey);

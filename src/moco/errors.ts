@@ -1,3 +1,5 @@
+import { parseRetryAfter } from "./retry-policy.js";
+
 /**
  * One error type for everything that can go wrong talking to MOCO. The `kind` drives the
  * message the model sees and whether a request may be retried; `fields` carries MOCO's own
@@ -125,15 +127,6 @@ export function parseErrorBody(text: string): { summary: string[]; fields: Recor
     }
   }
   return { summary, fields };
-}
-
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
 const STATUS_TEXT: Record<MocoErrorKind, string> = {

@@ -1,5 +1,7 @@
+import { type RateBudget, RateBudgetExceeded, type Release } from "./budget.js";
+
 /**
- * MOCO counts requests per account in a window (120 per 2 minutes; 1200 on the unlimited plan).
+ * The in-process RateBudget. MOCO counts requests per account in a window (120 per 2 minutes; 1200 on the unlimited plan).
  * A request is counted here from its start until a full window after its answer arrived: MOCO saw
  * it somewhere in between, so no window of MOCO's can hold more than `limit` of ours, however much
  * the network delays some requests and not others. Callers are served first come, first served; a
@@ -10,42 +12,26 @@ export interface RateLimit {
   windowMs: number;
 }
 
-export class RateBudgetExceeded extends Error {
-  constructor(readonly retryAfterMs: number) {
-    super(`rate budget exhausted, retry in ${Math.ceil(retryAfterMs / 1000)} s`);
-    this.name = "RateBudgetExceeded";
-  }
-}
-
-/** Call when the answer (or failure) arrives; `false` when no request was sent, so no slot is spent. */
-export type Release = (used?: boolean) => void;
-
 interface Waiter {
   grant: (release: Release) => void;
   refuse: (error: unknown) => void;
   deadline: number;
 }
 
-export class RateLimiter {
+export class RateLimiter implements RateBudget {
   /** When answered requests arrived back, ascending; each holds a slot for one window after. */
   private finished: number[] = [];
   private inFlight = 0;
   private queue: Waiter[] = [];
   private pausedUntil = 0;
   private timer: NodeJS.Timeout | undefined;
-  private waitingSince = new Map<Waiter, number>();
-  maxWaitMs = 0;
 
   constructor(
-    private readonly rate: RateLimit,
+    readonly rate: RateLimit,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /**
-   * Resolves with a release function once the caller may send; call it when the answer (or the
-   * failure) arrives. Throws RateBudgetExceeded at once if the slot would come after `deadline`.
-   */
-  acquire(deadline: number, signal?: AbortSignal): Promise<Release> {
+  take({ deadline, signal }: { deadline: number; signal?: AbortSignal }): Promise<Release> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const eta = this.estimate();
     if (eta > deadline) return Promise.reject(new RateBudgetExceeded(eta - this.now()));
@@ -58,22 +44,17 @@ export class RateLimiter {
         resolve(release);
       };
       this.queue.push(waiter);
-      this.waitingSince.set(waiter, this.now());
       this.pump();
     });
   }
 
-  /**
-   * MOCO answered 429 anyway (another client shares the account): hold everyone back, at most one
-   * window, whatever the caller asks: a single answer must not lock the server out.
-   */
+  /** At most one window, whatever the caller asks: a single answer must not lock the server out. */
   pause(ms: number): void {
     const capped = Number.isFinite(ms) ? Math.min(Math.max(0, ms), this.rate.windowMs) : this.rate.windowMs;
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + capped);
     this.pump();
   }
 
-  /** Nothing queued, in flight or inside the window: forgetting this limiter loses no budget. */
   idle(): boolean {
     this.prune(this.now());
     return (
@@ -106,7 +87,6 @@ export class RateLimiter {
     const index = this.queue.indexOf(waiter);
     if (index === -1) return;
     this.queue.splice(index, 1);
-    this.waitingSince.delete(waiter);
     waiter.refuse(reason);
     this.pump();
   }
@@ -122,7 +102,6 @@ export class RateLimiter {
     if (expired.length > 0) {
       this.queue = this.queue.filter((w) => w.deadline >= now);
       for (const waiter of expired) {
-        this.waitingSince.delete(waiter);
         waiter.refuse(new RateBudgetExceeded(Math.max(0, this.estimate() - now)));
       }
     }
@@ -132,9 +111,6 @@ export class RateLimiter {
       this.finished.length + this.inFlight < this.rate.limit
     ) {
       const waiter = this.queue.shift() as Waiter;
-      const waited = now - (this.waitingSince.get(waiter) ?? now);
-      this.waitingSince.delete(waiter);
-      if (waited > this.maxWaitMs) this.maxWaitMs = waited;
       this.inFlight++;
       let released = false;
       waiter.grant((used = true) => {

@@ -1,5 +1,6 @@
 import { apiPath, MocoClient, type Pool } from "../moco/client.js";
 import { MocoError } from "../moco/errors.js";
+import { RateLimiter } from "../moco/rate-limit.js";
 import { resolveBaseUrl } from "../web/base-url.js";
 
 /**
@@ -70,7 +71,7 @@ export async function checkKey(
     apiKey,
     userAgent: deps.userAgent,
     requestTimeoutMs: deps.requestTimeoutMs,
-    rateLimit: { limit: 120, windowMs: 120_000 },
+    budget: new RateLimiter({ limit: 120, windowMs: 120_000 }),
     maxRetries: 1,
     pool: deps.pool,
   });

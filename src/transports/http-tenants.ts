@@ -18,7 +18,7 @@ export interface SharedUpstream {
   /** The account's connections. */
   pool: Pool;
   /** The account's rate budget, shared by all its keys. */
-  accountLimiter: RateLimiter;
+  accountBudget: RateLimiter;
 }
 
 export type MakeClient = (baseUrl: string, apiKey: string, shared?: SharedUpstream) => MocoClient;
@@ -152,7 +152,7 @@ export class TenantClients {
     const account: Account = {
       shared: {
         pool: pool(connections),
-        accountLimiter: new RateLimiter(this.options.rateLimit),
+        accountBudget: new RateLimiter(this.options.rateLimit),
       },
       clients: new Map(),
     };
@@ -163,8 +163,8 @@ export class TenantClients {
   /** Forgets the least recently used idle account, closing its sockets; false if every one is busy. */
   private evictAccount(): boolean {
     for (const [url, account] of this.accounts) {
-      if (!account.shared.accountLimiter.idle()) continue;
-      if (![...account.clients.values()].every((c) => c.limiter.idle())) continue;
+      if (!account.shared.accountBudget.idle()) continue;
+      if (![...account.clients.values()].every((c) => c.budget.idle())) continue;
       this.accounts.delete(url);
       this.tenants -= account.clients.size;
       void Promise.all([...account.clients.values()].map((c) => c.close().catch(() => {}))).then(() =>
@@ -179,7 +179,7 @@ export class TenantClients {
   private evictTenant(): boolean {
     for (const account of this.accounts.values()) {
       for (const [key, client] of account.clients) {
-        if (!client.limiter.idle()) continue;
+        if (!client.budget.idle()) continue;
         account.clients.delete(key);
         this.tenants--;
         void client.close().catch(() => {});

@@ -8,6 +8,7 @@ import { loadConfig } from "../../src/config.js";
 import { MirrorRegistry } from "../../src/leads/mirror.js";
 import { createServer } from "../../src/mcp/server.js";
 import { MocoClient } from "../../src/moco/client.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { openStore } from "../../src/store/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
 import { sc, text } from "../support/harness.js";
@@ -79,7 +80,7 @@ async function serverOver(quirks: Quirks, mirror: boolean, extraEnv: Record<stri
     apiKey: KEY,
     userAgent: "moco-leads-mcp-test",
     requestTimeoutMs: 5000,
-    rateLimit: { limit: 10_000, windowMs: 120_000 },
+    budget: new RateLimiter({ limit: 10_000, windowMs: 120_000 }),
     maxRetries: 0,
   });
   const store = mirror ? await openStore({ kind: "memory" }) : undefined;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MirrorRegistry } from "../../src/leads/mirror.js";
 import { MocoClient } from "../../src/moco/client.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { openStore } from "../../src/store/index.js";
 import { type Harness, sc, startHarness, text } from "../support/harness.js";
 
@@ -65,7 +66,7 @@ describe("after a write whose outcome is unknown", () => {
         apiKey: "another-key-0a1b2c",
         userAgent: "moco-leads-mcp-test",
         requestTimeoutMs: 1000,
-        rateLimit: { limit: 100, windowMs: 1000 },
+        budget: new RateLimiter({ limit: 100, windowMs: 1000 }),
       });
       registry.forClient(other);
       h.moco.reportUncertain({ method: "POST", path: "/deals" });
@@ -85,7 +86,7 @@ describe("after a write whose outcome is unknown", () => {
       apiKey: "another-key-3d4e5f",
       userAgent: "moco-leads-mcp-test",
       requestTimeoutMs: 1000,
-      rateLimit: { limit: 1000, windowMs: 1000 },
+      budget: new RateLimiter({ limit: 1000, windowMs: 1000 }),
     });
     try {
       const registry = new MirrorRegistry({ store, maxLoaded: 1, freshMs: 3_600_000 });

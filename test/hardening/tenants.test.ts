@@ -1,6 +1,7 @@
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { MocoClient } from "../../src/moco/client.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { type MakeClient, TenantClients } from "../../src/transports/http-tenants.js";
 import { captureStderr, type HttpFixture, raw, startHttpFixture } from "../http/support.js";
 import { until } from "./sockets.js";
@@ -102,7 +103,14 @@ describe("per-request credentials", () => {
     // A 100 ms window, so an account turns idle (nothing left in its window) within the test.
     const rateLimit = { limit: 100, windowMs: 100 };
     const make: MakeClient = (baseUrl, apiKey, shared) =>
-      new MocoClient({ baseUrl, apiKey, userAgent: "t", requestTimeoutMs: 5_000, rateLimit, ...shared });
+      new MocoClient({
+        baseUrl,
+        apiKey,
+        userAgent: "t",
+        requestTimeoutMs: 5_000,
+        budget: new RateLimiter(rateLimit),
+        ...shared,
+      });
     const tenants = new TenantClients(make, {
       allowBaseUrlHeader: true,
       rateLimit,
@@ -117,7 +125,7 @@ describe("per-request credentials", () => {
     await a.client.get("/deals");
     expect(up.open()).toEqual(["127.0.4.1"]); // kept alive
     expect(tenants.resolve(headers("127.0.4.2")).ok).toBe(false); // account A is still busy
-    await until(() => a.client.limiter.idle(), 5_000, "account A idle");
+    await until(() => a.client.budget.idle(), 5_000, "account A idle");
     const b = tenants.resolve(headers("127.0.4.2"));
     expect(b.ok).toBe(true);
     expect(tenants.accountCount).toBe(1);

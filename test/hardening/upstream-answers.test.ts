@@ -116,11 +116,11 @@ describe("the shared limiter", () => {
     limiter.pause(999_999_999_000);
     // Uncapped, any deadline short of year 33658 would be refused at once as over budget.
     const controller = new AbortController();
-    const waiting = limiter.acquire(1_001, controller.signal);
+    const waiting = limiter.take({ deadline: 1_001, signal: controller.signal });
     now = 1_000;
     controller.abort(new Error("done"));
     await expect(waiting).rejects.toThrow("done");
-    await expect(limiter.acquire(1_001)).resolves.toBeTypeOf("function");
+    await expect(limiter.take({ deadline: 1_001 })).resolves.toBeTypeOf("function");
   });
 });
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { MocoClient, type MocoClientOptions } from "../../src/moco/client.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 
 /**
  * A tiny MOCO stand-in on 127.0.0.1 port 0 for answers the sandbox never gives (a 302, an absurd
@@ -69,7 +70,7 @@ export const clientFor = (url: string, options: Partial<MocoClientOptions> = {})
     apiKey: KEY,
     userAgent: "hardening-test",
     requestTimeoutMs: 5_000,
-    rateLimit: { limit: 1000, windowMs: 120_000 },
+    budget: new RateLimiter({ limit: 1000, windowMs: 120_000 }),
     retryBaseMs: 5,
     retryMaxMs: 20,
     ...options,

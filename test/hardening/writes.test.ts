@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MocoError } from "../../src/moco/errors.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { clientFor, json, lead, startUpstream, type Upstream } from "./upstream.js";
 
 /** A write MOCO may be carrying out runs to its answer; a read, or a write not yet sent, is cancellable. */
@@ -66,7 +67,7 @@ describe("cancellation and writes", () => {
 
   it("a POST still waiting for the rate budget is cancelled and never sent", async () => {
     const g = await gated();
-    const moco = clientFor(g.up.url, { rateLimit: { limit: 1, windowMs: 1000 } });
+    const moco = clientFor(g.up.url, { budget: new RateLimiter({ limit: 1, windowMs: 1000 }) });
     const first = moco.get("/deals/1");
     await g.next();
     const controller = new AbortController();

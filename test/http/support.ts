@@ -7,6 +7,7 @@ import { type Config, loadConfig } from "../../src/config.js";
 import { MirrorRegistry } from "../../src/leads/mirror.js";
 import { setLogLevel } from "../../src/log.js";
 import { MocoClient } from "../../src/moco/client.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 import { openStore } from "../../src/store/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
@@ -41,7 +42,7 @@ export const makeClient: MakeClient = (baseUrl, apiKey, shared) =>
     apiKey,
     userAgent: "moco-leads-mcp-http-test",
     requestTimeoutMs: 10_000,
-    rateLimit: { limit: 100_000, windowMs: 120_000 },
+    budget: new RateLimiter({ limit: 100_000, windowMs: 120_000 }),
     retryBaseMs: 5,
     retryMaxMs: 20,
     ...shared,

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { type CallToolResult, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MocoClient } from "../../src/moco/client.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { scanLeads } from "../../src/moco/scan.js";
 import { type Harness, startHarness, text } from "../support/harness.js";
 import { sc } from "./raw.js";
@@ -143,7 +144,7 @@ async function headerlessMoco(count: number, total: number) {
     apiKey: "stub-key",
     userAgent: "moco-leads-mcp-test",
     requestTimeoutMs: 5000,
-    rateLimit: { limit: 1000, windowMs: 120_000 },
+    budget: new RateLimiter({ limit: 1000, windowMs: 120_000 }),
     maxRetries: 0,
   });
   return {

@@ -1,6 +1,7 @@
 import { LeadMirror, type MirrorOptions } from "../../src/leads/mirror.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { parseLead } from "../../src/moco/leads.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 import type { Lead } from "../../src/moco/schemas.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 import { openStore } from "../../src/store/index.js";
@@ -36,7 +37,7 @@ export function makeClient(sandbox: Sandbox, options: EnvOptions["client"] = {})
     apiKey: sandbox.apiKey,
     userAgent: "moco-leads-mcp-test",
     requestTimeoutMs: options.requestTimeoutMs ?? 5000,
-    rateLimit: options.rateLimit ?? { limit: 100_000, windowMs: 120_000 },
+    budget: new RateLimiter(options.rateLimit ?? { limit: 100_000, windowMs: 120_000 }),
     maxRetries: options.maxRetries ?? 0,
     retryBaseMs: 5,
     retryMaxMs: 20,

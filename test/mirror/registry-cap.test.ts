@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MirrorRegistry } from "../../src/leads/mirror.js";
 import { MocoClient } from "../../src/moco/client.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { openStore } from "../../src/store/index.js";
 import type { LeadStore } from "../../src/store/types.js";
@@ -23,7 +24,7 @@ const client = (key: string) =>
     apiKey: key,
     userAgent: "test",
     requestTimeoutMs: 5000,
-    rateLimit: { limit: 1000, windowMs: 120_000 },
+    budget: new RateLimiter({ limit: 1000, windowMs: 120_000 }),
   });
 
 describe("the mirror registry", () => {

@@ -13,6 +13,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { loadConfig } from "../../src/config.js";
 import { createServer } from "../../src/mcp/server.js";
 import { MocoClient } from "../../src/moco/client.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { createOAuth, type OAuth, type OAuthOptions } from "../../src/oauth/index.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
@@ -99,7 +100,7 @@ export async function startStack(
       apiKey: auth.apiKey,
       userAgent: "oauth-test",
       requestTimeoutMs: 10_000,
-      rateLimit: { limit: 100_000, windowMs: 120_000 },
+      budget: new RateLimiter({ limit: 100_000, windowMs: 120_000 }),
     });
     const mcpServer = createServer({
       moco,

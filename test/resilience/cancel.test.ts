@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { createServer } from "../../src/mcp/server.js";
 import { MocoClient } from "../../src/moco/client.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
 
@@ -27,7 +28,7 @@ beforeAll(async () => {
     apiKey: "cancel-key-123",
     userAgent: "test",
     requestTimeoutMs: 10_000,
-    rateLimit: config.rateLimit,
+    budget: new RateLimiter(config.rateLimit),
   });
   const server = createServer({ moco, config, version: "test" });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { MocoClient } from "../../src/moco/client.js";
 import { listLeads } from "../../src/moco/leads.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { SEED_STATUS_COUNTS, statusCounts } from "../../src/sandbox/seed.js";
 
@@ -22,7 +23,7 @@ async function start(leads?: number) {
     apiKey: sandbox.apiKey,
     userAgent: "test",
     requestTimeoutMs: 5000,
-    rateLimit: { limit: 10_000, windowMs: 120_000 },
+    budget: new RateLimiter({ limit: 10_000, windowMs: 120_000 }),
     maxRetries: 0,
   });
   return { sandbox, moco };
@@ -111,7 +112,7 @@ describe("sandbox leads option", () => {
         apiKey: "sandbox-key",
         userAgent: "test",
         requestTimeoutMs: 5000,
-        rateLimit: { limit: 100, windowMs: 120_000 },
+        budget: new RateLimiter({ limit: 100, windowMs: 120_000 }),
         maxRetries: 0,
       });
       expect((await listLeads(moco, { per_page: 1 })).page.total).toBe(150);
@@ -131,7 +132,7 @@ describe("sandbox omitHeaders option", () => {
         apiKey: sb.apiKey,
         userAgent: "test",
         requestTimeoutMs: 5000,
-        rateLimit: { limit: 100, windowMs: 120_000 },
+        budget: new RateLimiter({ limit: 100, windowMs: 120_000 }),
         maxRetries: 0,
       });
       const page = await listLeads(client, { per_page: 100 });

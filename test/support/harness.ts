@@ -5,7 +5,9 @@ import { expect } from "vitest";
 import { type Config, loadConfig } from "../../src/config.js";
 import { MirrorRegistry } from "../../src/leads/mirror.js";
 import { createServer } from "../../src/mcp/server.js";
+import type { RateBudget } from "../../src/moco/budget.js";
 import { MocoClient } from "../../src/moco/client.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 import { openStore } from "../../src/store/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
@@ -35,7 +37,13 @@ export interface HarnessOptions {
   /** Serve searches and summaries from a lead mirror in an in-memory store (as the bin does by default). */
   mirror?: boolean | { freshMs?: number };
   /** Client-side settings for the MOCO client (fast retries in tests). */
-  client?: { maxRetries?: number; retryBaseMs?: number; retryMaxMs?: number; requestTimeoutMs?: number };
+  client?: {
+    maxRetries?: number;
+    retryBaseMs?: number;
+    retryMaxMs?: number;
+    requestTimeoutMs?: number;
+    budget?: RateBudget;
+  };
 }
 
 export const TEST_KEY = "test-key-5f3a9c2e7b1d";
@@ -54,7 +62,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     apiKey: TEST_KEY,
     userAgent: "moco-leads-mcp-test",
     requestTimeoutMs: options.client?.requestTimeoutMs ?? config.requestTimeoutMs,
-    rateLimit: config.rateLimit,
+    budget: options.client?.budget ?? new RateLimiter(config.rateLimit),
     maxRetries: options.client?.maxRetries,
     retryBaseMs: options.client?.retryBaseMs ?? 5,
     retryMaxMs: options.client?.retryMaxMs ?? 20,

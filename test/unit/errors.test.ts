@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { errorFromResponse, kindForStatus, parseErrorBody, parseRetryAfter } from "../../src/moco/errors.js";
+import { errorFromResponse, kindForStatus, parseErrorBody } from "../../src/moco/errors.js";
+import { parseRetryAfter } from "../../src/moco/retry-policy.js";
 
 describe("MOCO error bodies", () => {
   it("maps each status to its kind", () => {

@@ -17,6 +17,7 @@ import {
 } from "../../../src/mcp/pipeline-app.js";
 import { createServer } from "../../../src/mcp/server.js";
 import { MocoClient } from "../../../src/moco/client.js";
+import { RateLimiter } from "../../../src/moco/rate-limit.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../../src/sandbox/index.js";
 import { TOOL_NAMES } from "../../../src/tools/index.js";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../../support/chromium.js";
@@ -70,7 +71,7 @@ export async function startAppHost(options: { sandbox?: SandboxOptions } = {}): 
     apiKey: TEST_KEY,
     userAgent: "moco-leads-mcp-test",
     requestTimeoutMs: config.requestTimeoutMs,
-    rateLimit: config.rateLimit,
+    budget: new RateLimiter(config.rateLimit),
     retryBaseMs: 5,
     retryMaxMs: 20,
   });

@@ -1,0 +1,60 @@
+import type { RateLimit } from "./rate-limit.js";
+
+/**
+ * The rate budget a MocoClient spends: one slot per request sent. The client receives it instead of
+ * building one, so the same client runs on an in-process budget (RateLimiter) or on one shared by
+ * several processes. Callers are served first come, first served.
+ */
+export interface RateBudget {
+  /** MOCO's limit this budget keeps to (the client names it and backs off by it). */
+  readonly rate: RateLimit;
+  /**
+   * Resolves once the caller may send, with the release to call when the answer (or failure)
+   * arrives. Rejects with RateBudgetExceeded at once when no slot would come before `deadline`,
+   * and with the signal's reason when it aborts first.
+   */
+  take(options: { deadline: number; signal?: AbortSignal }): Promise<Release>;
+  /** MOCO answered 429 anyway: hold every caller back for `ms` (at most one window). */
+  pause(ms: number): void;
+  /** Nothing queued, in flight or inside the window: forgetting this budget loses nothing. */
+  idle(): boolean;
+}
+
+/** Call when the answer (or failure) arrives; `false` when no request was sent, so no slot is spent. */
+export type Release = (used?: boolean) => void;
+
+export class RateBudgetExceeded extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super(`rate budget exhausted, retry in ${Math.ceil(retryAfterMs / 1000)} s`);
+    this.name = "RateBudgetExceeded";
+  }
+}
+
+/**
+ * A key's own budget and its account's (every key of one MOCO account shares the account's): a
+ * request takes a slot in both or neither, and a 429 holds both back.
+ */
+export function withAccount(own: RateBudget, account: RateBudget | undefined): RateBudget {
+  if (!account) return own;
+  return {
+    rate: own.rate,
+    async take(options) {
+      const mine = await own.take(options);
+      try {
+        const shared = await account.take(options);
+        return (used) => {
+          mine(used);
+          shared(used);
+        };
+      } catch (error) {
+        mine(false);
+        throw error;
+      }
+    },
+    pause(ms) {
+      own.pause(ms);
+      account.pause(ms);
+    },
+    idle: () => own.idle() && account.idle(),
+  };
+}
