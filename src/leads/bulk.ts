@@ -1,18 +1,13 @@
-import { z } from "zod";
 import { InputError } from "../errors.js";
 import { MocoError, type MocoErrorKind } from "../moco/errors.js";
 import { listLeads, updateLead } from "../moco/leads.js";
 import { stages, users } from "../moco/reference.js";
-import { LEAD_STATUSES, type Lead } from "../moco/schemas.js";
-import { quoted } from "../text.js";
-import { count } from "./changes.js";
-import { scanNote } from "./compact.js";
+import type { ScanResult } from "../moco/scan.js";
+import type { LEAD_STATUSES, Lead } from "../moco/schemas.js";
 import { checkToken, claimToken, issueToken, releaseToken } from "./confirm.js";
 import { type LeadsContext, remember } from "./context.js";
-import { plainDate, refNames, writableFields } from "./fields.js";
 import { findLeads, type Selection } from "./find.js";
-import { leadLine } from "./output.js";
-import { noIdAndName, prepareWrite } from "./resolve.js";
+import { prepareWrite } from "./resolve.js";
 import { changesBetween, warningsFor } from "./verify.js";
 
 /**
@@ -23,29 +18,20 @@ import { changesBetween, warningsFor } from "./verify.js";
  */
 export const BULK_MAX = 100;
 export const ASK_ABOVE = 10;
-/** JSON of the rows; the text mirror repeats it, so the whole reply stays under 30 KB. */
-const ROWS_CAP_BYTES = 13_000;
 const WORKERS = 4;
 const OPEN = new Set(["pending", "potential"]);
 
-const { user_id, deal_category_id, tags } = writableFields;
-const day = () => plainDate().describe("YYYY-MM-DD");
-export const bulkChanges = z
-  .strictObject({
-    status: z.enum(LEAD_STATUSES),
-    closed_on: day(),
-    reminder_date: day(),
-    user_id: user_id.describe("User id"),
-    user: refNames.user.describe('Or by name, e-mail or "me"'),
-    deal_category_id: deal_category_id.describe("Stage id"),
-    deal_category: refNames.deal_category.describe("Or by name"),
-    tags: tags.describe("Replace the tags"),
-  })
-  .partial()
-  .superRefine(noIdAndName)
-  .refine((c) => Object.keys(c).length > 0, "give at least one change");
-
-export type BulkChanges = z.output<typeof bulkChanges>;
+/** The changes update_leads applies to every lead, once parsed: user and stage by id or by name. */
+export interface BulkChanges {
+  status?: (typeof LEAD_STATUSES)[number];
+  closed_on?: string;
+  reminder_date?: string;
+  user_id?: number;
+  user?: string;
+  deal_category_id?: number;
+  deal_category?: string;
+  tags?: string[];
+}
 
 export interface BulkArgs {
   ids?: number[];
@@ -67,37 +53,48 @@ export interface Row {
   may_have_succeeded?: true;
 }
 
-type Brief = Pick<Row, "id" | "outcome">;
+export type Body = Record<string, unknown>;
 
-export interface BulkResult {
-  data: {
-    dry_run: boolean;
-    written: boolean;
-    counts: Record<Outcome, number>;
-    /** Every lead; beyond the size cap only id and outcome (a failed row is always in full). */
-    leads: (Row | Brief)[];
-    confirm_token?: string;
-    expires_at?: string;
-  };
-  summary: string;
+/** Who and what an id in the changes stands for, and the account's tags (MOCO keeps their spelling). */
+export interface Target {
+  user?: Lead["user"];
+  category?: Lead["category"];
+  tags: string[];
 }
 
-type Body = Record<string, unknown>;
-type Confirm = ((message: string) => Promise<boolean>) | undefined;
+/** Everything a bulk update decides before it writes: the selection, each lead's changes, the rules. */
+export interface BulkPlan {
+  body: Body;
+  target: Target;
+  /** How loose names in the changes were matched (resolve.ts). */
+  notes: string[];
+  /** How the filter's names and windows were understood. */
+  echo: string[];
+  /** Set when the filter's selection is not whole: the scan, its matches and the mirror's time. */
+  incomplete?: { scan: ScanResult; matched: number; asOf?: string };
+  /** The selection, when it is more than BULK_MAX leads (a real run is refused). */
+  tooMany?: number;
+  /** closed_on is set while a lead stays pending or potential, where MOCO ignores it. */
+  closedOnIgnored: boolean;
+  /** Every lead asked for, in order of id: missing ids first, as failed. */
+  rows: Row[];
+  /** The leads that would change. */
+  todo: { lead: Lead; changes: string[] }[];
+  subject: { purpose: string; what: string; state: string };
+  knownTags: Awaited<ReturnType<typeof prepareWrite>>["knownTags"];
+}
 
-export async function bulkUpdate(
-  args: BulkArgs,
-  ctx: LeadsContext & { confirm: Confirm },
-): Promise<BulkResult> {
-  // Names first: one that does not resolve fails before any lead is read.
+/**
+ * Reads and decides, writes nothing: names resolved (one that does not resolve fails before any lead
+ * is read), ids checked, the leads selected and each one's changes predicted as MOCO will store them.
+ */
+export async function planBulk(args: BulkArgs, ctx: LeadsContext): Promise<BulkPlan> {
   const { body, notes, knownTags } = await prepareWrite(args.changes, ctx);
   const target = { ...(await targetOf(body, ctx)), tags: knownTags?.tags ?? [] };
-  const { leads, missing, echo, gap } = await select(args, ctx);
-  const complete = gap === undefined;
+  const { leads, missing, echo, incomplete } = await select(args, ctx);
   const today = ctx.today();
   const predicted = leads.map((lead) => ({ lead, after: predict(lead, body, target, today) }));
   const plan = predicted.map(({ lead, after }) => ({ lead, changes: changesBetween(lead, after) }));
-  const todo = plan.filter((p) => p.changes.length > 0);
   const rows: Row[] = [
     ...missing.map(
       (id): Row => ({ id, name: "", outcome: "failed", reason: `lead ${id} not found in MOCO` }),
@@ -117,66 +114,60 @@ export async function bulkUpdate(
       .map((l) => `${l.id}:${l.updated_at}`)
       .join(","),
   };
-  const what = describe(body, target);
-  const head = [...notes.map((n) => `${n}.`), ...echo.map((e) => `Selected: ${e}.`)];
-  if (gap) head.push(`${gap} A real run over this filter is refused.`);
-  // The same rule refuses the real run and tells the dry run so, before it offers a next step.
-  const tooMany =
-    leads.length > BULK_MAX
-      ? {
-          message: `the filter selects ${leads.length} leads, at most ${BULK_MAX} are changed per call`,
-          hint: "Narrow the filter (e.g. status, user, due, tags) or pass ids, and call again.",
-        }
-      : undefined;
-  if (body.closed_on !== undefined && predicted.some(({ after }) => OPEN.has(after.status))) {
-    head.push(
-      "closed_on: MOCO ignores it while a lead is pending or potential; set status won, lost or dropped with it.",
-    );
-  }
-  if (args.dry_run) {
-    // A real run of this selection would be refused: no token (it could never be used), no "to apply".
-    const refused = tooMany !== undefined || !complete;
-    if (tooMany) head.unshift(`A REAL RUN WOULD BE REFUSED: ${tooMany.message}. ${tooMany.hint}`);
-    const token =
-      todo.length > ASK_ABOVE && !ctx.confirm && !refused ? issueToken(ctx.moco, subject) : undefined;
-    const next = refused
-      ? ""
-      : token
-        ? ` To apply, call again without dry_run and with confirm_token (before ${token.expires_at}), after the human has seen this.`
-        : todo.length > 0
-          ? " To apply, call again without dry_run."
-          : "";
-    const summary = `Dry run, nothing written: ${todo.length} of ${count(rows.length, "lead")} would change (${what}).${next}`;
-    return result(rows, { dry_run: true, written: false, ...token }, [...head, summary]);
-  }
-  if (tooMany) throw new InputError(`Nothing was changed: ${tooMany.message}`, {}, tooMany.hint);
+  return {
+    body,
+    target,
+    notes,
+    echo,
+    ...(incomplete ? { incomplete } : {}),
+    ...(leads.length > BULK_MAX ? { tooMany: leads.length } : {}),
+    closedOnIgnored: body.closed_on !== undefined && predicted.some(({ after }) => OPEN.has(after.status)),
+    rows,
+    todo: plan.filter((p) => p.changes.length > 0),
+    subject,
+    knownTags,
+  };
+}
+
+/** Whether a real run of this plan would be refused: more than BULK_MAX leads, or a partial selection. */
+export const refused = (plan: BulkPlan) => plan.tooMany !== undefined || plan.incomplete !== undefined;
+
+/**
+ * The confirm_token a dry run offers: only when the human must agree (more than ASK_ABOVE changes),
+ * cannot be asked by the client, and a real run would not be refused anyway.
+ */
+export const previewToken = (plan: BulkPlan, ctx: Pick<LeadsContext, "moco"> & { canAsk: boolean }) =>
+  plan.todo.length > ASK_ABOVE && !ctx.canAsk && !refused(plan)
+    ? issueToken(ctx.moco, plan.subject)
+    : undefined;
+
+export type BulkRun =
+  | { confirmed: false }
+  | { confirmed: true; rows: Row[]; counts: Record<Outcome, number> };
+
+/**
+ * Writes the plan: over ASK_ABOVE changes only with the human's go-ahead, asked (`ask`) where the
+ * client can, otherwise the dry run's confirm_token. One PUT per lead that changes.
+ */
+export async function applyBulk(
+  plan: BulkPlan,
+  token: string | undefined,
+  ctx: LeadsContext & { ask: (() => Promise<boolean>) | undefined },
+): Promise<BulkRun> {
   let spent: string | undefined;
-  if (todo.length > ASK_ABOVE) {
-    if (ctx.confirm) {
-      const sample = todo.slice(0, 3).map((p) => leadLine(p.lead));
-      const rest = todo.length > 3 ? ` and ${todo.length - 3} more` : "";
-      const yes = await ctx
-        .confirm(`Change ${todo.length} leads: ${what}? ${sample.join(", ")}${rest}.`)
-        .catch(() => false);
-      if (!yes) {
-        const summary = `Not changed: changing ${todo.length} leads was not confirmed (declined, cancelled or unanswered). Nothing was written.`;
-        return result(rows, { dry_run: false, written: false }, [...head, summary]);
-      }
+  if (plan.todo.length > ASK_ABOVE) {
+    if (ctx.ask) {
+      if (!(await ctx.ask().catch(() => false))) return { confirmed: false };
     } else {
-      spent = spendToken(args.confirm_token, subject, todo.length, ctx);
+      spent = spendToken(token, plan.subject, plan.todo.length, ctx);
     }
   }
-  const done = await apply(todo, body, { knownTags }, ctx);
-  const final = rows.map((r) => (r.outcome === "would_change" ? (done.get(r.id) ?? r) : r));
-  const counts = tally(final);
+  const done = await apply(plan.todo, plan.body, { knownTags: plan.knownTags }, ctx);
+  const rows = plan.rows.map((r) => (r.outcome === "would_change" ? (done.get(r.id) ?? r) : r));
+  const counts = tally(rows);
   // Nothing was written, nor may have been: the leads are as previewed, so a retry may use the token.
-  if (spent && counts.changed === 0 && !final.some((r) => r.may_have_succeeded)) releaseToken(spent);
-  const summary = `Changed ${counts.changed} of ${count(final.length, "lead")} (${what}); ${counts.unchanged} unchanged, ${counts.failed} failed.`;
-  return result(final, { dry_run: false, written: counts.changed > 0 }, [
-    ...head,
-    summary,
-    ...failures(final),
-  ]);
+  if (spent && counts.changed === 0 && !rows.some((r) => r.may_have_succeeded)) releaseToken(spent);
+  return { confirmed: true, rows, counts };
 }
 
 const TOKEN_REFUSED = {
@@ -216,32 +207,19 @@ async function select(args: BulkArgs, ctx: LeadsContext) {
     const ids = [...new Set(args.ids)];
     const page = await listLeads(ctx.moco, { ids, per_page: BULK_MAX }, ctx.call);
     const missing = ids.filter((id) => !page.leads.some((l) => l.id === id));
-    return { leads: page.leads.sort((a, b) => a.id - b.id), missing, echo: [] as string[], gap: undefined };
+    return { leads: page.leads.sort((a, b) => a.id - b.id), missing, echo: [] as string[] };
   }
   const found = await findLeads(args.filter ?? {}, ctx);
-  // Why the selection is not whole (page cap, MOCO's short pages, a list that moved), as every scan says it.
-  const gap = found.scan.complete
+  const incomplete = found.scan.complete
     ? undefined
-    : scanNote(found.scan, found.leads.length, ctx.maxScanPages, found.asOf);
-  if (gap && !args.dry_run) {
-    throw new InputError(
-      `Nothing was changed: the filter selection is incomplete, so some matching leads would be missed. ${gap}`,
-      {},
-      "Narrow the filter with MOCO's own filters (status, tags, company_id, closed_from/to, updated_after) or pass ids, and call again.",
-    );
-  }
+    : { scan: found.scan, matched: found.leads.length, asOf: found.asOf };
   const leads = [...found.leads].sort((a, b) => a.id - b.id);
-  return { leads, missing: [] as number[], echo: found.echo, gap };
-}
-
-interface Target {
-  user?: Lead["user"];
-  category?: Lead["category"];
+  return { leads, missing: [] as number[], echo: found.echo, incomplete };
 }
 
 /** Who and what an id in the changes stands for (cached lists); an id that is not there is refused. */
-async function targetOf(body: Body, ctx: LeadsContext): Promise<Target> {
-  const out: Target = {};
+async function targetOf(body: Body, ctx: LeadsContext): Promise<Omit<Target, "tags">> {
+  const out: Omit<Target, "tags"> = {};
   if (typeof body.user_id === "number") {
     const id = body.user_id;
     const known = await users(ctx.moco, ctx.call);
@@ -275,7 +253,7 @@ async function targetOf(body: Body, ctx: LeadsContext): Promise<Target> {
 }
 
 /** The lead as MOCO will store it, its known side effects on closed_on included (see verify.ts). */
-function predict(lead: Lead, body: Body, target: Target & { tags: string[] }, today: string): Lead {
+function predict(lead: Lead, body: Body, target: Target, today: string): Lead {
   const after: Lead = { ...lead };
   if (typeof body.status === "string") after.status = body.status;
   if (body.closed_on !== undefined) after.closed_on = body.closed_on as string;
@@ -290,21 +268,6 @@ function predict(lead: Lead, body: Body, target: Target & { tags: string[] }, to
   // The server's today (MOCO_TODAY when set), as the real run and every date window count it.
   else if (after.status === "won" && !after.closed_on) after.closed_on = today;
   return after;
-}
-
-/** The changes in a phrase, names neutralised: 'user → "Lea Meier"; status → won'. */
-function describe(body: Body, target: Target): string {
-  const parts: string[] = [];
-  for (const [field, value] of Object.entries(body)) {
-    if (field === "user_id" && target.user)
-      parts.push(`user → ${quoted(`${target.user.firstname} ${target.user.lastname}`.trim())}`);
-    else if (field === "deal_category_id" && target.category)
-      parts.push(`stage → ${quoted(target.category.name)}`);
-    else if (Array.isArray(value))
-      parts.push(`${field} → [${value.map((v) => quoted(String(v))).join(", ")}]`);
-    else parts.push(`${field} → ${value}`);
-  }
-  return parts.join("; ");
 }
 
 const canonical = (body: Body) =>
@@ -374,52 +337,8 @@ async function apply(
   return out;
 }
 
-function tally(rows: Row[]): Record<Outcome, number> {
+export function tally(rows: Row[]): Record<Outcome, number> {
   const counts: Record<Outcome, number> = { would_change: 0, changed: 0, unchanged: 0, failed: 0 };
   for (const r of rows) counts[r.outcome]++;
   return counts;
-}
-
-/** Every failed lead by name in the summary (up to 10; the rows carry them all). */
-function failures(rows: Row[]): string[] {
-  const failed = rows.filter((r) => r.outcome === "failed");
-  const shown = failed
-    .slice(0, 10)
-    .map((r) => `lead ${r.id}${r.name ? ` ${quoted(r.name, 60)}` : ""}: ${quoted(r.reason ?? "", 300)}`);
-  const rest = failed.length > 10 ? [`and ${failed.length - 10} more failed (see leads)`] : [];
-  return failed.length > 0 ? [`FAILED: ${[...shown, ...rest].join("; ")}.`] : [];
-}
-
-/** The reply: failed rows always in full; the others while they fit, then only id and outcome. */
-function result(
-  rows: Row[],
-  head: Pick<BulkResult["data"], "dry_run" | "written"> & { token?: string; expires_at?: string },
-  lines: string[],
-): BulkResult {
-  const { token, ...flags } = head;
-  const bytes = (x: object) => Buffer.byteLength(JSON.stringify(x)) + 1;
-  const brief = (row: Row): Brief => ({ id: row.id, outcome: row.outcome });
-  // Every row costs at least its brief form; full rows are added in order while they fit.
-  let size = rows.reduce((n, r) => n + bytes(r.outcome === "failed" ? r : brief(r)), 0);
-  let full = true;
-  const leads = rows.map((row): Row | Brief => {
-    if (row.outcome === "failed") return row;
-    const extra = bytes(row) - bytes(brief(row));
-    full &&= size + extra <= ROWS_CAP_BYTES;
-    if (!full) return brief(row);
-    size += extra;
-    return row;
-  });
-  const data: BulkResult["data"] = {
-    ...flags,
-    ...(token ? { confirm_token: token } : {}),
-    counts: tally(rows),
-    leads,
-  };
-  if (leads.some((l) => !("name" in l))) {
-    lines.push(
-      "Leads beyond the reply's size show only id and outcome; a dry run of fewer ids shows their changes.",
-    );
-  }
-  return { data, summary: lines.join(" ") };
 }

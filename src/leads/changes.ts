@@ -1,22 +1,18 @@
 import { InputError } from "../errors.js";
-import type { ScanResult } from "../moco/scan.js";
-import { fullName, type Lead } from "../moco/schemas.js";
+import type { Lead } from "../moco/schemas.js";
 import { StoreUnavailableError } from "../store/types.js";
-import { label, quoted } from "../text.js";
 import type { LeadsContext } from "./context.js";
 import { type LeadFilterArgs, mocoQueries } from "./filters.js";
-import { dueWindow, predicate, pushedPredicate } from "./find.js";
-import { diffLeads, type FieldChange, GRANULARITY_NOTE, type LeadChange } from "./history.js";
+import { dueWindow, predicate, pushedPredicate, scanOfMirror } from "./find.js";
+import { diffLeads, type FieldChange } from "./history.js";
 import type { LeadMirror, MirrorRead } from "./mirror.js";
-import { money } from "./output.js";
 import { type CurrencySummary, type SummaryOptions, summarize } from "./pipeline.js";
 import { resolveFilter } from "./resolve.js";
-import { bounded } from "./verify.js";
 
 /**
  * Questions about change, answered from the lead mirror's history: what changed per lead since a
- * time, and the pipeline as it stood at the end of a past day (and how it moved since). MCP-free:
- * the tools lead_changes and pipeline_summary put these into their answers.
+ * time, and the pipeline as it stood at the end of a past day (and how it moved since). Values only:
+ * replies/changes.ts and replies/past.ts put them into the answers of lead_changes and pipeline_summary.
  */
 
 const noStore = () =>
@@ -61,62 +57,7 @@ async function selection(filter: LeadFilterArgs, ctx: LeadsContext) {
   return { on, echo };
 }
 
-// ---- field changes as text ----
-
-const FIELD_NAMES: Record<string, string> = { category: "stage" };
-const QUOTED = new Set(["name", "info"]);
-
-type Ref = { name?: string; firstname?: string; lastname?: string; probability?: number };
-
-function shown(field: string, value: unknown, currency: unknown): string {
-  if (value === undefined) return "(not set)";
-  if (value === null) return "none";
-  if (field === "money" && typeof value === "number")
-    return typeof currency === "string" ? money(value, currency) : String(value);
-  if (field === "tags" && Array.isArray(value))
-    return value.length > 0 ? value.map((t) => label(String(t))).join(", ") : "no tags";
-  if (typeof value === "object" && !Array.isArray(value)) {
-    const ref = value as Ref;
-    if (field === "category") return `${label(ref.name ?? "?")} (${ref.probability ?? 0} %)`;
-    if (field === "user") return label(fullName(ref));
-    if (typeof ref.name === "string") return label(ref.name);
-  }
-  if (typeof value === "string") return QUOTED.has(field) ? quoted(value) : label(value);
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return quoted(JSON.stringify(value));
-}
-
-/** "field: old → new" per change, money with its currency, stage and user by name, bounded. */
-export function changeLines(changes: readonly FieldChange[], currentCurrency?: string): string[] {
-  const currency = changes.find((c) => c.field === "currency");
-  const company = changes.some((c) => c.field === "company");
-  const lines = changes
-    // MOCO's `customer` repeats `company`: one line for both.
-    .filter((c) => !(c.field === "customer" && company))
-    .map((c) => {
-      const name = c.key !== undefined ? `custom field ${label(c.key)}` : (FIELD_NAMES[c.field] ?? c.field);
-      const old = shown(c.field, c.old, currency ? currency.old : currentCurrency);
-      const now = shown(c.field, c.new, currency ? currency.new : currentCurrency);
-      return `${name}: ${old} → ${now}`;
-    });
-  return bounded(lines, "changes");
-}
-
-/** A lead in one phrase: status, value, stage, owner. */
-const about = (l: Lead) =>
-  [
-    l.status,
-    money(l.money, l.currency),
-    l.category && `stage ${shown("category", l.category, undefined)}`,
-    l.user && `user ${shown("user", l.user, undefined)}`,
-  ]
-    .filter(Boolean)
-    .join(", ");
-
 // ---- lead_changes ----
-
-/** "1 lead", "2 leads": a count with its noun (plural by -s: lead, change, note). */
-export const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 
 export interface ChangesArgs {
   since: string;
@@ -127,18 +68,10 @@ export interface ChangesArgs {
   limit: number;
 }
 
-export interface ChangeEntry {
-  lead_id: number;
-  name: string;
-  seen_at: string;
-  kind: LeadChange["kind"];
-  origin: LeadChange["origin"];
-  /** updated: "field: old → new". */
-  changes?: string[];
-  /** created: the new lead; deleted: as last seen. */
-  lead?: string;
-}
-
+/**
+ * One page of the changes the mirror saw, as values: each change with the currency its money is
+ * shown in (the lead's now, or as last seen for one deleted since), and how the filter was understood.
+ */
 export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
   const mirror = await ctx.mirror();
   if (!mirror?.available) throw noStore(); // before resolving names: those would be wasted requests
@@ -160,46 +93,10 @@ export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
       throw new InputError("cursor: not one this tool gave", {}, "Pass next_cursor from the previous page.");
     throw error;
   });
-  // The currency a money change is shown in: the lead's now, or as last seen for one deleted since.
-  const currency = (id: number) =>
+  const currencyOf = (id: number) =>
     current.get(id)?.currency ?? page.changes.find((c) => c.leadId === id && c.lead)?.lead?.currency;
-  const changes: ChangeEntry[] = page.changes.map((c) => ({
-    lead_id: c.leadId,
-    name: c.name,
-    seen_at: c.seenAt,
-    kind: c.kind,
-    origin: c.origin,
-    ...(c.changes ? { changes: changeLines(c.changes, currency(c.leadId)) } : {}),
-    ...(c.lead ? { lead: about(c.lead) } : {}),
-  }));
-  const leads = new Set(changes.map((c) => c.lead_id)).size;
-  const span = `seen after ${args.since}${args.until ? ` up to ${args.until}` : ""}`;
-  const start = page.historyStart ?? read.asOf;
-  // Said before the count, which alone would read as "nothing happened" (the first sync is the
-  // baseline: what happened before it, our own writes included, is in no change).
-  const lines = [
-    ...(page.beforeHistory
-      ? [
-          `History begins ${start}, after since; changes before ${start} are not known — including writes made before then, through this server or in MOCO.`,
-        ]
-      : []),
-    `${count(changes.length, "change")} on ${count(leads, "lead")} ${span}${page.nextCursor ? " on this page; more: pass next_cursor" : ""}.`,
-    ...(filter && filter.echo.length > 0 ? [`Understood: ${filter.echo.join("; ")}.`] : []),
-    GRANULARITY_NOTE,
-    page.beforeHistory
-      ? `Up to date with MOCO as of ${read.asOf}.`
-      : `History begins ${start}; up to date with MOCO as of ${read.asOf}.`,
-  ];
-  return {
-    data: {
-      changes,
-      next_cursor: page.nextCursor,
-      history_start: page.historyStart,
-      as_of: page.asOf,
-      before_history: page.beforeHistory,
-    },
-    summary: lines.join(" "),
-  };
+  const changes = page.changes.map((change) => ({ change, currency: currencyOf(change.leadId) }));
+  return { page, changes, echo: filter?.echo ?? [], syncedAt: read.asOf };
 }
 
 // ---- the pipeline at a past day ----
@@ -211,12 +108,17 @@ export interface PastOptions {
   compareTo?: string;
 }
 
+/** Why a lead moved a weighted value: it came or went (created, deleted, into or out of the filters), or changed. */
+export type MoveReason =
+  | { kind: "created" | "deleted" | "joined" | "left" }
+  | { kind: "changed"; changes: FieldChange[] };
+
 export interface Mover {
   id: number;
   name: string;
   was: number;
   now: number;
-  why: string;
+  why: MoveReason;
 }
 
 export interface Compared {
@@ -269,14 +171,7 @@ export async function pastPipeline(
     compared = compare(then, leads, { thenAll, nowAll: all }, options);
   }
   // A mirror short of MOCO's own count (its gap) is not complete, now or at any day rebuilt from it.
-  const scan: ScanResult = {
-    leads,
-    scanned: all.length,
-    total: read.gap ? null : all.length,
-    complete: read.gap === undefined,
-    pages: read.sync?.requests ?? 0,
-    ...(read.gap ? { gap: read.gap } : {}),
-  };
+  const scan = scanOfMirror(read, leads, all.length);
   return { leads, scan, compared, echo: select.echo, asOf: read.asOf };
 }
 
@@ -338,34 +233,11 @@ const WEIGHT_FIELDS = [
   "service_period_to",
 ];
 
-function reason(a: Lead | undefined, b: Lead | undefined, existed: boolean, exists: boolean): string {
-  if (!a) return existed ? "now matches the filters" : "created";
-  if (!b) return exists ? "no longer matches the filters" : "deleted";
+function reason(a: Lead | undefined, b: Lead | undefined, existed: boolean, exists: boolean): MoveReason {
+  if (!a) return { kind: existed ? "joined" : "created" };
+  if (!b) return { kind: exists ? "left" : "deleted" };
   const changes = diffLeads(a, b)
     .filter((c) => WEIGHT_FIELDS.includes(c.field))
     .sort((p, q) => WEIGHT_FIELDS.indexOf(p.field) - WEIGHT_FIELDS.indexOf(q.field));
-  return changeLines(changes).slice(0, 3).join("; ") || "changed";
-}
-
-/** The sentence that says what a past or compared summary is. */
-export function pastNote(when: PastOptions, compared: Compared[] | undefined): string[] {
-  const lines: string[] = [];
-  if (when.asOf) lines.push(`As of the end of ${when.asOf} (UTC), rebuilt from the lead history.`);
-  if (compared) {
-    const against = when.asOf ? `the end of ${when.asOf}` : "now";
-    const parts = compared.map((c) => {
-      const movers = c.movers
-        .map(
-          (m) =>
-            `lead ${m.id} ${quoted(m.name)} ${money(m.was, c.currency)} → ${money(m.now, c.currency)} (${m.why})`,
-        )
-        .join(", ");
-      return `${c.currency} weighted ${money(c.was, c.currency)} → ${money(c.now, c.currency)}${movers ? `; moved most: ${movers}` : ""}`;
-    });
-    lines.push(
-      `Compared with the end of ${when.compareTo} (UTC) against ${against}: ${parts.join(". ") || "no weighted value then or now"}.`,
-    );
-  }
-  if (lines.length > 0) lines.push(GRANULARITY_NOTE);
-  return lines;
+  return { kind: "changed", changes };
 }

@@ -5,8 +5,9 @@ import type { Lead } from "../moco/schemas.js";
 import { StoreUnavailableError } from "../store/types.js";
 import { foldLoose, quoted } from "../text.js";
 import type { LeadsContext } from "./context.js";
-import { addDays, lastDayOfMonth, localDay, weekOf } from "./dates.js";
+import { addDays, daysBetween, lastDayOfMonth, localDay, weekOf } from "./dates.js";
 import { type LeadFilterArgs, mocoQueries, type Range, type SORTS } from "./filters.js";
+import type { MirrorRead } from "./mirror.js";
 import { resolveFilter } from "./resolve.js";
 
 /**
@@ -57,6 +58,10 @@ export function dueWindow(
 
 const OPEN = new Set(["pending", "potential"]);
 
+/** Days from `today` to the lead's reminder (negative when overdue); only for open leads. */
+export const dueInDays = (lead: Lead, today: string) =>
+  OPEN.has(lead.status) && lead.reminder_date ? daysBetween(today, lead.reminder_date) : undefined;
+
 export async function findLeads(args: Selection, ctx: LeadsContext): Promise<Found> {
   const today = ctx.today();
   const { userId, stageId, echo } = await resolveFilter({ user: args.user, stage: args.stage }, ctx);
@@ -106,22 +111,32 @@ async function fromMirror(
       signal: ctx.call.signal,
       onProgress: (done, total, message) => void ctx.progress(done, total, message).catch(() => {}),
     });
-    const keep = pushedPredicate(args);
-    const leads = read.leads.filter(keep);
-    const scan: ScanResult = {
-      leads,
-      scanned: leads.length,
-      // With a gap, how many of MOCO's leads the selection holds is unknown.
-      total: read.gap ? null : leads.length,
-      complete: read.gap === undefined,
-      pages: read.sync?.requests ?? 0,
-      ...(read.gap ? { gap: read.gap } : {}),
-    };
+    const scan = scanOfMirror(read, read.leads.filter(pushedPredicate(args)));
     return { scan, asOf: read.asOf, all: read.leads };
   } catch (error) {
     if (error instanceof StoreUnavailableError) return undefined;
     throw error;
   }
+}
+
+/**
+ * A mirror read as a scan: `scanned` leads read from it (default: the `leads` kept), complete unless
+ * its latest sync could not agree with MOCO's count; with such a gap, how many of MOCO's leads the
+ * selection holds is unknown. The one conversion of a mirror read, for every reader of the mirror.
+ */
+export function scanOfMirror(
+  read: Pick<MirrorRead, "gap" | "sync">,
+  leads: Lead[],
+  scanned = leads.length,
+): ScanResult {
+  return {
+    leads,
+    scanned,
+    total: read.gap ? null : scanned,
+    complete: read.gap === undefined,
+    pages: read.sync?.requests ?? 0,
+    ...(read.gap ? { gap: read.gap } : {}),
+  };
 }
 
 /** Tags in a sentence: MOCO's text, quoted. */

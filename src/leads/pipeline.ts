@@ -1,7 +1,7 @@
 import { LEAD_STATUSES, type Lead } from "../moco/schemas.js";
-import { label } from "../text.js";
-import { type CompactLead, compact, userName } from "./compact.js";
 import { monthOf, monthsBetween } from "./dates.js";
+import { userName } from "./refs.js";
+import { stageOrder } from "./stages.js";
 
 /**
  * The pipeline arithmetic MOCO has no endpoint for. Money is never added across currencies. Weighted
@@ -33,8 +33,13 @@ export interface CurrencySummary extends Sums {
   /** Pending leads by stage; left out when nothing is pending. */
   by_stage?: ({ stage: string; probability: number } & Sums)[];
   groups?: ({ key: string } & Sums)[];
-  /** The largest pending leads; with a month window, `in_window` is the part of the value inside it. */
-  top_pending?: (CompactLead & { in_window?: number })[];
+  /** The largest pending leads; with a month window, `inWindow` is the part of the value inside it. */
+  top_pending?: TopLead[];
+}
+
+export interface TopLead {
+  lead: Lead;
+  inWindow?: number;
 }
 
 const MAX_GROUPS = 25;
@@ -103,44 +108,12 @@ function finishGroups(groups: Map<string, Sums>, by: GroupBy) {
 
 const KNOWN_STATUSES: ReadonlySet<string> = new Set(LEAD_STATUSES);
 
-/**
- * A status MOCO may add one day (or an account's data may carry) is kept under its own key in
- * by_status, after the known five, so by_status always adds up to the count; the note says so.
- */
-function unknownStatuses(summaries: readonly CurrencySummary[]): string[] {
-  const unknown = new Map<string, number>();
-  for (const c of summaries)
-    for (const [status, s] of Object.entries(c.by_status))
-      if (!KNOWN_STATUSES.has(status)) unknown.set(status, (unknown.get(status) ?? 0) + s.count);
-  if (unknown.size === 0) return [];
-  const n = [...unknown.values()].reduce((a, b) => a + b, 0);
-  const list = [...unknown].map(([status, count]) => `${label(status)}: ${count}`).join(", ");
-  return [
-    `${n === 1 ? "1 lead has a status" : `${n} leads have statuses`} outside ${LEAD_STATUSES.join(", ")} (${list}): counted in the totals and in by_status under that status, with no weight.`,
-  ];
-}
-
-/** What the figures count, said where it is not obvious. */
-function notesFor(leads: readonly Lead[], options: SummaryOptions, windowed: boolean): string[] {
-  const notes: string[] = [];
-  if (windowed) {
-    const span = `${options.from ?? "…"} to ${options.to ?? "…"}`;
-    notes.push(
-      options.monthBasis === "service_period"
-        ? `Amounts are the parts of each lead's value that fall in ${span} (service periods spread evenly over their months); top_pending.in_window is that part.`
-        : `Only leads whose ${options.monthBasis} falls in ${span} are counted.`,
-    );
-  }
-  if (options.groupBy === "tag" && leads.some((l) => l.tags.length > 1)) {
-    notes.push(
-      "Tag groups overlap: a lead with several tags counts in each of them, so their totals add up to more than the whole.",
-    );
-  }
-  return notes;
-}
+/** Whether a month window applies (then amounts are the parts of values inside it). */
+export const isWindowed = (options: Pick<SummaryOptions, "from" | "to">) =>
+  options.from !== undefined || options.to !== undefined;
 
 export function summarize(leads: readonly Lead[], options: SummaryOptions) {
-  const windowed = options.from !== undefined || options.to !== undefined;
+  const windowed = isWindowed(options);
   const spread = windowed || options.groupBy === "month";
   const inWindow = (month: string) =>
     (options.from === undefined || month >= options.from) &&
@@ -212,7 +185,9 @@ export function summarize(leads: readonly Lead[], options: SummaryOptions) {
       ),
     };
     if (stages.length > 0) {
-      out.by_stage = stages.sort((a, b) => a.probability - b.probability).map(rounded);
+      out.by_stage = stages
+        .sort((a, b) => stageOrder({ ...a, name: a.stage }, { ...b, name: b.stage }))
+        .map(rounded);
     }
     if (options.groupBy) out.groups = finishGroups(groups, options.groupBy);
     if (options.top > 0 && pending.length > 0) {
@@ -220,11 +195,10 @@ export function summarize(leads: readonly Lead[], options: SummaryOptions) {
       out.top_pending = pending
         .sort(([a, x], [b, y]) => y - x || b.money - a.money || a.id - b.id)
         .slice(0, options.top)
-        .map(([lead, amount]) => (windowed ? { ...compact(lead), in_window: round(amount) } : compact(lead)));
+        .map(([lead, amount]) => (windowed ? { lead, inWindow: round(amount) } : { lead }));
     }
     return out;
   });
   summaries.sort((a, b) => b.count - a.count || a.currency.localeCompare(b.currency));
-  const notes = [...notesFor(leads, options, windowed), ...unknownStatuses(summaries)];
-  return { currencies: summaries, undated, notes };
+  return { currencies: summaries, undated };
 }

@@ -39,3 +39,6 @@ const BY_ID_FIELD = new Map(Object.values(REFS).map((r) => [r.idField as string,
 
 /** The reference an id field stands for, or undefined for a plain field. */
 export const refByIdField = (field: string) => BY_ID_FIELD.get(field);
+
+/** The lead's owner by full name, or null. */
+export const userName = (lead: Lead) => REFS.user.of(lead)?.name ?? null;

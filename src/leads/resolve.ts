@@ -1,4 +1,3 @@
-import type { z } from "zod";
 import { InputError } from "../errors.js";
 import {
   allUsers,
@@ -377,19 +376,6 @@ async function resolveNames<T extends Partial<Record<NameField, string>>>(args: 
   }
   const notes = found.flatMap((r) => (r.loose ? [`${r.field}: ${r.loose}; check it is the one meant`] : []));
   return { body: body as Omit<T, NameField> & Partial<Record<IdField, number>>, notes };
-}
-
-/** Zod refinement: an id and a name for the same record contradict each other. */
-export function noIdAndName(value: Record<string, unknown>, ctx: z.RefinementCtx) {
-  for (const [name, { idField }] of Object.entries(REFS)) {
-    if (value[name] !== undefined && value[idField] !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: [name],
-        message: `give either ${idField} or ${name}, not both`,
-      });
-    }
-  }
 }
 
 /** Custom field values as MOCO takes and stores them: a boolean is "1" or "0". */

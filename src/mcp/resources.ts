@@ -9,14 +9,16 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "../config.js";
 import { describeError, RESOURCE_ERROR_CODE } from "../errors.js";
-import { scanData } from "../leads/compact.js";
 import { callOptions, leadsContext } from "../leads/context.js";
 import { findLeads } from "../leads/find.js";
 import type { MirrorRegistry } from "../leads/mirror.js";
 import { summarize } from "../leads/pipeline.js";
+import { stageOrder } from "../leads/stages.js";
 import type { MocoClient } from "../moco/client.js";
 import { getLead } from "../moco/leads.js";
 import { stages } from "../moco/reference.js";
+import { currenciesData } from "../replies/pipeline.js";
+import { scanData } from "../replies/rows.js";
 
 /**
  * Resources: what a user can attach to a conversation by hand. Each lead (by URI template), the stages,
@@ -79,12 +81,8 @@ export function registerResources(server: McpServer, { moco, config, mirrors }: 
       mimeType: "application/json",
     },
     guarded(async (uri, extra) => {
-      // In pipeline order: by win probability.
-      const all = [...(await stages(moco, call(extra)))];
-      return json(
-        uri,
-        all.sort((a, b) => a.probability - b.probability || a.name.localeCompare(b.name)),
-      );
+      // In pipeline order.
+      return json(uri, [...(await stages(moco, call(extra)))].sort(stageOrder));
     }),
   );
 
@@ -100,9 +98,10 @@ export function registerResources(server: McpServer, { moco, config, mirrors }: 
     guarded(async (uri, extra) => {
       const deps = { moco, maxScanPages: config.maxScanPages, today: config.today, mirrors };
       const found = await findLeads({}, leadsContext(deps, call(extra)));
-      const { notes: _, ...summary } = summarize(found.leads, { monthBasis: "reminder_date", top: 5 });
+      const { currencies, undated } = summarize(found.leads, { monthBasis: "reminder_date", top: 5 });
       return json(uri, {
-        ...summary,
+        currencies: currenciesData(currencies),
+        undated,
         ...scanData(found.scan, found.leads.length),
         as_of: found.asOf ?? null,
       });

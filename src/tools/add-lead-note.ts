@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { id, visible } from "../leads/fields.js";
-import { noteOut } from "../leads/output.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { addLeadNote } from "../moco/comments.js";
+import { id, visible } from "../replies/schemas/fields.js";
+import { noteOut } from "../replies/schemas/output.js";
 
 export const addLeadNoteTool = defineTool({
   name: "add_lead_note",

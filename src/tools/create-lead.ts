@@ -1,14 +1,15 @@
 import { z } from "zod";
-import { capLead } from "../leads/cap.js";
 import { remember } from "../leads/context.js";
 import { utcSecond } from "../leads/dates.js";
 import { duplicateWarnings } from "../leads/duplicates.js";
-import { checkServicePeriod, refNames, writableFields } from "../leads/fields.js";
-import { leadLine, leadOut, warningsOut } from "../leads/output.js";
-import { noIdAndName, prepareWrite } from "../leads/resolve.js";
+import { prepareWrite } from "../leads/resolve.js";
 import { warningsFor } from "../leads/verify.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { createLead } from "../moco/leads.js";
+import { capLead } from "../replies/cap.js";
+import { leadLine } from "../replies/lines.js";
+import { checkServicePeriod, noIdAndName, refNames, writableFields } from "../replies/schemas/fields.js";
+import { leadOut, warningsOut } from "../replies/schemas/output.js";
 
 const { name, currency, money, reminder_date } = writableFields;
 // Everything optional, then the four MOCO always needs put back as they are (user and stage may

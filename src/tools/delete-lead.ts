@@ -1,14 +1,15 @@
 import { z } from "zod";
 import { InputError } from "../errors.js";
-import { capLead } from "../leads/cap.js";
 import { checkToken, claimToken, issueToken, releaseToken } from "../leads/confirm.js";
 import { forget } from "../leads/context.js";
-import { id } from "../leads/fields.js";
-import { leadLine, leadOut } from "../leads/output.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { MocoError } from "../moco/errors.js";
 import { deleteLead, getLead } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
+import { capLead } from "../replies/cap.js";
+import { leadLine } from "../replies/lines.js";
+import { id } from "../replies/schemas/fields.js";
+import { leadOut } from "../replies/schemas/output.js";
 
 /** The token is bound to the lead and its updated_at: any edit after the preview voids it. */
 const subject = (lead: Lead) => ({ purpose: "delete", what: String(lead.id), state: lead.updated_at });

@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { capLead } from "../leads/cap.js";
-import { count } from "../leads/changes.js";
-import { fitRows } from "../leads/compact.js";
-import { id } from "../leads/fields.js";
-import { leadLine, leadOut, noteOut } from "../leads/output.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { leadNotes } from "../moco/comments.js";
 import { getLead } from "../moco/leads.js";
+import { capLead } from "../replies/cap.js";
+import { count, leadLine } from "../replies/lines.js";
+import { fitRows } from "../replies/rows.js";
+import { id } from "../replies/schemas/fields.js";
+import { leadOut, noteOut } from "../replies/schemas/output.js";
 
 export const getLeadTool = defineTool({
   name: "get_lead",

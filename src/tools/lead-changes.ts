@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { leadChanges } from "../leads/changes.js";
-import { mocoId, plainDate } from "../leads/fields.js";
-import { checkRanges, leadFilterShape } from "../leads/filters.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
+import { changesReply } from "../replies/changes.js";
+import { mocoId, plainDate } from "../replies/schemas/fields.js";
+import { checkRanges, leadFilterShape } from "../replies/schemas/filters.js";
 
 const moment = (what: string) =>
   z
@@ -44,5 +45,5 @@ export const leadChangesTool = defineTool({
     before_history: z.boolean(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  run: (args, ctx) => leadChanges(args, ctx),
+  run: async (args, ctx) => changesReply(args, await leadChanges(args, ctx)),
 });

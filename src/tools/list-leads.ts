@@ -1,12 +1,14 @@
 import { z } from "zod";
-import { compact, dueInDays, fitRows, scanData, scanNote } from "../leads/compact.js";
 import { weekOf } from "../leads/dates.js";
-import { checkRanges, leadFilterShape, mocoQueries, needsScan, sortShape } from "../leads/filters.js";
-import { findLeads, noSuchTags } from "../leads/find.js";
-import { compactOut, pageData, pageOut, scanOut } from "../leads/output.js";
+import { mocoQueries, needsScan } from "../leads/filters.js";
+import { dueInDays, findLeads, noSuchTags } from "../leads/find.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
+import { compact, fitRows, pageData, scanData } from "../replies/rows.js";
+import { scanNote } from "../replies/scan-note.js";
+import { checkRanges, leadFilterShape, sortShape } from "../replies/schemas/filters.js";
+import { compactOut, pageOut, scanOut } from "../replies/schemas/output.js";
 
 const input = strictInput({
   ...leadFilterShape,

@@ -1,45 +1,21 @@
 import { z } from "zod";
-import { count, pastNote, pastPipeline } from "../leads/changes.js";
-import { scanData, scanNote } from "../leads/compact.js";
-import { plainDate } from "../leads/fields.js";
-import { checkRanges, leadFilterShape } from "../leads/filters.js";
+import { pastPipeline } from "../leads/changes.js";
 import { findLeads } from "../leads/find.js";
-import { currencyOut, money, scanOut } from "../leads/output.js";
-import { type CurrencySummary, type GroupBy, groupCount, summarize } from "../leads/pipeline.js";
+import { summarize } from "../leads/pipeline.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
-import { label } from "../text.js";
+import { comparedData, pastNote } from "../replies/past.js";
+import { currenciesData, currencyLine, pipelineNotes } from "../replies/pipeline.js";
+import { scanData } from "../replies/rows.js";
+import { scanNote } from "../replies/scan-note.js";
+import { plainDate } from "../replies/schemas/fields.js";
+import { checkRanges, leadFilterShape } from "../replies/schemas/filters.js";
+import { currencyOut, scanOut } from "../replies/schemas/output.js";
 
 const month = (what: string) =>
   z
     .string()
     .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "expected a month YYYY-MM, e.g. 2026-01")
     .describe(`${what}, YYYY-MM`);
-
-/** Groups named in the text: the largest few, or months (in order) up to a year's worth. */
-const GROUPS_SHOWN = 5;
-const MONTHS_SHOWN = 12;
-
-/** One currency in a sentence; groups the text leaves out are said, never dropped in silence. */
-function currencyLine(c: CurrencySummary, groupBy: GroupBy | undefined): string {
-  const pending = c.by_status.pending;
-  const weighted = pending ? `, weighted pending ${money(c.weighted, c.currency)}` : "";
-  const all = c.groups ?? [];
-  const months = groupBy === "month";
-  const shown = all.slice(0, months ? MONTHS_SHOWN : GROUPS_SHOWN);
-  const named = shown.map((g) => `${label(g.key)} ${g.count} (${money(g.total, c.currency)})`);
-  // Groups folded into an "(n others)" entry count one by one.
-  const hidden = groupCount(all) - shown.length;
-  if (hidden > 0) {
-    const last = all.at(-1)?.key ?? "";
-    named.push(
-      months
-        ? `and ${hidden} later months up to ${label(last)} (see groups)`
-        : `and ${hidden} more (see groups)`,
-    );
-  }
-  const groups = named.join(", ");
-  return `${c.currency}: ${count(c.count, "lead")}, ${money(c.total, c.currency)}${weighted}${groups ? `; by group: ${groups}` : ""}`;
-}
 
 export const pipelineSummaryTool = defineTool({
   name: "pipeline_summary",
@@ -80,13 +56,15 @@ export const pipelineSummaryTool = defineTool({
     const when = { asOf: as_of, compareTo: compare_to };
     const past = as_of !== undefined || compare_to !== undefined;
     const found = past ? await pastPipeline(selection, options, when, ctx) : await findLeads(selection, ctx);
-    const compared = "compared" in found ? found.compared : undefined;
-    const { notes, ...result } = summarize(found.leads, options);
-    const lines = result.currencies.map((c) => currencyLine(c, group_by));
+    const compared = "compared" in found && found.compared ? comparedData(found.compared) : undefined;
+    const { currencies, undated } = summarize(found.leads, options);
+    const lines = currencies.map((c) => currencyLine(c, group_by));
+    const notes = pipelineNotes(found.leads, options, currencies);
     if (found.echo.length > 0) notes.unshift(`Understood: ${found.echo.join("; ")}.`);
     return {
       data: {
-        ...result,
+        currencies: currenciesData(currencies),
+        undated,
         ...scanData(found.scan, found.leads.length),
         ...(as_of ? { as_of } : {}),
         ...(compared ? { compared } : {}),

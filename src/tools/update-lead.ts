@@ -1,12 +1,13 @@
 import { z } from "zod";
-import { capLead } from "../leads/cap.js";
 import { remember } from "../leads/context.js";
-import { checkServicePeriod, id, refNames, writableFields } from "../leads/fields.js";
-import { leadLine, leadOut, warningsOut } from "../leads/output.js";
-import { noIdAndName, prepareWrite } from "../leads/resolve.js";
+import { prepareWrite } from "../leads/resolve.js";
 import { changesBetween, warningsFor } from "../leads/verify.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { getLead, updateLead } from "../moco/leads.js";
+import { capLead } from "../replies/cap.js";
+import { leadLine } from "../replies/lines.js";
+import { checkServicePeriod, id, noIdAndName, refNames, writableFields } from "../replies/schemas/fields.js";
+import { leadOut, warningsOut } from "../replies/schemas/output.js";
 
 /** What `clear` empties, as MOCO's fields: sent as null, which MOCO stores as no value. */
 const CLEARS = {

@@ -1,7 +1,9 @@
 import { z } from "zod";
-import { ASK_ABOVE, BULK_MAX, bulkChanges, bulkUpdate } from "../leads/bulk.js";
-import { checkRanges, leadFilterShape } from "../leads/filters.js";
+import { ASK_ABOVE, applyBulk, BULK_MAX, planBulk, previewToken } from "../leads/bulk.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
+import { bulkQuestion, dryRunReply, refusal, runReply } from "../replies/bulk.js";
+import { bulkChanges } from "../replies/schemas/changes.js";
+import { checkRanges, leadFilterShape } from "../replies/schemas/filters.js";
 
 // Loose, so a row's optional fields (warnings, may_have_succeeded) cost no bytes in tools/list.
 const row = z.looseObject({
@@ -38,5 +40,16 @@ export const updateLeadsTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   uncertain: () =>
     "Some changes MAY HAVE BEEN APPLIED even though MOCO's answer did not confirm it. Run update_leads again with dry_run: true to see which leads still differ.",
-  run: (args, ctx) => bulkUpdate(args, ctx),
+  async run(args, ctx) {
+    const plan = await planBulk(args, ctx);
+    if (args.dry_run) {
+      const token = previewToken(plan, { moco: ctx.moco, canAsk: ctx.confirm !== undefined });
+      return dryRunReply(plan, token, ctx.maxScanPages);
+    }
+    const refused = refusal(plan, ctx.maxScanPages);
+    if (refused) throw refused;
+    const { confirm } = ctx;
+    const ask = confirm && (() => confirm(bulkQuestion(plan)));
+    return runReply(plan, await applyBulk(plan, args.confirm_token, { ...ctx, ask }), ctx.maxScanPages);
+  },
 });

@@ -1,10 +1,11 @@
+import { stageOrder } from "../../leads/stages.js";
+
 /**
  * The view's data: what list_leads, pipeline_summary, get_lead_options and update_lead return, read
  * defensively (the view trusts no shape it did not check), and the board's arithmetic. No DOM here.
  * Money is never added across currencies; weighted = pending value × stage probability / 100, the
  * rule pipeline_summary uses.
  */
-
 export const STATUSES = ["potential", "pending", "won", "lost", "dropped"] as const;
 const OPEN = new Set(["pending", "potential"]);
 
@@ -70,13 +71,13 @@ function toStage(v: unknown): Stage | null {
   return id === null || name === null || probability === null ? null : { id, name, probability };
 }
 
-/** The account's stages (get_lead_options), in pipeline order: by probability, then id. */
+/** The account's stages (get_lead_options), in pipeline order (the server's one rule, stageOrder). */
 export function stagesOf(options: unknown): Stage[] {
   const list = isObject(options) && Array.isArray(options.stages) ? options.stages : [];
   return list
     .map(toStage)
     .filter((s): s is Stage => s !== null)
-    .sort((a, b) => a.probability - b.probability || a.id - b.id);
+    .sort(stageOrder);
 }
 
 /**
@@ -157,7 +158,7 @@ export function stagesFromCards(cards: readonly Card[]): Stage[] {
     if (c.stage === null || seen.has(c.stage)) continue;
     seen.set(c.stage, { id: c.stageId ?? -(seen.size + 1), name: c.stage, probability: c.probability ?? 0 });
   }
-  return [...seen.values()].sort((a, b) => a.probability - b.probability || a.id - b.id);
+  return [...seen.values()].sort(stageOrder);
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -190,7 +191,7 @@ export function columns(cards: readonly Card[], stages: readonly Stage[]): Colum
     if (c.stageId === null || all.some((s) => s.id === c.stageId)) continue;
     all.push({ id: c.stageId, name: c.stage ?? String(c.stageId), probability: c.probability ?? 0 });
   }
-  all.sort((a, b) => a.probability - b.probability || a.id - b.id);
+  all.sort(stageOrder);
   const out: Column[] = all.map((stage) => {
     const mine = cards.filter((c) => c.stageId === stage.id).sort(byReminder);
     return { stage, cards: mine, totals: totals(mine) };

@@ -1,7 +1,4 @@
 import { z } from "zod";
-import type { PageInfo } from "../moco/client.js";
-import { nextPage } from "../moco/pages.js";
-import { quoted } from "../text.js";
 
 /**
  * Output schemas: what structuredContent promises. Loose, because MOCO adds fields over time, and
@@ -23,33 +20,7 @@ export const pageOut = {
   next_page: z.number().nullable(),
 };
 
-/** One page of a live list as the caller sees it; what comes next follows the one rule in pages.ts. */
-export const pageData = (info: PageInfo, page: number, count: number, perPage: number) => ({
-  page: info.page,
-  per_page: info.perPage,
-  total: info.total,
-  next_page: nextPage(page, count, info, perPage),
-});
-
 export const warningsOut = z.array(z.string());
-
-// One formatter for every call: toLocaleString with options builds a new one each time (~20 µs).
-// Built on first use: the first Intl object of a process loads ICU's data (~8 ms of a start).
-let amountFormat: Intl.NumberFormat | undefined;
-
-export function money(amount: number, currency: string): string {
-  amountFormat ??= new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
-  return `${amountFormat.format(amount)} ${currency}`;
-}
-
-/** A lead in one of our sentences; its name is MOCO's text, so it is quoted (see quoted()). */
-export const leadLine = (lead: {
-  id: number;
-  name: string;
-  status: string;
-  money: number;
-  currency: string;
-}) => `lead ${lead.id} ${quoted(lead.name)} (${lead.status}, ${money(lead.money, lead.currency)})`;
 
 /** How much of MOCO a scanning tool read: never a capped scan passed off as complete. */
 export const scanOut = z.object({

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { LEAD_STATUSES } from "../moco/schemas.js";
-import { isRealDate, lastDayOfMonth } from "./dates.js";
+import { isRealDate, lastDayOfMonth } from "../../leads/dates.js";
+import { REFS } from "../../leads/refs.js";
+import { LEAD_STATUSES } from "../../moco/schemas.js";
 
 /**
  * Input fields shared by the lead tools. The rules MOCO documents live here, so bad input is
@@ -182,3 +183,16 @@ export const refNames = {
   company: refName("Or company name"),
   person: refName("Or person name"),
 };
+
+/** Zod refinement: an id and a name for the same record contradict each other. */
+export function noIdAndName(value: Record<string, unknown>, ctx: z.RefinementCtx) {
+  for (const [name, { idField }] of Object.entries(REFS)) {
+    if (value[name] !== undefined && value[idField] !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `give either ${idField} or ${name}, not both`,
+      });
+    }
+  }
+}
