@@ -1,4 +1,3 @@
-import type { Config } from "../config.js";
 import type { Tool } from "../mcp/tool.js";
 import { addLeadNoteTool } from "./add-lead-note.js";
 import { createLeadTool } from "./create-lead.js";
@@ -27,11 +26,15 @@ export const ALL_TOOLS: readonly Tool[] = [
 
 export const TOOL_NAMES = ALL_TOOLS.map((t) => t.name);
 
+/** What decides which tools are offered (the config's switches, named here so tools/ never reads config). */
+export interface ToolSelection {
+  readonly readOnly: boolean;
+  readonly allowTools?: readonly string[] | undefined;
+  readonly denyTools: readonly string[];
+}
+
 /** Read-only mode hides every tool that writes; allow- and deny-lists narrow further. */
-export function selectTools(
-  config: Pick<Config, "readOnly" | "allowTools" | "denyTools">,
-  tools = ALL_TOOLS,
-) {
+export function selectTools(config: ToolSelection, tools = ALL_TOOLS) {
   return tools.filter(
     (t) =>
       (!config.readOnly || t.annotations.readOnlyHint) &&

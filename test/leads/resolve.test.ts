@@ -3,6 +3,7 @@ import { InputError } from "../../src/errors.js";
 import { callOptions, type LeadsContext } from "../../src/leads/context.js";
 import { prepareWrite, resolveFilter } from "../../src/leads/resolve.js";
 import { MocoClient } from "../../src/moco/client.js";
+import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 
 /**
@@ -24,7 +25,7 @@ async function startEnv(edit?: (sandbox: Sandbox) => void): Promise<Env> {
     apiKey: sandbox.apiKey,
     userAgent: "moco-leads-mcp-test",
     requestTimeoutMs: 5000,
-    rateLimit: { limit: 100_000, windowMs: 120_000 },
+    budget: new RateLimiter({ limit: 100_000, windowMs: 120_000 }),
     maxRetries: 0,
     retryBaseMs: 5,
     retryMaxMs: 20,
