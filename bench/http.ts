@@ -42,7 +42,7 @@ async function serve(): Promise<void> {
   const { MocoClient } = await import("../src/moco/client.js");
   const { startSandbox } = await import("../src/sandbox/index.js");
   const { TOOL_NAMES } = await import("../src/tools/index.js");
-  const { startHttpServer } = await import("../src/transports/http.js");
+  const { startHttpServer } = await import("../src/transports/http/index.js");
   const sandbox = await startSandbox({ apiKey: "bench-http-key-5d1c" });
   const config = loadConfig(
     ["--transport", "http", "--port", "0"],

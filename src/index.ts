@@ -6,7 +6,7 @@ import { createServer, SANDBOX_NOTICE } from "./mcp/server.js";
 import { MocoClient } from "./moco/client.js";
 import { describeLocation } from "./store/location.js";
 import { TOOL_NAMES } from "./tools/index.js";
-import type { MakeClient } from "./transports/http-tenants.js";
+import type { MakeClient } from "./transports/http/tenants.js";
 import { reportUnfinished } from "./transports/shutdown.js";
 import { serveStdio } from "./transports/stdio.js";
 import { USER_AGENT, VERSION } from "./version.js";
@@ -117,7 +117,7 @@ async function main(argv: string[]): Promise<void> {
     await account?.close();
   };
   if (config.transport === "http") {
-    const { serveHttp } = await import("./transports/http.js");
+    const { serveHttp } = await import("./transports/http/index.js");
     const oauthConfig = config.http.oauth;
     if (oauthConfig) {
       // Loaded only with --oauth: Express and the SDK's auth handlers stay out of every other start.

@@ -1,7 +1,7 @@
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { MocoClient } from "../../src/moco/client.js";
-import { type MakeClient, TenantClients } from "../../src/transports/http-tenants.js";
+import { type MakeClient, TenantClients } from "../../src/transports/http/tenants.js";
 import { captureStderr, type HttpFixture, raw, startHttpFixture } from "../http/support.js";
 import { until } from "./sockets.js";
 import { json, startUpstream, type Upstream } from "./upstream.js";

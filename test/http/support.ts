@@ -10,8 +10,8 @@ import { MocoClient } from "../../src/moco/client.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 import { openStore } from "../../src/store/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
-import { type HttpHandle, startHttpServer } from "../../src/transports/http.js";
-import type { MakeClient } from "../../src/transports/http-tenants.js";
+import { type HttpHandle, startHttpServer } from "../../src/transports/http/index.js";
+import type { MakeClient } from "../../src/transports/http/tenants.js";
 
 /**
  * The HTTP transport on 127.0.0.1 port 0 in front of a real sandbox over TCP, reached by the SDK's

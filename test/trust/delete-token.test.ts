@@ -6,7 +6,7 @@ import { checkToken, issueToken } from "../../src/leads/confirm.js";
 import type { MocoClient } from "../../src/moco/client.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
-import { type HttpHandle, startHttpServer } from "../../src/transports/http.js";
+import { type HttpHandle, startHttpServer } from "../../src/transports/http/index.js";
 import { call, makeClient } from "../http/support.js";
 import { type Json, text } from "../support/harness.js";
 
