@@ -2,11 +2,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
-import type { Config } from "../../config.js";
+import type { HttpConfig } from "../../config.js";
 import { createServer, type ServerDeps } from "../../mcp/server.js";
 import type { Tool } from "../../mcp/tool.js";
 import { type Access, type Call, describeRpc, record } from "./access-log.js";
-import type { ClientFor } from "./clients.js";
+import type { Clients } from "./clients.js";
 import { HttpError } from "./errors.js";
 
 /**
@@ -14,8 +14,8 @@ import { HttpError } from "./errors.js";
  * McpServer and SDK transport that answer it and are closed when the response ends.
  */
 export interface ExchangeDeps {
-  config: Config;
-  clientFor: ClientFor;
+  config: HttpConfig;
+  clients: Clients;
   version: string;
   tools?: readonly Tool[];
   /** The lead mirrors (one per credential scope): handed to every server, never looked into here. */
@@ -36,7 +36,7 @@ export async function exchange(
   deps: ExchangeDeps,
 ): Promise<void> {
   const { config } = deps;
-  const { moco, readOnly } = await deps.clientFor(req, access);
+  const { moco, readOnly } = await deps.clients.clientFor(req, access);
   const body = await readBody(req, config.http.maxBodyBytes);
   let parsed: unknown;
   try {

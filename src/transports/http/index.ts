@@ -1,19 +1,16 @@
-import type { Config } from "../../config.js";
-import { DEFAULT_TENANT_LIMITS } from "../../config.js";
+import { type HttpConfig, oauthOf } from "../../config.js";
 import { log } from "../../log.js";
 import type { ServerDeps } from "../../mcp/server.js";
 import type { Tool } from "../../mcp/tool.js";
-import type { MocoClient } from "../../moco/client.js";
-import type { OAuth } from "../../oauth/index.js";
-import { reportUnfinished } from "../shutdown.js";
 import { logAccess } from "./access-log.js";
-import { type ClientFor, fixedClient, grantClient, tenantClient } from "./clients.js";
+import type { Clients } from "./clients.js";
 import { HttpError, sendError } from "./errors.js";
 import { listen } from "./listen.js";
 import { router } from "./routes.js";
-import { type MakeClient, TenantClients } from "./tenants.js";
 
+export { type Clients, grantClients, headerClients, ownClient } from "./clients.js";
 export { MAX_BATCH } from "./exchange.js";
+export type { MakeClient } from "./tenants.js";
 
 /**
  * Streamable HTTP, stateless: every POST /mcp gets a fresh McpServer and transport, closed when
@@ -22,12 +19,8 @@ export { MAX_BATCH } from "./exchange.js";
  * size (413) and JSON (400); with per-request credentials, the MOCO headers (401/400).
  */
 export interface HttpDeps {
-  /** One MOCO client for every request, or one per tenant built from each request's own headers. */
-  upstream:
-    | { kind: "fixed"; moco: MocoClient }
-    | { kind: "per-request"; makeClient: MakeClient }
-    /** --oauth: OAuth's own paths, and each /mcp request runs with its grant's MOCO key. */
-    | { kind: "oauth"; oauth: OAuth; makeClient: MakeClient };
+  /** Where each request's MOCO client comes from: made for config.upstream by ownClient, headerClients or grantClients. */
+  clients: Clients;
   version: string;
   tools?: readonly Tool[];
   /** The lead mirrors (one per credential scope): handed to every server, never looked into here. */
@@ -47,18 +40,9 @@ export interface HttpHandle {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startHttpServer(config: Config, deps: HttpDeps): Promise<HttpHandle> {
-  const { upstream } = deps;
-  const { clientFor, tenants } = clientsFor(config, upstream);
+export async function startHttpServer(config: HttpConfig, deps: HttpDeps): Promise<HttpHandle> {
   let port = 0;
-  const route = router({
-    ...deps,
-    config,
-    clientFor,
-    http: config.http,
-    oauth: upstream.kind === "oauth" ? upstream.oauth : undefined,
-    port: () => port,
-  });
+  const route = router({ ...deps, config, port: () => port });
   const listener = await listen(config.http, (req, res) => {
     const access = logAccess(req, res);
     route(req, res, access).catch((error: unknown) => {
@@ -80,38 +64,20 @@ export async function startHttpServer(config: Config, deps: HttpDeps): Promise<H
       closed ??= (async () => {
         const until = Date.now() + graceMs;
         await listener.close(graceMs);
-        // Tenants' writes already sent run to their answer; the fixed client's owner drains its own.
-        if (tenants) reportUnfinished(await tenants.drain(until - Date.now()));
-        await tenants?.close();
-        if (upstream.kind === "oauth") await upstream.oauth.close();
+        await deps.clients.close(until);
       })();
       return closed;
     },
   };
 }
 
-function clientsFor(
-  config: Config,
-  upstream: HttpDeps["upstream"],
-): { clientFor: ClientFor; tenants?: TenantClients } {
-  if (upstream.kind === "fixed") return { clientFor: fixedClient(upstream.moco) };
-  const { allowBaseUrlHeader, limits } =
-    config.upstream.kind === "per-request"
-      ? config.upstream
-      : { allowBaseUrlHeader: false, limits: DEFAULT_TENANT_LIMITS };
-  const tenants = new TenantClients(upstream.makeClient, {
-    allowBaseUrlHeader,
-    limits,
-    rateLimit: config.rateLimit,
-  });
-  const clientFor = upstream.kind === "oauth" ? grantClient(upstream.oauth, tenants) : tenantClient(tenants);
-  return { clientFor, tenants };
-}
-
 /** The bin's entry: serve until SIGTERM/SIGINT, then drain, clean up and exit 0. */
-export async function serveHttp(config: Config, deps: HttpDeps, cleanup: () => Promise<void>): Promise<void> {
+export async function serveHttp(
+  config: HttpConfig,
+  deps: HttpDeps,
+  cleanup: () => Promise<void>,
+): Promise<void> {
   const handle = await startHttpServer(config, deps);
-  const http = config.http;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -128,25 +94,26 @@ export async function serveHttp(config: Config, deps: HttpDeps, cleanup: () => P
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
-  const auth = http.oauth
-    ? `OAuth (${http.oauth.publicUrl})`
-    : http.token
-      ? "token required"
-      : "none (loopback only)";
-  const creds = {
-    "per-request": "per request (X-Moco-* headers)",
-    oauth: "each person's own, from their grant",
-    fixed: "from the environment",
-  }[deps.upstream.kind];
-  log(
-    "info",
-    `v${deps.version} ready on ${handle.url}/mcp (stateless${http.jsonResponse ? ", JSON responses" : ""}; auth: ${auth}; MOCO credentials: ${creds}${config.readOnly ? "; read-only" : ""})`,
-  );
-  const wildcard = ["0.0.0.0", "::", "[::]"].includes(http.host);
-  if (wildcard && http.allowedHosts.length === 0) {
+  log("info", `v${deps.version} ready on ${handle.url}/mcp (${describe(config)})`);
+  const { host, allowedHosts } = config.http;
+  if (["0.0.0.0", "::", "[::]"].includes(host) && allowedHosts.length === 0) {
     log(
       "warn",
-      `bound to ${http.host} but MCP_ALLOWED_HOSTS is empty: only loopback Host headers are accepted; list the names clients use`,
+      `bound to ${host} but MCP_ALLOWED_HOSTS is empty: only loopback Host headers are accepted; list the names clients use`,
     );
   }
+}
+
+/** The ready line's summary: how clients authenticate, and whose MOCO key a request uses. */
+function describe(config: HttpConfig): string {
+  const { http, upstream } = config;
+  const front = oauthOf(upstream);
+  const auth = front ? `OAuth (${front.publicUrl})` : http.token ? "token required" : "none (loopback only)";
+  const creds =
+    upstream.kind === "per-request"
+      ? "per request (X-Moco-* headers)"
+      : front
+        ? "each person's own, from their grant"
+        : "from the environment";
+  return `stateless${http.jsonResponse ? ", JSON responses" : ""}; auth: ${auth}; MOCO credentials: ${creds}${config.readOnly ? "; read-only" : ""}`;
 }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { HttpConfig } from "../../config.js";
+import type { HttpSettings } from "../../config.js";
 
 /**
  * The listening socket: header, request and keep-alive timeouts, the connection caps (in total and
@@ -20,7 +20,7 @@ export interface Listener {
 }
 
 export async function listen(
-  http: HttpConfig,
+  http: HttpSettings,
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<Listener> {
   let inFlight = 0;
@@ -82,7 +82,10 @@ export async function listen(
  * Connections beyond the caps are closed at once: one address (or all together) cannot use up the
  * descriptors that clients with a token need. Returns the counts.
  */
-function capConnections(server: ReturnType<typeof createServer>, http: HttpConfig): Listener["connections"] {
+function capConnections(
+  server: ReturnType<typeof createServer>,
+  http: HttpSettings,
+): Listener["connections"] {
   server.maxConnections = http.maxConnections;
   const perAddress = new Map<string, number>();
   let refused = 0;

@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { HttpConfig } from "../../config.js";
-import type { OAuth } from "../../oauth/index.js";
+import { oauthOf } from "../../config.js";
 import { isLoopback } from "../../web/base-url.js";
 import { sendJson } from "../../web/respond.js";
 import { type Access, pathOf } from "./access-log.js";
@@ -19,9 +18,6 @@ const CORS_ALLOW_HEADERS =
   "authorization, content-type, accept, last-event-id, mcp-protocol-version, mcp-session-id, x-moco-api-key, x-moco-subdomain, x-moco-base-url";
 
 export interface RouterOptions extends ExchangeDeps {
-  http: HttpConfig;
-  /** --oauth: its own endpoints and pages are answered before /mcp. */
-  oauth: OAuth | undefined;
   /** The port listened on (known after listen, matters with port 0). */
   port: () => number;
 }
@@ -29,13 +25,13 @@ export interface RouterOptions extends ExchangeDeps {
 export type Route = (req: IncomingMessage, res: ServerResponse, access: Access) => Promise<void>;
 
 export function router(options: RouterOptions): Route {
-  const { http, oauth } = options;
+  const { http } = options.config;
+  const { oauth } = options.clients;
+  const front = oauthOf(options.config.upstream);
   const bearerOk = http.token ? bearerChecker(http.token) : undefined;
   // Behind a proxy the public name arrives as Host; it is this server's own.
-  const allowedHosts = http.oauth
-    ? [...http.allowedHosts, new URL(http.oauth.publicUrl).host]
-    : http.allowedHosts;
-  const guarded = http.token !== undefined || http.oauth !== undefined;
+  const allowedHosts = front ? [...http.allowedHosts, new URL(front.publicUrl).host] : http.allowedHosts;
+  const guarded = http.token !== undefined || front !== undefined;
   return async (req, res, access) => {
     const path = pathOf(req.url);
     if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
