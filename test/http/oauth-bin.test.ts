@@ -8,8 +8,8 @@ import { authorize, pkce, post, REDIRECT, register, signIn, token } from "../oau
 import type { Stack } from "../oauth/support.js";
 
 /**
- * The built server with --transport http --sandbox --oauth, spawned as a host runs it: whether the
- * tenant limits apply to OAuth grants.
+ * The built server with --transport http --sandbox --oauth, spawned as a host runs it: what the
+ * access log says about OAuth's endpoints, and whether the tenant limits apply to OAuth grants.
  */
 
 /** Each GET of leads takes this long at the sandbox (three times). */
@@ -75,7 +75,7 @@ async function grant() {
     redirect_uri: REDIRECT,
   });
   expect(t.status).toBe(200);
-  return { client, code, accessToken: t.json.access_token as string };
+  return { client, code, challenge, accessToken: t.json.access_token as string };
 }
 
 const listLeads = (accessToken: string, id: number) =>
@@ -96,6 +96,41 @@ const listLeads = (accessToken: string, id: number) =>
   }).then(async (res) => ({ status: res.status, body: await res.text() }));
 
 describe("--sandbox --oauth, the built server", () => {
+  it("the access log names each OAuth endpoint with method, path (no query), status and duration", async () => {
+    const before = stderr.length;
+    const { client, code, challenge, accessToken } = await grant();
+    const revoked = await fetch(`${stack.base}/revoke`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: accessToken, client_id: client.client_id }).toString(),
+    });
+    expect(revoked.status).toBe(200);
+    // The last line is written when the response closes.
+    for (let i = 0; i < 40 && !stderr.slice(before).includes(" /revoke "); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const log = stderr.slice(before);
+    const paths = [...log.matchAll(/ (?:GET|POST|HEAD|OPTIONS) (\S+) \d{3}/g)].map((m) => m[1]);
+    for (const line of [
+      /POST \/register 201 \d+ms/,
+      /GET \/authorize 200 \d+ms/,
+      /POST \/oauth\/sign-in 200 \d+ms/,
+      /POST \/oauth\/consent 302 \d+ms/,
+      /POST \/token 200 \d+ms/,
+      /POST \/revoke 200 \d+ms/,
+    ]) {
+      expect(log).toMatch(line);
+    }
+    // The OAuth router's rewritten path never stands in for the endpoint.
+    expect(log).not.toMatch(/(GET|POST) \/ \d{3} /);
+    // Neither the query (it carries the PKCE challenge and state) nor the code or token reaches the log.
+    expect(paths.filter((p) => p?.includes("?"))).toEqual([]);
+    expect(log).not.toContain(challenge);
+    expect(log).not.toContain(code);
+    expect(log).not.toContain(accessToken);
+    expect(log).not.toContain("sandbox-key");
+  }, 30_000);
+
   it("OAuth grants get the configured MCP_UPSTREAM_CONNECTIONS: three slow reads take turns on one socket", async () => {
     const { accessToken } = await grant();
     const started = performance.now();

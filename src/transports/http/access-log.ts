@@ -3,8 +3,9 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { log } from "../../log.js";
 
 /**
- * The access log: one line per request (per call of a batch), with method, path, status, duration
- * and, for MCP, each call's method, tool and outcome. Never headers, never bodies, never credentials.
+ * The access log: one line per request (per call of a batch), with method, the endpoint's path (no
+ * query: it may carry codes), status, duration and, for MCP, each call's method, tool and outcome.
+ * Never headers, never bodies, never credentials.
  */
 export type Access = {
   /** Each JSON-RPC message of the body, with its outcome once answered. */
@@ -52,11 +53,13 @@ export function pathOf(url: string | undefined): string {
  */
 export function logAccess(req: IncomingMessage, res: ServerResponse): Access {
   const started = performance.now();
+  // Read now: a router mounted on the way (OAuth's) rewrites req.url, which would log /register as /.
+  const path = pathOf(req.url);
   const access: Access = {};
   res.once("close", () => {
     const ms = Math.round(performance.now() - started);
     const status = res.writableFinished ? res.statusCode : `${res.statusCode} (aborted)`;
-    const line = `${req.method} ${pathOf(req.url)} ${status} ${ms}ms`;
+    const line = `${req.method} ${path} ${status} ${ms}ms`;
     const tenant = access.tenant ? { tenant: access.tenant } : {};
     const calls = access.calls ?? [];
     if (calls.length === 0) log("info", line, access.tenant ? tenant : undefined);
