@@ -43,7 +43,7 @@ async function serve(): Promise<void> {
   const { RateLimiter } = await import("../src/moco/rate-limit.js");
   const { startSandbox } = await import("../src/sandbox/index.js");
   const { TOOL_NAMES } = await import("../src/tools/index.js");
-  const { startHttpServer } = await import("../src/transports/http.js");
+  const { ownClient, startHttpServer } = await import("../src/transports/http/index.js");
   const sandbox = await startSandbox({ apiKey: "bench-http-key-5d1c" });
   const config = loadConfig(
     ["--transport", "http", "--port", "0"],
@@ -61,7 +61,8 @@ async function serve(): Promise<void> {
     requestTimeoutMs: config.requestTimeoutMs,
     budget: new RateLimiter({ limit: BENCH_RATE_LIMIT, windowMs: config.rateLimit.windowMs }),
   });
-  const handle = await startHttpServer(config, { upstream: { kind: "fixed", moco }, version: "bench" });
+  if (config.transport !== "http") throw new Error("bench: expected an HTTP config");
+  const handle = await startHttpServer(config, { clients: ownClient(moco), version: "bench" });
   const ids = sandbox.store.deals.slice(0, 50).map((d) => d.id);
   process.stdout.write(`${JSON.stringify({ mcp: `${handle.url}/mcp`, ids })}\n`);
   process.on("SIGTERM", async () => {

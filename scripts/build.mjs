@@ -86,7 +86,7 @@ const result = await esbuild
       main: "src/index.ts",
       "sandbox/index": "src/sandbox/index.ts",
       "sandbox/cli": "src/sandbox/cli.ts",
-      "transports/http": "src/transports/http.ts",
+      "transports/http": "src/transports/http/index.ts",
     },
     outdir,
     bundle: true,

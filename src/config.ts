@@ -6,8 +6,26 @@ import { baseUrlFrom, isLoopback } from "./web/base-url.js";
 
 /**
  * Everything the server is told at start-up, from flags and environment, validated once.
- * Problems are collected (not thrown one by one) so a user fixes them all in one go.
+ * Problems are collected (not thrown one by one) so a user fixes them all in one go. The result is
+ * one union of transport × upstream: a combination no code path means cannot be written down.
  */
+
+/** Bounds on what per-request credentials or OAuth grants can make the server hold and send upstream. */
+export interface TenantLimits {
+  /** Distinct (account, key) pairs held at once. */
+  maxTenants: number;
+  /** Distinct MOCO accounts (base URLs) held at once. */
+  maxAccounts: number;
+  /** Sockets to MOCO, all accounts together. */
+  maxUpstreamConnections: number;
+}
+
+export const DEFAULT_TENANT_LIMITS: TenantLimits = Object.freeze({
+  maxTenants: 1000,
+  maxAccounts: 100,
+  maxUpstreamConnections: 400,
+});
+
 /** --oauth: this server is the OAuth authorization server; each person's MOCO key comes with their grant. */
 export interface OAuthConfig {
   /** The origin clients reach, e.g. https://leads.acme.ch. */
@@ -20,10 +38,47 @@ export interface OAuthConfig {
   dbPath: string;
   redirectUris: string[];
   trustProxy: number | undefined;
+  /** What the grants' MOCO clients may make the server hold (MCP_MAX_TENANTS, …). */
+  limits: TenantLimits;
 }
 
-export interface HttpConfig {
-  oauth: OAuthConfig | undefined;
+/** The built-in sandbox with demo data. */
+export interface SandboxUpstream {
+  kind: "sandbox";
+  /** --sandbox --oauth (HTTP, a demo): people sign in, and every grant reaches this sandbox. */
+  oauth?: OAuthConfig;
+}
+
+/** One account whose key the server holds. */
+export interface AccountUpstream {
+  kind: "account";
+  /** Full base URL ending in /api/v1. */
+  baseUrl: string;
+  apiKey: string;
+}
+
+/** HTTP: whatever account each request names in its own X-Moco-* headers. */
+export interface PerRequestUpstream {
+  kind: "per-request";
+  /** Honour X-Moco-Base-Url (loopback addresses only), for tests and demos against a local sandbox. */
+  allowBaseUrlHeader: boolean;
+  limits: TenantLimits;
+}
+
+/** HTTP --oauth: each request runs with the MOCO key of the grant its access token names. */
+export interface OAuthUpstream {
+  kind: "oauth";
+  oauth: OAuthConfig;
+}
+
+/** Where MOCO is, and whose key a request uses. */
+export type Upstream = SandboxUpstream | AccountUpstream | PerRequestUpstream | OAuthUpstream;
+
+/** The OAuth front door, if this upstream has one. */
+export const oauthOf = (upstream: Upstream): OAuthConfig | undefined =>
+  upstream.kind === "oauth" || upstream.kind === "sandbox" ? upstream.oauth : undefined;
+
+export interface HttpSettings {
   host: string;
   port: number;
   token: string | undefined;
@@ -42,38 +97,8 @@ export interface HttpConfig {
   maxConnectionsPerAddress: number;
 }
 
-/** Bounds on what per-request credentials can make the server hold and send upstream. */
-export interface TenantLimits {
-  /** Distinct (account, key) pairs held at once. */
-  maxTenants: number;
-  /** Distinct MOCO accounts (base URLs) held at once. */
-  maxAccounts: number;
-  /** Sockets to MOCO, all accounts together. */
-  maxUpstreamConnections: number;
-}
-
-/**
- * Where MOCO is: the built-in sandbox, one account whose key the server holds, or (HTTP only) whatever
- * account each request names in its own headers. One field, so no combination exists that no code means.
- */
-export type Upstream =
-  | { kind: "sandbox" }
-  | { kind: "account" /** Full base URL ending in /api/v1. */; baseUrl: string; apiKey: string }
-  | {
-      kind: "per-request";
-      /** Honour X-Moco-Base-Url (loopback addresses only), for tests and demos against a local sandbox. */
-      allowBaseUrlHeader: boolean;
-      limits: TenantLimits;
-    };
-
-export const DEFAULT_TENANT_LIMITS: TenantLimits = Object.freeze({
-  maxTenants: 1000,
-  maxAccounts: 100,
-  maxUpstreamConnections: 400,
-});
-
-export interface Config {
-  upstream: Upstream;
+/** What every transport shares. */
+export interface Settings {
   requestTimeoutMs: number;
   toolTimeoutMs: number;
   /** At shutdown, how long requests in flight and then writes already sent to MOCO may take. */
@@ -97,9 +122,21 @@ export interface Config {
   storeRetentionDays: number;
   /** The day counted as today (MOCO_TODAY, for demos and tests); undefined: the server's local date. */
   today: string | undefined;
-  transport: "stdio" | "http";
-  http: HttpConfig;
 }
+
+/** stdio: one client, one MOCO account the server itself reaches. */
+export interface StdioConfig extends Settings {
+  transport: "stdio";
+  upstream: (SandboxUpstream & { oauth?: undefined }) | AccountUpstream;
+}
+
+export interface HttpConfig extends Settings {
+  transport: "http";
+  upstream: Upstream;
+  http: HttpSettings;
+}
+
+export type Config = StdioConfig | HttpConfig;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -107,50 +144,6 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
-
-export const HELP = `moco-leads-mcp — an MCP server for the leads (deals) of a MOCO account
-
-Usage: moco-leads-mcp [options]
-
-Options:
-  --sandbox                 run against a built-in MOCO sandbox with demo data (no account needed)
-  --read-only               register no tool that writes (env MOCO_READ_ONLY=true)
-  --tools a,b               only register these tools (env MOCO_TOOLS)
-  --deny-tools a,b          never register these tools (env MOCO_DENY_TOOLS)
-  --transport stdio|http    default stdio
-  --host H --port P         for --transport http (default 127.0.0.1:3000)
-  --per-request-credentials for --transport http: take MOCO credentials from each request's headers
-  --oauth --public-url URL  for --transport http: people connect with OAuth and their own MOCO key (docs/oauth.md)
-  -h, --help                show this help
-
-  moco-leads-mcp store [delete SCOPE]   show the lead store (path, size, scopes) or delete a scope's data
-
-Environment:
-  MOCO_API_KEY        your MOCO API key (MOCO: your profile → Integrations → API key)
-  MOCO_SUBDOMAIN      your account's subdomain: "acme" or "acme.mocoapp.com"
-  MOCO_BASE_URL       optional full API URL (…/api/v1), overrides MOCO_SUBDOMAIN
-  MOCO_TIMEOUT_MS     deadline per MOCO request (default 15000)
-  MOCO_TOOL_TIMEOUT_MS deadline per tool call, retries and rate waits included (default 60000)
-  MOCO_SHUTDOWN_GRACE_MS at shutdown, time for requests in flight, then again for writes sent to MOCO (default 10000)
-  MOCO_RATE_LIMIT     requests per 2 minutes your plan allows (default 120; 1200 on "unlimited")
-  MOCO_MAX_SCAN_PAGES page cap for tools that scan many leads (default 20)
-  MOCO_APPS           the pipeline view (MCP App): auto (clients that declare it; stdio), on, off
-  MOCO_STORE          the lead mirror: a file path, "memory" or "off" (default: a file in your data directory)
-  MOCO_STORE_FRESH_SECONDS  a read older than this syncs with MOCO first (default 30, at most 60)
-  MOCO_STORE_RETENTION_DAYS history kept (default 400)
-  MOCO_LOG_LEVEL      debug, info, warn or error (stderr; default info)
-  MOCO_TODAY          the day counted as today, YYYY-MM-DD (demos and tests; default the server's date)
-  NODE_DISABLE_COMPILE_CACHE=1  do not keep V8's compiled code between starts (default: kept in your cache directory)
-  MCP_HTTP_TOKEN      bearer token clients must send over HTTP (required off loopback)
-  MCP_ALLOWED_HOSTS / MCP_ALLOWED_ORIGINS  extra Host / Origin values to accept over HTTP
-  MCP_HTTP_JSON_RESPONSE   answer each HTTP request with plain JSON instead of an SSE stream
-  MCP_ALLOW_BASE_URL_HEADER  with --per-request-credentials, accept X-Moco-Base-Url (loopback only; tests)
-  MCP_HTTP_HEADERS_TIMEOUT_MS / MCP_HTTP_REQUEST_TIMEOUT_MS  time to send headers / the whole request (10000 / 30000)
-  MCP_HTTP_KEEP_ALIVE_TIMEOUT_MS  idle keep-alive connections close after this (default 5000)
-  MCP_HTTP_MAX_CONNECTIONS / MCP_HTTP_MAX_CONNECTIONS_PER_ADDRESS  open connections in total / per client address (512 / 128)
-  MCP_MAX_TENANTS / MCP_MAX_ACCOUNTS  per-request credentials: distinct keys / MOCO accounts held at once (1000 / 100)
-  MCP_UPSTREAM_CONNECTIONS  per-request credentials: sockets to MOCO, all accounts together (default 400)
-`;
 
 type Env = Record<string, string | undefined>;
 
@@ -195,7 +188,37 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
     throw new ConfigError([`${(error as Error).message}. Run with --help to see the options.`]);
   }
   const upstream = upstreamFrom(flags, env, problems);
-  const rate = int(env.MOCO_RATE_LIMIT, "MOCO_RATE_LIMIT", 120, 1, 100_000, problems);
+  const settings = settingsFrom(flags, env, toolNames, upstream, problems);
+  const transport = flags.transport ?? "stdio";
+  if (transport !== "stdio" && transport !== "http") {
+    problems.push(`--transport must be stdio or http, got "${transport}"`);
+  }
+  const http = httpFrom(flags, env, transport === "http", oauthOf(upstream) !== undefined, problems);
+  const config: Config | undefined =
+    transport === "http" ? { ...settings, transport, upstream, http } : stdioConfig(settings, upstream);
+  if (problems.length > 0 || !config) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+/** stdio serves the server's own account; per-request credentials and OAuth were refused on the way. */
+function stdioConfig(settings: Settings, upstream: Upstream): StdioConfig | undefined {
+  if (upstream.kind === "account") return { ...settings, transport: "stdio", upstream };
+  if (upstream.kind === "sandbox" && !upstream.oauth) {
+    return { ...settings, transport: "stdio", upstream: { kind: "sandbox" } };
+  }
+  return undefined;
+}
+
+function settingsFrom(
+  flags: Flags,
+  env: Env,
+  toolNames: readonly string[],
+  upstream: Upstream,
+  problems: string[],
+): Settings {
+  const num = (name: string, fallback: number, min: number, max: number) =>
+    int(env[name], name, fallback, min, max, problems);
+  const rate = num("MOCO_RATE_LIMIT", 120, 1, 100_000);
   const logLevel = (env.MOCO_LOG_LEVEL?.trim().toLowerCase() || "info") as Level;
   if (!LEVELS.includes(logLevel)) {
     problems.push(`MOCO_LOG_LEVEL must be one of ${LEVELS.join(", ")}, got "${env.MOCO_LOG_LEVEL}"`);
@@ -207,85 +230,75 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
       problems.push(`Unknown tool "${name}" in the tool list; known tools: ${toolNames.join(", ")}`);
     }
   }
-  const transport = flags.transport ?? "stdio";
-  if (transport !== "stdio" && transport !== "http") {
-    problems.push(`--transport must be stdio or http, got "${transport}"`);
-  }
-  // "[::1]" is how a URL writes an IPv6 address; listen() wants it bare.
-  const host = (flags.host ?? "127.0.0.1").trim().replace(/^\[([^\]]*)\]$/, "$1");
-  const port = int(flags.port, "--port", 3000, 0, 65535, problems);
-  const token = env.MCP_HTTP_TOKEN?.trim() || undefined;
-  const oauth = oauthFrom(flags, env, problems);
-  if (oauth && token) problems.push("--oauth and MCP_HTTP_TOKEN exclude each other: OAuth issues the tokens");
-  if (token !== undefined && token.length < 24) {
-    problems.push(
-      "MCP_HTTP_TOKEN is too short to guard anything: use 24+ random characters, e.g. `openssl rand -hex 32`",
-    );
-  }
-  if (transport === "http" && !isLoopback(host) && !token && !oauth) {
-    problems.push(
-      `Binding to ${host} exposes the server to the network: set MCP_HTTP_TOKEN to a long random secret`,
-    );
-  }
-  const config: Config = {
-    upstream,
-    requestTimeoutMs: int(env.MOCO_TIMEOUT_MS, "MOCO_TIMEOUT_MS", 15_000, 100, 600_000, problems),
-    toolTimeoutMs: int(env.MOCO_TOOL_TIMEOUT_MS, "MOCO_TOOL_TIMEOUT_MS", 60_000, 100, 3_600_000, problems),
-    shutdownGraceMs: int(env.MOCO_SHUTDOWN_GRACE_MS, "MOCO_SHUTDOWN_GRACE_MS", 10_000, 0, 120_000, problems),
+  return {
+    requestTimeoutMs: num("MOCO_TIMEOUT_MS", 15_000, 100, 600_000),
+    toolTimeoutMs: num("MOCO_TOOL_TIMEOUT_MS", 60_000, 100, 3_600_000),
+    shutdownGraceMs: num("MOCO_SHUTDOWN_GRACE_MS", 10_000, 0, 120_000),
     rateLimit: { limit: rate, windowMs: 120_000 },
     logLevel,
     readOnly: flags["read-only"] === true || bool(env.MOCO_READ_ONLY, "MOCO_READ_ONLY", problems),
     allowTools: tools,
     denyTools: deny,
-    maxScanPages: int(env.MOCO_MAX_SCAN_PAGES, "MOCO_MAX_SCAN_PAGES", 20, 1, 1000, problems),
+    maxScanPages: num("MOCO_MAX_SCAN_PAGES", 20, 1, 1000),
     today: dateFrom(env.MOCO_TODAY, "MOCO_TODAY", problems),
     // The sandbox's demo data is kept in memory unless MOCO_STORE says otherwise.
     store:
       upstream.kind === "sandbox" && !env.MOCO_STORE?.trim()
         ? { kind: "memory" }
         : resolveStoreSetting(env.MOCO_STORE, env),
-    storeFreshSeconds: int(env.MOCO_STORE_FRESH_SECONDS, "MOCO_STORE_FRESH_SECONDS", 30, 1, 60, problems),
-    storeRetentionDays: int(
-      env.MOCO_STORE_RETENTION_DAYS,
-      "MOCO_STORE_RETENTION_DAYS",
-      400,
-      1,
-      3650,
-      problems,
-    ),
+    storeFreshSeconds: num("MOCO_STORE_FRESH_SECONDS", 30, 1, 60),
+    storeRetentionDays: num("MOCO_STORE_RETENTION_DAYS", 400, 1, 3650),
     apps: oneOf(env.MOCO_APPS, "MOCO_APPS", ["auto", "on", "off"] as const, "auto", problems),
-    transport: transport === "http" ? "http" : "stdio",
-    http: {
-      oauth,
-      host,
-      port,
-      token,
-      allowedHosts: list(env.MCP_ALLOWED_HOSTS) ?? [],
-      allowedOrigins: list(env.MCP_ALLOWED_ORIGINS) ?? [],
-      maxBodyBytes: 1024 * 1024,
-      jsonResponse: bool(env.MCP_HTTP_JSON_RESPONSE, "MCP_HTTP_JSON_RESPONSE", problems),
-      headersTimeoutMs: ms(env, "MCP_HTTP_HEADERS_TIMEOUT_MS", 10_000),
-      requestTimeoutMs: ms(env, "MCP_HTTP_REQUEST_TIMEOUT_MS", 30_000),
-      keepAliveTimeoutMs: ms(env, "MCP_HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000),
-      maxConnections: count(env, "MCP_HTTP_MAX_CONNECTIONS", 512),
-      maxConnectionsPerAddress: count(env, "MCP_HTTP_MAX_CONNECTIONS_PER_ADDRESS", 128),
-    },
   };
-  if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
-    problems.push("MCP_HTTP_HEADERS_TIMEOUT_MS must not exceed MCP_HTTP_REQUEST_TIMEOUT_MS");
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(config);
-
-  function ms(env: Env, name: string, fallback: number) {
-    return int(env[name], name, fallback, 100, 600_000, problems);
-  }
-  function count(env: Env, name: string, fallback: number) {
-    return int(env[name], name, fallback, 1, 100_000, problems);
-  }
 }
 
-function oauthFrom(flags: Flags, env: Env, problems: string[]): OAuthConfig | undefined {
+/** The HTTP settings; read (and checked) whatever the transport, so a mistake shows before it matters. */
+function httpFrom(
+  flags: Flags,
+  env: Env,
+  serving: boolean,
+  oauth: boolean,
+  problems: string[],
+): HttpSettings {
+  // "[::1]" is how a URL writes an IPv6 address; listen() wants it bare.
+  const host = (flags.host ?? "127.0.0.1").trim().replace(/^\[([^\]]*)\]$/, "$1");
+  const port = int(flags.port, "--port", 3000, 0, 65535, problems);
+  const token = env.MCP_HTTP_TOKEN?.trim() || undefined;
+  if (oauth && token) problems.push("--oauth and MCP_HTTP_TOKEN exclude each other: OAuth issues the tokens");
+  if (token !== undefined && token.length < 24) {
+    problems.push(
+      "MCP_HTTP_TOKEN is too short to guard anything: use 24+ random characters, e.g. `openssl rand -hex 32`",
+    );
+  }
+  if (serving && !isLoopback(host) && !token && !oauth) {
+    problems.push(
+      `Binding to ${host} exposes the server to the network: set MCP_HTTP_TOKEN to a long random secret`,
+    );
+  }
+  const ms = (name: string, fallback: number) => int(env[name], name, fallback, 100, 600_000, problems);
+  const count = (name: string, fallback: number) => int(env[name], name, fallback, 1, 100_000, problems);
+  const http: HttpSettings = {
+    host,
+    port,
+    token,
+    allowedHosts: list(env.MCP_ALLOWED_HOSTS) ?? [],
+    allowedOrigins: list(env.MCP_ALLOWED_ORIGINS) ?? [],
+    maxBodyBytes: 1024 * 1024,
+    jsonResponse: bool(env.MCP_HTTP_JSON_RESPONSE, "MCP_HTTP_JSON_RESPONSE", problems),
+    headersTimeoutMs: ms("MCP_HTTP_HEADERS_TIMEOUT_MS", 10_000),
+    requestTimeoutMs: ms("MCP_HTTP_REQUEST_TIMEOUT_MS", 30_000),
+    keepAliveTimeoutMs: ms("MCP_HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000),
+    maxConnections: count("MCP_HTTP_MAX_CONNECTIONS", 512),
+    maxConnectionsPerAddress: count("MCP_HTTP_MAX_CONNECTIONS_PER_ADDRESS", 128),
+  };
+  if (http.headersTimeoutMs > http.requestTimeoutMs) {
+    problems.push("MCP_HTTP_HEADERS_TIMEOUT_MS must not exceed MCP_HTTP_REQUEST_TIMEOUT_MS");
+  }
+  return http;
+}
+
+/** The OAuth settings without their tenant limits (those are read with the upstream). */
+function oauthFrom(flags: Flags, env: Env, problems: string[]): Omit<OAuthConfig, "limits"> | undefined {
   if (flags.oauth !== true) {
     if (flags["public-url"] !== undefined) problems.push("--public-url only works with --oauth");
     return undefined;
@@ -297,20 +310,7 @@ function oauthFrom(flags: Flags, env: Env, problems: string[]): OAuthConfig | un
   const publicUrl = flags["public-url"]?.trim() ?? "";
   if (!publicUrl)
     problems.push("--oauth needs --public-url, the https origin clients reach, e.g. https://leads.acme.ch");
-  let secret = env.MOCO_OAUTH_SECRET?.trim();
-  const file = env.MOCO_OAUTH_SECRET_FILE?.trim();
-  if (file) {
-    try {
-      secret = readFileSync(file, "utf8").split(/\r?\n/)[0]?.trim();
-    } catch {
-      problems.push(`MOCO_OAUTH_SECRET_FILE cannot be read: ${file}`);
-    }
-  }
-  if (!secret || secret.length < 32) {
-    problems.push(
-      "--oauth needs MOCO_OAUTH_SECRET (or MOCO_OAUTH_SECRET_FILE): 32+ random characters, e.g. `openssl rand -base64 48`",
-    );
-  }
+  const secret = secretFrom(env, problems);
   const subdomains = list(env.MOCO_OAUTH_SUBDOMAINS) ?? [];
   if (subdomains.length === 0 && flags.sandbox !== true) {
     problems.push(
@@ -328,40 +328,48 @@ function oauthFrom(flags: Flags, env: Env, problems: string[]): OAuthConfig | un
   };
 }
 
+/** MOCO_OAUTH_SECRET, or the first line of MOCO_OAUTH_SECRET_FILE. */
+function secretFrom(env: Env, problems: string[]): string | undefined {
+  let secret = env.MOCO_OAUTH_SECRET?.trim();
+  const file = env.MOCO_OAUTH_SECRET_FILE?.trim();
+  if (file) {
+    try {
+      secret = readFileSync(file, "utf8").split(/\r?\n/)[0]?.trim();
+    } catch {
+      problems.push(`MOCO_OAUTH_SECRET_FILE cannot be read: ${file}`);
+    }
+  }
+  if (!secret || secret.length < 32) {
+    problems.push(
+      "--oauth needs MOCO_OAUTH_SECRET (or MOCO_OAUTH_SECRET_FILE): 32+ random characters, e.g. `openssl rand -base64 48`",
+    );
+  }
+  return secret;
+}
+
 function upstreamFrom(flags: Flags, env: Env, problems: string[]): Upstream {
   const allowBaseUrlHeader = bool(env.MCP_ALLOW_BASE_URL_HEADER, "MCP_ALLOW_BASE_URL_HEADER", problems);
+  const oauth = oauthFrom(flags, env, problems);
+  const perRequest = flags["per-request-credentials"] === true;
   // With --oauth (and no sandbox) every request brings its own MOCO credentials, from its grant.
-  if (flags["per-request-credentials"] === true || (flags.oauth === true && flags.sandbox !== true)) {
+  if (perRequest || (oauth && flags.sandbox !== true)) {
     // A team server that takes each request's own MOCO credentials needs none of its own.
     if (flags.transport !== "http")
       problems.push("--per-request-credentials only works with --transport http");
     if (flags.sandbox === true) {
       problems.push("--sandbox and --per-request-credentials exclude each other: choose where MOCO is");
     }
-    const d = DEFAULT_TENANT_LIMITS;
-    const limits = {
-      maxTenants: int(env.MCP_MAX_TENANTS, "MCP_MAX_TENANTS", d.maxTenants, 1, 100_000, problems),
-      maxAccounts: int(env.MCP_MAX_ACCOUNTS, "MCP_MAX_ACCOUNTS", d.maxAccounts, 1, 10_000, problems),
-      maxUpstreamConnections: int(
-        env.MCP_UPSTREAM_CONNECTIONS,
-        "MCP_UPSTREAM_CONNECTIONS",
-        d.maxUpstreamConnections,
-        1,
-        100_000,
-        problems,
-      ),
-    };
-    // Each account gets an equal share of the sockets, at least one.
-    if (limits.maxAccounts > limits.maxUpstreamConnections) {
-      problems.push(
-        "MCP_MAX_ACCOUNTS must not exceed MCP_UPSTREAM_CONNECTIONS (each account needs a socket)",
-      );
-    }
+    const limits = limitsFrom(env, problems);
+    if (oauth && !perRequest) return { kind: "oauth", oauth: { ...oauth, limits } };
     return { kind: "per-request", allowBaseUrlHeader, limits };
   }
   if (allowBaseUrlHeader)
     problems.push("MCP_ALLOW_BASE_URL_HEADER only works with --per-request-credentials");
-  if (flags.sandbox === true) return { kind: "sandbox" };
+  if (flags.sandbox === true) {
+    return oauth
+      ? { kind: "sandbox", oauth: { ...oauth, limits: limitsFrom(env, problems) } }
+      : { kind: "sandbox" };
+  }
   const apiKey = env.MOCO_API_KEY?.trim() ?? "";
   if (apiKey === "") {
     problems.push(
@@ -369,6 +377,23 @@ function upstreamFrom(flags: Flags, env: Env, problems: string[]): Upstream {
     );
   }
   return { kind: "account", baseUrl: baseUrlFrom(env, problems) ?? "", apiKey };
+}
+
+/** MCP_MAX_TENANTS, MCP_MAX_ACCOUNTS, MCP_UPSTREAM_CONNECTIONS. */
+function limitsFrom(env: Env, problems: string[]): TenantLimits {
+  const d = DEFAULT_TENANT_LIMITS;
+  const num = (name: string, fallback: number, max: number) =>
+    int(env[name], name, fallback, 1, max, problems);
+  const limits = {
+    maxTenants: num("MCP_MAX_TENANTS", d.maxTenants, 100_000),
+    maxAccounts: num("MCP_MAX_ACCOUNTS", d.maxAccounts, 10_000),
+    maxUpstreamConnections: num("MCP_UPSTREAM_CONNECTIONS", d.maxUpstreamConnections, 100_000),
+  };
+  // Each account gets an equal share of the sockets, at least one.
+  if (limits.maxAccounts > limits.maxUpstreamConnections) {
+    problems.push("MCP_MAX_ACCOUNTS must not exceed MCP_UPSTREAM_CONNECTIONS (each account needs a socket)");
+  }
+  return limits;
 }
 
 type Flags = ReturnType<typeof parseFlags>;

@@ -1,5 +1,15 @@
 import module from "node:module";
-import { type Config, ConfigError, HELP, loadConfig, wantsHelp } from "./config.js";
+import {
+  type AccountUpstream,
+  type Config,
+  ConfigError,
+  type HttpConfig,
+  loadConfig,
+  type OAuthConfig,
+  type SandboxUpstream,
+  wantsHelp,
+} from "./config.js";
+import { HELP } from "./help.js";
 import type { MirrorRegistry } from "./leads/mirror.js";
 import { log, registerSecret, setLogLevel } from "./log.js";
 import { createServer, SANDBOX_NOTICE } from "./mcp/server.js";
@@ -7,12 +17,12 @@ import { MocoClient } from "./moco/client.js";
 import { RateLimiter } from "./moco/rate-limit.js";
 import { describeLocation } from "./store/location.js";
 import { TOOL_NAMES } from "./tools/index.js";
-import type { MakeClient } from "./transports/http-tenants.js";
+import type { Clients, MakeClient } from "./transports/http/index.js";
 import { reportUnfinished } from "./transports/shutdown.js";
 import { serveStdio } from "./transports/stdio.js";
 import { USER_AGENT, VERSION } from "./version.js";
 
-/** The bin: flags and environment → config → MOCO client → a transport. Nothing else. */
+/** The bin: flags and environment → config → MOCO client(s) → a transport. Nothing else. */
 
 interface Target {
   baseUrl: string;
@@ -21,10 +31,11 @@ interface Target {
 }
 
 /** The account the server itself talks to: the one configured, or a sandbox started here. */
-async function target(config: Config): Promise<Target | undefined> {
-  const { upstream } = config;
-  if (upstream.kind === "per-request") return undefined;
-  if (upstream.kind === "account") return { ...upstream, close: async () => {} };
+async function target(config: Config, upstream: SandboxUpstream | AccountUpstream): Promise<Target> {
+  if (upstream.kind === "account") {
+    registerSecret(upstream.apiKey);
+    return { ...upstream, close: async () => {} };
+  }
   const { startSandbox, parseFaultsEnv } = await import("./sandbox/index.js");
   const faults = process.env.MOCO_SANDBOX_FAULTS;
   const sandbox = await startSandbox({
@@ -32,7 +43,71 @@ async function target(config: Config): Promise<Target | undefined> {
     faults: faults ? parseFaultsEnv(faults) : [],
   });
   log("info", `${SANDBOX_NOTICE} serving a built-in MOCO sandbox at ${sandbox.url}`);
+  registerSecret(sandbox.apiKey);
   return { baseUrl: sandbox.url, apiKey: sandbox.apiKey, close: () => sandbox.close() };
+}
+
+/** The server's own MOCO client, and how to let it go: writes already sent may finish (bounded). */
+async function ownMoco(config: Config, upstream: SandboxUpstream | AccountUpstream, makeClient: MakeClient) {
+  const account = await target(config, upstream);
+  const moco = makeClient(account.baseUrl, account.apiKey);
+  const close = async () => {
+    // Those that cannot finish are named in the log.
+    reportUnfinished(await moco.drain(config.shutdownGraceMs));
+    await moco.close();
+    await account.close();
+  };
+  return { moco, close };
+}
+
+/**
+ * Where each HTTP request's MOCO client comes from, one case per upstream; with OAuth, the front
+ * door too. Express and the SDK's auth handlers are loaded only with --oauth.
+ */
+async function httpClients(
+  config: HttpConfig,
+  makeClient: MakeClient,
+): Promise<{ clients: Clients; close: () => Promise<void> }> {
+  const { ownClient, headerClients, grantClients } = await import("./transports/http/index.js");
+  const { upstream } = config;
+  const none = async () => {};
+  switch (upstream.kind) {
+    case "per-request":
+      return { clients: headerClients(makeClient, upstream, config.rateLimit), close: none };
+    case "oauth": {
+      const oauth = await openOAuth(config, upstream.oauth, undefined);
+      return { clients: grantClients(oauth, makeClient, upstream.oauth, config.rateLimit), close: none };
+    }
+    case "sandbox": {
+      if (!upstream.oauth) break;
+      // --sandbox --oauth: a demo in which every sign-in goes to the built-in sandbox.
+      const sandbox = await target(config, { kind: "sandbox" });
+      const oauth = await openOAuth(config, upstream.oauth, sandbox.baseUrl);
+      return {
+        clients: grantClients(oauth, makeClient, upstream.oauth, config.rateLimit),
+        close: sandbox.close,
+      };
+    }
+  }
+  const own = await ownMoco(config, upstream, makeClient);
+  return { clients: ownClient(own.moco), close: own.close };
+}
+
+async function openOAuth(config: HttpConfig, settings: OAuthConfig, loopbackBaseUrl: string | undefined) {
+  const { createOAuth } = await import("./oauth/index.js");
+  for (const secret of settings.secrets) registerSecret(secret);
+  return createOAuth({
+    publicUrl: settings.publicUrl,
+    store: { sqlitePath: settings.dbPath },
+    secrets: settings.secrets,
+    subdomains: settings.subdomains,
+    loopbackBaseUrl,
+    readOnly: config.readOnly,
+    redirectUris: settings.redirectUris,
+    trustProxy: settings.trustProxy,
+    userAgent: USER_AGENT,
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
 }
 
 /**
@@ -98,8 +173,6 @@ async function main(argv: string[]): Promise<void> {
   setLogLevel(config.logLevel);
   const store = mirrorsFor(config);
   const mirrors = store?.registry;
-  const account = await target(config);
-  registerSecret(account?.apiKey);
   const makeClient: MakeClient = (baseUrl, apiKey, shared) =>
     new MocoClient({
       baseUrl,
@@ -109,49 +182,23 @@ async function main(argv: string[]): Promise<void> {
       budget: new RateLimiter(config.rateLimit),
       ...shared,
     });
-  const moco = account && makeClient(account.baseUrl, account.apiKey);
-  const cleanup = async () => {
-    // Writes already sent to MOCO may finish (bounded); those that cannot are named in the log.
-    if (moco) reportUnfinished(await moco.drain(config.shutdownGraceMs));
-    await moco?.close();
-    await store?.close();
-    await account?.close();
-  };
   if (config.transport === "http") {
-    const { serveHttp } = await import("./transports/http.js");
-    const oauthConfig = config.http.oauth;
-    if (oauthConfig) {
-      // Loaded only with --oauth: Express and the SDK's auth handlers stay out of every other start.
-      const { createOAuth } = await import("./oauth/index.js");
-      for (const secret of oauthConfig.secrets) registerSecret(secret);
-      const oauth = await createOAuth({
-        publicUrl: oauthConfig.publicUrl,
-        store: { sqlitePath: oauthConfig.dbPath },
-        secrets: oauthConfig.secrets,
-        subdomains: oauthConfig.subdomains,
-        // --sandbox --oauth: a demo in which every sign-in goes to the built-in sandbox.
-        loopbackBaseUrl: config.upstream.kind === "sandbox" ? account?.baseUrl : undefined,
-        readOnly: config.readOnly,
-        redirectUris: oauthConfig.redirectUris,
-        trustProxy: oauthConfig.trustProxy,
-        userAgent: USER_AGENT,
-        requestTimeoutMs: config.requestTimeoutMs,
-      });
-      await serveHttp(
-        config,
-        { upstream: { kind: "oauth", oauth, makeClient }, mirrors, version: VERSION },
-        cleanup,
-      );
-      keepCompiledCode();
-      return;
-    }
-    const upstream = moco ? { kind: "fixed" as const, moco } : { kind: "per-request" as const, makeClient };
-    await serveHttp(config, { upstream, mirrors, version: VERSION }, cleanup);
+    const { serveHttp } = await import("./transports/http/index.js");
+    const { clients, close } = await httpClients(config, makeClient);
+    const cleanup = async () => {
+      await close();
+      await store?.close();
+    };
+    await serveHttp(config, { clients, mirrors, version: VERSION }, cleanup);
     keepCompiledCode();
     return;
   }
-  if (!moco) throw new ConfigError(["stdio needs MOCO credentials of its own"]);
-  await serveStdio(createServer({ moco, mirrors, config, version: VERSION }), cleanup);
+  const own = await ownMoco(config, config.upstream, makeClient);
+  const cleanup = async () => {
+    await own.close();
+    await store?.close();
+  };
+  await serveStdio(createServer({ moco: own.moco, mirrors, config, version: VERSION }), cleanup);
   keepCompiledCode();
   log("info", `v${VERSION} ready on stdio${config.readOnly ? " (read-only)" : ""}`);
 }

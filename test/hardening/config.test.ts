@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
+import { asHttp } from "../support/http-config.js";
 
 /** The limits behind the hardening are configurable, with defaults, and contradictory values refused. */
 const http = ["--transport", "http"];
@@ -8,7 +9,7 @@ const account = { MOCO_API_KEY: "config-key-1234", MOCO_SUBDOMAIN: "acme" };
 
 describe("hardening configuration", () => {
   it("HTTP timeouts and connection caps have defaults and come from the environment", () => {
-    expect(loadConfig(http, account, TOOL_NAMES).http).toMatchObject({
+    expect(asHttp(loadConfig(http, account, TOOL_NAMES)).http).toMatchObject({
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 5_000,
@@ -23,7 +24,7 @@ describe("hardening configuration", () => {
       MCP_HTTP_MAX_CONNECTIONS: "50",
       MCP_HTTP_MAX_CONNECTIONS_PER_ADDRESS: "5",
     };
-    expect(loadConfig(http, env, TOOL_NAMES).http).toMatchObject({
+    expect(asHttp(loadConfig(http, env, TOOL_NAMES)).http).toMatchObject({
       headersTimeoutMs: 2_000,
       requestTimeoutMs: 4_000,
       keepAliveTimeoutMs: 1_000,

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
 import { captureStderr, type HttpFixture, raw, startHttpFixture } from "../http/support.js";
+import { asHttp } from "../support/http-config.js";
 import { until } from "./sockets.js";
 
 /** What a JSON-RPC body may hold and how it is logged; a hang-up; an IPv6 loopback bind. */
@@ -114,7 +115,7 @@ describe("--host [::1]", () => {
       { MOCO_API_KEY: "k", MOCO_SUBDOMAIN: "acme" },
       TOOL_NAMES,
     );
-    expect(config.http.host).toBe("::1");
+    expect(asHttp(config).http.host).toBe("::1");
   });
 
   it("passes the loopback check and binds: /healthz answers on http://[::1]:port", async () => {

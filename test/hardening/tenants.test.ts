@@ -2,7 +2,7 @@ import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { MocoClient } from "../../src/moco/client.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";
-import { type MakeClient, TenantClients } from "../../src/transports/http-tenants.js";
+import { type MakeClient, TenantClients } from "../../src/transports/http/tenants.js";
 import { captureStderr, type HttpFixture, raw, startHttpFixture } from "../http/support.js";
 import { until } from "./sockets.js";
 import { json, startUpstream, type Upstream } from "./upstream.js";

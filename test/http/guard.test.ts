@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bearerChecker, hostAllowed, originAllowed } from "../../src/transports/http-guard.js";
-import { TenantClients } from "../../src/transports/http-tenants.js";
+import { bearerChecker, hostAllowed, originAllowed } from "../../src/transports/http/routes.js";
+import { TenantClients } from "../../src/transports/http/tenants.js";
 import { makeClient } from "./support.js";
 
 describe("hostAllowed", () => {

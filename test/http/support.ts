@@ -3,7 +3,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { request } from "undici";
 import { vi } from "vitest";
-import { type Config, loadConfig } from "../../src/config.js";
+import { type HttpConfig, loadConfig } from "../../src/config.js";
 import { MirrorRegistry } from "../../src/leads/mirror.js";
 import { setLogLevel } from "../../src/log.js";
 import { MocoClient } from "../../src/moco/client.js";
@@ -11,8 +11,14 @@ import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 import { openStore } from "../../src/store/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
-import { type HttpHandle, startHttpServer } from "../../src/transports/http.js";
-import type { MakeClient } from "../../src/transports/http-tenants.js";
+import {
+  type HttpHandle,
+  headerClients,
+  type MakeClient,
+  ownClient,
+  startHttpServer,
+} from "../../src/transports/http/index.js";
+import { asHttp } from "../support/http-config.js";
 
 /**
  * The HTTP transport on 127.0.0.1 port 0 in front of a real sandbox over TCP, reached by the SDK's
@@ -24,7 +30,7 @@ export interface HttpFixture {
   mcp: string;
   sandbox: Sandbox;
   moco: MocoClient;
-  config: Config;
+  config: HttpConfig;
   connect(headers?: Record<string, string>): Promise<Client>;
   close(): Promise<void>;
 }
@@ -51,21 +57,23 @@ export const makeClient: MakeClient = (baseUrl, apiKey, shared) =>
 export async function startHttpFixture(options: HttpFixtureOptions = {}): Promise<HttpFixture> {
   const apiKey = options.apiKey ?? "http-test-key-3e5a7c9b1d2f";
   const sandbox = await startSandbox({ apiKey, ...options.sandbox });
-  const config = loadConfig(
-    ["--transport", "http", "--port", "0", ...(options.argv ?? [])],
-    { MOCO_API_KEY: apiKey, MOCO_BASE_URL: sandbox.url, MOCO_RATE_LIMIT: "100000", ...options.env },
-    TOOL_NAMES,
+  const config = asHttp(
+    loadConfig(
+      ["--transport", "http", "--port", "0", ...(options.argv ?? [])],
+      { MOCO_API_KEY: apiKey, MOCO_BASE_URL: sandbox.url, MOCO_RATE_LIMIT: "100000", ...options.env },
+      TOOL_NAMES,
+    ),
   );
   const moco = makeClient(sandbox.url, apiKey);
-  const upstream =
+  const mocoClients =
     config.upstream.kind === "per-request"
-      ? { kind: "per-request" as const, makeClient }
-      : { kind: "fixed" as const, moco };
+      ? headerClients(makeClient, config.upstream, config.rateLimit)
+      : ownClient(moco);
   // A lead mirror in memory, as the bin keeps one (history for lead_changes).
   const store = await openStore({ kind: "memory" });
   const registry = new MirrorRegistry({ store });
   const handle = await startHttpServer(config, {
-    upstream,
+    clients: mocoClients,
     mirrors: async () => registry,
     version: "0.0.0-test",
   });

@@ -21,7 +21,7 @@ import { TOOL_NAMES } from "../../src/tools/index.js";
 /**
  * The OAuth module mounted the way the HTTP transport will mount it: a node:http server on
  * 127.0.0.1 port 0 that calls oauth.handle() first, then for /mcp oauth.authenticate() and a
- * fresh McpServer + stateless StreamableHTTPServerTransport per request (as src/transports/http.ts
+ * fresh McpServer + stateless StreamableHTTPServerTransport per request (as src/transports/http/exchange.ts
  * does), with the person's own MOCO key, in front of a real sandbox over TCP.
  */
 
@@ -73,7 +73,7 @@ export async function startStack(
       return;
     }
     if (req.method !== "POST") {
-      // As src/transports/http.ts: stateless, POST only (the SDK client then opens no SSE stream).
+      // As src/transports/http/exchange.ts: stateless, POST only (the SDK client then opens no SSE stream).
       res.writeHead(405, { Allow: "POST" }).end();
       return;
     }

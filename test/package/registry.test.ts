@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, HELP, loadConfig } from "../../src/config.js";
+import { ConfigError, loadConfig } from "../../src/config.js";
+import { HELP } from "../../src/help.js";
 import { ALL_TOOLS, TOOL_NAMES } from "../../src/tools/index.js";
 import { ROOT } from "./support.js";
 

@@ -2,7 +2,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { expect } from "vitest";
-import { type Config, loadConfig } from "../../src/config.js";
+import { type Config, loadConfig, type Settings } from "../../src/config.js";
 import { MirrorRegistry } from "../../src/leads/mirror.js";
 import { createServer } from "../../src/mcp/server.js";
 import type { RateBudget } from "../../src/moco/budget.js";
@@ -32,7 +32,7 @@ export interface HarnessOptions {
   /** Extra environment for loadConfig (MOCO_READ_ONLY, MOCO_TOOLS, …). */
   env?: Record<string, string>;
   argv?: string[];
-  config?: Partial<Config>;
+  config?: Partial<Settings>;
   capabilities?: ClientCapabilities;
   /** Serve searches and summaries from a lead mirror in an in-memory store (as the bin does by default). */
   mirror?: boolean | { freshMs?: number };

@@ -6,9 +6,10 @@ import { checkToken, issueToken } from "../../src/leads/confirm.js";
 import type { MocoClient } from "../../src/moco/client.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { TOOL_NAMES } from "../../src/tools/index.js";
-import { type HttpHandle, startHttpServer } from "../../src/transports/http.js";
+import { type HttpHandle, ownClient, startHttpServer } from "../../src/transports/http/index.js";
 import { call, makeClient } from "../http/support.js";
 import { type Json, text } from "../support/harness.js";
+import { asHttp } from "../support/http-config.js";
 
 /**
  * delete_lead over stateless HTTP (no elicitation): two server instances on one MOCO account, as
@@ -33,7 +34,7 @@ async function instance(): Promise<Instance> {
     TOOL_NAMES,
   );
   const moco = makeClient(sandbox.url, KEY);
-  const handle = await startHttpServer(config, { upstream: { kind: "fixed", moco }, version: "0.0.0-test" });
+  const handle = await startHttpServer(asHttp(config), { clients: ownClient(moco), version: "0.0.0-test" });
   const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
   const { StreamableHTTPClientTransport } = await import(
     "@modelcontextprotocol/sdk/client/streamableHttp.js"

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import { DEFAULT_TENANT_LIMITS, type TenantLimits } from "../config.js";
-import { type MocoClient, type Pool, pool } from "../moco/client.js";
-import { type RateLimit, RateLimiter } from "../moco/rate-limit.js";
-import { isLoopback, resolveBaseUrl } from "../web/base-url.js";
+import { DEFAULT_TENANT_LIMITS, type TenantLimits } from "../../config.js";
+import { type MocoClient, type Pool, pool } from "../../moco/client.js";
+import { type RateLimit, RateLimiter } from "../../moco/rate-limit.js";
+import { isLoopback, resolveBaseUrl } from "../../web/base-url.js";
 
 /**
  * Per-request MOCO credentials: one deployment, many users, each with their own MOCO key and
