@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { log } from "../log.js";
-import type { MocoClient } from "../moco/client.js";
-import { MocoError } from "../moco/errors.js";
-import type { ScanGap } from "../moco/scan.js";
-import type { Lead } from "../moco/schemas.js";
-import type { LeadStore, LeadUpsert, NewChange, ScopeRow } from "../store/types.js";
-import { StoreUnavailableError } from "../store/types.js";
+import { log } from "../../log.js";
+import type { MocoClient } from "../../moco/client.js";
+import { MocoError } from "../../moco/errors.js";
+import type { ScanGap } from "../../moco/scan.js";
+import type { Lead } from "../../moco/schemas.js";
+import type { LeadStore, LeadUpsert, NewChange, ScopeRow } from "../../store/types.js";
+import { StoreUnavailableError } from "../../store/types.js";
 import {
   type ChangesPage,
   type ChangesQuery,
@@ -14,8 +14,8 @@ import {
   reconstruct,
   type StateAt,
   same,
-} from "./history.js";
-import { loadAll, type PlanInput, type Progress, planSync, type SyncPlan } from "./sync.js";
+} from "../history.js";
+import { loadAll, type PlanInput, type Progress, planSync, type SyncPlan } from "../sync.js";
 
 /**
  * A mirror of one credential scope's leads: kept in memory for reads, persisted in the store with its
@@ -23,7 +23,7 @@ import { loadAll, type PlanInput, type Progress, planSync, type SyncPlan } from 
  * One sync at a time per mirror (callers share it), one lease per scope across instances sharing a
  * store, one transaction per sync: a sync that fails part-way changes nothing.
  */
-export type { Progress } from "./sync.js";
+export type { Progress } from "../sync.js";
 
 export interface MirrorOptions {
   store: LeadStore;
