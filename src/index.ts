@@ -1,6 +1,6 @@
 import module from "node:module";
 import { type Config, ConfigError, HELP, loadConfig, wantsHelp } from "./config.js";
-import type { MirrorRegistry } from "./leads/mirror/mirror.js";
+import type { MirrorRegistry } from "./leads/mirror/index.js";
 import { log, registerSecret, setLogLevel } from "./log.js";
 import { createServer, SANDBOX_NOTICE } from "./mcp/server.js";
 import { MocoClient } from "./moco/client.js";
@@ -51,7 +51,7 @@ function mirrorsFor(config: Config) {
     (opened ??= (async () => {
       const [{ openStore }, { MirrorRegistry }] = await Promise.all([
         import("./store/index.js"),
-        import("./leads/mirror/mirror.js"),
+        import("./leads/mirror/index.js"),
       ]);
       const store = await openStore(setting);
       const registry = new MirrorRegistry({

@@ -7,7 +7,7 @@ import type { LeadsContext } from "./context.js";
 import { type LeadFilterArgs, mocoQueries } from "./filters.js";
 import { dueWindow, predicate, pushedPredicate } from "./find.js";
 import { diffLeads, type FieldChange, GRANULARITY_NOTE, type LeadChange } from "./history.js";
-import type { LeadMirror, MirrorRead } from "./mirror/mirror.js";
+import type { LeadMirror, MirrorRead } from "./mirror/index.js";
 import { money } from "./output.js";
 import { type CurrencySummary, type SummaryOptions, summarize } from "./pipeline.js";
 import { resolveFilter } from "./resolve.js";

@@ -12,7 +12,7 @@ import { describeError, RESOURCE_ERROR_CODE } from "../errors.js";
 import { scanData } from "../leads/compact.js";
 import { callOptions, leadsContext } from "../leads/context.js";
 import { findLeads } from "../leads/find.js";
-import type { MirrorRegistry } from "../leads/mirror/mirror.js";
+import type { MirrorRegistry } from "../leads/mirror/index.js";
 import { summarize } from "../leads/pipeline.js";
 import type { MocoClient } from "../moco/client.js";
 import { getLead } from "../moco/leads.js";

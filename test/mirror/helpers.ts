@@ -1,4 +1,4 @@
-import { LeadMirror, type MirrorOptions } from "../../src/leads/mirror/mirror.js";
+import { LeadMirror, type MirrorOptions } from "../../src/leads/mirror/index.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { parseLead } from "../../src/moco/leads.js";
 import type { Lead } from "../../src/moco/schemas.js";

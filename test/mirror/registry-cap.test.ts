@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MirrorRegistry } from "../../src/leads/mirror/mirror.js";
+import { MirrorRegistry } from "../../src/leads/mirror/index.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { openStore } from "../../src/store/index.js";
