@@ -126,9 +126,18 @@ export class LeadCopy {
 
   /**
    * Diffs what a sync read against the copy as it is now (own writes may have landed) and commits.
-   * Call it inside `locked`.
+   * When another instance committed meanwhile (an own write of its own, or a sync), nothing is
+   * committed and the copy loads what that instance stored instead: its result is as good as ours.
    */
   async applySync(plan: SyncPlan): Promise<SyncCounts> {
+    const outcome = await this.locked(() => this.commitPlan(plan));
+    if (outcome.committed) return outcome.counts;
+    // Outside the lock: refresh() takes it itself, and would wait for this very commit forever.
+    await this.refresh();
+    return { ...outcome.counts, syncedAt: this.current?.syncedAt ?? outcome.counts.syncedAt };
+  }
+
+  private async commitPlan(plan: SyncPlan): Promise<{ committed: boolean; counts: SyncCounts }> {
     const row = this.current as ScopeRow;
     const first = plan.staged !== undefined;
     const seenAt = this.seenAt();
@@ -167,14 +176,12 @@ export class LeadCopy {
       fromStage: first,
     });
     if (!committed) {
-      // Another instance synced this scope meanwhile; its result is as good as ours.
-      this.current = undefined;
-      await this.refresh();
-    } else {
-      this.leads = next;
-      this.current = committed;
+      this.current = undefined; // reloaded by applySync
+      return { committed: false, counts: { ...counts, syncedAt: seenAt } };
     }
-    return { ...counts, syncedAt: this.current?.syncedAt ?? seenAt };
+    this.leads = next;
+    this.current = committed;
+    return { committed: true, counts: { ...counts, syncedAt: committed.syncedAt ?? seenAt } };
   }
 
   /** What changed, oldest first. */

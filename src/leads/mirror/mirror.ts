@@ -234,7 +234,7 @@ export class LeadMirror {
       keep: (lead) => this.copy.keep(lead),
       gap: this.gap,
     });
-    const counts = await this.copy.locked(() => this.copy.applySync(plan));
+    const counts = await this.copy.applySync(plan);
     const report: SyncReport = { kind: plan.kind, requests, ...counts };
     this.rescan = {};
     this.gap = plan.gap;
