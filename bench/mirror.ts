@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { LeadMirror } from "../src/leads/mirror.js";
+import { LeadMirror } from "../src/leads/mirror/index.js";
 import { MocoClient } from "../src/moco/client.js";
 import { RateLimiter } from "../src/moco/rate-limit.js";
 import { scanLeads } from "../src/moco/scan.js";

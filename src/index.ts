@@ -10,7 +10,7 @@ import {
   wantsHelp,
 } from "./config.js";
 import { HELP } from "./help.js";
-import type { MirrorRegistry } from "./leads/mirror.js";
+import type { MirrorRegistry } from "./leads/mirror/index.js";
 import { log, registerSecret, setLogLevel } from "./log.js";
 import { createServer, SANDBOX_NOTICE } from "./mcp/server.js";
 import { MocoClient } from "./moco/client.js";
@@ -127,7 +127,7 @@ function mirrorsFor(config: Config) {
     (opened ??= (async () => {
       const [{ openStore }, { MirrorRegistry }] = await Promise.all([
         import("./store/index.js"),
-        import("./leads/mirror.js"),
+        import("./leads/mirror/index.js"),
       ]);
       const store = await openStore(setting);
       const registry = new MirrorRegistry({

@@ -5,7 +5,7 @@ import type { LeadsContext } from "./context.js";
 import { type LeadFilterArgs, mocoQueries } from "./filters.js";
 import { dueWindow, predicate, pushedPredicate, scanOfMirror } from "./find.js";
 import { diffLeads, type FieldChange } from "./history.js";
-import type { LeadMirror, MirrorRead } from "./mirror.js";
+import type { LeadMirror, MirrorRead } from "./mirror/index.js";
 import { type CurrencySummary, type SummaryOptions, summarize } from "./pipeline.js";
 import { resolveFilter } from "./resolve.js";
 

@@ -1,7 +1,7 @@
 import type { CallOptions, MocoClient } from "../moco/client.js";
 import type { Lead } from "../moco/schemas.js";
 import { localToday } from "./dates.js";
-import type { LeadMirror, MirrorRegistry } from "./mirror.js";
+import type { LeadMirror, MirrorRegistry } from "./mirror/index.js";
 
 /** What the lead operations need from whoever calls them: the client, the call's limits and a progress channel. */
 export interface LeadsContext {

@@ -7,7 +7,7 @@ import { foldLoose, quoted } from "../text.js";
 import type { LeadsContext } from "./context.js";
 import { addDays, daysBetween, lastDayOfMonth, localDay, weekOf } from "./dates.js";
 import { type LeadFilterArgs, mocoQueries, type Range, type SORTS } from "./filters.js";
-import type { MirrorRead } from "./mirror.js";
+import type { MirrorRead } from "./mirror/index.js";
 import { resolveFilter } from "./resolve.js";
 
 /**

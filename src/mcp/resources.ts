@@ -11,7 +11,7 @@ import type { Config } from "../config.js";
 import { describeError, RESOURCE_ERROR_CODE } from "../errors.js";
 import { callOptions, leadsContext } from "../leads/context.js";
 import { findLeads } from "../leads/find.js";
-import type { MirrorRegistry } from "../leads/mirror.js";
+import type { MirrorRegistry } from "../leads/mirror/index.js";
 import { summarize } from "../leads/pipeline.js";
 import { stageOrder } from "../leads/stages.js";
 import type { MocoClient } from "../moco/client.js";

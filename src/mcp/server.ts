@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { Config } from "../config.js";
 import { describeError } from "../errors.js";
 import { callOptions, leadsContext } from "../leads/context.js";
-import type { MirrorRegistry } from "../leads/mirror.js";
+import type { MirrorRegistry } from "../leads/mirror/index.js";
 import { log, redact } from "../log.js";
 import type { MocoClient } from "../moco/client.js";
 import { selectTools } from "../tools/index.js";

@@ -5,7 +5,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
-import { MirrorRegistry } from "../../src/leads/mirror.js";
+import { MirrorRegistry } from "../../src/leads/mirror/index.js";
 import { createServer } from "../../src/mcp/server.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";

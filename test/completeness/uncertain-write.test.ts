@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { MirrorRegistry } from "../../src/leads/mirror.js";
+import { MirrorRegistry } from "../../src/leads/mirror/index.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { openStore } from "../../src/store/index.js";

@@ -4,7 +4,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { request } from "undici";
 import { vi } from "vitest";
 import { type HttpConfig, loadConfig } from "../../src/config.js";
-import { MirrorRegistry } from "../../src/leads/mirror.js";
+import { MirrorRegistry } from "../../src/leads/mirror/index.js";
 import { setLogLevel } from "../../src/log.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";

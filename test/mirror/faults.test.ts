@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { LeadMirror } from "../../src/leads/mirror.js";
+import { LeadMirror } from "../../src/leads/mirror/index.js";
 import { MocoError } from "../../src/moco/errors.js";
 import type { Fault } from "../../src/sandbox/index.js";
 import { openStore } from "../../src/store/index.js";

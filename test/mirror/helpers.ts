@@ -1,4 +1,4 @@
-import { LeadMirror, type MirrorOptions } from "../../src/leads/mirror.js";
+import { LeadMirror, type MirrorOptions } from "../../src/leads/mirror/index.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { parseLead } from "../../src/moco/leads.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";

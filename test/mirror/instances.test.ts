@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { LeadMirror, MirrorRegistry } from "../../src/leads/mirror.js";
+import { LeadMirror, MirrorRegistry } from "../../src/leads/mirror/index.js";
 import { openStore } from "../../src/store/index.js";
 import type { LeadStore } from "../../src/store/types.js";
 import { apiLeads, type MirrorEnv, makeClient, startEnv } from "./helpers.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MirrorRegistry } from "../../src/leads/mirror.js";
+import { MirrorRegistry } from "../../src/leads/mirror/index.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";

@@ -3,7 +3,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { expect } from "vitest";
 import { type Config, loadConfig, type Settings } from "../../src/config.js";
-import { MirrorRegistry } from "../../src/leads/mirror.js";
+import { MirrorRegistry } from "../../src/leads/mirror/index.js";
 import { createServer } from "../../src/mcp/server.js";
 import type { RateBudget } from "../../src/moco/budget.js";
 import { MocoClient } from "../../src/moco/client.js";
@@ -22,7 +22,7 @@ export interface Harness {
   moco: MocoClient;
   config: Config;
   /** The lead mirror of this harness's credentials, with `mirror: true`. */
-  mirror?: import("../../src/leads/mirror.js").LeadMirror;
+  mirror?: import("../../src/leads/mirror/index.js").LeadMirror;
   call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
   close(): Promise<void>;
 }

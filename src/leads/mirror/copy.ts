@@ -1,0 +1,270 @@
+import { log } from "../../log.js";
+import type { Lead } from "../../moco/schemas.js";
+import type { LeadStore, LeadUpsert, NewChange, ScopeRow } from "../../store/types.js";
+import { StoreUnavailableError } from "../../store/types.js";
+import {
+  type ChangesPage,
+  type ChangesQuery,
+  diffLeads,
+  queryChanges,
+  reconstruct,
+  type StateAt,
+  same,
+} from "../history.js";
+import { loadAll, type SyncPlan } from "../sync.js";
+
+/** What committing a sync's plan changed in the copy. */
+export interface SyncCounts {
+  created: number;
+  updated: number;
+  deleted: number;
+  /** The new "as of" time (ISO). */
+  syncedAt: string;
+}
+
+type OwnOutcome = { lead: Lead | undefined; change: Pick<NewChange, "kind" | "data"> } | undefined;
+
+/**
+ * One scope's leads in memory, as its store holds them: loaded from the store (again when another
+ * instance committed), changed only by a commit to the store (a sync's plan, our own writes), and
+ * handed out sorted by id. Every change of the leads and the store goes through one lock.
+ */
+export class LeadCopy {
+  private leads = new Map<number, Lead>();
+  private current: ScopeRow | undefined;
+  /** The leads by id, kept until `leads` changes (a warm read then costs no sort). */
+  private sorted: { map: Map<number, Lead>; list: readonly Lead[] } | undefined;
+  private readonly parts = new SharedParts();
+  /** Serialises every change of `leads` and the store (sync commits, own writes). */
+  private lock: Promise<unknown> = Promise.resolve();
+  private lastSeenMs = 0;
+  /** Our own deletes since the running sync started: its older reads must not bring them back. */
+  private deletedMeanwhile = new Set<number>();
+
+  constructor(
+    private readonly store: LeadStore,
+    readonly scope: string,
+    private readonly baseUrl: string,
+  ) {}
+
+  /** The scope's row as this copy last loaded or committed it; undefined before the first load. */
+  get row(): ScopeRow | undefined {
+    return this.current;
+  }
+
+  get size(): number {
+    return this.leads.size;
+  }
+
+  /** The leads by id. Do not modify. */
+  get byId(): ReadonlyMap<number, Lead> {
+    return this.leads;
+  }
+
+  /** Every lead, ordered by id, frozen; the same array until the copy changes. */
+  list(): readonly Lead[] {
+    if (this.sorted?.map !== this.leads) {
+      const list = Object.freeze([...this.leads.values()].sort((a, b) => a.id - b.id));
+      this.sorted = { map: this.leads, list };
+    }
+    return this.sorted.list;
+  }
+
+  /** A lead as the copy keeps it (equal parts shared with the other leads). */
+  keep(lead: Lead): Lead {
+    return this.parts.lead(lead);
+  }
+
+  /** Loads the scope, and reloads it when another instance committed to the same store. */
+  async refresh(): Promise<void> {
+    if (!this.store.available) throw new StoreUnavailableError(this.store.problem ?? "store unavailable");
+    const row = this.current
+      ? await this.store.getScope(this.scope)
+      : await this.store.ensureScope(this.scope, this.baseUrl);
+    if (!row) throw new StoreUnavailableError("the mirror's scope was deleted from the store");
+    if (this.current?.version === row.version) return;
+    await this.locked(async () => {
+      const current = await this.store.getScope(this.scope);
+      this.leads = await loadAll(
+        (page) => this.store.loadLeads(this.scope, page),
+        (lead) => this.keep(lead),
+      );
+      this.current = current;
+    });
+  }
+
+  /** Runs `work` after every change queued before it, and before any queued after. */
+  locked<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.lock.then(work);
+    this.lock = result.catch(() => undefined);
+    return result;
+  }
+
+  /** A sync begins its reads: own deletes from now on are kept out of what it commits. */
+  beginSync(): void {
+    this.deletedMeanwhile = new Set();
+  }
+
+  /** Our own create or update, from MOCO's answer: in the copy and its history at once. Never throws. */
+  applyWrite(lead: Lead): Promise<boolean> {
+    return this.ownChange(lead.id, (old) => {
+      if (old && Date.parse(old.updated_at) > Date.parse(lead.updated_at)) return undefined;
+      if (!old) return { lead, change: { kind: "created", data: JSON.stringify(lead) } };
+      const changes = diffLeads(old, lead);
+      if (changes.length === 0) return undefined;
+      return { lead, change: { kind: "updated", data: JSON.stringify({ name: lead.name, changes }) } };
+    });
+  }
+
+  /** Our own delete of a lead: out of the copy at once, recorded in its history. Never throws. */
+  applyDelete(id: number): Promise<boolean> {
+    this.deletedMeanwhile.add(id);
+    return this.ownChange(id, (old) =>
+      old ? { lead: undefined, change: { kind: "deleted", data: JSON.stringify(old) } } : undefined,
+    );
+  }
+
+  /**
+   * Diffs what a sync read against the copy as it is now (own writes may have landed) and commits.
+   * When another instance committed meanwhile (an own write of its own, or a sync), nothing is
+   * committed and the copy loads what that instance stored instead: its result is as good as ours.
+   */
+  async applySync(plan: SyncPlan): Promise<SyncCounts> {
+    const outcome = await this.locked(() => this.commitPlan(plan));
+    if (outcome.committed) return outcome.counts;
+    // Outside the lock: refresh() takes it itself, and would wait for this very commit forever.
+    await this.refresh();
+    return { ...outcome.counts, syncedAt: this.current?.syncedAt ?? outcome.counts.syncedAt };
+  }
+
+  private async commitPlan(plan: SyncPlan): Promise<{ committed: boolean; counts: SyncCounts }> {
+    const row = this.current as ScopeRow;
+    const first = plan.staged !== undefined;
+    const seenAt = this.seenAt();
+    const next = new Map(plan.staged ?? this.leads);
+    const upserts: LeadUpsert[] = [];
+    const changes: NewChange[] = [];
+    const counts = { created: first ? next.size : 0, updated: 0, deleted: 0 };
+    // The first sync is the baseline of the history, not thousands of "created" changes.
+    const record = (leadId: number, kind: NewChange["kind"], data: unknown) => {
+      counts[kind]++;
+      if (!first) changes.push({ leadId, seenAt, kind, origin: "sync", data: JSON.stringify(data) });
+    };
+    for (const [id, lead] of plan.fetched) {
+      if (this.deletedMeanwhile.has(id)) continue;
+      const old = next.get(id);
+      if (old && Date.parse(old.updated_at) > Date.parse(lead.updated_at)) continue;
+      if (old && same(old, lead)) continue;
+      next.set(id, this.keep(lead));
+      upserts.push({ id, updatedAt: lead.updated_at, body: () => JSON.stringify(lead) });
+      if (!old) record(id, "created", lead);
+      else record(id, "updated", { name: lead.name, changes: diffLeads(old, lead) });
+    }
+    const gone = plan.deleted.filter((id) => next.has(id));
+    for (const id of gone) {
+      record(id, "deleted", next.get(id));
+      next.delete(id);
+    }
+    const committed = await this.store.commit(this.scope, {
+      expectedVersion: row.version,
+      upserts,
+      deletes: gone,
+      changes,
+      syncedAt: seenAt,
+      cursor: plan.cursor ?? undefined,
+      historyStart: first ? seenAt : undefined,
+      fromStage: first,
+    });
+    if (!committed) {
+      this.current = undefined; // reloaded by applySync
+      return { committed: false, counts: { ...counts, syncedAt: seenAt } };
+    }
+    this.leads = next;
+    this.current = committed;
+    return { committed: true, counts: { ...counts, syncedAt: committed.syncedAt ?? seenAt } };
+  }
+
+  /** What changed, oldest first. */
+  changes(query: ChangesQuery): Promise<ChangesPage> {
+    return queryChanges(this.store, this.scope, this.current, this.leads, query);
+  }
+
+  /** All leads as they stood at `at` (ISO timestamp), rebuilt from the history. */
+  stateAt(at: string): Promise<StateAt> {
+    return this.locked(() => reconstruct(this.store, this.scope, this.current, this.leads, at));
+  }
+
+  /** Drops history before `cutoff` (ISO); returns the number of changes removed. */
+  async prune(cutoff: string): Promise<number> {
+    const removed = await this.locked(() => this.store.prune(this.scope, cutoff));
+    this.current = await this.store.getScope(this.scope);
+    return removed;
+  }
+
+  /** Strictly increasing per copy, so each sync's changes have their own instant. */
+  private seenAt(): string {
+    this.lastSeenMs = Math.max(Date.now(), this.lastSeenMs + 1);
+    return new Date(this.lastSeenMs).toISOString();
+  }
+
+  private async ownChange(id: number, decide: (old: Lead | undefined) => OwnOutcome): Promise<boolean> {
+    try {
+      if (!this.store.available || !this.current?.syncedAt) return false;
+      return await this.locked(async () => {
+        const row = this.current as ScopeRow;
+        const outcome = decide(this.leads.get(id));
+        if (!outcome) return false;
+        const change: NewChange = { leadId: id, seenAt: this.seenAt(), origin: "own", ...outcome.change };
+        const { lead } = outcome;
+        const committed = await this.store.commit(this.scope, {
+          expectedVersion: row.version,
+          upserts: lead ? [{ id, updatedAt: lead.updated_at, body: () => JSON.stringify(lead) }] : [],
+          deletes: lead ? [] : [id],
+          changes: [change],
+        });
+        if (!committed) {
+          this.current = undefined; // another instance moved on: reload before the next read
+          return false;
+        }
+        if (lead) this.leads.set(id, this.keep(structuredClone(lead)));
+        else this.leads.delete(id);
+        this.sorted = undefined;
+        this.current = committed;
+        return true;
+      });
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError))
+        log("warn", "could not record our own write in the lead mirror");
+      return false;
+    }
+  }
+}
+
+/**
+ * Leads share equal parts (user, company, person, category, tag list, empty custom fields) as one frozen
+ * object each: a 20,000-lead mirror takes about a third less memory. Frozen, so a caller that tried to
+ * change a shared part would fail loudly instead of changing every lead.
+ */
+class SharedParts {
+  private readonly pool = new Map<string, object>();
+
+  lead(lead: Lead): Lead {
+    const l = lead as Record<string, unknown>;
+    for (const field of ["user", "company", "person", "category", "tags"]) {
+      const value = l[field];
+      if (value !== null && typeof value === "object") l[field] = this.one(value);
+    }
+    const custom = l.custom_properties;
+    if (custom && typeof custom === "object" && Object.keys(custom).length === 0)
+      l.custom_properties = this.one(custom);
+    return lead;
+  }
+
+  private one(value: object): object {
+    const key = JSON.stringify(value);
+    const hit = this.pool.get(key);
+    if (hit) return hit;
+    this.pool.set(key, Object.freeze(value));
+    return value;
+  }
+}

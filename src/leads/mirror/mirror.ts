@@ -1,0 +1,246 @@
+import type { MocoClient } from "../../moco/client.js";
+import type { ScanGap } from "../../moco/scan.js";
+import type { Lead } from "../../moco/schemas.js";
+import type { LeadStore, ScopeRow } from "../../store/types.js";
+import type { ChangesPage, ChangesQuery, StateAt } from "../history.js";
+import { type PlanInput, type Progress, planSync } from "../sync.js";
+import { LeadCopy } from "./copy.js";
+import { type SyncReport, type SyncRun, SyncRunner } from "./sync-runner.js";
+import { Uncertainty } from "./uncertainty.js";
+
+/**
+ * A mirror of one credential scope's leads: kept in memory for reads (LeadCopy), persisted in the store
+ * with its change history, brought up to date from MOCO before a read when older than the freshness
+ * window or behind a write of unknown outcome (Uncertainty). One sync at a time per mirror (callers
+ * share it), one lease per scope across instances sharing a store (SyncRunner), one transaction per
+ * sync: a sync that fails part-way changes nothing.
+ */
+export type { Progress } from "../sync.js";
+export type { SyncKind, SyncReport } from "./sync-runner.js";
+
+export interface MirrorOptions {
+  store: LeadStore;
+  /** The client of the credentials this mirror is for: its scope names the mirror in the store. */
+  moco: MocoClient;
+  /** A read older than this syncs first. Default 30 s. */
+  freshMs?: number;
+  /** A delta re-reads this much before MOCO's latest updated_at. Default 60 s. */
+  overlapMs?: number;
+  /** History older than this is pruned. Default 400 days. */
+  retentionDays?: number;
+  /** How long one MOCO request of a sync may wait for the rate budget. Default 5 min. */
+  pageWaitMs?: number;
+  /** How long a sync lease lasts unrenewed before another instance may take over. Default 60 s. */
+  leaseMs?: number;
+}
+
+export interface ReadOptions {
+  signal?: AbortSignal;
+  onProgress?: Progress;
+  /** Override the freshness window for this read (0 = always sync first). */
+  maxAgeMs?: number;
+}
+
+export interface MirrorRead {
+  /** Every lead of the scope, ordered by id, as parseLead returns them. Do not modify. */
+  leads: readonly Lead[];
+  /** When the data was last confirmed against MOCO (ISO). */
+  asOf: string;
+  /** Age of the data when the read returned, in ms. */
+  ageMs: number;
+  /** The sync this read waited for, if any. */
+  sync: SyncReport | undefined;
+  /**
+   * Set when the latest sync could not make the copy agree with MOCO (its pages fell short of its own
+   * count, or its list kept moving while read): then `leads` is not all of MOCO's, say so.
+   */
+  gap?: ScanGap;
+}
+
+export interface MirrorStatus {
+  scope: string;
+  available: boolean;
+  problem: string | undefined;
+  leads: number;
+  syncedAt: string | null;
+  historyStart: string | null;
+}
+
+const DEFAULTS = {
+  freshMs: 30_000,
+  overlapMs: 60_000,
+  retentionDays: 400,
+  pageWaitMs: 300_000,
+  leaseMs: 60_000,
+};
+const DAY_MS = 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
+
+export class LeadMirror {
+  readonly scope: string;
+  private readonly store: LeadStore;
+  private moco: MocoClient;
+  private readonly settings: typeof DEFAULTS;
+  private readonly copy: LeadCopy;
+  private readonly runner: SyncRunner;
+  private readonly uncertainty = new Uncertainty(() => this.markUnsure());
+  /** A re-scan interrupted part-way; the next sync goes on from there. */
+  private rescan: PlanInput["rescan"] = {};
+  /** What the latest sync of this mirror could not reconcile with MOCO (kept until a sync that can). */
+  private gap: ScanGap | undefined;
+  private lastPruneMs = 0;
+
+  constructor(options: MirrorOptions) {
+    this.store = options.store;
+    this.moco = options.moco;
+    this.scope = options.moco.scope;
+    this.uncertainty.watch(options.moco);
+    this.settings = {
+      freshMs: options.freshMs ?? DEFAULTS.freshMs,
+      overlapMs: options.overlapMs ?? DEFAULTS.overlapMs,
+      retentionDays: options.retentionDays ?? DEFAULTS.retentionDays,
+      pageWaitMs: options.pageWaitMs ?? DEFAULTS.pageWaitMs,
+      leaseMs: options.leaseMs ?? DEFAULTS.leaseMs,
+    };
+    this.copy = new LeadCopy(this.store, this.scope, options.moco.url("").href);
+    const { leaseMs, pageWaitMs } = this.settings;
+    this.runner = new SyncRunner(
+      { store: this.store, scope: this.scope, leaseMs, pageWaitMs },
+      {
+        refresh: () => this.copy.refresh(),
+        version: () => this.copy.row?.version,
+        run: (run) => this.syncOnce(run),
+      },
+    );
+  }
+
+  /** False when the store failed: serve live scans instead. */
+  get available(): boolean {
+    return this.store.available;
+  }
+
+  /** The per-tenant HTTP transport may hand a newer client of the same credentials. */
+  useClient(moco: MocoClient): void {
+    this.moco = moco;
+    // The client it replaces was let go idle (no write in flight): stop listening, and hold it no longer.
+    this.uncertainty.useClient(moco);
+  }
+
+  /** A write of this scope may have been carried out without a usable answer: sync before the next read. */
+  markUnsure(): void {
+    this.uncertainty.markUnsure();
+  }
+
+  /** Stops listening to the clients' writes (the registry let this mirror go; its client lives on). */
+  release(): void {
+    this.uncertainty.release();
+  }
+
+  status(): MirrorStatus {
+    const { row } = this.copy;
+    return {
+      scope: this.scope,
+      available: this.available,
+      problem: this.store.problem,
+      leads: this.copy.size,
+      syncedAt: row?.syncedAt ?? null,
+      historyStart: row?.historyStart ?? null,
+    };
+  }
+
+  /**
+   * Every lead, synced first when the mirror is older than the freshness window (a full sync the
+   * first time). Throws StoreUnavailableError when the store failed (fall back to a live scan) and
+   * MocoError when MOCO could not be read (nothing was changed; the next read retries).
+   */
+  async read(options: ReadOptions = {}): Promise<MirrorRead> {
+    await this.copy.refresh();
+    const maxAge = options.maxAgeMs ?? this.settings.freshMs;
+    let report: SyncReport | undefined;
+    const syncedAt = this.copy.row?.syncedAt;
+    const synced = syncedAt ? Date.parse(syncedAt) : Number.NaN;
+    if (!(Date.now() - synced < maxAge) || this.uncertainty.behind(synced)) report = await this.sync(options);
+    // The sync joined may have begun before an uncertain write: one more, begun after it.
+    if (this.uncertainty.pending) report = await this.sync(options);
+    const asOf = this.copy.row?.syncedAt as string;
+    return {
+      leads: this.copy.list(),
+      asOf,
+      ageMs: Math.max(0, Date.now() - Date.parse(asOf)),
+      sync: report,
+      ...(this.gap ? { gap: this.gap } : {}),
+    };
+  }
+
+  /** Syncs now (joining a sync already running). Aborting `signal` stops waiting; the sync itself
+   * stops only when every caller waiting for it has given up. */
+  sync(options: { signal?: AbortSignal; onProgress?: Progress } = {}): Promise<SyncReport> {
+    return this.runner.join(options);
+  }
+
+  /** Our own create or update, from MOCO's answer: in the mirror and its history at once. Never throws. */
+  applyWrite(lead: Lead): Promise<boolean> {
+    return this.copy.applyWrite(lead);
+  }
+
+  /** Our own delete of a lead: out of the mirror at once, recorded in its history. Never throws. */
+  applyDelete(id: number): Promise<boolean> {
+    return this.copy.applyDelete(id);
+  }
+
+  /** What changed, oldest first; call read() before for changes up to now. */
+  async changes(query: ChangesQuery): Promise<ChangesPage> {
+    await this.copy.refresh();
+    return this.copy.changes(query);
+  }
+
+  /** All leads as they stood at `at` (ISO timestamp), rebuilt from the history. */
+  async stateAt(at: string): Promise<StateAt> {
+    await this.copy.refresh();
+    return this.copy.stateAt(at);
+  }
+
+  /** Drops history older than the retention period; returns the number of changes removed. */
+  async prune(now = Date.now()): Promise<number> {
+    await this.copy.refresh();
+    const cutoff = new Date(now - this.settings.retentionDays * DAY_MS).toISOString();
+    const removed = await this.copy.prune(cutoff);
+    this.lastPruneMs = now;
+    return removed;
+  }
+
+  /** Stops a running sync (e.g. at shutdown). */
+  close(): void {
+    this.runner.close();
+  }
+
+  /** One sync, the lease held: reads MOCO (planSync), then commits what it read to the copy. */
+  private async syncOnce({ signal, progress }: SyncRun): Promise<SyncReport> {
+    this.copy.beginSync();
+    const base = this.copy.row as ScopeRow;
+    // Uncertain writes reported before this sync's first request are covered by it.
+    const mark = this.uncertainty.mark();
+    let requests = 0;
+    const plan = await planSync({
+      moco: this.moco,
+      store: this.store,
+      scope: this.scope,
+      current: this.copy.byId,
+      cursor: base.cursor,
+      overlapMs: this.settings.overlapMs,
+      reads: { signal, pageWaitMs: this.settings.pageWaitMs, onRequest: () => requests++ },
+      progress,
+      rescan: this.rescan,
+      keep: (lead) => this.copy.keep(lead),
+      gap: this.gap,
+    });
+    const counts = await this.copy.applySync(plan);
+    const report: SyncReport = { kind: plan.kind, requests, ...counts };
+    this.rescan = {};
+    this.gap = plan.gap;
+    this.uncertainty.settle(mark);
+    progress(requests, requests, `Mirror up to date: ${this.copy.size} leads`);
+    if (Date.now() - this.lastPruneMs > PRUNE_EVERY_MS) await this.prune().catch(() => undefined);
+    return report;
+  }
+}

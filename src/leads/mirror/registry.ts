@@ -1,0 +1,45 @@
+import type { MocoClient } from "../../moco/client.js";
+import { LeadMirror, type MirrorOptions } from "./mirror.js";
+
+/**
+ * One mirror per credential scope, for servers that serve several keys (per-request credentials,
+ * OAuth). At most `maxLoaded` are held in memory, the least recently used let go first (its data stays
+ * in the store and is loaded again when its key returns), so a team server does not grow with every key.
+ */
+export class MirrorRegistry {
+  private readonly mirrors = new Map<string, LeadMirror>();
+  private readonly maxLoaded: number;
+
+  constructor(private readonly defaults: Omit<MirrorOptions, "moco"> & { maxLoaded?: number }) {
+    this.maxLoaded = defaults.maxLoaded ?? 20;
+  }
+
+  /** The mirror of the credentials `moco` speaks for (its scope), without ever seeing the key. */
+  forClient(moco: MocoClient): LeadMirror {
+    let mirror = this.mirrors.get(moco.scope);
+    if (mirror) {
+      mirror.useClient(moco);
+      this.mirrors.delete(moco.scope); // re-inserted below: a Map iterates oldest first
+    } else {
+      mirror = new LeadMirror({ ...this.defaults, moco });
+      // Let go, not closed: a sync it is running still finishes and commits; then it is garbage
+      // (released from its clients, which would otherwise hold it).
+      while (this.mirrors.size >= this.maxLoaded) {
+        const oldest = this.mirrors.keys().next().value as string;
+        this.mirrors.get(oldest)?.release();
+        this.mirrors.delete(oldest);
+      }
+    }
+    this.mirrors.set(moco.scope, mirror);
+    return mirror;
+  }
+
+  /** How many mirrors are held in memory now. */
+  get loaded(): number {
+    return this.mirrors.size;
+  }
+
+  close(): void {
+    for (const mirror of this.mirrors.values()) mirror.close();
+  }
+}

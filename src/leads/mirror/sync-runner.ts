@@ -1,0 +1,175 @@
+import { randomUUID } from "node:crypto";
+import { MocoError } from "../../moco/errors.js";
+import type { LeadStore } from "../../store/types.js";
+import type { Progress } from "../sync.js";
+
+export type SyncKind = "full" | "delta";
+
+export interface SyncReport {
+  kind: SyncKind;
+  /** MOCO requests made by the sync. */
+  requests: number;
+  created: number;
+  updated: number;
+  deleted: number;
+  /** The new "as of" time (ISO). */
+  syncedAt: string;
+}
+
+/** What one sync gets from the runner: the signal that stops it, and the progress every waiter hears. */
+export interface SyncRun {
+  signal: AbortSignal;
+  progress: Progress;
+}
+
+/** The mirror's side of a sync. */
+export interface SyncWork {
+  /** The copy as the store holds it (also after another instance committed). */
+  refresh(): Promise<void>;
+  /** The store version the copy holds (another instance's commit changes it). */
+  version(): number | undefined;
+  /** With the lease held: read MOCO and commit. */
+  run(run: SyncRun): Promise<SyncReport>;
+}
+
+export interface LeaseSettings {
+  store: LeadStore;
+  scope: string;
+  /** How long a lease lasts unrenewed before another instance may take over. */
+  leaseMs: number;
+  /** How long to wait for another instance's sync to commit. */
+  pageWaitMs: number;
+}
+
+interface SharedSync {
+  promise: Promise<SyncReport>;
+  controller: AbortController;
+  waiters: number;
+  listeners: Set<Progress>;
+}
+
+/**
+ * One sync at a time per mirror, shared by every caller that asks meanwhile, and one per scope across
+ * instances sharing a store (a lease, renewed while the sync runs). A caller that gives up stops
+ * waiting; the sync itself stops only when every caller waiting for it has given up.
+ */
+export class SyncRunner {
+  private readonly owner = randomUUID();
+  private shared: SharedSync | undefined;
+
+  constructor(
+    private readonly lease: LeaseSettings,
+    private readonly work: SyncWork,
+  ) {}
+
+  /** Joins the running sync, or starts one. Aborting `signal` stops waiting. */
+  join(options: { signal?: AbortSignal; onProgress?: Progress } = {}): Promise<SyncReport> {
+    if (options.signal?.aborted) return Promise.reject(cancelled());
+    const shared = this.current();
+    shared.waiters++;
+    if (options.onProgress) shared.listeners.add(options.onProgress);
+    return new Promise<SyncReport>((resolve, reject) => {
+      const leave = () => {
+        options.signal?.removeEventListener("abort", onAbort);
+        if (options.onProgress) shared.listeners.delete(options.onProgress);
+        shared.waiters--;
+      };
+      const onAbort = () => {
+        leave();
+        if (shared.waiters === 0) shared.controller.abort();
+        reject(cancelled());
+      };
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      shared.promise.then(
+        (report) => {
+          leave();
+          resolve(report);
+        },
+        (error: unknown) => {
+          leave();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Stops a running sync (e.g. at shutdown). */
+  close(): void {
+    this.shared?.controller.abort();
+  }
+
+  /** The sync to join: the running one, unless everyone gave up on it. */
+  private current(): SharedSync {
+    const run = this.shared;
+    if (run && !run.controller.signal.aborted) return run;
+    // A sync everyone gave up on may still be winding down: the next one starts after it.
+    const before = run ? run.promise.catch(() => undefined) : Promise.resolve();
+    const created: SharedSync = {
+      controller: new AbortController(),
+      waiters: 0,
+      listeners: new Set(),
+      promise: Promise.resolve() as never,
+    };
+    created.promise = before
+      .then(() => this.run(created))
+      .finally(() => {
+        if (this.shared === created) this.shared = undefined;
+      });
+    this.shared = created;
+    return created;
+  }
+
+  private async run(shared: SharedSync): Promise<SyncReport> {
+    await this.work.refresh();
+    const { signal } = shared.controller;
+    const { store, scope, leaseMs } = this.lease;
+    const acquired = await store.acquireLease(scope, this.owner, leaseMs);
+    if (!acquired) return this.awaitOtherInstance(signal);
+    // Renewed while the sync runs, so the lease can be short: after a crash, another process (or
+    // this one restarted) waits at most one lease period.
+    const heartbeat = setInterval(() => {
+      store.acquireLease(scope, this.owner, leaseMs).catch(() => undefined);
+    }, leaseMs / 3);
+    heartbeat.unref();
+    const progress: Progress = (done, total, message) => {
+      for (const listener of shared.listeners) listener(done, total, message);
+    };
+    try {
+      return await this.work.run({ signal, progress });
+    } finally {
+      clearInterval(heartbeat);
+      await store.releaseLease(scope, this.owner).catch(() => undefined);
+    }
+  }
+
+  /** Another instance holds the lease: wait for its commit, then serve what it stored. */
+  private async awaitOtherInstance(signal: AbortSignal): Promise<SyncReport> {
+    const { store, scope, leaseMs, pageWaitMs } = this.lease;
+    const start = this.work.version();
+    const until = Date.now() + pageWaitMs;
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      if (signal.aborted) throw cancelled();
+      const row = await store.getScope(scope);
+      if (row && row.version !== start && row.syncedAt) {
+        await this.work.refresh();
+        return { kind: "delta", requests: 0, created: 0, updated: 0, deleted: 0, syncedAt: row.syncedAt };
+      }
+      if (await store.acquireLease(scope, this.owner, leaseMs)) {
+        await store.releaseLease(scope, this.owner);
+        throw new MocoError({
+          kind: "server",
+          message: "Another instance's sync of this account stopped; retry",
+        });
+      }
+    }
+    throw new MocoError({
+      kind: "timeout",
+      message: "Another instance is still syncing this account's leads",
+    });
+  }
+}
+
+function cancelled(): MocoError {
+  return new MocoError({ kind: "cancelled", message: "The request was cancelled" });
+}
