@@ -3,13 +3,13 @@ import type { AuthorizationParams } from "@modelcontextprotocol/sdk/server/auth/
 import type { OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { log } from "../log.js";
 import type { Pool } from "../moco/client.js";
+import type { ClientsStore } from "./clients.js";
 import { type Keyring, randomToken, safeEqual, sha256 } from "./crypto.js";
 import { canWrite, type Grants } from "./grants.js";
 import { Attempts, clientAddress, cookie, FormError, readForm, redirect } from "./http-util.js";
 import { accountFor, checkKey, fixedAccount, type Person } from "./moco-check.js";
 import { type Resolved, SCOPE_READ, SCOPE_WRITE } from "./options.js";
 import { consentPage, messagePage, sendPage, signInPage } from "./pages.js";
-import type { ClientsStore } from "./provider.js";
 import type { GrantStore } from "./store.js";
 
 /**
