@@ -1,9 +1,5 @@
 import type { OAuthRegisteredClientsStore } from "@modelcontextprotocol/sdk/server/auth/clients.js";
-import {
-  InvalidClientMetadataError,
-  ServerError,
-  TooManyRequestsError,
-} from "@modelcontextprotocol/sdk/server/auth/errors.js";
+import { InvalidClientMetadataError, ServerError } from "@modelcontextprotocol/sdk/server/auth/errors.js";
 import type { OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { log } from "../log.js";
 import type { Keyring } from "./crypto.js";
@@ -15,7 +11,22 @@ import type { GrantStore } from "./store.js";
  * rest. Both the SDK's handlers (through the provider) and the sign-in flow read clients here.
  */
 
-const DAY = 24 * 3600 * 1000;
+/**
+ * At the cap, clients without a grant that are older than this make room, oldest first. Long
+ * enough for a person to finish signing in; short enough that a flood of registrations cannot
+ * keep the door shut (the global registration rate keeps fresh clients below the cap).
+ */
+export const IDLE_CLIENT_AGE_MS = 3600_000;
+
+/** Longest text per metadata field; any other string field gets 512, any list 10 entries. */
+const FIELD_LIMITS: Record<string, number> = {
+  client_name: 100,
+  software_id: 100,
+  software_version: 100,
+  scope: 200,
+};
+const MAX_REDIRECT_URIS = 10;
+const LIST_LIMITS: Record<string, number> = { contacts: 5, redirect_uris: MAX_REDIRECT_URIS };
 
 export class ClientsStore implements OAuthRegisteredClientsStore {
   constructor(
@@ -47,7 +58,7 @@ export class ClientsStore implements OAuthRegisteredClientsStore {
   ): Promise<OAuthClientInformationFull> {
     const full = client as OAuthClientInformationFull;
     if (!full.client_id) throw new ServerError("client id generation is expected from the SDK");
-    if (client.redirect_uris.length === 0 || client.redirect_uris.length > 10) {
+    if (client.redirect_uris.length === 0 || client.redirect_uris.length > MAX_REDIRECT_URIS) {
       throw new InvalidClientMetadataError("register between 1 and 10 redirect URIs");
     }
     for (const uri of client.redirect_uris) {
@@ -61,21 +72,15 @@ export class ClientsStore implements OAuthRegisteredClientsStore {
         "only the authorization_code and refresh_token grant types are supported",
       );
     }
-    if ((client.client_name?.length ?? 0) > 100)
-      throw new InvalidClientMetadataError("client_name is too long");
-    if ((await this.store.countClients()) >= this.maxClients) {
-      await this.store.pruneIdleClients(this.now() - DAY);
-      if ((await this.store.countClients()) >= this.maxClients) {
-        throw new TooManyRequestsError(
-          "this server has as many registered clients as it keeps; try again tomorrow",
-        );
-      }
-    }
+    const tooLong = oversizedField(full);
+    if (tooLong) throw new InvalidClientMetadataError(tooLong);
     // The SDK checks client secrets in the request body only, so a client asking for HTTP Basic gets _post.
     const method =
       client.token_endpoint_auth_method === "client_secret_basic" ? "client_secret_post" : undefined;
+    // Never used here, unbounded in size: not kept.
+    const { jwks: _jwks, software_statement: _statement, ...kept } = full;
     const registered: OAuthClientInformationFull = {
-      ...full,
+      ...kept,
       ...(method ? { token_endpoint_auth_method: method } : {}),
       grant_types: grants,
     };
@@ -93,6 +98,37 @@ export class ClientsStore implements OAuthRegisteredClientsStore {
     });
     return registered;
   }
+
+  /**
+   * Room for one more client: when the cap is reached, idle clients (no grant) older than
+   * IDLE_CLIENT_AGE_MS go, oldest first. Undefined when there is room, else the milliseconds
+   * until the oldest idle client is old enough to go.
+   */
+  async makeRoom(): Promise<number | undefined> {
+    const excess = (await this.store.countClients()) - this.maxClients + 1;
+    if (excess <= 0) return undefined;
+    const now = this.now();
+    // "Older than" includes the very millisecond it turns an hour old (what Retry-After promises).
+    await this.store.pruneIdleClients(now - IDLE_CLIENT_AGE_MS + 1, excess);
+    if ((await this.store.countClients()) < this.maxClients) return undefined;
+    const oldest = await this.store.oldestIdleClient();
+    return oldest === undefined ? IDLE_CLIENT_AGE_MS : Math.max(1000, oldest + IDLE_CLIENT_AGE_MS - now);
+  }
+}
+
+/** Why a metadata field is refused for its size, or undefined. */
+function oversizedField(metadata: OAuthClientInformationFull): string | undefined {
+  for (const [key, value] of Object.entries(metadata)) {
+    const max = FIELD_LIMITS[key] ?? 512;
+    if (typeof value === "string" && value.length > max)
+      return `${key} is too long (at most ${max} characters)`;
+    if (!Array.isArray(value)) continue;
+    const entries = LIST_LIMITS[key] ?? 10;
+    if (value.length > entries) return `${key} has too many entries (at most ${entries})`;
+    if (value.some((v) => typeof v !== "string" || v.length > 512))
+      return `${key} has an entry that is too long`;
+  }
+  return undefined;
 }
 
 class CustomError extends InvalidClientMetadataError {

@@ -8,6 +8,7 @@ import { SignInFlow } from "./flow.js";
 import { Grants } from "./grants.js";
 import { type OAuthOptions, resolveOptions } from "./options.js";
 import { Provider } from "./provider.js";
+import { RegistrationGate } from "./registration.js";
 import { discovery, PATHS, router, sdkApp } from "./routes.js";
 import { SqliteGrantStore } from "./sqlite-store.js";
 import type { GrantStore } from "./store.js";
@@ -82,6 +83,15 @@ export async function createOAuth(options: OAuthOptions): Promise<OAuth> {
     documents: discovery(provider, o),
     flow,
     app: sdkApp(provider, o, options),
+    registration: new RegistrationGate(
+      clients,
+      {
+        perAddressPerHour: options.registrationsPerHour ?? 60,
+        perMinute: options.registrationsPerMinute ?? 15,
+        trustProxy: options.trustProxy,
+      },
+      o.now,
+    ),
   });
   const authenticate = bearerCheck(grants, keys, store, o);
 

@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { parse as parseQuery } from "node:querystring";
 import { createOAuthMetadata, mcpAuthRouter } from "@modelcontextprotocol/sdk/server/auth/router.js";
 import express, { type Application, type NextFunction, type Request, type Response } from "express";
 import type { SignInFlow } from "./flow.js";
-import { sendJson } from "./http-util.js";
+import { FormError, readBody, sendJson } from "./http-util.js";
 import { type OAuthOptions, type Resolved, SCOPES } from "./options.js";
 import type { Provider } from "./provider.js";
+import type { RegistrationGate } from "./registration.js";
 
 /**
  * The OAuth paths and who answers them: the discovery documents here, the person's forms in the
@@ -58,7 +60,8 @@ export function sdkApp(provider: Provider, o: Resolved, options: OAuthOptions): 
       resourceName: "MOCO Leads",
       clientRegistrationOptions: {
         clientSecretExpirySeconds: 0,
-        rateLimit: { windowMs: 3600_000, limit: options.registrationsPerHour ?? 60 },
+        // RegistrationGate limits registrations before the SDK sees them (429 with Retry-After).
+        rateLimit: false,
       },
       // claude.ai and ChatGPT call /token from a few egress addresses for every person of a team.
       tokenOptions: {
@@ -80,6 +83,7 @@ export interface RouteDeps {
   documents: ReturnType<typeof discovery>;
   flow: SignInFlow;
   app: Application;
+  registration: RegistrationGate;
 }
 
 /** handle(): serves the OAuth paths; false (nothing written) for any other path. */
@@ -103,7 +107,7 @@ export function router(d: RouteDeps): (req: IncomingMessage, res: ServerResponse
         await d.flow.handleConsent(req, res);
       }
     } else if (EXPRESS_PATHS.has(path)) {
-      await sdkPath(req, res, d.app);
+      await sdkPath(req, res, path, d);
     }
     return true;
   };
@@ -130,20 +134,59 @@ function wellKnown(
   }
 }
 
-async function sdkPath(req: IncomingMessage, res: ServerResponse, app: Application): Promise<void> {
-  if (Number(req.headers["content-length"]) > BODY_LIMIT) {
-    sendJson(
-      res,
-      413,
-      { error: "invalid_request", error_description: "Request body too large" },
-      { Connection: "close" },
-    );
-    return;
+async function sdkPath(req: IncomingMessage, res: ServerResponse, path: string, d: RouteDeps): Promise<void> {
+  if (req.method === "POST") {
+    if (path === "/register") {
+      const refused = await d.registration.admit(req);
+      if (refused) {
+        sendJson(
+          res,
+          429,
+          { error: "too_many_requests", error_description: refused.message },
+          { "Retry-After": String(refused.retryAfterSeconds) },
+        );
+        return;
+      }
+    }
+    const parsed = await parsedBody(req, res);
+    if (!parsed.ok) return;
+    // The body is read: Express's body parsers see a finished request and leave req.body as it is.
+    (req as IncomingMessage & { body?: unknown }).body = parsed.body;
   }
   await new Promise<void>((resolve) => {
     res.once("close", resolve);
-    app(req, res, () => {
+    d.app(req, res, () => {
       sendJson(res, 404, { error: "not_found" });
     });
   });
+}
+
+/**
+ * The body read here, bounded by the bytes that arrive (chunked or not), and parsed as the SDK's
+ * handlers expect: JSON for /register, a web form (repeated fields as lists) for the others.
+ */
+async function parsedBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<{ ok: true; body: unknown } | { ok: false }> {
+  let bytes: Buffer;
+  try {
+    bytes = await readBody(req, BODY_LIMIT, "Request body too large");
+  } catch (error) {
+    if (!(error instanceof FormError)) throw error;
+    const description = { error: "invalid_request", error_description: error.message };
+    sendJson(res, 413, description, { Connection: "close" });
+    return { ok: false };
+  }
+  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (type === "application/x-www-form-urlencoded") {
+    return { ok: true, body: { ...parseQuery(bytes.toString("utf8")) } };
+  }
+  if (type !== "application/json" && !type.endsWith("+json")) return { ok: true, body: undefined };
+  try {
+    return { ok: true, body: JSON.parse(bytes.toString("utf8")) as unknown };
+  } catch {
+    sendJson(res, 400, { error: "invalid_request", error_description: "The body is not valid JSON" });
+    return { ok: false };
+  }
 }

@@ -149,11 +149,22 @@ export class SqliteGrantStore implements GrantStore {
     return Number(this.one("SELECT COUNT(*) AS n FROM oauth_clients")?.n ?? 0);
   }
 
-  async pruneIdleClients(before: number): Promise<number> {
+  async pruneIdleClients(before: number, max: number): Promise<number> {
     return this.run(
-      "DELETE FROM oauth_clients WHERE created_at < ? AND client_id NOT IN (SELECT client_id FROM oauth_grants)",
+      `DELETE FROM oauth_clients WHERE client_id IN (
+         SELECT client_id FROM oauth_clients
+         WHERE created_at < ? AND client_id NOT IN (SELECT client_id FROM oauth_grants)
+         ORDER BY created_at LIMIT ?)`,
       before,
+      max,
     );
+  }
+
+  async oldestIdleClient(): Promise<number | undefined> {
+    const row = this.one(
+      "SELECT MIN(created_at) AS t FROM oauth_clients WHERE client_id NOT IN (SELECT client_id FROM oauth_grants)",
+    );
+    return opt(row?.t);
   }
 
   async putPending(p: StoredPending): Promise<void> {

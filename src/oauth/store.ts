@@ -71,8 +71,10 @@ export interface GrantStore {
   putClient(client: StoredClient): Promise<void>;
   getClient(clientId: string): Promise<StoredClient | undefined>;
   countClients(): Promise<number>;
-  /** Removes clients created before `before` that hold no grant; returns how many. */
-  pruneIdleClients(before: number): Promise<number>;
+  /** Removes up to `max` clients created before `before` that hold no grant, oldest first; returns how many. */
+  pruneIdleClients(before: number, max: number): Promise<number>;
+  /** When the oldest client that holds no grant was created; undefined when every client holds one. */
+  oldestIdleClient(): Promise<number | undefined>;
 
   putPending(pending: StoredPending): Promise<void>;
   /** Returns and deletes it: a consent form is answered once. */
