@@ -106,7 +106,8 @@ export class SignInFlow {
     if (!checked.ok) return again(401, checked.message);
     const pending = randomToken("");
     const hash = sha256(pending);
-    const subject = JSON.stringify({ ...checked.person, account: account.label });
+    // The person's name and e-mail are for this page only: the store keeps the account.
+    const subject = JSON.stringify({ account: account.label });
     await this.d.store.putPending({
       hash,
       csrfHash: sha256(request.csrf),

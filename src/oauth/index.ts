@@ -42,6 +42,10 @@ export async function createOAuth(options: OAuthOptions): Promise<OAuth> {
   const keys = new Keyring(options.secrets);
   const store =
     "sqlitePath" in options.store ? new SqliteGrantStore(options.store.sqlitePath) : options.store;
+  log(
+    "info",
+    `oauth: grants kept in ${"sqlitePath" in options.store ? options.store.sqlitePath : "the store given to createOAuth"}`,
+  );
   const upstream = pool(16, 10_000);
   const grants = new Grants(store, keys, o);
   const clients = new ClientsStore(

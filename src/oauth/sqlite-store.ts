@@ -1,4 +1,7 @@
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { log } from "../log.js";
 import type {
   GrantStore,
   StoredClient,
@@ -64,6 +67,9 @@ const MIGRATIONS: readonly string[] = [
      subject TEXT NOT NULL,
      expires_at BIGINT NOT NULL
    );`,
+  // The person's name and e-mail are shown on the consent page and not needed after it.
+  `UPDATE oauth_grants SET subject = json_object('account', json_extract(subject, '$.account'));
+   UPDATE oauth_pending SET subject = json_object('account', json_extract(subject, '$.account'));`,
 ];
 
 type Row = Record<string, SQLInputValue>;
@@ -75,7 +81,7 @@ export class SqliteGrantStore implements GrantStore {
 
   /** `path`: a file, or ":memory:". The schema is brought up to date on open. */
   constructor(path: string) {
-    this.db = new DatabaseSync(path);
+    this.db = new DatabaseSync(path === ":memory:" ? path : privateFile(path));
     this.db.exec("PRAGMA foreign_keys = ON");
     if (path !== ":memory:") this.db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000");
     this.migrate();
@@ -333,6 +339,26 @@ export class SqliteGrantStore implements GrantStore {
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
   }
+}
+
+/**
+ * The file holds sealed MOCO keys: owner-only, in an owner-only directory when we create it. An
+ * existing directory others can enter is the operator's choice; it is named on stderr.
+ */
+function privateFile(path: string): string {
+  const dir = dirname(path);
+  if (existsSync(dir)) {
+    if ((statSync(dir).mode & 0o077) !== 0 && process.platform !== "win32") {
+      log("warn", `oauth: the grant store's directory ${dir} is open to other users; 0700 is safer`);
+    }
+  } else {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  }
+  if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+  // SQLite gives its -wal and -shm files the database file's permissions.
+  chmodSync(path, 0o600);
+  return path;
 }
 
 function grantFrom(r: Row): StoredGrant {

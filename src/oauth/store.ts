@@ -20,7 +20,7 @@ export interface StoredGrant {
   baseUrl: string;
   /** The MOCO API key, sealed with purpose `grant:<id>`. */
   keySealed: string;
-  /** Who MOCO said the key belongs to, as shown on the consent page (JSON: name, email, account). */
+  /** Which MOCO account the key is for (JSON: account). The person's name and e-mail are not kept. */
   subject: string;
   scope: string;
   resource: string;
