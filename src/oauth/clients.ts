@@ -3,6 +3,7 @@ import { InvalidClientMetadataError, ServerError } from "@modelcontextprotocol/s
 import type { OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { log } from "../log.js";
 import type { Keyring } from "./crypto.js";
+import { SCOPES } from "./options.js";
 import { type RedirectPolicy, redirectRefusal } from "./redirect-policy.js";
 import type { GrantStore } from "./store.js";
 
@@ -26,6 +27,7 @@ const FIELD_LIMITS: Record<string, number> = {
   scope: 200,
 };
 const MAX_REDIRECT_URIS = 10;
+const AUTH_METHODS: readonly string[] = ["none", "client_secret_post", "client_secret_basic"];
 const LIST_LIMITS: Record<string, number> = { contacts: 5, redirect_uris: MAX_REDIRECT_URIS };
 
 export class ClientsStore implements OAuthRegisteredClientsStore {
@@ -58,32 +60,11 @@ export class ClientsStore implements OAuthRegisteredClientsStore {
   ): Promise<OAuthClientInformationFull> {
     const full = client as OAuthClientInformationFull;
     if (!full.client_id) throw new ServerError("client id generation is expected from the SDK");
-    if (client.redirect_uris.length === 0 || client.redirect_uris.length > MAX_REDIRECT_URIS) {
-      throw new InvalidClientMetadataError("register between 1 and 10 redirect URIs");
-    }
-    for (const uri of client.redirect_uris) {
-      const refusal = uri.length > 512 ? "a redirect URI is too long" : redirectRefusal(uri, this.policy);
-      // RFC 7591 §3.2.2 names this error.
-      if (refusal) throw new CustomError("invalid_redirect_uri", refusal);
-    }
-    const grants = client.grant_types ?? ["authorization_code"];
-    if (grants.some((g) => g !== "authorization_code" && g !== "refresh_token")) {
-      throw new InvalidClientMetadataError(
-        "only the authorization_code and refresh_token grant types are supported",
-      );
-    }
     const tooLong = oversizedField(full);
     if (tooLong) throw new InvalidClientMetadataError(tooLong);
-    // The SDK checks client secrets in the request body only, so a client asking for HTTP Basic gets _post.
-    const method =
-      client.token_endpoint_auth_method === "client_secret_basic" ? "client_secret_post" : undefined;
     // Never used here, unbounded in size: not kept.
     const { jwks: _jwks, software_statement: _statement, ...kept } = full;
-    const registered: OAuthClientInformationFull = {
-      ...kept,
-      ...(method ? { token_endpoint_auth_method: method } : {}),
-      grant_types: grants,
-    };
+    const registered: OAuthClientInformationFull = { ...kept, ...this.honoured(full) };
     const { client_secret, ...metadata } = registered;
     await this.store.putClient({
       clientId: registered.client_id,
@@ -97,6 +78,49 @@ export class ClientsStore implements OAuthRegisteredClientsStore {
       redirect_hosts: registered.redirect_uris.map((u) => new URL(u).host),
     });
     return registered;
+  }
+
+  /**
+   * What of the request this server will honour, in the form it will use it: redirect URIs as they
+   * parse (a redirect goes to the parsed URL, so that is what is registered), the code flow only,
+   * known scopes only. What it would never honour is refused rather than stored.
+   */
+  private honoured(client: OAuthClientInformationFull): Partial<OAuthClientInformationFull> {
+    if (client.redirect_uris.length === 0 || client.redirect_uris.length > MAX_REDIRECT_URIS) {
+      throw new InvalidClientMetadataError(`register between 1 and ${MAX_REDIRECT_URIS} redirect URIs`);
+    }
+    const redirectUris = client.redirect_uris.map((uri) => {
+      const href = URL.canParse(uri) ? new URL(uri).href : uri;
+      const refusal = href.length > 512 ? "a redirect URI is too long" : redirectRefusal(href, this.policy);
+      // RFC 7591 §3.2.2 names this error.
+      if (refusal) throw new CustomError("invalid_redirect_uri", refusal);
+      return href;
+    });
+    const grants = client.grant_types ?? ["authorization_code"];
+    if (grants.some((g) => g !== "authorization_code" && g !== "refresh_token")) {
+      throw new InvalidClientMetadataError(
+        "only the authorization_code and refresh_token grant types are supported",
+      );
+    }
+    if (client.response_types?.some((t) => t !== "code")) {
+      throw new InvalidClientMetadataError('only the response type "code" is supported');
+    }
+    const method = client.token_endpoint_auth_method;
+    if (method !== undefined && !AUTH_METHODS.includes(method)) {
+      throw new InvalidClientMetadataError(
+        `token_endpoint_auth_method must be one of ${AUTH_METHODS.join(", ")}`,
+      );
+    }
+    const scopes = (client.scope ?? "").split(" ").filter((s) => (SCOPES as readonly string[]).includes(s));
+    return {
+      redirect_uris: redirectUris,
+      grant_types: grants,
+      ...(client.response_types ? { response_types: ["code"] } : {}),
+      // The SDK checks client secrets in the request body only, so a client asking for HTTP Basic gets _post.
+      ...(method === "client_secret_basic" ? { token_endpoint_auth_method: "client_secret_post" } : {}),
+      // Unknown scopes are dropped (what is left is what the client can ever be granted).
+      scope: scopes.length > 0 ? scopes.join(" ") : undefined,
+    };
   }
 
   /**

@@ -26,6 +26,8 @@ const FORM_LIMIT = 8 * 1024;
 interface AuthRequest {
   clientId: string;
   redirectUri: string;
+  /** Whether /authorize named the redirect URI (then /token must repeat it); absent in older forms. */
+  redirectUriSent?: boolean;
   codeChallenge: string;
   state: string | undefined;
   scopes: string[];
@@ -57,11 +59,17 @@ export class SignInFlow {
     this.attempts = new Attempts(d.signInsPer15Minutes, 15 * 60_000, d.o.now);
   }
 
-  showSignIn(res: ServerResponse, client: OAuthClientInformationFull, params: AuthorizationParams): void {
+  showSignIn(
+    res: ServerResponse,
+    client: OAuthClientInformationFull,
+    params: AuthorizationParams,
+    redirectUriSent: boolean,
+  ): void {
     const csrf = randomToken("");
     const request: AuthRequest = {
       clientId: client.client_id,
       redirectUri: params.redirectUri,
+      redirectUriSent,
       codeChallenge: params.codeChallenge,
       state: params.state,
       scopes: params.scopes ?? [],
@@ -158,6 +166,7 @@ export class SignInFlow {
       scope,
       resource: request.resource,
       redirectUri: request.redirectUri,
+      redirectUriRequired: request.redirectUriSent ?? true,
       codeChallenge: request.codeChallenge,
     });
     const account = (JSON.parse(taken.subject) as { account?: string }).account ?? "?";

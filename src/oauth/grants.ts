@@ -28,6 +28,7 @@ export interface NewGrant {
   scope: string;
   resource: string;
   redirectUri: string;
+  redirectUriRequired: boolean;
   codeChallenge: string;
 }
 
@@ -61,6 +62,7 @@ export class Grants {
       grantId: id,
       clientId: g.clientId,
       redirectUri: g.redirectUri,
+      redirectUriRequired: g.redirectUriRequired,
       codeChallenge: g.codeChallenge,
       resource: g.resource,
       expiresAt: now + this.o.codeTtlMs,
@@ -96,7 +98,8 @@ export class Grants {
     if (c.expiresAt <= now) return refuse(new InvalidGrantError("Authorization code expired"));
     if (c.clientId !== clientId)
       return refuse(new InvalidGrantError("Authorization code was issued to another client"));
-    if (redirectUri !== undefined && redirectUri !== c.redirectUri) {
+    // RFC 6749 §4.1.3: required when the authorization request carried it, and then identical.
+    if ((redirectUri !== undefined || c.redirectUriRequired) && redirectUri !== c.redirectUri) {
       return refuse(new InvalidGrantError("redirect_uri does not match the authorization request"));
     }
     if (resource !== undefined && !sameResource(resource, c.resource)) {

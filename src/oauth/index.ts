@@ -41,7 +41,7 @@ export async function createOAuth(options: OAuthOptions): Promise<OAuth> {
   const o = resolveOptions(options);
   const keys = new Keyring(options.secrets);
   const store =
-    "sqlitePath" in options.store ? new SqliteGrantStore(options.store.sqlitePath) : options.store;
+    "sqlitePath" in options.store ? await SqliteGrantStore.open(options.store.sqlitePath) : options.store;
   log(
     "info",
     `oauth: grants kept in ${"sqlitePath" in options.store ? options.store.sqlitePath : "the store given to createOAuth"}`,

@@ -1,4 +1,7 @@
+import type { IncomingMessage } from "node:http";
 import {
+  InvalidRequestError,
+  InvalidScopeError,
   InvalidTargetError,
   InvalidTokenError,
   ServerError,
@@ -17,13 +20,30 @@ import type { Response } from "express";
 import type { ClientsStore } from "./clients.js";
 import type { SignInFlow } from "./flow.js";
 import { type Grants, sameResource } from "./grants.js";
-import type { Resolved } from "./options.js";
+import { type Resolved, SCOPES } from "./options.js";
 
 /**
  * Our side of the SDK's authorization-server handlers: the SDK parses and validates the requests
  * (client, redirect URI, PKCE method S256, grant types) and calls this provider for everything
  * stateful; the store and the token rules live in Grants.
  */
+
+/** BASE64URL(SHA-256(verifier)): always 43 characters. */
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Whether the authorization request itself named a redirect_uri (the SDK fills in a client's only
+ * one when it did not). RFC 6749 §4.1.3: if it did, the token request must repeat it.
+ */
+function redirectUriSent(res: Response): boolean {
+  const req = (res as Response & { req?: IncomingMessage & { body?: unknown } }).req;
+  if (!req) return true;
+  if (req.method === "POST") {
+    const body = req.body as Record<string, unknown> | undefined;
+    return body?.redirect_uri !== undefined;
+  }
+  return new URL(req.url ?? "/", "http://x").searchParams.has("redirect_uri");
+}
 
 export class Provider implements OAuthServerProvider {
   /** We verify PKCE ourselves after consuming the code, so a wrong verifier burns the code. */
@@ -45,7 +65,18 @@ export class Provider implements OAuthServerProvider {
     if (params.resource && !sameResource(params.resource, this.o.resource)) {
       throw new InvalidTargetError(`this server issues tokens for ${this.o.resource} only`);
     }
-    this.flow.showSignIn(res, client, params);
+    // Refused here, before any page: a request no code could ever come of.
+    if (!S256_CHALLENGE.test(params.codeChallenge)) {
+      throw new InvalidRequestError("code_challenge must be an S256 challenge: 43 base64url characters");
+    }
+    const scopes = (params.scopes ?? []).filter(Boolean);
+    const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+    if (unknown.length > 0) {
+      throw new InvalidScopeError(
+        `unknown scope ${unknown.join(" ")}; this server knows ${SCOPES.join(" ")}`,
+      );
+    }
+    this.flow.showSignIn(res, client, { ...params, scopes }, redirectUriSent(res));
   }
 
   async challengeForAuthorizationCode(): Promise<string> {

@@ -36,6 +36,8 @@ export interface StoredCode {
   grantId: string;
   clientId: string;
   redirectUri: string;
+  /** The authorization request named redirectUri, so the token request must repeat it. */
+  redirectUriRequired: boolean;
   codeChallenge: string;
   resource: string;
   expiresAt: number;

@@ -101,8 +101,9 @@ describe("the grant file", () => {
       revokedAt: undefined,
     });
     await old.close();
-    // As it was before the schema version that clears them.
+    // Back to schema version 1, as a file of an earlier version is.
     const db = new DatabaseSync(path);
+    db.exec("ALTER TABLE oauth_codes DROP COLUMN redirect_uri_required");
     db.exec("DELETE FROM oauth_migrations WHERE version > 1");
     db.close();
     const reopened = new SqliteGrantStore(path);
