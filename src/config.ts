@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LEVELS, type Level } from "./log.js";
+import { defaultGrantsPath } from "./oauth/location.js";
 import { resolveStoreSetting, type StoreSetting } from "./store/location.js";
 import { baseUrlFrom, isLoopback } from "./web/base-url.js";
 
@@ -322,7 +323,7 @@ function oauthFrom(flags: Flags, env: Env, problems: string[]): Omit<OAuthConfig
     publicUrl,
     secrets: [secret ?? "", ...(list(env.MOCO_OAUTH_PREVIOUS_SECRETS) ?? [])],
     subdomains,
-    dbPath: env.MOCO_OAUTH_DB?.trim() || "moco-leads-oauth.sqlite",
+    dbPath: env.MOCO_OAUTH_DB?.trim() || defaultGrantsPath(env),
     redirectUris: list(env.MOCO_OAUTH_REDIRECT_URIS) ?? [],
     trustProxy: proxies ? int(proxies, "MCP_TRUST_PROXY", 1, 1, 10, problems) : undefined,
   };

@@ -3,13 +3,13 @@ import type { AuthorizationParams } from "@modelcontextprotocol/sdk/server/auth/
 import type { OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { log } from "../log.js";
 import type { Pool } from "../moco/client.js";
+import type { ClientsStore } from "./clients.js";
 import { type Keyring, randomToken, safeEqual, sha256 } from "./crypto.js";
 import { canWrite, type Grants } from "./grants.js";
 import { Attempts, clientAddress, cookie, FormError, readForm, redirect } from "./http-util.js";
 import { accountFor, checkKey, fixedAccount, type Person } from "./moco-check.js";
 import { type Resolved, SCOPE_READ, SCOPE_WRITE } from "./options.js";
 import { consentPage, messagePage, sendPage, signInPage } from "./pages.js";
-import type { ClientsStore } from "./provider.js";
 import type { GrantStore } from "./store.js";
 
 /**
@@ -26,6 +26,8 @@ const FORM_LIMIT = 8 * 1024;
 interface AuthRequest {
   clientId: string;
   redirectUri: string;
+  /** Whether /authorize named the redirect URI (then /token must repeat it); absent in older forms. */
+  redirectUriSent?: boolean;
   codeChallenge: string;
   state: string | undefined;
   scopes: string[];
@@ -57,11 +59,17 @@ export class SignInFlow {
     this.attempts = new Attempts(d.signInsPer15Minutes, 15 * 60_000, d.o.now);
   }
 
-  showSignIn(res: ServerResponse, client: OAuthClientInformationFull, params: AuthorizationParams): void {
+  showSignIn(
+    res: ServerResponse,
+    client: OAuthClientInformationFull,
+    params: AuthorizationParams,
+    redirectUriSent: boolean,
+  ): void {
     const csrf = randomToken("");
     const request: AuthRequest = {
       clientId: client.client_id,
       redirectUri: params.redirectUri,
+      redirectUriSent,
       codeChallenge: params.codeChallenge,
       state: params.state,
       scopes: params.scopes ?? [],
@@ -106,7 +114,8 @@ export class SignInFlow {
     if (!checked.ok) return again(401, checked.message);
     const pending = randomToken("");
     const hash = sha256(pending);
-    const subject = JSON.stringify({ ...checked.person, account: account.label });
+    // The person's name and e-mail are for this page only: the store keeps the account.
+    const subject = JSON.stringify({ account: account.label });
     await this.d.store.putPending({
       hash,
       csrfHash: sha256(request.csrf),
@@ -157,6 +166,7 @@ export class SignInFlow {
       scope,
       resource: request.resource,
       redirectUri: request.redirectUri,
+      redirectUriRequired: request.redirectUriSent ?? true,
       codeChallenge: request.codeChallenge,
     });
     const account = (JSON.parse(taken.subject) as { account?: string }).account ?? "?";

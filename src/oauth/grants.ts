@@ -28,6 +28,7 @@ export interface NewGrant {
   scope: string;
   resource: string;
   redirectUri: string;
+  redirectUriRequired: boolean;
   codeChallenge: string;
 }
 
@@ -61,6 +62,7 @@ export class Grants {
       grantId: id,
       clientId: g.clientId,
       redirectUri: g.redirectUri,
+      redirectUriRequired: g.redirectUriRequired,
       codeChallenge: g.codeChallenge,
       resource: g.resource,
       expiresAt: now + this.o.codeTtlMs,
@@ -96,7 +98,8 @@ export class Grants {
     if (c.expiresAt <= now) return refuse(new InvalidGrantError("Authorization code expired"));
     if (c.clientId !== clientId)
       return refuse(new InvalidGrantError("Authorization code was issued to another client"));
-    if (redirectUri !== undefined && redirectUri !== c.redirectUri) {
+    // RFC 6749 §4.1.3: required when the authorization request carried it, and then identical.
+    if ((redirectUri !== undefined || c.redirectUriRequired) && redirectUri !== c.redirectUri) {
       return refuse(new InvalidGrantError("redirect_uri does not match the authorization request"));
     }
     if (resource !== undefined && !sameResource(resource, c.resource)) {
@@ -123,17 +126,23 @@ export class Grants {
       throw new InvalidGrantError("Refresh token was issued to another client");
     const grant = await this.store.getGrant(token.grantId);
     if (!grant || !live(grant, now)) throw new InvalidGrantError("The grant has expired or was revoked");
-    if (!(await this.store.useRefreshToken(hash, now))) {
-      await this.revoke(grant, "refresh token replayed");
-      throw new InvalidGrantError("Refresh token already used; the grant is revoked, sign in again");
-    }
+    // Only a token already spent is a replay. Every other refusal leaves it valid: a client that
+    // asked for too much, or named the wrong resource, may still refresh correctly.
+    if (token.usedAt !== undefined) return this.replayed(grant);
     if (token.expiresAt <= now) throw new InvalidGrantError("Refresh token expired");
     if (resource !== undefined && !sameResource(resource, grant.resource)) {
       throw new InvalidTargetError("resource does not match the grant");
     }
     const granted = grant.scope.split(" ");
     if (scopes?.some((s) => !granted.includes(s))) throw new InvalidScopeError("scope exceeds the grant");
+    // Atomic: of two concurrent uses of one token exactly one gets here first; the other is a replay.
+    if (!(await this.store.useRefreshToken(hash, now))) return this.replayed(grant);
     return this.issue(grant, now);
+  }
+
+  private async replayed(grant: StoredGrant): Promise<never> {
+    await this.revoke(grant, "refresh token replayed");
+    throw new InvalidGrantError("Refresh token already used; the grant is revoked, sign in again");
   }
 
   private async issue(grant: StoredGrant, now: number): Promise<OAuthTokens> {

@@ -16,21 +16,30 @@ export async function readForm(req: IncomingMessage, limit: number): Promise<Map
   const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded")
     throw new FormError(415, "This form must be sent as a web form.");
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) throw new FormError(413, "The form is too large.");
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new FormError(413, "The form is too large.");
-    chunks.push(chunk);
-  }
+  const body = await readBody(req, limit, "The form is too large.");
   const fields = new Map<string, string>();
-  for (const [key, value] of new URLSearchParams(Buffer.concat(chunks).toString("utf8"))) {
+  for (const [key, value] of new URLSearchParams(body.toString("utf8"))) {
     if (fields.has(key)) throw new FormError(400, "The form was sent with a repeated field.");
     fields.set(key, value);
   }
   return fields;
+}
+
+/**
+ * The request body, refused (413) past `limit` bytes as counted while reading: a declared
+ * Content-Length is checked first, a chunked body as it arrives.
+ */
+export async function readBody(req: IncomingMessage, limit: number, tooLarge: string): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) throw new FormError(413, tooLarge);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new FormError(413, tooLarge);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 export function cookie(req: IncomingMessage, name: string): string | undefined {
@@ -93,5 +102,11 @@ export class Attempts {
     }
     w.count++;
     return w.count <= this.max;
+  }
+
+  /** Milliseconds until the address's window starts afresh (0 when it has none). */
+  resetIn(address: string): number {
+    const w = this.windows.get(address);
+    return w ? Math.max(0, w.resetAt - this.now()) : 0;
   }
 }

@@ -31,10 +31,18 @@ export interface OAuthOptions {
   accessTokenTtlSeconds?: number;
   refreshTokenTtlSeconds?: number;
   grantTtlSeconds?: number;
-  /** Registered clients kept at most; idle ones (no grant, older than a day) make room. Default 1000. */
+  /**
+   * Registered clients kept at most. Default 1000. At the cap, clients without a grant that are
+   * older than an hour make room, oldest first.
+   */
   maxClients?: number;
   /** Client registrations per address and hour. Default 60. */
   registrationsPerHour?: number;
+  /**
+   * Client registrations per minute for the whole server, from all addresses together. Default 15:
+   * an hour of them (900) stays below maxClients, so the cap always finds idle clients an hour old.
+   */
+  registrationsPerMinute?: number;
   /**
    * Token requests per address and 15 minutes. Default 1000: a hosted assistant refreshes for
    * every person of a team from a few addresses of its own.

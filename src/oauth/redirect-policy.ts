@@ -32,7 +32,9 @@ export function redirectRefusal(uri: string, policy: RedirectPolicy): string | u
   }
   if (url.hash) return "a redirect URI must not have a fragment";
   if (url.username || url.password) return "a redirect URI must not carry credentials";
-  if (policy.extra.includes(uri)) return undefined;
+  if (policy.extra.some((extra) => extra === uri || (URL.canParse(extra) && new URL(extra).href === uri))) {
+    return undefined;
+  }
   for (const known of KNOWN_CALLBACKS) {
     if (typeof known === "string" ? known === uri : known.test(uri)) return undefined;
   }

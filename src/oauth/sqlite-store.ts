@@ -1,4 +1,7 @@
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { log } from "../log.js";
 import type {
   GrantStore,
   StoredClient,
@@ -64,21 +67,62 @@ const MIGRATIONS: readonly string[] = [
      subject TEXT NOT NULL,
      expires_at BIGINT NOT NULL
    );`,
+  // The person's name and e-mail are shown on the consent page and not needed after it.
+  `UPDATE oauth_grants SET subject = json_object('account', json_extract(subject, '$.account'));
+   UPDATE oauth_pending SET subject = json_object('account', json_extract(subject, '$.account'));`,
+  "ALTER TABLE oauth_codes ADD COLUMN redirect_uri_required INTEGER NOT NULL DEFAULT 1",
 ];
 
 type Row = Record<string, SQLInputValue>;
+const BUSY_TIMEOUT_MS = 5000;
+const OPEN_WAITS_MS = [250, 500, 1000, 2000, 4000, 8000, 15_000, 30_000, 30_000, 30_000];
+/** SQLITE_BUSY (5) and SQLITE_LOCKED (6), extended codes included. */
+const isBusy = (error: unknown) => {
+  const code = (error as { errcode?: unknown }).errcode;
+  return typeof code === "number" && [5, 6].includes(code & 0xff);
+};
 const opt = (v: SQLInputValue | undefined): number | undefined =>
   v === null || v === undefined ? undefined : Number(v);
 
 export class SqliteGrantStore implements GrantStore {
   private readonly db: DatabaseSync;
 
-  /** `path`: a file, or ":memory:". The schema is brought up to date on open. */
-  constructor(path: string) {
-    this.db = new DatabaseSync(path);
-    this.db.exec("PRAGMA foreign_keys = ON");
-    if (path !== ":memory:") this.db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000");
-    this.migrate();
+  /**
+   * `path`: a file, or ":memory:". The schema is brought up to date on open. `openBusyMs`: how
+   * long to wait for another connection's lock while opening (see open()).
+   */
+  constructor(path: string, openBusyMs = BUSY_TIMEOUT_MS) {
+    this.db = new DatabaseSync(path === ":memory:" ? path : privateFile(path));
+    try {
+      this.db.exec(`PRAGMA busy_timeout = ${openBusyMs}; PRAGMA foreign_keys = ON`);
+      if (path !== ":memory:") this.db.exec("PRAGMA journal_mode = WAL");
+      this.migrate();
+      this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the store; a file another process holds locked (SQLite busy or locked, e.g. a backup or
+   * a second server migrating it) is tried again after a growing pause, for about two minutes,
+   * rather than failing the start. The waits are given for tests.
+   */
+  static async open(path: string, waits: readonly number[] = OPEN_WAITS_MS): Promise<SqliteGrantStore> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return new SqliteGrantStore(path, 100);
+      } catch (error) {
+        const wait = waits[attempt];
+        if (wait === undefined || !isBusy(error)) throw error;
+        log(
+          "warn",
+          `oauth: the grant store ${path} is locked by another connection; trying again in ${wait} ms`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
   }
 
   /** The schema version this database is at (for tests and the operator). */
@@ -149,11 +193,22 @@ export class SqliteGrantStore implements GrantStore {
     return Number(this.one("SELECT COUNT(*) AS n FROM oauth_clients")?.n ?? 0);
   }
 
-  async pruneIdleClients(before: number): Promise<number> {
+  async pruneIdleClients(before: number, max: number): Promise<number> {
     return this.run(
-      "DELETE FROM oauth_clients WHERE created_at < ? AND client_id NOT IN (SELECT client_id FROM oauth_grants)",
+      `DELETE FROM oauth_clients WHERE client_id IN (
+         SELECT client_id FROM oauth_clients
+         WHERE created_at < ? AND client_id NOT IN (SELECT client_id FROM oauth_grants)
+         ORDER BY created_at LIMIT ?)`,
       before,
+      max,
     );
+  }
+
+  async oldestIdleClient(): Promise<number | undefined> {
+    const row = this.one(
+      "SELECT MIN(created_at) AS t FROM oauth_clients WHERE client_id NOT IN (SELECT client_id FROM oauth_grants)",
+    );
+    return opt(row?.t);
   }
 
   async putPending(p: StoredPending): Promise<void> {
@@ -239,11 +294,12 @@ export class SqliteGrantStore implements GrantStore {
 
   async putCode(c: StoredCode): Promise<void> {
     this.run(
-      "INSERT INTO oauth_codes (hash, grant_id, client_id, redirect_uri, code_challenge, resource, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+      "INSERT INTO oauth_codes (hash, grant_id, client_id, redirect_uri, redirect_uri_required, code_challenge, resource, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
       c.hash,
       c.grantId,
       c.clientId,
       c.redirectUri,
+      c.redirectUriRequired ? 1 : 0,
       c.codeChallenge,
       c.resource,
       c.expiresAt,
@@ -261,6 +317,7 @@ export class SqliteGrantStore implements GrantStore {
         grantId: String(r.grant_id),
         clientId: String(r.client_id),
         redirectUri: String(r.redirect_uri),
+        redirectUriRequired: Number(r.redirect_uri_required) !== 0,
         codeChallenge: String(r.code_challenge),
         resource: String(r.resource),
         expiresAt: Number(r.expires_at),
@@ -322,6 +379,26 @@ export class SqliteGrantStore implements GrantStore {
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
   }
+}
+
+/**
+ * The file holds sealed MOCO keys: owner-only, in an owner-only directory when we create it. An
+ * existing directory others can enter is the operator's choice; it is named on stderr.
+ */
+function privateFile(path: string): string {
+  const dir = dirname(path);
+  if (existsSync(dir)) {
+    if ((statSync(dir).mode & 0o077) !== 0 && process.platform !== "win32") {
+      log("warn", `oauth: the grant store's directory ${dir} is open to other users; 0700 is safer`);
+    }
+  } else {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  }
+  if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+  // SQLite gives its -wal and -shm files the database file's permissions.
+  chmodSync(path, 0o600);
+  return path;
 }
 
 function grantFrom(r: Row): StoredGrant {

@@ -20,7 +20,7 @@ export interface StoredGrant {
   baseUrl: string;
   /** The MOCO API key, sealed with purpose `grant:<id>`. */
   keySealed: string;
-  /** Who MOCO said the key belongs to, as shown on the consent page (JSON: name, email, account). */
+  /** Which MOCO account the key is for (JSON: account). The person's name and e-mail are not kept. */
   subject: string;
   scope: string;
   resource: string;
@@ -36,6 +36,8 @@ export interface StoredCode {
   grantId: string;
   clientId: string;
   redirectUri: string;
+  /** The authorization request named redirectUri, so the token request must repeat it. */
+  redirectUriRequired: boolean;
   codeChallenge: string;
   resource: string;
   expiresAt: number;
@@ -71,8 +73,10 @@ export interface GrantStore {
   putClient(client: StoredClient): Promise<void>;
   getClient(clientId: string): Promise<StoredClient | undefined>;
   countClients(): Promise<number>;
-  /** Removes clients created before `before` that hold no grant; returns how many. */
-  pruneIdleClients(before: number): Promise<number>;
+  /** Removes up to `max` clients created before `before` that hold no grant, oldest first; returns how many. */
+  pruneIdleClients(before: number, max: number): Promise<number>;
+  /** When the oldest client that holds no grant was created; undefined when every client holds one. */
+  oldestIdleClient(): Promise<number | undefined>;
 
   putPending(pending: StoredPending): Promise<void>;
   /** Returns and deletes it: a consent form is answered once. */

@@ -62,22 +62,23 @@ describe("registration policy", () => {
     expect(stack.counts().oauth_clients).toBe(5);
   });
 
-  it("bounds the number of clients kept: past maxClients too_many_requests", async () => {
+  it("bounds the number of clients kept: past maxClients 429 too_many_requests", async () => {
     stack = await startStack({ maxClients: 3 });
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await register(stack));
-    expect(results.map((r) => r.status)).toEqual([201, 201, 201, 400, 400]);
+    expect(results.map((r) => r.status)).toEqual([201, 201, 201, 429, 429]);
     expect(results[4]?.json.error).toBe("too_many_requests");
     expect(stack.counts().oauth_clients).toBe(3);
   });
 
-  it("makes room from idle clients older than a day", async () => {
+  it("makes room from the oldest idle client once it is an hour old", async () => {
     stack = await startStack({ maxClients: 2 });
+    const first = await register(stack);
     await register(stack);
-    await register(stack);
-    stack.clock.now += 25 * 3600 * 1000;
+    stack.clock.now += 3600 * 1000 + 1;
     expect((await register(stack)).status).toBe(201);
-    expect(stack.counts().oauth_clients).toBe(1);
+    expect(stack.counts().oauth_clients).toBe(2);
+    expect(await stack.oauth.store.getClient(first.json.client_id)).toBeUndefined();
   });
 
   it("gives a confidential client its secret once and stores it sealed", async () => {

@@ -1,0 +1,56 @@
+import type { IncomingMessage } from "node:http";
+import type { ClientsStore } from "./clients.js";
+import { Attempts, clientAddress } from "./http-util.js";
+
+/**
+ * Who may register a client right now (RFC 7591 is open by design: claude.ai and ChatGPT register
+ * on their own). Three limits, each answered 429 with Retry-After: per address and hour, for the
+ * whole server per minute (so many addresses together cannot fill the store in seconds), and the
+ * number of clients kept (idle ones make room after an hour, see ClientsStore.makeRoom).
+ */
+
+export interface RegistrationLimits {
+  perAddressPerHour: number;
+  perMinute: number;
+  trustProxy: boolean | number | undefined;
+}
+
+export interface Refusal {
+  retryAfterSeconds: number;
+  message: string;
+}
+
+export class RegistrationGate {
+  private readonly perAddress: Attempts;
+  private readonly everyone: Attempts;
+
+  constructor(
+    private readonly clients: ClientsStore,
+    private readonly limits: RegistrationLimits,
+    now: () => number,
+  ) {
+    this.perAddress = new Attempts(limits.perAddressPerHour, 3600_000, now);
+    this.everyone = new Attempts(limits.perMinute, 60_000, now);
+  }
+
+  /** Undefined when this registration may go ahead; else why not and when to try again. */
+  async admit(req: IncomingMessage): Promise<Refusal | undefined> {
+    const address = clientAddress(req, this.limits.trustProxy);
+    if (!this.perAddress.take(address)) {
+      return refusal(this.perAddress.resetIn(address), "Too many client registrations from this address");
+    }
+    if (!this.everyone.take("*")) {
+      return refusal(this.everyone.resetIn("*"), "This server takes few client registrations at a time");
+    }
+    const wait = await this.clients.makeRoom();
+    if (wait !== undefined) {
+      return refusal(wait, "This server keeps as many registered clients as it can");
+    }
+    return undefined;
+  }
+}
+
+const refusal = (ms: number, message: string): Refusal => {
+  const retryAfterSeconds = Math.max(1, Math.ceil(ms / 1000));
+  return { retryAfterSeconds, message: `${message}; try again in ${retryAfterSeconds} s.` };
+};
