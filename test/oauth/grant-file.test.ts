@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig, oauthOf } from "../../src/config.js";
 import { type Level, setLogLevel } from "../../src/log.js";
 import { createOAuth, type OAuth, SqliteGrantStore } from "../../src/oauth/index.js";
 import { resolveStoreSetting } from "../../src/store/location.js";
@@ -40,7 +40,7 @@ describe("the grant file", () => {
     if (config.transport !== "http") throw new Error("expected the http transport");
     const lead = resolveStoreSetting(undefined, env, "linux");
     if (lead.kind !== "file") throw new Error("expected a lead store file");
-    const dbPath = config.http.oauth?.dbPath ?? "";
+    const dbPath = oauthOf(config.upstream)?.dbPath ?? "";
     expect(dirname(dbPath)).toBe(dirname(lead.path));
     expect(dbPath).toBe("/srv/data/moco-leads-mcp/oauth-grants.sqlite");
   });

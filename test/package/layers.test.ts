@@ -15,6 +15,7 @@ const RULES: Record<string, Rule> = {
   index: {
     rooms: [
       "config",
+      "help",
       "errors",
       "leads",
       "log",
@@ -30,7 +31,8 @@ const RULES: Record<string, Rule> = {
       "oauth",
     ],
   },
-  config: { rooms: ["log", "store", "web", "text"] },
+  config: { rooms: ["help", "log", "store", "web", "text", "oauth/location.ts"] },
+  help: { rooms: [] },
   transports: {
     rooms: ["config", "errors", "leads", "log", "mcp", "moco", "oauth", "store", "text", "web", "version"],
     packages: [SDK],
