@@ -24,7 +24,7 @@ export async function storeCommand(args: string[], env: Record<string, string | 
   try {
     if (!store.available) {
       process.stderr.write(
-        `moco-leads-mcp: the lead store at ${setting.path} cannot be used: ${store.problem}\n`,
+        `moco-leads-mcp: the lead store at ${store.where} cannot be used: ${store.problem}\n`,
       );
       return 1;
     }
@@ -37,7 +37,7 @@ export async function storeCommand(args: string[], env: Record<string, string | 
     }
     const info = await store.describe();
     const lines = [
-      `Lead store: ${setting.path}`,
+      `Lead store: ${info.where}`,
       `Size: ${(info.sizeBytes / 1024 / 1024).toFixed(1)} MB, schema version ${info.schemaVersion}`,
       `Scopes (MOCO base URL # 16 hex digits of the API key's SHA-256; the key itself is never kept): ${info.scopes.length}`,
       ...info.scopes.map(

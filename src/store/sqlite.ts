@@ -60,7 +60,12 @@ class SqliteStore implements LeadStore {
   private db: DatabaseSync | undefined;
   problem: string | undefined;
 
-  constructor(readonly location: StoreLocation) {}
+  constructor(private readonly location: StoreLocation) {}
+
+  /** The file's path, or "memory". */
+  get where(): string {
+    return this.location.kind === "file" ? this.location.path : "memory";
+  }
 
   get available(): boolean {
     return this.db !== undefined && this.problem === undefined;
@@ -323,7 +328,7 @@ class SqliteStore implements LeadStore {
         }),
       );
       return {
-        location: this.location,
+        where: this.where,
         sizeBytes: fileSize(this.location),
         schemaVersion: SCHEMA_VERSION,
         scopes,

@@ -5,7 +5,10 @@
  * which sort as text in both databases.
  */
 
-/** Where the store lives: nowhere on disk, or one SQLite file. */
+/**
+ * The store setting (MOCO_STORE, see location.ts): which implementation openStore() opens and where.
+ * Not part of the LeadStore interface: a store tells where it is only by its `where` text.
+ */
 export type StoreLocation = { kind: "memory" } | { kind: "file"; path: string };
 
 /** One credential scope's bookkeeping (see scopeKey). */
@@ -107,8 +110,9 @@ export interface ScopeInfo {
 }
 
 export interface StoreInfo {
-  location: StoreLocation;
-  /** Bytes on disk (database plus its WAL), 0 for memory. */
+  /** Where the store is, for people (the same text as LeadStore.where). */
+  where: string;
+  /** Bytes the store takes in its database (0 when nothing is kept on disk). */
   sizeBytes: number;
   schemaVersion: number;
   scopes: ScopeInfo[];
@@ -122,7 +126,8 @@ export class StoreUnavailableError extends Error {
 }
 
 export interface LeadStore {
-  readonly location: StoreLocation;
+  /** Where the store is, for logs and the admin listing (never a password). */
+  readonly where: string;
   /** False once the store failed (corrupt, locked, unwritable): callers fall back to live reads. */
   readonly available: boolean;
   /** Why the store is unavailable. */

@@ -69,7 +69,7 @@ describe("sqlite store", () => {
 
   it("memory keeps nothing on disk", async () => {
     const store = await open();
-    expect(store.location).toEqual({ kind: "memory" });
+    expect(store.where).toBe("memory");
     expect((await store.describe()).sizeBytes).toBe(0);
   });
 
@@ -218,7 +218,7 @@ describe("sqlite store", () => {
       });
     }
     const info = await store.describe();
-    expect(info.location).toEqual({ kind: "file", path });
+    expect(info.where).toBe(path);
     expect(info.sizeBytes).toBeGreaterThan(0);
     expect(info.scopes.map((s) => [s.scope, s.leads, s.changes, s.oldestChange])).toEqual([
       ["a", 2, 1, "2026-02-01T00:00:00.000Z"],
