@@ -1,15 +1,18 @@
 /**
- * The lead store: one small asynchronous interface, so that the embedded SQLite store and a later
- * PostgreSQL store for a team server are interchangeable. Rows are plain strings and numbers; the store
+ * The lead store: one small asynchronous interface, so that the embedded SQLite store and the
+ * PostgreSQL store of a team server are interchangeable (test/store/contract.ts is its behaviour). Rows are plain strings and numbers; the store
  * never interprets a lead body (the domain does). Timestamps are ISO 8601 UTC strings with milliseconds,
  * which sort as text in both databases.
  */
+import type { PostgresLocation } from "./postgres/setting.js";
 
 /**
  * The store setting (MOCO_STORE, see location.ts): which implementation openStore() opens and where.
  * Not part of the LeadStore interface: a store tells where it is only by its `where` text.
  */
-export type StoreLocation = { kind: "memory" } | { kind: "file"; path: string };
+export type StoreLocation = SqliteLocation | PostgresLocation;
+/** Nowhere on disk, or one SQLite file. */
+export type SqliteLocation = { kind: "memory" } | { kind: "file"; path: string };
 
 /** One credential scope's bookkeeping (see scopeKey). */
 export interface ScopeRow {
