@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { describeLocation, resolveStoreSetting } from "../../src/store/index.js";
 import { DEFAULT_POOL_MAX, DEFAULT_SCHEMA, postgresProblem } from "../../src/store/postgres/setting.js";
+import { UnknownStoreSchemeError } from "../../src/store/schemes.js";
 
 describe("store setting (MOCO_STORE) for PostgreSQL", () => {
   it("postgres:// and postgresql:// name a PostgreSQL store with the default schema and pool", () => {
@@ -42,5 +43,19 @@ describe("store setting (MOCO_STORE) for PostgreSQL", () => {
     expect(at("pool_max=0")).toMatch(/pool_max/);
     expect(at("pool_max=2.5")).toMatch(/pool_max/);
     expect(at("pool_max=1000")).toBeUndefined();
+  });
+
+  it("refuses any other scheme with one line naming the ones it knows; paths stay paths", () => {
+    for (const value of ["mysql://h/db", "file:///tmp/x.sqlite", "redis://h"]) {
+      expect(() => resolveStoreSetting(value)).toThrow(UnknownStoreSchemeError);
+    }
+    expect(() => resolveStoreSetting("mysql://h/db")).toThrow(
+      'MOCO_STORE: no lead store for "mysql://" URLs; known: postgres://…, postgresql://…, a file path, memory or off',
+    );
+    expect(resolveStoreSetting("/tmp/postgres.sqlite")).toEqual({
+      kind: "file",
+      path: "/tmp/postgres.sqlite",
+    });
+    expect(resolveStoreSetting("C:\\data\\store.sqlite", {}, "win32").kind).toBe("file");
   });
 });
