@@ -6,6 +6,8 @@ import { PostgresStore } from "./store.js";
 
 /** How long to wait for a connection (at open and from a busy pool) before the store counts as failed. */
 const CONNECT_TIMEOUT_MS = 5000;
+/** A statement that runs (or waits for a lock) longer than this fails, and the store with it. */
+const STATEMENT_TIMEOUT_MS = 60_000;
 
 /**
  * Opens the PostgreSQL store: a pool of at most `poolMax` connections, then the schema migrated under
@@ -19,13 +21,13 @@ export async function openPostgresStore(location: PostgresLocation): Promise<Lea
     const problem = postgresProblem(location);
     if (problem) throw new Error(problem);
     const { default: pg } = await import("pg");
-    const password = pg.defaults.password;
-    registerSecret(typeof password === "string" ? password : undefined);
+    registerSecret(process.env.PGPASSWORD);
     registerSecret(safeDecode(new URL(location.url).password));
     const pool = new pg.Pool({
       connectionString: location.url,
       max: location.poolMax,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
       // Names this deployment's connections in pg_stat_activity (at most 63 bytes are kept).
       application_name: `moco-leads-mcp/${location.schema}`,
     });

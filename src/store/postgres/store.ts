@@ -197,6 +197,7 @@ export class PostgresStore implements LeadStore {
 
   async prune(scope: string, before: string): Promise<number> {
     return this.transaction(async (client) => {
+      await readScope(client, this.sql, scope, true); // the scope row first, as a commit does: no deadlock
       const { rowCount } = await client.query(this.sql.pruneChanges, [scope, before]);
       await client.query(this.sql.moveHistoryStart, [before, scope]);
       return rowCount ?? 0;
@@ -239,6 +240,7 @@ export class PostgresStore implements LeadStore {
 
   async deleteScope(scope: string): Promise<boolean> {
     return this.transaction(async (client) => {
+      await readScope(client, this.sql, scope, true); // the scope row first, as a commit does: no deadlock
       await client.query(this.sql.deleteLeads, [scope]);
       await client.query(this.sql.deleteChanges, [scope]);
       await this.clear(client, scope);
