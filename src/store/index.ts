@@ -9,6 +9,11 @@ export { describeLocation, resolveStoreSetting, type StoreSetting } from "./loca
 export type * from "./types.js";
 export { StoreUnavailableError } from "./types.js";
 
-export function openStore(location: StoreLocation): Promise<LeadStore> {
+/** SQLite for a file or memory; PostgreSQL (its driver loaded only then) for a postgres:// URL. */
+export async function openStore(location: StoreLocation): Promise<LeadStore> {
+  if (location.kind === "postgres") {
+    const { openPostgresStore } = await import("./postgres/index.js");
+    return openPostgresStore(location);
+  }
   return openSqliteStore(location);
 }

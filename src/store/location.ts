@@ -1,10 +1,13 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { describePostgres, isPostgresUrl, postgresLocation } from "./postgres/setting.js";
+import { refuseUnknownScheme } from "./schemes.js";
 import type { StoreLocation } from "./types.js";
 
 /**
  * Where the store lives, from MOCO_STORE: unset or "" = one file in the user's data directory,
- * "memory" = nothing on disk, "off" = no mirror at all (every read is a live scan), anything else = a
+ * "memory" = nothing on disk, "off" = no mirror at all (every read is a live scan), postgres:// or
+ * postgresql:// = PostgreSQL (postgres/setting.ts), another scheme:// = refused, anything else = a
  * file path (relative paths are taken from the working directory).
  */
 export type StoreSetting = StoreLocation | { kind: "off" };
@@ -28,6 +31,8 @@ export function resolveStoreSetting(
   const v = value?.trim() ?? "";
   if (v.toLowerCase() === "memory") return { kind: "memory" };
   if (v.toLowerCase() === "off") return { kind: "off" };
+  if (isPostgresUrl(v)) return postgresLocation(v);
+  refuseUnknownScheme(v);
   if (v !== "") return { kind: "file", path: isAbsolute(v) ? v : resolve(v) };
   return { kind: "file", path: join(dataDir(env, platform), STORE_DIR_NAME, STORE_FILE_NAME) };
 }
@@ -54,5 +59,6 @@ const xdgDir = (value: string | undefined, fallback: string) =>
 
 /** For logs and the admin listing. */
 export function describeLocation(location: StoreSetting): string {
+  if (location.kind === "postgres") return describePostgres(location);
   return location.kind === "file" ? location.path : location.kind;
 }

@@ -11,10 +11,10 @@ import {
   type LeadUpsert,
   type ScopeInfo,
   type ScopeRow,
+  type SqliteLocation,
   type StagedScan,
   type StoredLead,
   type StoreInfo,
-  type StoreLocation,
   StoreUnavailableError,
 } from "./types.js";
 
@@ -29,7 +29,7 @@ type Row = Record<string, unknown>;
 const BUSY_TIMEOUT_MS = 2000;
 const CHECKPOINT_ROWS = 1000;
 
-export async function openSqliteStore(location: StoreLocation): Promise<LeadStore> {
+export async function openSqliteStore(location: SqliteLocation): Promise<LeadStore> {
   const store = new SqliteStore(location);
   try {
     // Imported here, not at the top: Node 22 prints an ExperimentalWarning on import, and a server
@@ -60,7 +60,12 @@ class SqliteStore implements LeadStore {
   private db: DatabaseSync | undefined;
   problem: string | undefined;
 
-  constructor(readonly location: StoreLocation) {}
+  constructor(private readonly location: SqliteLocation) {}
+
+  /** The file's path, or "memory". */
+  get where(): string {
+    return this.location.kind === "file" ? this.location.path : "memory";
+  }
 
   get available(): boolean {
     return this.db !== undefined && this.problem === undefined;
@@ -323,7 +328,7 @@ class SqliteStore implements LeadStore {
         }),
       );
       return {
-        location: this.location,
+        where: this.where,
         sizeBytes: fileSize(this.location),
         schemaVersion: SCHEMA_VERSION,
         scopes,
@@ -386,11 +391,11 @@ function readScope(db: DatabaseSync, scope: string): ScopeRow | undefined {
 
 const nullable = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
-function where(location: StoreLocation): string {
+function where(location: SqliteLocation): string {
   return location.kind === "file" ? `at ${location.path}` : "in memory";
 }
 
-function fileSize(location: StoreLocation): number {
+function fileSize(location: SqliteLocation): number {
   if (location.kind !== "file") return 0;
   let size = 0;
   for (const suffix of ["", "-wal"]) {

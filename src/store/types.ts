@@ -1,12 +1,18 @@
 /**
- * The lead store: one small asynchronous interface, so that the embedded SQLite store and a later
- * PostgreSQL store for a team server are interchangeable. Rows are plain strings and numbers; the store
+ * The lead store: one small asynchronous interface, so that the embedded SQLite store and the
+ * PostgreSQL store of a team server are interchangeable (test/store/contract.ts is its behaviour). Rows are plain strings and numbers; the store
  * never interprets a lead body (the domain does). Timestamps are ISO 8601 UTC strings with milliseconds,
  * which sort as text in both databases.
  */
+import type { PostgresLocation } from "./postgres/setting.js";
 
-/** Where the store lives: nowhere on disk, or one SQLite file. */
-export type StoreLocation = { kind: "memory" } | { kind: "file"; path: string };
+/**
+ * The store setting (MOCO_STORE, see location.ts): which implementation openStore() opens and where.
+ * Not part of the LeadStore interface: a store tells where it is only by its `where` text.
+ */
+export type StoreLocation = SqliteLocation | PostgresLocation;
+/** Nowhere on disk, or one SQLite file. */
+export type SqliteLocation = { kind: "memory" } | { kind: "file"; path: string };
 
 /** One credential scope's bookkeeping (see scopeKey). */
 export interface ScopeRow {
@@ -107,8 +113,9 @@ export interface ScopeInfo {
 }
 
 export interface StoreInfo {
-  location: StoreLocation;
-  /** Bytes on disk (database plus its WAL), 0 for memory. */
+  /** Where the store is, for people (the same text as LeadStore.where). */
+  where: string;
+  /** Bytes the store takes in its database (0 when nothing is kept on disk). */
   sizeBytes: number;
   schemaVersion: number;
   scopes: ScopeInfo[];
@@ -122,7 +129,8 @@ export class StoreUnavailableError extends Error {
 }
 
 export interface LeadStore {
-  readonly location: StoreLocation;
+  /** Where the store is, for logs and the admin listing (never a password). */
+  readonly where: string;
   /** False once the store failed (corrupt, locked, unwritable): callers fall back to live reads. */
   readonly available: boolean;
   /** Why the store is unavailable. */

@@ -45,7 +45,7 @@ const RULES: Record<string, Rule> = {
   tools: { rooms: ["errors", "leads", "moco", "replies", "text"], packages: ["zod"] },
   replies: { rooms: ["errors", "leads", "moco", "text"], packages: ["zod"] },
   leads: { rooms: ["errors", "log", "moco", "store", "text"] },
-  store: { rooms: ["log", "moco"] },
+  store: { rooms: ["log", "moco"], packages: ["pg"] },
   moco: { rooms: ["log", "text"], packages: ["undici", "zod"] },
   errors: { rooms: ["log", "moco", "text"] },
   web: { rooms: [] },
