@@ -1,19 +1,19 @@
 /// <reference lib="dom" />
-import { board, type CardState } from "./board.js";
+import { board } from "./board.js";
 import { Bridge, type HostContext, reportSize, type ToolResult } from "./bridge.js";
+import { type CardState, label } from "./card.js";
 import { applyContext, mergeContext } from "./context.js";
 import { detailsBody } from "./details.js";
 import { h } from "./dom.js";
 import { type Filters, filtersOf, listArgs, PAGE_SIZE, summaryArgs, type Tool } from "./filters.js";
 import { filtersBar } from "./filters-bar.js";
 import { forecast } from "./forecast.js";
+import { type CurrencyForecast, forecastOf } from "./forecast-model.js";
 import { formats, today } from "./format.js";
 import {
   type Card,
-  type CurrencyForecast,
   columns,
   errorText,
-  forecastOf,
   type LeadPage,
   leadOf,
   leadPage,
@@ -21,6 +21,7 @@ import {
   type Stage,
   stagesFromCards,
   stagesOf,
+  type Unreadable,
   withStageIds,
 } from "./model.js";
 
@@ -47,6 +48,7 @@ const state = {
   stagesKnown: false,
   stagesError: "",
   cards: [] as Card[],
+  unreadable: [] as Unreadable[],
   boardNote: "",
   board: { status: "idle" } as Load,
   cardState: new Map<number, CardState>(),
@@ -105,17 +107,19 @@ async function loadBoard(first?: LeadPage) {
     let page = firstPageFits(first) || !state.canCall ? first : await fetchPage(1);
     if (!page) throw new Error("No leads to show.");
     const cards = [...page.cards];
+    const unreadable = [...page.unreadable];
     for (let pages = 1; state.canCall && page.nextPage !== null && pages < MAX_PAGES; pages++) {
       page = await fetchPage(page.nextPage);
       cards.push(...page.cards);
+      unreadable.push(...page.unreadable);
     }
     if (run !== boardRun) return;
-    state.cards = withStageIds(cards, state.stagesKnown ? state.stages : stagesFromCards(cards));
-    const total = page.total;
-    state.boardNote =
-      total !== null && total > cards.length
-        ? `Showing ${state.fmt.count(cards.length)} of ${state.fmt.count(total)} leads; narrow the filters to see the rest.`
-        : `${state.fmt.count(cards.length)} leads`;
+    const shown = cards;
+    state.cards = withStageIds(shown, state.stagesKnown ? state.stages : stagesFromCards(shown));
+    state.unreadable = unreadable;
+    // Entries that are no lead are listed on the board apart; the note counts leads.
+    const total = Math.max(page.total ?? 0, cards.length + unreadable.length) - unreadable.length;
+    state.boardNote = boardNote(shown.length, total);
     state.cardState.clear();
     state.board = { status: "ready" };
   } catch (error) {
@@ -123,6 +127,14 @@ async function loadBoard(first?: LeadPage) {
     state.board = { status: "error", message: (error as Error).message };
   }
   render();
+}
+
+/** "Showing 500 of 5,000 leads" when the result holds more than the board shows. */
+function boardNote(shown: number, total: number) {
+  const { count } = state.fmt;
+  return total > shown
+    ? `Showing ${count(shown)} of ${count(total)} leads; narrow the filters to see the rest.`
+    : `${count(shown)} leads`;
 }
 
 async function loadForecast(given?: CurrencyForecast[]) {
@@ -219,7 +231,7 @@ async function details(card: Card) {
   detailsOf = card.id;
   const dialog = el("details") as HTMLDialogElement;
   const body = el("details-body");
-  el("details-title").textContent = card.name;
+  el("details-title").textContent = card.name || label(card);
   body.replaceChildren(h("p", { role: "status" }, "Loading…"));
   if (!dialog.open) dialog.showModal();
   const result = await call("get_lead", { id: card.id });
@@ -272,7 +284,6 @@ function loadView(load: Load, what: string, ready: () => Node) {
 }
 
 function render() {
-  const { fmt } = state;
   document.body.dataset.tab = state.tab;
   for (const tab of ["board", "forecast"] as const) {
     const button = el(`tab-${tab}`);
@@ -286,30 +297,29 @@ function render() {
   fullscreen.textContent = state.ctx.displayMode === "fullscreen" ? "Exit full screen" : "Full screen";
   el("notice").textContent = [state.notice, state.stagesError].filter(Boolean).join(" ");
   el("board-note").textContent = state.board.status === "ready" ? state.boardNote : "";
-  swap(
-    el("board-view"),
-    loadView(state.board, "board", () => {
-      const stages = state.stagesKnown ? state.stages : stagesFromCards(state.cards);
-      return board({
-        columns: columns(state.cards, stages),
-        stages: state.stagesKnown && state.canCall ? state.stages : [],
-        fmt,
-        today: state.today,
-        cardState: state.cardState,
-        move,
-        remind,
-        details: (c) => void details(c),
-        edit: (c, open) => {
-          state.cardState.set(c.id, { ...state.cardState.get(c.id), editing: open });
-        },
-      });
-    }),
-  );
-  swap(
-    el("forecast-view"),
-    loadView(state.forecastLoad, "forecast", () => forecast(state.forecast ?? [], fmt)),
-  );
+  swap(el("board-view"), loadView(state.board, "board", boardView));
+  swap(el("forecast-view"), loadView(state.forecastLoad, "forecast", forecastView));
 }
+
+function boardView() {
+  const stages = state.stagesKnown ? state.stages : stagesFromCards(state.cards);
+  return board({
+    columns: columns(state.cards, stages),
+    unreadable: state.unreadable,
+    stages: state.stagesKnown && state.canCall ? state.stages : [],
+    fmt: state.fmt,
+    today: state.today,
+    cardState: state.cardState,
+    move,
+    remind,
+    details: (c) => void details(c),
+    edit: (c, open) => {
+      state.cardState.set(c.id, { ...state.cardState.get(c.id), editing: open });
+    },
+  });
+}
+
+const forecastView = () => forecast(state.forecast ?? [], state.fmt);
 
 function renderFilters() {
   swap(
