@@ -27,6 +27,8 @@ import {
 
 /** How many pages of 100 the board reads at most: 500 leads, 5 MOCO requests. */
 const MAX_PAGES = 5;
+/** The leads the board shows at most, however many one result carries: what it would page to. */
+const MAX_LEADS = MAX_PAGES * PAGE_SIZE;
 type Tab = "board" | "forecast";
 type Load =
   | { status: "idle" }
@@ -96,7 +98,7 @@ const firstPageFits = (first: LeadPage | undefined): first is LeadPage =>
 async function loadBoard(first?: LeadPage) {
   const run = ++boardRun;
   state.board = { status: "loading" };
-  render();
+  render("board");
   try {
     await loadStages();
     const fetchPage = async (n: number) => {
@@ -114,7 +116,7 @@ async function loadBoard(first?: LeadPage) {
       unreadable.push(...page.unreadable);
     }
     if (run !== boardRun) return;
-    const shown = cards;
+    const shown = cards.slice(0, MAX_LEADS);
     state.cards = withStageIds(shown, state.stagesKnown ? state.stages : stagesFromCards(shown));
     state.unreadable = unreadable;
     // Entries that are no lead are listed on the board apart; the note counts leads.
@@ -126,7 +128,7 @@ async function loadBoard(first?: LeadPage) {
     if (run !== boardRun) return;
     state.board = { status: "error", message: (error as Error).message };
   }
-  render();
+  render("board");
 }
 
 /** "Showing 500 of 5,000 leads" when the result holds more than the board shows. */
@@ -143,11 +145,11 @@ async function loadForecast(given?: CurrencyForecast[]) {
   if (given) {
     state.forecast = given;
     state.forecastLoad = { status: "ready" };
-    render();
+    render("forecast");
     return;
   }
   state.forecastLoad = { status: "loading" };
-  render();
+  render("forecast");
   try {
     const list = forecastOf(await structured("pipeline_summary", summaryArgs(state.filters)));
     if (!list) throw new Error("pipeline_summary answered without months.");
@@ -158,7 +160,7 @@ async function loadForecast(given?: CurrencyForecast[]) {
     if (run !== forecastRun) return;
     state.forecastLoad = { status: "error", message: (error as Error).message };
   }
-  render();
+  render("forecast");
 }
 
 /** Shows a tab, loading its data the first time (or again after a write made it stale). */
@@ -199,7 +201,7 @@ function opened(result: ToolResult) {
 function setCard(id: number, s: CardState | undefined) {
   if (s) state.cardState.set(id, { editing: state.cardState.get(id)?.editing, ...s });
   else state.cardState.set(id, { editing: state.cardState.get(id)?.editing });
-  render();
+  render("board");
 }
 
 async function write(card: Card, busy: string, args: Record<string, unknown>) {
@@ -283,7 +285,13 @@ function loadView(load: Load, what: string, ready: () => Node) {
   return load.status === "ready" ? ready() : h("p", {}, "");
 }
 
-function render() {
+type Region = "board" | "forecast";
+/** Regions whose drawing no longer matches the state: drawn when next shown, so a tab switch redraws nothing that did not change. */
+const stale = new Set<Region>(["board", "forecast"]);
+
+/** The header (tabs, notes) always; of the regions that changed, the one shown now. */
+function render(...changed: Region[]) {
+  for (const region of changed) stale.add(region);
   document.body.dataset.tab = state.tab;
   for (const tab of ["board", "forecast"] as const) {
     const button = el(`tab-${tab}`);
@@ -297,8 +305,9 @@ function render() {
   fullscreen.textContent = state.ctx.displayMode === "fullscreen" ? "Exit full screen" : "Full screen";
   el("notice").textContent = [state.notice, state.stagesError].filter(Boolean).join(" ");
   el("board-note").textContent = state.board.status === "ready" ? state.boardNote : "";
-  swap(el("board-view"), loadView(state.board, "board", boardView));
-  swap(el("forecast-view"), loadView(state.forecastLoad, "forecast", forecastView));
+  if (!stale.delete(state.tab)) return;
+  if (state.tab === "board") swap(el("board-view"), loadView(state.board, "board", boardView));
+  else swap(el("forecast-view"), loadView(state.forecastLoad, "forecast", forecastView));
 }
 
 function boardView() {
@@ -343,7 +352,7 @@ function contextChanged() {
   applyContext(state.ctx);
   state.fmt = formats(state.ctx.locale ?? navigator.language);
   state.today = today(state.ctx.timeZone);
-  render();
+  render("board", "forecast");
 }
 
 async function toggleFullscreen() {
