@@ -1,10 +1,10 @@
 /// <reference lib="dom" />
 import { type Child, h } from "./dom.js";
 import type { Formats } from "./format.js";
+import { isCalendarDate, isObject, type Json, num, rawText } from "./values.js";
 
-/** A lead's details as get_lead returned them, every value as text. */
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+/** A lead's details as get_lead returned them, every value as text; one the view cannot read, as it came. */
+const present = (v: unknown) => v !== undefined && v !== null && v !== "";
 const text = (v: unknown) => (typeof v === "string" ? v : typeof v === "number" ? String(v) : "");
 
 function value(v: unknown): string {
@@ -14,8 +14,14 @@ function value(v: unknown): string {
 }
 
 export function detailsBody(lead: Json, fmt: Formats): Child[] {
-  const money = typeof lead.money === "number" ? fmt.money(lead.money, text(lead.currency)) : "";
-  const day = (v: unknown) => (typeof v === "string" && /^\d{4}-\d{2}-\d{2}$/.test(v) ? fmt.date(v) : "");
+  const money =
+    num(lead.money) !== null
+      ? fmt.money(lead.money as number, text(lead.currency))
+      : present(lead.money)
+        ? `amount unreadable: ${rawText(lead.money)}`
+        : "";
+  const day = (v: unknown) =>
+    isCalendarDate(v) ? fmt.date(v) : present(v) ? `date unreadable: ${rawText(v)}` : "";
   const category = isObject(lead.category) ? lead.category : null;
   const period = [day(lead.service_period_from), day(lead.service_period_to)].filter(Boolean).join(" – ");
   const rows: [string, string][] = [

@@ -38,3 +38,16 @@ function build<E extends Element>(el: E, attrs: Attrs, children: (Child | Child[
   }
   return el;
 }
+
+/**
+ * Draws one part (a card, a column, a table row). A part that throws becomes a visible note naming
+ * the error, and the parts around it still draw: one bad value must not blank the view, and its
+ * fault is shown, not hidden.
+ */
+export function guarded(draw: () => Node, fallback: (message: string) => Node): Node {
+  try {
+    return draw();
+  } catch (error) {
+    return fallback(error instanceof Error ? error.message : String(error));
+  }
+}

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
-import { h, svg } from "./dom.js";
+import { guarded, h, svg } from "./dom.js";
+import type { CurrencyForecast, MonthPoint } from "./forecast-model.js";
 import type { Formats } from "./format.js";
-import type { CurrencyForecast, MonthPoint } from "./model.js";
 
 /**
  * Weighted value per month, one chart per currency (amounts in different currencies share no axis),
@@ -12,8 +12,11 @@ const W = 560;
 const H = 220;
 const PAD = { top: 12, right: 8, bottom: 40, left: 64 };
 
-function chart(f: CurrencyForecast, fmt: Formats, compact: Intl.NumberFormat, id: string) {
-  const months = f.months;
+/** A month the chart can draw: one that exists, with a readable weighted value. */
+const charted = (m: MonthPoint): m is MonthPoint & { weighted: number } => m.weighted !== null;
+
+function chart(f: CurrencyForecast, fmt: Formats, id: string) {
+  const months = f.months.filter(charted);
   const max = Math.max(0, ...months.map((m) => m.weighted));
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
@@ -39,7 +42,7 @@ function chart(f: CurrencyForecast, fmt: Formats, compact: Intl.NumberFormat, id
         "g",
         { class: "tick" },
         svg("line", { x1: PAD.left, x2: W - PAD.right, y1: y(t), y2: y(t) }),
-        svg("text", { x: PAD.left - 6, y: y(t) + 4, "text-anchor": "end" }, compact.format(t)),
+        svg("text", { x: PAD.left - 6, y: y(t) + 4, "text-anchor": "end" }, fmt.compact(t)),
       ),
     ),
     months.map((m, i) => {
@@ -60,15 +63,47 @@ function chart(f: CurrencyForecast, fmt: Formats, compact: Intl.NumberFormat, id
   );
 }
 
+/** A figure of a group, or its raw value named as unreadable. */
+function cell(p: MonthPoint, field: "count" | "total" | "weighted", show: (n: number) => string) {
+  const value = p[field];
+  if (value !== null) return h("td", { class: field === "weighted" ? "weighted" : undefined }, show(value));
+  const issue = p.issues.find((i) => i.field === field || i.field === "group");
+  return h("td", { class: "invalid" }, issue?.text ?? `${field} unreadable`);
+}
+
 function row(label: string, p: MonthPoint, currency: string, fmt: Formats) {
   return h(
     "tr",
-    { "data-month": p.month },
+    { "data-month": p.month, class: p.issues.length > 0 ? "invalid" : undefined },
     h("th", { scope: "row" }, label),
-    h("td", {}, fmt.count(p.count)),
-    h("td", {}, fmt.money(p.total, currency)),
-    h("td", { class: "weighted" }, fmt.money(p.weighted, currency)),
+    cell(p, "count", fmt.count),
+    cell(p, "total", (n) => fmt.money(n, currency)),
+    cell(p, "weighted", (n) => fmt.money(n, currency)),
   );
+}
+
+/** A row that failed to draw still takes its place, saying why. */
+const safeRow = (label: () => string, p: MonthPoint, currency: string, fmt: Formats) =>
+  guarded(
+    () => row(label(), p, currency, fmt),
+    (message) =>
+      h(
+        "tr",
+        { class: "invalid" },
+        h("td", { colspan: 4 }, `The group ${p.month} could not be shown: ${message}`),
+      ),
+  );
+
+/** What the chart leaves out and why: groups of no month, months without a readable weighted value. */
+function note(f: CurrencyForecast, fmt: Formats) {
+  const left = [
+    ...f.unreadable.map((p) => p.issues.map((i) => i.text).join(", ")),
+    ...f.months
+      .filter((m) => !charted(m))
+      .map((m) => `${m.issues.map((i) => i.text).join(", ")} (${fmt.month(m.month)})`),
+  ];
+  if (left.length === 0) return null;
+  return h("p", { class: "forecast-note invalid", role: "note" }, `Not in the chart: ${left.join("; ")}.`);
 }
 
 function table(f: CurrencyForecast, fmt: Formats) {
@@ -91,15 +126,15 @@ function table(f: CurrencyForecast, fmt: Formats) {
     h(
       "tbody",
       {},
-      f.months.map((m) => row(fmt.month(m.month), m, f.currency, fmt)),
-      f.undated ? row("No date", f.undated, f.currency, fmt) : null,
+      f.months.map((m) => safeRow(() => fmt.month(m.month), m, f.currency, fmt)),
+      f.unreadable.map((m) => safeRow(() => m.issues.map((i) => i.text).join(", "), m, f.currency, fmt)),
+      f.undated ? safeRow(() => "No date", f.undated, f.currency, fmt) : null,
     ),
   );
 }
 
 export function forecast(list: CurrencyForecast[], fmt: Formats): HTMLElement {
   if (list.length === 0) return h("p", { class: "empty" }, "No leads match these filters.");
-  const compact = new Intl.NumberFormat(fmt.locale, { notation: "compact", maximumFractionDigits: 1 });
   return h(
     "div",
     { class: "forecast" },
@@ -111,7 +146,16 @@ export function forecast(list: CurrencyForecast[], fmt: Formats): HTMLElement {
         h(
           "div",
           { class: "forecast-body" },
-          h("figure", {}, chart(f, fmt, compact, `chart-${i}`)),
+          h(
+            "figure",
+            {},
+            guarded(
+              () => chart(f, fmt, `chart-${i}`),
+              (message) =>
+                h("p", { class: "invalid", role: "alert" }, `The chart could not be drawn: ${message}`),
+            ),
+            note(f, fmt),
+          ),
           table(f, fmt),
         ),
       ),

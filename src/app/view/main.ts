@@ -1,19 +1,19 @@
 /// <reference lib="dom" />
-import { board, type CardState } from "./board.js";
+import { board } from "./board.js";
 import { Bridge, type HostContext, reportSize, type ToolResult } from "./bridge.js";
+import { type CardState, label } from "./card.js";
 import { applyContext, mergeContext } from "./context.js";
 import { detailsBody } from "./details.js";
 import { h } from "./dom.js";
 import { type Filters, filtersOf, listArgs, PAGE_SIZE, summaryArgs, type Tool } from "./filters.js";
 import { filtersBar } from "./filters-bar.js";
 import { forecast } from "./forecast.js";
+import { type CurrencyForecast, forecastOf } from "./forecast-model.js";
 import { formats, today } from "./format.js";
 import {
   type Card,
-  type CurrencyForecast,
   columns,
   errorText,
-  forecastOf,
   type LeadPage,
   leadOf,
   leadPage,
@@ -21,11 +21,14 @@ import {
   type Stage,
   stagesFromCards,
   stagesOf,
+  type Unreadable,
   withStageIds,
 } from "./model.js";
 
 /** How many pages of 100 the board reads at most: 500 leads, 5 MOCO requests. */
 const MAX_PAGES = 5;
+/** The leads the board shows at most, however many one result carries: what it would page to. */
+const MAX_LEADS = MAX_PAGES * PAGE_SIZE;
 type Tab = "board" | "forecast";
 type Load =
   | { status: "idle" }
@@ -47,6 +50,7 @@ const state = {
   stagesKnown: false,
   stagesError: "",
   cards: [] as Card[],
+  unreadable: [] as Unreadable[],
   boardNote: "",
   board: { status: "idle" } as Load,
   cardState: new Map<number, CardState>(),
@@ -94,7 +98,7 @@ const firstPageFits = (first: LeadPage | undefined): first is LeadPage =>
 async function loadBoard(first?: LeadPage) {
   const run = ++boardRun;
   state.board = { status: "loading" };
-  render();
+  render("board");
   try {
     await loadStages();
     const fetchPage = async (n: number) => {
@@ -105,24 +109,34 @@ async function loadBoard(first?: LeadPage) {
     let page = firstPageFits(first) || !state.canCall ? first : await fetchPage(1);
     if (!page) throw new Error("No leads to show.");
     const cards = [...page.cards];
+    const unreadable = [...page.unreadable];
     for (let pages = 1; state.canCall && page.nextPage !== null && pages < MAX_PAGES; pages++) {
       page = await fetchPage(page.nextPage);
       cards.push(...page.cards);
+      unreadable.push(...page.unreadable);
     }
     if (run !== boardRun) return;
-    state.cards = withStageIds(cards, state.stagesKnown ? state.stages : stagesFromCards(cards));
-    const total = page.total;
-    state.boardNote =
-      total !== null && total > cards.length
-        ? `Showing ${state.fmt.count(cards.length)} of ${state.fmt.count(total)} leads; narrow the filters to see the rest.`
-        : `${state.fmt.count(cards.length)} leads`;
+    const shown = cards.slice(0, MAX_LEADS);
+    state.cards = withStageIds(shown, state.stagesKnown ? state.stages : stagesFromCards(shown));
+    state.unreadable = unreadable;
+    // Entries that are no lead are listed on the board apart; the note counts leads.
+    const total = Math.max(page.total ?? 0, cards.length + unreadable.length) - unreadable.length;
+    state.boardNote = boardNote(shown.length, total);
     state.cardState.clear();
     state.board = { status: "ready" };
   } catch (error) {
     if (run !== boardRun) return;
     state.board = { status: "error", message: (error as Error).message };
   }
-  render();
+  render("board");
+}
+
+/** "Showing 500 of 5,000 leads" when the result holds more than the board shows. */
+function boardNote(shown: number, total: number) {
+  const { count } = state.fmt;
+  return total > shown
+    ? `Showing ${count(shown)} of ${count(total)} leads; narrow the filters to see the rest.`
+    : `${count(shown)} leads`;
 }
 
 async function loadForecast(given?: CurrencyForecast[]) {
@@ -131,11 +145,11 @@ async function loadForecast(given?: CurrencyForecast[]) {
   if (given) {
     state.forecast = given;
     state.forecastLoad = { status: "ready" };
-    render();
+    render("forecast");
     return;
   }
   state.forecastLoad = { status: "loading" };
-  render();
+  render("forecast");
   try {
     const list = forecastOf(await structured("pipeline_summary", summaryArgs(state.filters)));
     if (!list) throw new Error("pipeline_summary answered without months.");
@@ -146,7 +160,7 @@ async function loadForecast(given?: CurrencyForecast[]) {
     if (run !== forecastRun) return;
     state.forecastLoad = { status: "error", message: (error as Error).message };
   }
-  render();
+  render("forecast");
 }
 
 /** Shows a tab, loading its data the first time (or again after a write made it stale). */
@@ -187,7 +201,7 @@ function opened(result: ToolResult) {
 function setCard(id: number, s: CardState | undefined) {
   if (s) state.cardState.set(id, { editing: state.cardState.get(id)?.editing, ...s });
   else state.cardState.set(id, { editing: state.cardState.get(id)?.editing });
-  render();
+  render("board");
 }
 
 async function write(card: Card, busy: string, args: Record<string, unknown>) {
@@ -219,7 +233,7 @@ async function details(card: Card) {
   detailsOf = card.id;
   const dialog = el("details") as HTMLDialogElement;
   const body = el("details-body");
-  el("details-title").textContent = card.name;
+  el("details-title").textContent = card.name || label(card);
   body.replaceChildren(h("p", { role: "status" }, "Loading…"));
   if (!dialog.open) dialog.showModal();
   const result = await call("get_lead", { id: card.id });
@@ -271,8 +285,13 @@ function loadView(load: Load, what: string, ready: () => Node) {
   return load.status === "ready" ? ready() : h("p", {}, "");
 }
 
-function render() {
-  const { fmt } = state;
+type Region = "board" | "forecast";
+/** Regions whose drawing no longer matches the state: drawn when next shown, so a tab switch redraws nothing that did not change. */
+const stale = new Set<Region>(["board", "forecast"]);
+
+/** The header (tabs, notes) always; of the regions that changed, the one shown now. */
+function render(...changed: Region[]) {
+  for (const region of changed) stale.add(region);
   document.body.dataset.tab = state.tab;
   for (const tab of ["board", "forecast"] as const) {
     const button = el(`tab-${tab}`);
@@ -286,30 +305,30 @@ function render() {
   fullscreen.textContent = state.ctx.displayMode === "fullscreen" ? "Exit full screen" : "Full screen";
   el("notice").textContent = [state.notice, state.stagesError].filter(Boolean).join(" ");
   el("board-note").textContent = state.board.status === "ready" ? state.boardNote : "";
-  swap(
-    el("board-view"),
-    loadView(state.board, "board", () => {
-      const stages = state.stagesKnown ? state.stages : stagesFromCards(state.cards);
-      return board({
-        columns: columns(state.cards, stages),
-        stages: state.stagesKnown && state.canCall ? state.stages : [],
-        fmt,
-        today: state.today,
-        cardState: state.cardState,
-        move,
-        remind,
-        details: (c) => void details(c),
-        edit: (c, open) => {
-          state.cardState.set(c.id, { ...state.cardState.get(c.id), editing: open });
-        },
-      });
-    }),
-  );
-  swap(
-    el("forecast-view"),
-    loadView(state.forecastLoad, "forecast", () => forecast(state.forecast ?? [], fmt)),
-  );
+  if (!stale.delete(state.tab)) return;
+  if (state.tab === "board") swap(el("board-view"), loadView(state.board, "board", boardView));
+  else swap(el("forecast-view"), loadView(state.forecastLoad, "forecast", forecastView));
 }
+
+function boardView() {
+  const stages = state.stagesKnown ? state.stages : stagesFromCards(state.cards);
+  return board({
+    columns: columns(state.cards, stages),
+    unreadable: state.unreadable,
+    stages: state.stagesKnown && state.canCall ? state.stages : [],
+    fmt: state.fmt,
+    today: state.today,
+    cardState: state.cardState,
+    move,
+    remind,
+    details: (c) => void details(c),
+    edit: (c, open) => {
+      state.cardState.set(c.id, { ...state.cardState.get(c.id), editing: open });
+    },
+  });
+}
+
+const forecastView = () => forecast(state.forecast ?? [], state.fmt);
 
 function renderFilters() {
   swap(
@@ -333,7 +352,7 @@ function contextChanged() {
   applyContext(state.ctx);
   state.fmt = formats(state.ctx.locale ?? navigator.language);
   state.today = today(state.ctx.timeZone);
-  render();
+  render("board", "forecast");
 }
 
 async function toggleFullscreen() {

@@ -1,4 +1,5 @@
 import { stageOrder } from "../../leads/stages.js";
+import { type Issue, isCalendarDate, isObject, num, rawText, str, unreadable } from "./values.js";
 
 /**
  * The view's data: what list_leads, pipeline_summary, get_lead_options and update_lead return, read
@@ -17,16 +18,27 @@ export interface Stage {
 
 export interface Card {
   id: number;
+  /** "" when unreadable (an issue says so). */
   name: string;
-  status: string;
-  money: number;
-  currency: string;
+  /** null when unreadable: neither open nor pending, so neither overdue nor weighted. */
+  status: string | null;
+  money: number | null;
+  currency: string | null;
   stageId: number | null;
   stage: string | null;
   probability: number | null;
   owner: string | null;
   company: string | null;
   reminder: string | null;
+  /** The fields MOCO sent in a shape the view cannot read, each shown on the card as it came. */
+  issues: Issue[];
+}
+
+/** An entry of a result that is not a lead at all (no object, no id): listed, never dropped. */
+export interface Unreadable {
+  /** 1-based position in the whole list. */
+  entry: number;
+  text: string;
 }
 
 export interface CurrencyTotal {
@@ -41,27 +53,9 @@ export interface Column {
   stage: Stage | null;
   cards: Card[];
   totals: CurrencyTotal[];
+  /** Cards left out of the totals: their amount, currency, status or probability is unreadable. */
+  uncounted: number;
 }
-
-export interface MonthPoint {
-  month: string;
-  count: number;
-  total: number;
-  weighted: number;
-}
-
-export interface CurrencyForecast {
-  currency: string;
-  months: MonthPoint[];
-  /** The "(no date)" group: leads without a date on the month basis. */
-  undated: MonthPoint | null;
-}
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : null);
-const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-const PLAIN_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function toStage(v: unknown): Stage | null {
   if (!isObject(v)) return null;
@@ -80,44 +74,95 @@ export function stagesOf(options: unknown): Stage[] {
     .sort(stageOrder);
 }
 
+/** Issues on these fields make a card's figures unknown: it is left out of the totals. */
+const FIGURES = new Set(["money", "currency", "status", "probability"]);
+export const counts = (c: Card) => !c.issues.some((i) => FIGURES.has(i.field));
+
+const present = (v: unknown) => v !== undefined && v !== null && v !== "";
+const isStatus = (v: unknown): v is string => (STATUSES as readonly unknown[]).includes(v);
+const isProbability = (v: unknown): v is number =>
+  num(v) !== null && (v as number) >= 0 && (v as number) <= 100;
+
+/** A name as text: a string, or an object's name (a user's first and last name); undefined when odd. */
+function nameOf(v: unknown): string | null | undefined {
+  if (!present(v)) return null;
+  if (typeof v === "string") return v;
+  if (!isObject(v)) return undefined;
+  const name = str(v.name) ?? ([str(v.firstname), str(v.lastname)].filter(Boolean).join(" ") || null);
+  return name ?? undefined;
+}
+
 /**
  * A card from a compact lead (list_leads: stage and probability by name) or a full one (update_lead,
  * get_lead, list_leads full=true: category with its id). A compact stage name is matched to the
- * account's stage list to learn its id.
+ * account's stage list to learn its id. A field the view cannot read becomes an issue the card shows
+ * with its raw value; only an entry without an object or an id is no card (the reason is returned).
  */
-export function toCard(v: unknown, stages: readonly Stage[]): Card | null {
-  if (!isObject(v)) return null;
+export function readLead(v: unknown, stages: readonly Stage[]): Card | string {
+  if (!isObject(v)) return `not a lead object: ${rawText(v)}`;
   const id = num(v.id);
-  const name = typeof v.name === "string" ? v.name : null;
-  const money = num(v.money);
-  const currency = str(v.currency);
-  if (id === null || name === null || money === null || currency === null) return null;
+  if (id === null) return `${unreadable("id", "id", v.id).text}: ${rawText(v)}`;
+  const issues: Issue[] = [];
+  const check = <T>(ok: boolean, value: T, field: string, label: string, raw: unknown): T | null => {
+    if (ok) return value;
+    issues.push(unreadable(field, label, raw));
+    return null;
+  };
+  const name = check(typeof v.name === "string", v.name as string, "name", "name", v.name) ?? "";
+  const status = check(isStatus(v.status), v.status as string, "status", "status", v.status);
+  const money = check(num(v.money) !== null, v.money as number, "money", "amount", v.money);
+  const currency = check(str(v.currency) !== null, v.currency as string, "currency", "currency", v.currency);
   const category = toStage(v.category);
-  const stageName = category?.name ?? str(v.stage);
+  const stageName =
+    category?.name ??
+    check(!present(v.stage) || typeof v.stage === "string", str(v.stage), "stage", "stage", v.stage);
   const known = category ?? stages.find((s) => s.name === stageName) ?? null;
-  const user = v.user;
-  const owner = isObject(user)
-    ? [str(user.firstname), str(user.lastname)].filter(Boolean).join(" ") || null
-    : str(user);
-  const company = isObject(v.company) ? str(v.company.name) : str(v.company);
-  const reminder = str(v.reminder_date);
+  const probability = present(v.probability)
+    ? check(
+        isProbability(v.probability),
+        v.probability as number,
+        "probability",
+        "probability",
+        v.probability,
+      )
+    : null;
+  const owner = nameOf(v.user);
+  const company = nameOf(v.company);
+  const reminder = present(v.reminder_date)
+    ? check(
+        isCalendarDate(v.reminder_date),
+        v.reminder_date as string,
+        "reminder_date",
+        "Reminder date",
+        v.reminder_date,
+      )
+    : null;
   return {
     id,
     name,
-    status: str(v.status) ?? "pending",
+    status,
     money,
     currency,
     stageId: known?.id ?? null,
     stage: stageName,
-    probability: category?.probability ?? num(v.probability) ?? known?.probability ?? null,
-    owner,
-    company,
-    reminder: reminder && PLAIN_DATE.test(reminder) ? reminder : null,
+    probability:
+      category?.probability ?? probability ?? (present(v.probability) ? null : (known?.probability ?? null)),
+    owner: check(owner !== undefined, owner ?? null, "user", "owner", v.user),
+    company: check(company !== undefined, company ?? null, "company", "company", v.company),
+    reminder,
+    issues,
   };
 }
 
+/** The lead as a card; null when it is none. */
+export const toCard = (v: unknown, stages: readonly Stage[]) => {
+  const read = readLead(v, stages);
+  return typeof read === "string" ? null : read;
+};
+
 export interface LeadPage {
   cards: Card[];
+  unreadable: Unreadable[];
   page: number | null;
   perPage: number | null;
   total: number | null;
@@ -127,10 +172,21 @@ export interface LeadPage {
 /** A list_leads result; null when it is not one. */
 export function leadPage(structured: unknown, stages: readonly Stage[]): LeadPage | null {
   if (!isObject(structured) || !Array.isArray(structured.leads)) return null;
+  const page = num(structured.page);
+  const perPage = num(structured.per_page);
+  const before = page !== null && perPage !== null ? (page - 1) * perPage : 0;
+  const cards: Card[] = [];
+  const bad: Unreadable[] = [];
+  structured.leads.forEach((l, i) => {
+    const read = readLead(l, stages);
+    if (typeof read === "string") bad.push({ entry: before + i + 1, text: read });
+    else cards.push(read);
+  });
   return {
-    cards: structured.leads.map((l) => toCard(l, stages)).filter((c): c is Card => c !== null),
-    page: num(structured.page),
-    perPage: num(structured.per_page),
+    cards,
+    unreadable: bad,
+    page,
+    perPage,
     total: num(structured.total),
     nextPage: num(structured.next_page),
   };
@@ -145,7 +201,9 @@ export const withStageIds = (cards: readonly Card[], stages: readonly Stage[]) =
   cards.map((c) => {
     if (c.stageId !== null) return c;
     const known = stages.find((s) => s.name === c.stage);
-    return known ? { ...c, stageId: known.id, probability: c.probability ?? known.probability } : c;
+    if (!known) return c;
+    const unreadable = c.issues.some((i) => i.field === "probability");
+    return { ...c, stageId: known.id, probability: c.probability ?? (unreadable ? null : known.probability) };
   });
 
 /**
@@ -163,10 +221,14 @@ export function stagesFromCards(cards: readonly Card[]): Stage[] {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-/** Per currency: count, value and weighted value (pending only), most leads first. */
+/**
+ * Per currency: count, value and weighted value (pending only), most leads first. Cards whose figures
+ * are unreadable are left out (the column says how many): a sum with a guess in it would be wrong.
+ */
 export function totals(cards: readonly Card[]): CurrencyTotal[] {
   const by = new Map<string, CurrencyTotal>();
   for (const c of cards) {
+    if (!counts(c) || c.money === null || c.currency === null) continue;
     const t = by.get(c.currency) ?? { currency: c.currency, count: 0, total: 0, weighted: 0 };
     t.count++;
     t.total += c.money;
@@ -181,6 +243,13 @@ export function totals(cards: readonly Card[]): CurrencyTotal[] {
 const byReminder = (a: Card, b: Card) =>
   (a.reminder ?? "9999").localeCompare(b.reminder ?? "9999") || a.id - b.id;
 
+const column = (stage: Stage | null, cards: Card[]): Column => ({
+  stage,
+  cards,
+  totals: totals(cards),
+  uncounted: cards.filter((c) => !counts(c)).length,
+});
+
 /**
  * One column per stage of the account (stages the cards name but the list lacks are added), and one
  * for cards without a known stage when there are any. Cards by reminder date, the most urgent first.
@@ -194,16 +263,16 @@ export function columns(cards: readonly Card[], stages: readonly Stage[]): Colum
   all.sort(stageOrder);
   const out: Column[] = all.map((stage) => {
     const mine = cards.filter((c) => c.stageId === stage.id).sort(byReminder);
-    return { stage, cards: mine, totals: totals(mine) };
+    return column(stage, mine);
   });
   const loose = cards.filter((c) => c.stageId === null).sort(byReminder);
-  if (loose.length > 0) out.push({ stage: null, cards: loose, totals: totals(loose) });
+  if (loose.length > 0) out.push(column(null, loose));
   return out;
 }
 
 /** An open lead whose follow-up day has passed. */
 export const overdue = (card: Card, today: string) =>
-  OPEN.has(card.status) && card.reminder !== null && card.reminder < today;
+  card.status !== null && OPEN.has(card.status) && card.reminder !== null && card.reminder < today;
 
 /** Replaces the card with the same id (the lead as MOCO stored it), keeping the order. */
 export const replaceCard = (cards: readonly Card[], card: Card) =>
@@ -214,38 +283,6 @@ export function neighbourStage(stages: readonly Stage[], card: Card, step: -1 | 
   const i = stages.findIndex((s) => s.id === card.stageId);
   if (i < 0) return step > 0 ? (stages[0] ?? null) : null;
   return stages[i + step] ?? null;
-}
-
-const MONTH = /^\d{4}-\d{2}$/;
-
-function point(v: unknown): MonthPoint | null {
-  if (!isObject(v)) return null;
-  const key = typeof v.key === "string" ? v.key : null;
-  const count = num(v.count);
-  const total = num(v.total);
-  const weighted = num(v.weighted);
-  if (key === null || count === null || total === null || weighted === null) return null;
-  return { month: key, count, total, weighted };
-}
-
-/**
- * The forecast of a pipeline_summary result grouped by month: per currency, the months in order as
- * the server computed them (the view adds nothing up itself). null when the result has no month groups.
- */
-export function forecastOf(structured: unknown): CurrencyForecast[] | null {
-  if (!isObject(structured) || !Array.isArray(structured.currencies)) return null;
-  const out: CurrencyForecast[] = [];
-  for (const c of structured.currencies) {
-    if (!isObject(c) || typeof c.currency !== "string" || !Array.isArray(c.groups)) return null;
-    const points = c.groups.map(point).filter((p): p is MonthPoint => p !== null);
-    if (points.some((p) => !MONTH.test(p.month) && !p.month.startsWith("("))) return null; // not by month
-    out.push({
-      currency: c.currency,
-      months: points.filter((p) => MONTH.test(p.month)).sort((a, b) => a.month.localeCompare(b.month)),
-      undated: points.find((p) => !MONTH.test(p.month)) ?? null,
-    });
-  }
-  return out;
 }
 
 /** The message of a failed tool call: its first text line (the last line is machine-readable JSON). */
