@@ -102,3 +102,37 @@ export const label = (text: string, max = 80) => {
   const q = quoted(text, max);
   return /^[\p{L}\p{N} .,&'()/+%@_-]*$/u.test(text) && text.length <= max && q === `"${text}"` ? text : q;
 };
+
+// JSON's own short escapes, as JSON.stringify writes them.
+const JSON_SHORT: Record<string, string> = {
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+};
+/** \uXXXX as JSON spells it: a character beyond the BMP as its two surrogates. */
+const jsonSpell: Spell = (c) =>
+  JSON_SHORT[c] ?? [...Array(c.length).keys()].map((i) => hex4(c.charCodeAt(i))).join("");
+const JSON_LITERAL = { "\\": "\\\\", '"': '\\"' };
+
+/**
+ * The JSON line of a result: JSON.stringify(value), except that every character quoted() would
+ * escape is written as a \uXXXX escape. JSON.parse gives back exactly `value`; only the printed
+ * line changes, so it cannot be reordered, broken or hide text either.
+ */
+export function jsonLine(value: unknown): string {
+  const plain = JSON.stringify(value);
+  return SUSPECT.test(plain) ? json(JSON.parse(plain)) : plain;
+}
+
+function json(value: unknown): string {
+  if (typeof value === "string") return `"${unhide(value, jsonSpell, true, JSON_LITERAL)}"`;
+  if (Array.isArray(value)) return `[${value.map(json).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${json(k)}:${json(v)}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value);
+}

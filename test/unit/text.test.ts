@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { label, MARKS_PER_BASE, quoted, visible } from "../../src/text.js";
+import { jsonLine, label, MARKS_PER_BASE, quoted, visible } from "../../src/text.js";
 
 /**
  * What a human cannot see must not pass through our quoting. The characters are generated from their
@@ -123,5 +123,34 @@ describe("a quoted value cannot fake the end of our quote", () => {
     expect(quoted("O’Brien's")).toBe(`"O’Brien's"`);
     expect(label("Won")).toBe("Won");
     for (const c of ["\u3164", "\u115f", "\uffa0"]) expect(label(`Won${c}`)).toBe(quoted(`Won${c}`));
+  });
+});
+
+describe("jsonLine: the JSON line escapes the same characters, its value stays MOCO's", () => {
+  const samples = HIDDEN_BY_PROPERTY.flatMap(([, chars]) => chars.filter((_, i) => i % 7 === 0));
+  const value = {
+    name: `Acme${samples.join("")}`,
+    zalgo: `e${"\u0301".repeat(30)}`,
+    quote: "fake\u201d end\uff02",
+    custom_properties: { [`key\u202e${"\u{e0100}"}`]: ["a\u2028b", 1, null, true] },
+    n: 1.5,
+  };
+
+  it("parses back to exactly the value, and no hidden character stands raw in the line", () => {
+    expect(samples.length).toBeGreaterThan(500);
+    const line = jsonLine(value);
+    expect(JSON.parse(line)).toEqual(value);
+    const hidden = new Set(HIDDEN_BY_PROPERTY.flatMap(([, chars]) => chars));
+    expect(raw(line, hidden)).toEqual([]);
+    expect(line).toContain("\\u202e");
+    expect(line).toContain("\\udb40\\udd00"); // a variation selector beyond the BMP as its surrogates
+    expect(line).toContain("\\u201d");
+    expect([...line].filter((c) => c === "\u0301")).toHaveLength(MARKS_PER_BASE);
+    expect(line).not.toContain("\n");
+  });
+
+  it("is JSON.stringify byte for byte when there is nothing to escape", () => {
+    const plain = { id: 7, name: 'Müller "AG"\n', tags: ["a\\b"], when: null, ok: false, money: -0.25 };
+    expect(jsonLine(plain)).toBe(JSON.stringify(plain));
   });
 });
