@@ -243,7 +243,7 @@ export function loadConfig(argv: string[], env: Env, toolNames: readonly string[
     store:
       upstream.kind === "sandbox" && !env.MOCO_STORE?.trim()
         ? { kind: "memory" }
-        : resolveStoreSetting(env.MOCO_STORE, env),
+        : resolveStoreSetting(env.MOCO_STORE, env, undefined, problems),
     storeFreshSeconds: int(env.MOCO_STORE_FRESH_SECONDS, "MOCO_STORE_FRESH_SECONDS", 30, 1, 60, problems),
     storeRetentionDays: int(
       env.MOCO_STORE_RETENTION_DAYS,
