@@ -109,9 +109,9 @@ async function main(argv: string[]): Promise<void> {
       ...shared,
     });
   const moco = account && makeClient(account.baseUrl, account.apiKey);
-  const cleanup = async () => {
+  const cleanup = async (graceMs = config.shutdownGraceMs) => {
     // Writes already sent to MOCO may finish (bounded); those that cannot are named in the log.
-    if (moco) reportUnfinished(await moco.drain(config.shutdownGraceMs));
+    if (moco) reportUnfinished(await moco.drain(graceMs));
     await moco?.close();
     await store?.close();
     await account?.close();
@@ -150,7 +150,11 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (!moco) throw new ConfigError(["stdio needs MOCO credentials of its own"]);
-  await serveStdio(createServer({ moco, mirrors, config, version: VERSION }), cleanup);
+  await serveStdio(
+    createServer({ moco, mirrors, config, version: VERSION }),
+    cleanup,
+    config.shutdownGraceMs,
+  );
   keepCompiledCode();
   log("info", `v${VERSION} ready on stdio${config.readOnly ? " (read-only)" : ""}`);
 }
