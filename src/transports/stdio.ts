@@ -16,7 +16,7 @@ const LAST_WORD_MS = 2_000;
  * Serves one MCP session over stdin/stdout, the way Claude Desktop spawns servers. The host ends the
  * session by closing stdin or by a signal; the channel may also fail (a message over the size limit,
  * a broken stdout). Either way every call in progress gets its answer before the channel closes:
- *  1. no new request is read (one that still arrives is refused with an error);
+ *  1. no new request is taken (one that still arrives is refused with an error);
  *  2. the calls in progress finish, up to `graceMs`;
  *  3. `cleanup` gets what is left of the grace for writes already sent to MOCO, names on stderr those
  *     still unanswered, and closes the MOCO pool: a call waiting on one of them ends with the tool's
@@ -35,7 +35,9 @@ export async function serveStdio(
     if (stopping) return;
     stopping = true;
     const started = Date.now();
-    transport.stopReading();
+    // After a signal the client may still send: each new request is refused with an error. After a
+    // fault of the channel nothing more is read.
+    transport.stopTaking({ read: !failed });
     const open = transport.openCount;
     const calls = open === 0 ? "" : `, and the ${open === 1 ? "call" : `${open} calls`} in progress answer`;
     log(
@@ -167,10 +169,10 @@ export class BackpressuredStdio extends StdioServerTransport {
     }
   }
 
-  /** Reads no more from stdin; a request still delivered from what was read is refused. */
-  stopReading(): void {
+  /** Takes no new request: each one read from now on is refused; with `read: false` stdin is no longer read. */
+  stopTaking({ read }: { read: boolean }): void {
     this.stopping = true;
-    this.input.pause();
+    if (!read) this.input.pause();
   }
 
   /** Resolves once every request read has been answered, or after `ms`. */

@@ -125,6 +125,18 @@ describe("stdio shutdown answers every call in progress", () => {
   });
 });
 
+describe("a request that arrives while the server shuts down", () => {
+  it("is refused with an error for its id, while the call in progress is still answered", async () => {
+    const s = await start(1_500);
+    s.proc.kill("SIGTERM");
+    await until(() => /SIGTERM: letting writes/.test(s.stderr()), 10_000, "SIGTERM seen");
+    s.send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+    expect(await s.exited).toBe(0);
+    expect(s.reply(2)?.error?.message).toMatch(/shutting down; this request was not carried out/);
+    expect(s.reply(1)?.result?.structuredContent?.lead?.id).toBe(s.stored()?.id);
+  });
+});
+
 describe("a fault of the stdio channel is logged with its reason", () => {
   it("a message over the SDK's size limit: stderr names it, the call in progress is still answered, exit 1", async () => {
     // The create outlives the reading of 10 MB, which takes seconds; past the grace it is answered
