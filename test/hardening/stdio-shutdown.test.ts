@@ -127,7 +127,7 @@ describe("stdio shutdown answers every call in progress", () => {
 
 describe("a request that arrives while the server shuts down", () => {
   it("is refused with an error for its id, while the call in progress is still answered", async () => {
-    const s = await start(1_500);
+    const s = await start(3_000);
     s.proc.kill("SIGTERM");
     await until(() => /SIGTERM: letting writes/.test(s.stderr()), 10_000, "SIGTERM seen");
     s.send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
