@@ -246,7 +246,7 @@ function settingsFrom(
     store:
       upstream.kind === "sandbox" && !env.MOCO_STORE?.trim()
         ? { kind: "memory" }
-        : resolveStoreSetting(env.MOCO_STORE, env),
+        : resolveStoreSetting(env.MOCO_STORE, env, undefined, problems),
     storeFreshSeconds: num("MOCO_STORE_FRESH_SECONDS", 30, 1, 60),
     storeRetentionDays: num("MOCO_STORE_RETENTION_DAYS", 400, 1, 3650),
     apps: oneOf(env.MOCO_APPS, "MOCO_APPS", ["auto", "on", "off"] as const, "auto", problems),

@@ -51,9 +51,9 @@ async function target(config: Config, upstream: SandboxUpstream | AccountUpstrea
 async function ownMoco(config: Config, upstream: SandboxUpstream | AccountUpstream, makeClient: MakeClient) {
   const account = await target(config, upstream);
   const moco = makeClient(account.baseUrl, account.apiKey);
-  const close = async () => {
+  const close = async (graceMs = config.shutdownGraceMs) => {
     // Those that cannot finish are named in the log.
-    reportUnfinished(await moco.drain(config.shutdownGraceMs));
+    reportUnfinished(await moco.drain(graceMs));
     await moco.close();
     await account.close();
   };
@@ -194,11 +194,15 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const own = await ownMoco(config, config.upstream, makeClient);
-  const cleanup = async () => {
-    await own.close();
+  const cleanup = async (graceMs = config.shutdownGraceMs) => {
+    await own.close(graceMs);
     await store?.close();
   };
-  await serveStdio(createServer({ moco: own.moco, mirrors, config, version: VERSION }), cleanup);
+  await serveStdio(
+    createServer({ moco: own.moco, mirrors, config, version: VERSION }),
+    cleanup,
+    config.shutdownGraceMs,
+  );
   keepCompiledCode();
   log("info", `v${VERSION} ready on stdio${config.readOnly ? " (read-only)" : ""}`);
 }

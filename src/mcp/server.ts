@@ -13,6 +13,7 @@ import { callOptions, leadsContext } from "../leads/context.js";
 import type { MirrorRegistry } from "../leads/mirror/index.js";
 import { log, redact } from "../log.js";
 import type { MocoClient } from "../moco/client.js";
+import { jsonLine } from "../text.js";
 import { selectTools } from "../tools/index.js";
 import { formValidator } from "./form-validator.js";
 import { clientRendersApps, pipelineAppToolMeta, registerPipelineApp } from "./pipeline-app.js";
@@ -63,7 +64,7 @@ export function createServer({ moco, mirrors, config, version, tools }: ServerDe
           const prefix = config.upstream.kind === "sandbox" ? `${SANDBOX_NOTICE} ` : "";
           return {
             structuredContent: data,
-            content: [{ type: "text", text: `${prefix}${summary}\n${JSON.stringify(data)}` }],
+            content: [{ type: "text", text: `${prefix}${summary}\n${jsonLine(data)}` }],
           };
         } catch (error) {
           const report = describeError(error, {
@@ -82,9 +83,7 @@ export function createServer({ moco, mirrors, config, version, tools }: ServerDe
           // even on errors. The machine-readable details ride along as a JSON line in the text.
           return {
             isError: true,
-            content: [
-              { type: "text", text: redact(`${report.text}\n${JSON.stringify({ error: report.data })}`) },
-            ],
+            content: [{ type: "text", text: redact(`${report.text}\n${jsonLine({ error: report.data })}`) }],
           };
         }
       },

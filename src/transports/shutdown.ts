@@ -1,3 +1,4 @@
+import { ErrorCode, type JSONRPCMessage, type RequestId } from "@modelcontextprotocol/sdk/types.js";
 import { log } from "../log.js";
 
 /**
@@ -33,3 +34,41 @@ export function reportUnfinished(writes: readonly UnfinishedWrite[]): void {
     );
   }
 }
+
+/** A request read from the client and not answered yet. */
+export interface OpenRequest {
+  id: RequestId;
+  method: string;
+  /** For tools/call: the tool's name. */
+  tool?: string;
+}
+
+/**
+ * The answer to a request that did not finish before the session ended (the grace period ran out and
+ * the call did not end even when the MOCO pool closed), with its warning on stderr. A tool call gets an
+ * error result: a write may have reached MOCO, so it says so, and what to do before repeating it.
+ */
+export function stoppedBeforeAnswer(request: OpenRequest, why: string): JSONRPCMessage {
+  const what = request.tool ?? request.method;
+  const text =
+    `moco-leads-mcp stopped (${why}) before ${what} finished. If it was changing MOCO, the change MAY HAVE BEEN ` +
+    "APPLIED (created, changed or deleted) even though no answer confirmed it: check with get_lead or list_leads before trying again.";
+  log(
+    "warn",
+    `shutdown: ${what} (request ${String(request.id)}) did not finish in time; answered with an error`,
+  );
+  if (request.method === "tools/call") {
+    return { jsonrpc: "2.0", id: request.id, result: { isError: true, content: [{ type: "text", text }] } };
+  }
+  return { jsonrpc: "2.0", id: request.id, error: { code: ErrorCode.InternalError, message: text } };
+}
+
+/** The answer to a request that arrives once the session is ending: refused, nothing was done. */
+export const refusedWhileStopping = (id: RequestId): JSONRPCMessage => ({
+  jsonrpc: "2.0",
+  id,
+  error: {
+    code: ErrorCode.InternalError,
+    message: "moco-leads-mcp is shutting down; this request was not carried out",
+  },
+});
