@@ -129,7 +129,13 @@ async function exchange(connection: Connection, request: SendRequest, signal: Ab
   const ok = status >= 200 && status < 300;
   let text = "";
   try {
-    text = await readBody(res.body, header("content-encoding"), connection.maxResponseBytes, status);
+    text = await readBody(
+      res.body,
+      header("content-encoding"),
+      connection.maxResponseBytes,
+      status,
+      Number(header("content-length")),
+    );
   } catch (error) {
     // An error answer stays that error when its body is too large or does not unpack.
     if (ok || !(error instanceof MocoError)) throw error;
@@ -262,7 +268,13 @@ async function readBody(
   encoding: string | undefined,
   max: number,
   status: number,
+  declared = Number.NaN,
 ): Promise<string> {
+  // A body that says up front it is too large is refused without reading it (at any speed).
+  if (declared > max) {
+    body.destroy();
+    throw tooLarge(max, status);
+  }
   const codings = (encoding ?? "")
     .split(",")
     .map((c) => c.trim().toLowerCase())

@@ -87,4 +87,20 @@ describe("a compressed body", () => {
     expect(error.message).toMatch(/exceeded 1 MB unpacked and was discarded/);
     await moco.close();
   });
+
+  it("that declares a length over the cap is refused before it is read, however slowly it would come", async () => {
+    const up = await start((_req, res) => {
+      // 64 MB promised, 10 bytes sent, then nothing: reading it would wait for the request timeout.
+      res.writeHead(200, { "content-type": "application/json", "content-length": String(64 * 1024 * 1024) });
+      res.write("[        ");
+    });
+    const moco = clientFor(up.url, {
+      maxResponseBytes: 1024 * 1024,
+      maxRetries: 0,
+      requestTimeoutMs: 60_000,
+    });
+    const error = await failure(moco.get(apiPath("deals", 7)));
+    expect(error.message).toMatch(/exceeded 1 MB and was discarded/);
+    await moco.close();
+  });
 });
