@@ -75,6 +75,13 @@ export async function findLeads(args: Selection, ctx: LeadsContext): Promise<Fou
       onPage: (pages, expected, scanned) => ctx.progress(pages, expected, `Read ${scanned} leads`),
     }));
   const window = args.due ? dueWindow(args.due, today) : undefined;
+  if (args.status === "open" || (args.status === undefined && args.due !== undefined)) {
+    echo.push(
+      args.status
+        ? "status open = pending + potential (not won, lost, dropped)"
+        : "follow-ups of open leads only (pending + potential)",
+    );
+  }
   if (args.due && window) {
     echo.push(`due ${args.due} = ${window.from ?? "…"} to ${window.to ?? "…"} (today ${today})`);
   }

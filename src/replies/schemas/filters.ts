@@ -73,7 +73,9 @@ export const leadFilterShape = {
   status: z
     .enum([...LEAD_STATUSES, "open"])
     .optional()
-    .describe("open = pending + potential"),
+    .describe(
+      "UI: pending=Laufende/Active, potential=Kontaktpotential, won=Gewonnen, lost=Verloren (client cancelled), dropped=Abgesagt/verworfen (we cancelled); open=pending+potential ('offen' is ambiguous)",
+    ),
   user: idOrName.optional().describe('Owner: "me", id, e-mail or name'),
   stage: idOrName.optional().describe("Stage id or name"),
   query: z
