@@ -25,6 +25,10 @@ export interface LeadFilterArgs {
   stage?: string | number;
   query?: string;
   company_id?: number;
+  /** false: leads without a company; true: with one. */
+  has_company?: boolean;
+  /** false: leads without a contact person; true: with one. */
+  has_person?: boolean;
   tags?: string[];
   currency?: string;
   money_min?: number;

@@ -74,6 +74,12 @@ export async function findLeads(args: Selection, ctx: LeadsContext): Promise<Fou
       maxPages: ctx.maxScanPages,
       onPage: (pages, expected, scanned) => ctx.progress(pages, expected, `Read ${scanned} leads`),
     }));
+  for (const [key, what] of [
+    ["has_company", "company"],
+    ["has_person", "contact person"],
+  ] as const) {
+    if (args[key] !== undefined) echo.push(`${args[key] ? "with" : "without"} a ${what}`);
+  }
   const window = args.due ? dueWindow(args.due, today) : undefined;
   if (args.status === "open" || (args.status === undefined && args.due !== undefined)) {
     echo.push(
@@ -269,6 +275,8 @@ export function predicate(
   return (l) =>
     (refs.userId === undefined || l.user?.id === refs.userId) &&
     (refs.stageId === undefined || l.category?.id === refs.stageId) &&
+    (args.has_company === undefined || (l.company !== null) === args.has_company) &&
+    (args.has_person === undefined || (l.person !== null) === args.has_person) &&
     (args.currency === undefined || l.currency === args.currency) &&
     (args.money_min === undefined || l.money >= args.money_min) &&
     (args.money_max === undefined || l.money <= args.money_max) &&

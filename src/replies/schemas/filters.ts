@@ -84,6 +84,8 @@ export const leadFilterShape = {
     .optional()
     .describe("Words in name, company, person, info"),
   company_id: mocoId.optional().describe("e.g. 4711"),
+  has_company: z.boolean().optional().describe("false: none"),
+  has_person: z.boolean().optional().describe("false: none"),
   tags: z
     .array(z.string())
     .refine((ts) => ts.length <= 50 && ts.every((t) => t.length <= 100), "at most 50 tags of 100 characters")
