@@ -32,6 +32,11 @@ export interface Found {
   today: string;
   /** The reminder window of `due`, when asked. */
   window?: { from?: string; to?: string };
+  /**
+   * With a query: where its words stand in the leads that do not have them all in their name
+   * ("description", "company, person"), by lead id. Those come after the name matches unless sorted.
+   */
+  matched?: Map<number, string>;
   /** Set when the leads came from the lead mirror: when it last agreed with MOCO (ISO). */
   asOf?: string;
 }
@@ -95,6 +100,9 @@ export async function findLeads(args: Selection, ctx: LeadsContext): Promise<Fou
   const leads = scan.leads.filter(keep);
   const sort = args.sort ?? (args.due ? "reminder_date" : undefined);
   if (sort) leads.sort(comparator(sort, args.order));
+  const matched = args.query ? whereMatched(leads, args.query) : undefined;
+  // Leads named by the words first; within each group, the order asked for (or MOCO's).
+  if (matched && !sort) leads.sort((a, b) => Number(matched.has(a.id)) - Number(matched.has(b.id)));
   const empty =
     leads.length === 0 && scan.complete ? await unknownTags(args, scan, mirrored?.all, ctx) : undefined;
   return {
@@ -103,6 +111,7 @@ export async function findLeads(args: Selection, ctx: LeadsContext): Promise<Fou
     echo,
     today,
     ...(window ? { window } : {}),
+    ...(matched ? { matched } : {}),
     ...(mirrored ? { asOf: mirrored.asOf } : {}),
   };
 }
@@ -289,6 +298,29 @@ export function predicate(
 }
 
 const matchesWords = (text: string, words: readonly string[]) => words.every((w) => startsWord(text, w));
+
+const SEARCHED: readonly (readonly [string, (l: Lead) => string | null | undefined])[] = [
+  ["name", (l) => l.name],
+  ["company", (l) => l.company?.name],
+  ["person", (l) => l.person?.name],
+  ["description", (l) => l.info],
+];
+
+/**
+ * Where a query's words stand, for each lead that does not have them all in its name: the fields
+ * holding any of them, e.g. "description" or "name, description" ("Website V2": "v2" is in the info).
+ */
+export function whereMatched(leads: readonly Lead[], query: string): Map<number, string> {
+  const words = foldLoose(query).split(/\s+/);
+  const out = new Map<number, string>();
+  for (const l of leads) {
+    const texts = SEARCHED.map(([field, get]) => [field, foldLoose(get(l) ?? "")] as const);
+    if (matchesWords(texts[0]?.[1] ?? "", words)) continue;
+    const where = texts.filter(([, t]) => words.some((w) => startsWord(t, w))).map(([field]) => field);
+    out.set(l.id, where.join(", "));
+  }
+  return out;
+}
 
 /** Whether the lead's service period overlaps [from, to] (either end may be open). */
 function overlaps(l: Lead, from?: string, to?: string): boolean {

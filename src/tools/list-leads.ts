@@ -47,6 +47,7 @@ export const listLeadsTool = defineTool({
     let extra: Record<string, unknown> = {};
     let today: string | undefined;
     let capped = false;
+    let matched: Map<number, string> | undefined;
     if (!needsScan(selection)) {
       const [query] = await mocoQueries(selection, ctx);
       const result = await listLeads(ctx.moco, { ...query, page, per_page }, ctx.call);
@@ -61,15 +62,27 @@ export const listLeadsTool = defineTool({
       const found = await findLeads(selection, ctx);
       today = found.today;
       capped = !found.scan.complete;
+      matched = found.matched;
       const total = found.leads.length;
       leads = found.leads.slice((page - 1) * per_page, page * per_page);
       meta = { page, per_page, total, next_page: page * per_page < total ? page + 1 : null };
       extra = { ...scanData(found.scan, total), ...(dated ? { today } : {}) };
       if (found.echo.length > 0) lines.push(`Understood: ${found.echo.join("; ")}.`);
       if (dated) lines.push(dueCounts(found.leads, found.today, args.due === undefined));
+      if (matched && matched.size > 0) {
+        const names = total - matched.size;
+        const after = args.sort === undefined && args.due === undefined ? "listed after them; " : "";
+        lines.push(
+          `${names} match${names === 1 ? "es" : ""} the words in the name; ${matched.size} only elsewhere (${after}"matched" says where).`,
+        );
+      }
       lines.push(scanNote(found.scan, total, ctx.maxScanPages, found.asOf));
     }
-    const rows = leads.map((l) => (full ? l : compact(l, { today: dated ? today : undefined, updated })));
+    const rows = leads.map((l) =>
+      full
+        ? { ...l, ...(matched?.has(l.id) ? { matched: matched.get(l.id) } : {}) }
+        : compact(l, { today: dated ? today : undefined, updated, matched: matched?.get(l.id) }),
+    );
     const fitted = fitRows<object>(rows);
     // A capped scan found `total` matches among the leads it read: a lower bound, never "the last page".
     const of =
