@@ -30,6 +30,11 @@ export interface Found {
   echo: string[];
   /** The day counted as today (follow-ups, created and reminder windows). */
   today: string;
+  /**
+   * With `due` or `reminder`: the open leads the same filters select outside that window (counted
+   * by the reply, so that "0 overdue this week" is not read as "nothing overdue").
+   */
+  outside?: Lead[];
   /** The reminder window of `due`, when asked. */
   window?: { from?: string; to?: string };
   /**
@@ -98,6 +103,16 @@ export async function findLeads(args: Selection, ctx: LeadsContext): Promise<Fou
   }
   const keep = predicate(args, { userId, stageId, window });
   const leads = scan.leads.filter(keep);
+  const outside =
+    window || args.reminder
+      ? scan.leads.filter(
+          (l) =>
+            OPEN.has(l.status) &&
+            l.reminder_date !== null &&
+            !keep(l) &&
+            predicate({ ...args, reminder: undefined }, { userId, stageId })(l),
+        )
+      : undefined;
   const sort = args.sort ?? (args.due ? "reminder_date" : undefined);
   if (sort) leads.sort(comparator(sort, args.order));
   const matched = args.query ? whereMatched(leads, args.query) : undefined;
@@ -112,6 +127,7 @@ export async function findLeads(args: Selection, ctx: LeadsContext): Promise<Fou
     today,
     ...(window ? { window } : {}),
     ...(matched ? { matched } : {}),
+    ...(outside ? { outside } : {}),
     ...(mirrored ? { asOf: mirrored.asOf } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { weekOf } from "../leads/dates.js";
 import { mocoQueries, needsScan } from "../leads/filters.js";
-import { dueInDays, findLeads, noSuchTags } from "../leads/find.js";
+import { dueInDays, type Found, findLeads, noSuchTags } from "../leads/find.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
@@ -68,7 +68,8 @@ export const listLeadsTool = defineTool({
       meta = { page, per_page, total, next_page: page * per_page < total ? page + 1 : null };
       extra = { ...scanData(found.scan, total), ...(dated ? { today } : {}) };
       if (found.echo.length > 0) lines.push(`Understood: ${found.echo.join("; ")}.`);
-      if (dated) lines.push(dueCounts(found.leads, found.today, args.due === undefined));
+      if (dated)
+        lines.push(dueCounts(found, args.due === undefined ? "the reminder range" : DUE_SCOPE[args.due]));
       if (matched && matched.size > 0) {
         const names = total - matched.size;
         const after = args.sort === undefined && args.due === undefined ? "listed after them; " : "";
@@ -109,12 +110,40 @@ export const listLeadsTool = defineTool({
   },
 });
 
-/** "3 overdue, 1 due today, 5 later" over the matches, with the dates they are counted from. */
-function dueCounts(leads: Lead[], today: string, sayWeek: boolean): string {
+const DUE_SCOPE = {
+  overdue: "the overdue ones",
+  today: "today",
+  this_week: "this week",
+  next_week: "next week",
+  this_month: "this month",
+} as const;
+
+/** "3 overdue, 1 due today, 5 later" (the zero parts left out when `terse`), or "none". */
+function counts(leads: readonly Lead[], today: string, terse = false): string {
   const days = leads.map((l) => dueInDays(l, today)).filter((d) => d !== undefined);
   const overdue = days.filter((d) => d < 0).length;
   const todays = days.filter((d) => d === 0).length;
-  const { monday, sunday } = weekOf(today);
-  const when = sayWeek ? `Today is ${today} (this week: ${monday} to ${sunday}). ` : "";
-  return `${when}Open follow-ups among the matches: ${overdue} overdue, ${todays} due today, ${days.length - overdue - todays} later.`;
+  const parts: [number, string][] = [
+    [overdue, "overdue"],
+    [todays, "due today"],
+    [days.length - overdue - todays, "later"],
+  ];
+  const shown = terse ? parts.filter(([n]) => n > 0) : parts;
+  return shown.length === 0 ? "none" : shown.map(([n, what]) => `${n} ${what}`).join(", ");
+}
+
+/**
+ * Follow-up counts over the matches, and, where the filter narrowed the dates, what the same filters
+ * hold outside them: "0 overdue this week" must not read as "nothing overdue".
+ */
+function dueCounts(found: Found, scope: string): string {
+  const { monday, sunday } = weekOf(found.today);
+  const when =
+    scope === "the reminder range" ? `Today is ${found.today} (this week: ${monday} to ${sunday}). ` : "";
+  const n = found.leads.length;
+  const among = `${when}Open follow-ups among these ${n} match${n === 1 ? "" : "es"}: ${counts(found.leads, found.today)}.`;
+  if (!found.outside) return among;
+  const more = found.outside.length;
+  const besides = scope === "the overdue ones" ? "Besides the overdue ones" : `Outside ${scope}`;
+  return `${among} ${besides}, the same filters hold ${more} more open follow-up${more === 1 ? "" : "s"}${more === 0 ? "" : `: ${counts(found.outside, found.today, true)}`}.`;
 }
