@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { weekOf } from "../leads/dates.js";
-import { mocoQueries, needsScan } from "../leads/filters.js";
-import { dueInDays, type Found, findLeads, noSuchTags } from "../leads/find.js";
+import { checkCustom, needsScan, queriesOf } from "../leads/filters.js";
+import { dueInDays, type Found, findLeads } from "../leads/find.js";
+import { closeCustomValues, noSuchTags } from "../leads/nothing-found.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
@@ -49,14 +50,19 @@ export const listLeadsTool = defineTool({
     let capped = false;
     let matched: Map<number, string> | undefined;
     if (!needsScan(selection)) {
-      const [query] = await mocoQueries(selection, ctx);
+      const custom = await checkCustom(selection, ctx);
+      const [query] = queriesOf(custom.args);
       const result = await listLeads(ctx.moco, { ...query, page, per_page }, ctx.call);
       leads = result.leads;
       meta = pageData(result.page, page, leads.length, per_page);
-      // An empty first page for asked tags: a typo ("Wichtgi") must not read as "no such leads" alone.
-      if (leads.length === 0 && page === 1 && selection.tags && selection.tags.length > 0) {
-        const hint = await noSuchTags(selection.tags, ctx);
-        if (hint) lines.push(hint);
+      if (custom.echo.length > 0) lines.push(`Understood: ${custom.echo.join("; ")}.`);
+      // An empty first page: a typo ("Wichtgi", "prj-2025") must not read as "no such leads" alone.
+      if (leads.length === 0 && page === 1) {
+        const hints = [
+          selection.tags && selection.tags.length > 0 ? await noSuchTags(selection.tags, ctx) : undefined,
+          await closeCustomValues(custom.args, custom.freeText, undefined, ctx),
+        ];
+        lines.push(...hints.filter((x) => x !== undefined));
       }
     } else {
       const found = await findLeads(selection, ctx);

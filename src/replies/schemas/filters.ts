@@ -107,7 +107,7 @@ export const leadFilterShape = {
     .refine((ids) => ids.length >= 1 && ids.length <= 100, "give 1 to 100 ids")
     .optional()
     .describe("Lead ids"),
-  custom_properties: customValues('Exact match, e.g. {"Quelle":"Website"}')
+  custom_properties: customValues('e.g. {"Quelle":"Website"}')
     .superRefine(checkCustomFilter)
     .optional(),
 };
