@@ -1,14 +1,8 @@
 import { z } from "zod";
+import { searchNames } from "../leads/name-search.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
-import {
-  dealTags,
-  findCompanies,
-  findPeople,
-  propertyDefinitions,
-  REFERENCE_TTL_MS,
-  stages,
-  users,
-} from "../moco/reference.js";
+import { dealTags, propertyDefinitions, REFERENCE_TTL_MS, stages, users } from "../moco/reference.js";
+import { quoted } from "../text.js";
 
 export const getLeadOptionsTool = defineTool({
   name: "get_lead_options",
@@ -37,13 +31,10 @@ export const getLeadOptionsTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async run({ search }, ctx) {
     if (search !== undefined) {
-      const [companies, people] = await Promise.all([
-        findCompanies(ctx.moco, search, ctx.call),
-        findPeople(ctx.moco, search, ctx.call),
-      ]);
+      const { companies, people } = await searchNames(search, ctx);
       return {
         data: { companies, people },
-        summary: `${companies.length} companies and ${people.length} contact people match "${search}".`,
+        summary: `${companies.length} companies and ${people.length} contact people match ${quoted(search)} (case, accents and ü/ue aside).`,
       };
     }
     const [all, who, tags, fields] = await Promise.all([

@@ -107,9 +107,7 @@ export const leadFilterShape = {
     .refine((ids) => ids.length >= 1 && ids.length <= 100, "give 1 to 100 ids")
     .optional()
     .describe("Lead ids"),
-  custom_properties: customValues('e.g. {"Quelle":"Website"}')
-    .superRefine(checkCustomFilter)
-    .optional(),
+  custom_properties: customValues('e.g. {"Quelle":"Website"}').superRefine(checkCustomFilter).optional(),
 };
 
 /** What the shape parses to is exactly the domain's filter type (checked by the compiler both ways). */
