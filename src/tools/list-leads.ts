@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { weekOf } from "../leads/dates.js";
 import { checkCustom, needsScan, queriesOf } from "../leads/filters.js";
-import { dueInDays, type Found, findLeads } from "../leads/find.js";
+import { dueInDays, type Found, type Selection } from "../leads/find.js";
 import { closeCustomValues, noSuchTags } from "../leads/nothing-found.js";
+import { pagedFind } from "../leads/page-snapshots.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
@@ -50,22 +51,12 @@ export const listLeadsTool = defineTool({
     let capped = false;
     let matched: Map<number, string> | undefined;
     if (!needsScan(selection)) {
-      const custom = await checkCustom(selection, ctx);
-      const [query] = queriesOf(custom.args);
-      const result = await listLeads(ctx.moco, { ...query, page, per_page }, ctx.call);
-      leads = result.leads;
-      meta = pageData(result.page, page, leads.length, per_page);
-      if (custom.echo.length > 0) lines.push(`Understood: ${custom.echo.join("; ")}.`);
-      // An empty first page: a typo ("Wichtgi", "prj-2025") must not read as "no such leads" alone.
-      if (leads.length === 0 && page === 1) {
-        const hints = [
-          selection.tags && selection.tags.length > 0 ? await noSuchTags(selection.tags, ctx) : undefined,
-          await closeCustomValues(custom.args, custom.freeText, undefined, ctx),
-        ];
-        lines.push(...hints.filter((x) => x !== undefined));
-      }
+      const live = await livePage(selection, page, per_page, ctx);
+      leads = live.leads;
+      meta = live.meta;
+      lines.push(...live.lines);
     } else {
-      const found = await findLeads(selection, ctx);
+      const { found, keptSince, afresh } = await pagedFind(selection, page, ctx);
       today = found.today;
       capped = !found.scan.complete;
       matched = found.matched;
@@ -84,6 +75,16 @@ export const listLeadsTool = defineTool({
         );
       }
       lines.push(scanNote(found.scan, total, ctx.maxScanPages, found.asOf));
+      if (keptSince) {
+        lines.push(
+          `This page is cut from the matches as read at ${keptSince.slice(11, 19)} UTC for page 1, so pages neither skip nor repeat a lead; leads changed since show as they were then (page 1 reads afresh).`,
+        );
+      }
+      if (afresh) {
+        lines.push(
+          "The matches were read afresh for this page (none kept from page 1): if leads were created or deleted since the earlier pages, a lead may have moved between pages; page 1 reads them all again.",
+        );
+      }
     }
     const rows = leads.map((l) =>
       full
@@ -115,6 +116,38 @@ export const listLeadsTool = defineTool({
     return { data: { leads: fitted.rows, ...meta, ...extra }, summary: lines.join(" ") };
   },
 });
+
+/**
+ * One page of MOCO's own list, live. MOCO pages by position: a lead created or deleted between page
+ * requests shifts the later pages, which cannot be prevented here, so a page with others says so.
+ */
+async function livePage(
+  selection: Selection,
+  page: number,
+  per_page: number,
+  ctx: Parameters<typeof checkCustom>[1] & Parameters<typeof closeCustomValues>[3],
+) {
+  const lines: string[] = [];
+  const custom = await checkCustom(selection, ctx);
+  const [query] = queriesOf(custom.args);
+  const result = await listLeads(ctx.moco, { ...query, page, per_page }, ctx.call);
+  const meta = pageData(result.page, page, result.leads.length, per_page);
+  if (custom.echo.length > 0) lines.push(`Understood: ${custom.echo.join("; ")}.`);
+  // An empty first page: a typo ("Wichtgi", "prj-2025") must not read as "no such leads" alone.
+  if (result.leads.length === 0 && page === 1) {
+    const hints = [
+      selection.tags && selection.tags.length > 0 ? await noSuchTags(selection.tags, ctx) : undefined,
+      await closeCustomValues(custom.args, custom.freeText, undefined, ctx),
+    ];
+    lines.push(...hints.filter((x) => x !== undefined));
+  }
+  if (page > 1 || meta.next_page !== null) {
+    lines.push(
+      "MOCO pages by position: a lead created or deleted between page requests shifts later pages (one may be skipped or repeated). With sort, all matches are read at once and later pages cannot shift.",
+    );
+  }
+  return { leads: result.leads, meta, lines };
+}
 
 const DUE_SCOPE = {
   overdue: "the overdue ones",
