@@ -7,7 +7,7 @@ import { quoted } from "../text.js";
 export const getLeadOptionsTool = defineTool({
   name: "get_lead_options",
   title: "Get lead options",
-  description: `Ids and names leads refer to: stages (win %), users (incl. you), deal tags, custom fields with options; cached ${REFERENCE_TTL_MS / 60_000} min. With search: matching companies and people. Read-only.`,
+  description: `Ids and names leads refer to: stages (win %), users (incl. you), deal tags, custom fields with options; cached ${REFERENCE_TTL_MS / 60_000} min. With search: companies and people. Read-only.`,
   input: strictInput({
     search: z
       .string()

@@ -17,7 +17,7 @@ const input = strictInput({
   ...sortShape,
   page: z.number().int().min(1).default(1).describe("From 1"),
   per_page: z.number().int().min(1).max(100).default(25).describe("1–100"),
-  full: z.boolean().optional().describe("MOCO's full leads (25 per page at most)"),
+  full: z.boolean().optional().describe("MOCO's full leads (≤25 per page)"),
 })
   .superRefine(checkRanges)
   .refine((v) => !v.full || v.per_page <= 25, {
@@ -29,7 +29,7 @@ export const listLeadsTool = defineTool({
   name: "list_leads",
   title: "List leads",
   description:
-    "List, search and sort leads (deals) as compact rows. A user or stage name must match one record, else an error lists candidates. Filters MOCO lacks read every matching page. Read-only. Start here for ids.",
+    "List, search and sort leads (deals) as compact rows. Filters MOCO lacks read every matching page. Read-only. Start here for ids.",
   input,
   output: z.object({
     leads: z.array(compactOut),

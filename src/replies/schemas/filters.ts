@@ -74,7 +74,7 @@ export const leadFilterShape = {
     .enum([...LEAD_STATUSES, "open"])
     .optional()
     .describe(
-      "UI: pending=Laufende/Active, potential=Kontaktpotential, won=Gewonnen, lost=Verloren (client cancelled), dropped=Abgesagt/verworfen (we cancelled); open=pending+potential ('offen' is ambiguous)",
+      "MOCO UI: pending=Laufende/Active, potential=Kontaktpotential, won=Gewonnen, lost=Verloren (client cancelled), dropped=Abgesagt/verworfen (we cancelled); open=pending+potential ('offen' is ambiguous)",
     ),
   user: idOrName.optional().describe('Owner: "me", id, e-mail or name'),
   stage: idOrName.optional().describe("Stage id or name"),
@@ -100,7 +100,7 @@ export const leadFilterShape = {
   created: range("").optional(),
   closed: range("").optional(),
   service: range("Overlaps ").optional(),
-  updated_after: instant("Changed or created after (date or timestamp)").optional(),
+  updated_after: instant("Changed after (date or timestamp)").optional(),
   updated_before: instant("Unchanged since (stale)").optional(),
   ids: z
     .array(mocoId)
