@@ -1,16 +1,15 @@
 import { z } from "zod";
-import { weekOf } from "../leads/dates.js";
 import { checkCustom, needsScan, queriesOf } from "../leads/filters.js";
-import { dueInDays, type Found, type Selection } from "../leads/find.js";
+import type { Selection } from "../leads/find.js";
 import { closeCustomValues, noSuchTags } from "../leads/nothing-found.js";
 import { pagedFind } from "../leads/page-snapshots.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
 import { compact, fitRows, pageData, scanData } from "../replies/rows.js";
-import { scanNote } from "../replies/scan-note.js";
 import { checkRanges, leadFilterShape, sortShape } from "../replies/schemas/filters.js";
 import { compactOut, pageOut, scanOut } from "../replies/schemas/output.js";
+import { LIVE_PAGES, searchNotes } from "../replies/search-notes.js";
 
 const input = strictInput({
   ...leadFilterShape,
@@ -64,27 +63,7 @@ export const listLeadsTool = defineTool({
       leads = found.leads.slice((page - 1) * per_page, page * per_page);
       meta = { page, per_page, total, next_page: page * per_page < total ? page + 1 : null };
       extra = { ...scanData(found.scan, total), ...(dated ? { today } : {}) };
-      if (found.echo.length > 0) lines.push(`Understood: ${found.echo.join("; ")}.`);
-      if (dated)
-        lines.push(dueCounts(found, args.due === undefined ? "the reminder range" : DUE_SCOPE[args.due]));
-      if (matched && matched.size > 0) {
-        const names = total - matched.size;
-        const after = args.sort === undefined && args.due === undefined ? "listed after them; " : "";
-        lines.push(
-          `${names} match${names === 1 ? "es" : ""} the words in the name; ${matched.size} only elsewhere (${after}"matched" says where).`,
-        );
-      }
-      lines.push(scanNote(found.scan, total, ctx.maxScanPages, found.asOf));
-      if (keptSince) {
-        lines.push(
-          `This page is cut from the matches as read at ${keptSince.slice(11, 19)} UTC for page 1, so pages neither skip nor repeat a lead; leads changed since show as they were then (page 1 reads afresh).`,
-        );
-      }
-      if (afresh) {
-        lines.push(
-          "The matches were read afresh for this page (none kept from page 1): if leads were created or deleted since the earlier pages, a lead may have moved between pages; page 1 reads them all again.",
-        );
-      }
+      lines.push(...searchNotes(found, { due: args.due, sort: args.sort, dated, keptSince, afresh }, ctx));
     }
     const rows = leads.map((l) =>
       full
@@ -142,47 +121,7 @@ async function livePage(
     lines.push(...hints.filter((x) => x !== undefined));
   }
   if (page > 1 || meta.next_page !== null) {
-    lines.push(
-      "MOCO pages by position: a lead created or deleted between page requests shifts later pages (one may be skipped or repeated). With sort, all matches are read at once and later pages cannot shift.",
-    );
+    lines.push(LIVE_PAGES);
   }
   return { leads: result.leads, meta, lines };
-}
-
-const DUE_SCOPE = {
-  overdue: "the overdue ones",
-  today: "today",
-  this_week: "this week",
-  next_week: "next week",
-  this_month: "this month",
-} as const;
-
-/** "3 overdue, 1 due today, 5 later" (the zero parts left out when `terse`), or "none". */
-function counts(leads: readonly Lead[], today: string, terse = false): string {
-  const days = leads.map((l) => dueInDays(l, today)).filter((d) => d !== undefined);
-  const overdue = days.filter((d) => d < 0).length;
-  const todays = days.filter((d) => d === 0).length;
-  const parts: [number, string][] = [
-    [overdue, "overdue"],
-    [todays, "due today"],
-    [days.length - overdue - todays, "later"],
-  ];
-  const shown = terse ? parts.filter(([n]) => n > 0) : parts;
-  return shown.length === 0 ? "none" : shown.map(([n, what]) => `${n} ${what}`).join(", ");
-}
-
-/**
- * Follow-up counts over the matches, and, where the filter narrowed the dates, what the same filters
- * hold outside them: "0 overdue this week" must not read as "nothing overdue".
- */
-function dueCounts(found: Found, scope: string): string {
-  const { monday, sunday } = weekOf(found.today);
-  const when =
-    scope === "the reminder range" ? `Today is ${found.today} (this week: ${monday} to ${sunday}). ` : "";
-  const n = found.leads.length;
-  const among = `${when}Open follow-ups among these ${n} match${n === 1 ? "" : "es"}: ${counts(found.leads, found.today)}.`;
-  if (!found.outside) return among;
-  const more = found.outside.length;
-  const besides = scope === "the overdue ones" ? "Besides the overdue ones" : `Outside ${scope}`;
-  return `${among} ${besides}, the same filters hold ${more} more open follow-up${more === 1 ? "" : "s"}${more === 0 ? "" : `: ${counts(found.outside, found.today, true)}`}.`;
 }
