@@ -3,6 +3,7 @@ import { MocoError } from "../moco/errors.js";
 import type { LeadFilters } from "../moco/leads.js";
 import { propertyDefinitions } from "../moco/reference.js";
 import type { LEAD_STATUSES } from "../moco/schemas.js";
+import { fold } from "../text.js";
 import type { LeadsContext } from "./context.js";
 import { utcSecond } from "./dates.js";
 
@@ -25,6 +26,10 @@ export interface LeadFilterArgs {
   stage?: string | number;
   query?: string;
   company_id?: number;
+  /** false: leads without a company; true: with one. */
+  has_company?: boolean;
+  /** false: leads without a contact person; true: with one. */
+  has_person?: boolean;
   tags?: string[];
   currency?: string;
   money_min?: number;
@@ -49,17 +54,94 @@ export const needsScan = (args: LeadFilterArgs & { sort?: string }) =>
   args.status === "open" ||
   Object.entries(args).some(([k, v]) => v !== undefined && k !== "status" && !PUSHED.includes(k));
 
+/** Custom field values once checked: option values in the account's spelling, and what was changed. */
+export interface CustomChecked {
+  args: LeadFilterArgs;
+  /** How values were understood, e.g. 'Quelle "website" = "Website"'. */
+  echo: string[];
+  /** Fields without options filtered by text: a value no lead holds is typed differently, maybe. */
+  freeText: string[];
+}
+
+type Definition = { name: string; kind: string; options: string[] };
+
+/**
+ * The custom fields of a filter checked against the account's definitions, before any lead is read.
+ * MOCO answers an unknown field name, or a value none of a field's options spells exactly, with an
+ * empty list, which would pass for "no matching leads". So a name must be a field; a value of a field
+ * with options matches an option up to case and accents (and is sent in its spelling), else the
+ * error lists the options. A definition list cut short, or one the key may not read, cannot prove a
+ * name unknown, so then the name is sent.
+ */
+export async function checkCustom(
+  args: LeadFilterArgs,
+  ctx: Pick<LeadsContext, "moco" | "call">,
+): Promise<CustomChecked> {
+  const props = args.custom_properties;
+  const names = Object.keys(props ?? {});
+  if (!props || names.length === 0) return { args, echo: [], freeText: [] };
+  const known = await propertyDefinitions(ctx.moco, ctx.call).catch((error: unknown) => {
+    if (error instanceof MocoError && error.kind === "forbidden") return undefined;
+    throw error;
+  });
+  const real = known?.definitions.map((d) => d.name) ?? [];
+  const unknown = names.filter((n) => !real.includes(n));
+  if (known?.complete && unknown.length > 0) {
+    throw new InputError(
+      `Nothing was searched. custom_properties: ${unknown.map((n) => JSON.stringify(n)).join(", ")} ${unknown.length > 1 ? "are not custom fields" : "is not a custom field"} of leads (MOCO would answer with no leads at all); the fields are: ${real.join(", ") || "none"}`,
+      { custom_properties: real },
+      "Use one of the custom fields listed (or drop the filter) and call again.",
+    );
+  }
+  const defs = new Map((known?.definitions ?? []).map((d) => [d.name, d]));
+  const echo: string[] = [];
+  const problems: [string, string, string[]][] = [];
+  const out: Record<string, string | boolean | string[]> = {};
+  for (const [name, want] of Object.entries(props)) {
+    const def = defs.get(name);
+    const pick = (value: string) => {
+      const option = def && optionFor(def, value);
+      if (option === null && def) problems.push([name, value, def.options]);
+      if (option && option !== value)
+        echo.push(`${name} ${JSON.stringify(value)} = ${JSON.stringify(option)}`);
+      return option ?? value;
+    };
+    out[name] = typeof want === "boolean" ? want : Array.isArray(want) ? want.map(pick) : pick(want);
+  }
+  if (problems.length > 0) {
+    throw new InputError(
+      `Nothing was searched. custom_properties: ${problems.map(([n, v, os]) => `${JSON.stringify(v)} is no option of ${JSON.stringify(n)} (case and accents aside); its options are: ${os.join(", ")}`).join(". ")}`,
+      Object.fromEntries(problems.map(([n, , os]) => [n, os])),
+      "Use one of the options listed and call again.",
+    );
+  }
+  const freeText = names.filter((n) => {
+    const def = defs.get(n);
+    return def !== undefined && def.options.length === 0 && typeof props[n] === "string";
+  });
+  return { args: { ...args, custom_properties: out }, echo, freeText };
+}
+
+/** The option a value names (exact, else up to case and accents); null: none; undefined: no options. */
+function optionFor(def: Definition, value: string): string | null | undefined {
+  if (def.options.length === 0) return undefined;
+  if (def.options.includes(value)) return value;
+  return def.options.find((o) => fold(o) === fold(value)) ?? null;
+}
+
 /**
  * The filters as MOCO takes them (timestamps in UTC to the second), one query per status asked for,
- * after checking custom field names against the account's definitions: MOCO answers an unknown name
- * with an empty list, which would pass for "no matching leads". A definition list cut short, or one
- * the key may not read, cannot prove a name unknown, so then the name is sent.
+ * after checking custom fields and values (checkCustom).
  */
 export async function mocoQueries(
   args: LeadFilterArgs,
   ctx: Pick<LeadsContext, "moco" | "call">,
 ): Promise<LeadFilters[]> {
-  await checkCustomFields(Object.keys(args.custom_properties ?? {}), ctx);
+  return queriesOf((await checkCustom(args, ctx)).args);
+}
+
+/** The filters as MOCO takes them, for filters already checked. */
+export function queriesOf(args: LeadFilterArgs): LeadFilters[] {
   const base: LeadFilters = {
     tags: args.tags,
     company_id: args.company_id,
@@ -75,21 +157,4 @@ export async function mocoQueries(
       ? ["pending", "potential"]
       : [args.status];
   return statuses.map((status) => ({ ...base, status }));
-}
-
-async function checkCustomFields(names: string[], ctx: Pick<LeadsContext, "moco" | "call">) {
-  if (names.length === 0) return;
-  const known = await propertyDefinitions(ctx.moco, ctx.call).catch((error: unknown) => {
-    if (error instanceof MocoError && error.kind === "forbidden") return undefined;
-    throw error;
-  });
-  const real = known?.definitions.map((d) => d.name) ?? [];
-  const unknown = names.filter((n) => !real.includes(n));
-  if (known?.complete && unknown.length > 0) {
-    throw new InputError(
-      `Nothing was searched. custom_properties: ${unknown.map((n) => JSON.stringify(n)).join(", ")} ${unknown.length > 1 ? "are not custom fields" : "is not a custom field"} of leads (MOCO would answer with no leads at all); the fields are: ${real.join(", ") || "none"}`,
-      { custom_properties: real },
-      "Use one of the custom fields listed (or drop the filter) and call again.",
-    );
-  }
 }

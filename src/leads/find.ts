@@ -1,13 +1,13 @@
-import { dealTags } from "../moco/reference.js";
 import type { ScanResult } from "../moco/scan.js";
 import { scanLeads } from "../moco/scan.js";
 import type { Lead } from "../moco/schemas.js";
 import { StoreUnavailableError } from "../store/types.js";
-import { foldLoose, quoted } from "../text.js";
+import { foldLoose } from "../text.js";
 import type { LeadsContext } from "./context.js";
 import { addDays, daysBetween, lastDayOfMonth, localDay, weekOf } from "./dates.js";
-import { type LeadFilterArgs, mocoQueries, type Range, type SORTS } from "./filters.js";
+import { checkCustom, type LeadFilterArgs, queriesOf, type Range, type SORTS } from "./filters.js";
 import type { MirrorRead } from "./mirror/index.js";
+import { closeCustomValues, unknownTags } from "./nothing-found.js";
 import { resolveFilter } from "./resolve.js";
 
 /**
@@ -30,8 +30,18 @@ export interface Found {
   echo: string[];
   /** The day counted as today (follow-ups, created and reminder windows). */
   today: string;
+  /**
+   * With `due` or `reminder`: the open leads the same filters select outside that window (counted
+   * by the reply, so that "0 overdue this week" is not read as "nothing overdue").
+   */
+  outside?: Lead[];
   /** The reminder window of `due`, when asked. */
   window?: { from?: string; to?: string };
+  /**
+   * With a query: where its words stand in the leads that do not have them all in their name
+   * ("description", "company, person"), by lead id. Those come after the name matches unless sorted.
+   */
+  matched?: Map<number, string>;
   /** Set when the leads came from the lead mirror: when it last agreed with MOCO (ISO). */
   asOf?: string;
 }
@@ -62,36 +72,79 @@ const OPEN = new Set(["pending", "potential"]);
 export const dueInDays = (lead: Lead, today: string) =>
   OPEN.has(lead.status) && lead.reminder_date ? daysBetween(today, lead.reminder_date) : undefined;
 
-export async function findLeads(args: Selection, ctx: LeadsContext): Promise<Found> {
+export async function findLeads(selection: Selection, ctx: LeadsContext): Promise<Found> {
   const today = ctx.today();
-  const { userId, stageId, echo } = await resolveFilter({ user: args.user, stage: args.stage }, ctx);
-  const queries = await mocoQueries(args, ctx);
+  const { userId, stageId, echo } = await resolveFilter(
+    { user: selection.user, stage: selection.stage },
+    ctx,
+  );
+  const custom = await checkCustom(selection, ctx);
+  const args: Selection = { ...selection, ...custom.args };
   const mirrored = await fromMirror(args, ctx);
   const scan =
     mirrored?.scan ??
-    (await scanLeads(ctx.moco, queries, {
+    (await scanLeads(ctx.moco, queriesOf(args), {
       ...ctx.call,
       maxPages: ctx.maxScanPages,
       onPage: (pages, expected, scanned) => ctx.progress(pages, expected, `Read ${scanned} leads`),
     }));
   const window = args.due ? dueWindow(args.due, today) : undefined;
-  if (args.due && window) {
-    echo.push(`due ${args.due} = ${window.from ?? "…"} to ${window.to ?? "…"} (today ${today})`);
-  }
+  echo.push(...custom.echo, ...echoOf(args, today, window));
   const keep = predicate(args, { userId, stageId, window });
   const leads = scan.leads.filter(keep);
+  const outside =
+    window || args.reminder
+      ? scan.leads.filter(
+          (l) =>
+            OPEN.has(l.status) &&
+            l.reminder_date !== null &&
+            !keep(l) &&
+            predicate({ ...args, reminder: undefined }, { userId, stageId })(l),
+        )
+      : undefined;
   const sort = args.sort ?? (args.due ? "reminder_date" : undefined);
   if (sort) leads.sort(comparator(sort, args.order));
+  const matched = args.query ? whereMatched(leads, args.query) : undefined;
+  // Leads named by the words first; within each group, the order asked for (or MOCO's).
+  if (matched && !sort) leads.sort((a, b) => Number(matched.has(a.id)) - Number(matched.has(b.id)));
   const empty =
-    leads.length === 0 && scan.complete ? await unknownTags(args, scan, mirrored?.all, ctx) : undefined;
+    leads.length === 0 && scan.complete
+      ? [
+          await unknownTags(args, scan, mirrored?.all, ctx),
+          await closeCustomValues(args, custom.freeText, mirrored?.all, ctx),
+        ]
+          .filter(Boolean)
+          .join(" ") || undefined
+      : undefined;
   return {
     leads,
     scan: empty ? { ...scan, empty } : scan,
     echo,
     today,
     ...(window ? { window } : {}),
+    ...(matched ? { matched } : {}),
+    ...(outside ? { outside } : {}),
     ...(mirrored ? { asOf: mirrored.asOf } : {}),
   };
+}
+
+/** How the filters were understood, beyond names: which statuses, company or person, the window. */
+function echoOf(args: Selection, today: string, window?: { from?: string; to?: string }): string[] {
+  const echo: string[] = [];
+  for (const [key, what] of [
+    ["has_company", "company"],
+    ["has_person", "contact person"],
+  ] as const) {
+    if (args[key] !== undefined) echo.push(`${args[key] ? "with" : "without"} a ${what}`);
+  }
+  if (args.status === "open") echo.push("status open = pending + potential (not won, lost, dropped)");
+  else if (args.status === undefined && args.due !== undefined) {
+    echo.push("follow-ups of open leads only (pending + potential)");
+  }
+  if (args.due && window) {
+    echo.push(`due ${args.due} = ${window.from ?? "…"} to ${window.to ?? "…"} (today ${today})`);
+  }
+  return echo;
 }
 
 /**
@@ -137,68 +190,6 @@ export function scanOfMirror(
     pages: read.sync?.requests ?? 0,
     ...(read.gap ? { gap: read.gap } : {}),
   };
-}
-
-/** Tags in a sentence: MOCO's text, quoted. */
-const list = (tags: string[]) => tags.map((t) => quoted(t, 60)).join(", ");
-
-/**
- * When an empty answer comes from asked tags no lead carries (a typo such as "Wichtgi" returns 0 with
- * no word otherwise): which, and the tags in use. From the mirror, every lead tells; from a live scan,
- * only that MOCO selected none at all, and its list of lead tags names the ones there are.
- */
-async function unknownTags(
-  args: Selection,
-  scan: ScanResult,
-  all: readonly Lead[] | undefined,
-  ctx: LeadsContext,
-): Promise<string | undefined> {
-  if (!args.tags || args.tags.length === 0) return undefined;
-  if (all) {
-    const uses = new Map<string, { tag: string; count: number }>();
-    for (const lead of all) {
-      for (const tag of lead.tags) {
-        const use = uses.get(tag.toLowerCase()) ?? { tag, count: 0 };
-        use.count++;
-        uses.set(tag.toLowerCase(), use);
-      }
-    }
-    const missing = args.tags.filter((t) => !uses.has(t.toLowerCase()));
-    if (missing.length === 0) return undefined;
-    const top = [...uses.values()]
-      .sort((a, b) => b.count - a.count || a.tag.localeCompare(b.tag))
-      .slice(0, 10);
-    const inUse =
-      top.length === 0
-        ? "no lead has a tag"
-        : `tags in use (most used first): ${list(top.map((u) => u.tag))}`;
-    return `No lead carries ${missing.length === 1 ? "the tag" : "the tags"} ${list(missing)}; ${inUse}.`;
-  }
-  if (scan.scanned > 0) return undefined; // leads with those tags exist; other filters left none
-  return noSuchTags(args.tags, ctx);
-}
-
-/**
- * MOCO selected no lead for asked tags: the ones the account has no such lead tag for (a typo), with
- * the account's lead tags (one cached request); undefined when every asked tag exists (then the other
- * filters left nothing, and a tag hint would mislead).
- */
-export async function noSuchTags(
-  tags: string[],
-  ctx: Pick<LeadsContext, "moco" | "call">,
-): Promise<string | undefined> {
-  const known = await dealTags(ctx.moco, ctx.call).catch(() => undefined);
-  if (!known) return undefined;
-  const have = new Set(known.tags.map((t) => t.toLowerCase()));
-  // A list cut short cannot prove a tag missing.
-  const missing = known.complete ? tags.filter((t) => !have.has(t.trim().toLowerCase())) : [];
-  if (missing.length === 0) return undefined;
-  const shown = known.tags.slice(0, 10);
-  const more = known.tags.length > shown.length ? `, … (${known.tags.length} in all)` : "";
-  return (
-    `MOCO has no lead tag ${list(missing)}; ` +
-    `${shown.length === 0 ? "the account has no lead tags" : `the account's lead tags: ${list(shown)}${more}`}.`
-  );
 }
 
 /** MOCO's own filters, applied here to the mirror as MOCO applies them to its list. */
@@ -262,6 +253,8 @@ export function predicate(
   return (l) =>
     (refs.userId === undefined || l.user?.id === refs.userId) &&
     (refs.stageId === undefined || l.category?.id === refs.stageId) &&
+    (args.has_company === undefined || (l.company !== null) === args.has_company) &&
+    (args.has_person === undefined || (l.person !== null) === args.has_person) &&
     (args.currency === undefined || l.currency === args.currency) &&
     (args.money_min === undefined || l.money >= args.money_min) &&
     (args.money_max === undefined || l.money <= args.money_max) &&
@@ -274,6 +267,29 @@ export function predicate(
 }
 
 const matchesWords = (text: string, words: readonly string[]) => words.every((w) => startsWord(text, w));
+
+const SEARCHED: readonly (readonly [string, (l: Lead) => string | null | undefined])[] = [
+  ["name", (l) => l.name],
+  ["company", (l) => l.company?.name],
+  ["person", (l) => l.person?.name],
+  ["description", (l) => l.info],
+];
+
+/**
+ * Where a query's words stand, for each lead that does not have them all in its name: the fields
+ * holding any of them, e.g. "description" or "name, description" ("Website V2": "v2" is in the info).
+ */
+export function whereMatched(leads: readonly Lead[], query: string): Map<number, string> {
+  const words = foldLoose(query).split(/\s+/);
+  const out = new Map<number, string>();
+  for (const l of leads) {
+    const texts = SEARCHED.map(([field, get]) => [field, foldLoose(get(l) ?? "")] as const);
+    if (matchesWords(texts[0]?.[1] ?? "", words)) continue;
+    const where = texts.filter(([, t]) => words.some((w) => startsWord(t, w))).map(([field]) => field);
+    out.set(l.id, where.join(", "));
+  }
+  return out;
+}
 
 /** Whether the lead's service period overlaps [from, to] (either end may be open). */
 function overlaps(l: Lead, from?: string, to?: string): boolean {

@@ -15,6 +15,7 @@ import {
 } from "../moco/reference.js";
 import { fold, foldLoose, label, quoted } from "../text.js";
 import type { LeadsContext } from "./context.js";
+import { spelledSearch } from "./name-search.js";
 import { REFS, type RefIdField, type RefName } from "./refs.js";
 import { newTags, stored } from "./verify.js";
 
@@ -270,7 +271,7 @@ async function resolveOne(
     case "company": {
       const found = await searched(
         String(query),
-        (term) => findCompanies(moco, term, call, 100),
+        spelledSearch((term) => findCompanies(moco, term, call, 100)),
         () => listCompanies(moco, call),
       );
       const cs = found.map((c) => ({ id: c.id, label: c.name, exact: [foldLoose(c.name)] }));
@@ -279,8 +280,9 @@ async function resolveOne(
     case "person": {
       const found = await searched(
         String(query),
-        (term) => findPeople(moco, term, call, 100),
-        async () => [],
+        spelledSearch((term) => findPeople(moco, term, call, 100)),
+        // MOCO's person list without a term: its first 100, for names its search cannot match.
+        () => findPeople(moco, "", call, 100),
       );
       const cs = found.map((p) => ({
         id: p.id,

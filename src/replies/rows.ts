@@ -28,9 +28,14 @@ export interface CompactLead {
   tags?: string[];
   created_at: string;
   updated_at?: string;
+  /** Where a query's words stand when not all in the name, e.g. "description". */
+  matched?: string;
 }
 
-export function compact(lead: Lead, extra: { today?: string; updated?: boolean } = {}): CompactLead {
+export function compact(
+  lead: Lead,
+  extra: { today?: string; updated?: boolean; matched?: string } = {},
+): CompactLead {
   const out: CompactLead = {
     id: lead.id,
     name: lead.name,
@@ -54,6 +59,7 @@ export function compact(lead: Lead, extra: { today?: string; updated?: boolean }
   if (lead.tags.length > 0) out.tags = lead.tags;
   out.created_at = lead.created_at;
   if (extra.updated) out.updated_at = lead.updated_at;
+  if (extra.matched) out.matched = extra.matched;
   return out;
 }
 

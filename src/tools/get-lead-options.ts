@@ -1,19 +1,13 @@
 import { z } from "zod";
+import { searchNames } from "../leads/name-search.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
-import {
-  dealTags,
-  findCompanies,
-  findPeople,
-  propertyDefinitions,
-  REFERENCE_TTL_MS,
-  stages,
-  users,
-} from "../moco/reference.js";
+import { dealTags, propertyDefinitions, REFERENCE_TTL_MS, stages, users } from "../moco/reference.js";
+import { quoted } from "../text.js";
 
 export const getLeadOptionsTool = defineTool({
   name: "get_lead_options",
   title: "Get lead options",
-  description: `Ids and names leads refer to: stages (win %), users (incl. you), deal tags, custom fields with options; cached ${REFERENCE_TTL_MS / 60_000} min. With search: matching companies and people. Read-only.`,
+  description: `Ids and names leads refer to: stages (win %), users (incl. you), deal tags, custom fields with options; cached ${REFERENCE_TTL_MS / 60_000} min. With search: companies and people. Read-only.`,
   input: strictInput({
     search: z
       .string()
@@ -37,13 +31,10 @@ export const getLeadOptionsTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async run({ search }, ctx) {
     if (search !== undefined) {
-      const [companies, people] = await Promise.all([
-        findCompanies(ctx.moco, search, ctx.call),
-        findPeople(ctx.moco, search, ctx.call),
-      ]);
+      const { companies, people } = await searchNames(search, ctx);
       return {
         data: { companies, people },
-        summary: `${companies.length} companies and ${people.length} contact people match "${search}".`,
+        summary: `${companies.length} companies and ${people.length} contact people match ${quoted(search)} (case, accents and ü/ue aside).`,
       };
     }
     const [all, who, tags, fields] = await Promise.all([

@@ -1,21 +1,22 @@
 import { z } from "zod";
-import { weekOf } from "../leads/dates.js";
-import { mocoQueries, needsScan } from "../leads/filters.js";
-import { dueInDays, findLeads, noSuchTags } from "../leads/find.js";
+import { checkCustom, needsScan, queriesOf } from "../leads/filters.js";
+import type { Selection } from "../leads/find.js";
+import { closeCustomValues, noSuchTags } from "../leads/nothing-found.js";
+import { pagedFind } from "../leads/page-snapshots.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
 import { compact, fitRows, pageData, scanData } from "../replies/rows.js";
-import { scanNote } from "../replies/scan-note.js";
 import { checkRanges, leadFilterShape, sortShape } from "../replies/schemas/filters.js";
 import { compactOut, pageOut, scanOut } from "../replies/schemas/output.js";
+import { LIVE_PAGES, searchNotes } from "../replies/search-notes.js";
 
 const input = strictInput({
   ...leadFilterShape,
   ...sortShape,
   page: z.number().int().min(1).default(1).describe("From 1"),
   per_page: z.number().int().min(1).max(100).default(25).describe("1–100"),
-  full: z.boolean().optional().describe("MOCO's full leads (25 per page at most)"),
+  full: z.boolean().optional().describe("MOCO's full leads (≤25 per page)"),
 })
   .superRefine(checkRanges)
   .refine((v) => !v.full || v.per_page <= 25, {
@@ -27,7 +28,7 @@ export const listLeadsTool = defineTool({
   name: "list_leads",
   title: "List leads",
   description:
-    "List, search and sort leads (deals) as compact rows. A user or stage name must match one record, else an error lists candidates. Filters MOCO lacks read every matching page. Read-only. Start here for ids.",
+    "List, search and sort leads (deals) as compact rows. Filters MOCO lacks read every matching page. Read-only. Start here for ids.",
   input,
   output: z.object({
     leads: z.array(compactOut),
@@ -47,29 +48,28 @@ export const listLeadsTool = defineTool({
     let extra: Record<string, unknown> = {};
     let today: string | undefined;
     let capped = false;
+    let matched: Map<number, string> | undefined;
     if (!needsScan(selection)) {
-      const [query] = await mocoQueries(selection, ctx);
-      const result = await listLeads(ctx.moco, { ...query, page, per_page }, ctx.call);
-      leads = result.leads;
-      meta = pageData(result.page, page, leads.length, per_page);
-      // An empty first page for asked tags: a typo ("Wichtgi") must not read as "no such leads" alone.
-      if (leads.length === 0 && page === 1 && selection.tags && selection.tags.length > 0) {
-        const hint = await noSuchTags(selection.tags, ctx);
-        if (hint) lines.push(hint);
-      }
+      const live = await livePage(selection, page, per_page, ctx);
+      leads = live.leads;
+      meta = live.meta;
+      lines.push(...live.lines);
     } else {
-      const found = await findLeads(selection, ctx);
+      const { found, keptSince, afresh } = await pagedFind(selection, page, ctx);
       today = found.today;
       capped = !found.scan.complete;
+      matched = found.matched;
       const total = found.leads.length;
       leads = found.leads.slice((page - 1) * per_page, page * per_page);
       meta = { page, per_page, total, next_page: page * per_page < total ? page + 1 : null };
       extra = { ...scanData(found.scan, total), ...(dated ? { today } : {}) };
-      if (found.echo.length > 0) lines.push(`Understood: ${found.echo.join("; ")}.`);
-      if (dated) lines.push(dueCounts(found.leads, found.today, args.due === undefined));
-      lines.push(scanNote(found.scan, total, ctx.maxScanPages, found.asOf));
+      lines.push(...searchNotes(found, { due: args.due, sort: args.sort, dated, keptSince, afresh }, ctx));
     }
-    const rows = leads.map((l) => (full ? l : compact(l, { today: dated ? today : undefined, updated })));
+    const rows = leads.map((l) =>
+      full
+        ? { ...l, ...(matched?.has(l.id) ? { matched: matched.get(l.id) } : {}) }
+        : compact(l, { today: dated ? today : undefined, updated, matched: matched?.get(l.id) }),
+    );
     const fitted = fitRows<object>(rows);
     // A capped scan found `total` matches among the leads it read: a lower bound, never "the last page".
     const of =
@@ -96,12 +96,32 @@ export const listLeadsTool = defineTool({
   },
 });
 
-/** "3 overdue, 1 due today, 5 later" over the matches, with the dates they are counted from. */
-function dueCounts(leads: Lead[], today: string, sayWeek: boolean): string {
-  const days = leads.map((l) => dueInDays(l, today)).filter((d) => d !== undefined);
-  const overdue = days.filter((d) => d < 0).length;
-  const todays = days.filter((d) => d === 0).length;
-  const { monday, sunday } = weekOf(today);
-  const when = sayWeek ? `Today is ${today} (this week: ${monday} to ${sunday}). ` : "";
-  return `${when}Open follow-ups among the matches: ${overdue} overdue, ${todays} due today, ${days.length - overdue - todays} later.`;
+/**
+ * One page of MOCO's own list, live. MOCO pages by position: a lead created or deleted between page
+ * requests shifts the later pages, which cannot be prevented here, so a page with others says so.
+ */
+async function livePage(
+  selection: Selection,
+  page: number,
+  per_page: number,
+  ctx: Parameters<typeof checkCustom>[1] & Parameters<typeof closeCustomValues>[3],
+) {
+  const lines: string[] = [];
+  const custom = await checkCustom(selection, ctx);
+  const [query] = queriesOf(custom.args);
+  const result = await listLeads(ctx.moco, { ...query, page, per_page }, ctx.call);
+  const meta = pageData(result.page, page, result.leads.length, per_page);
+  if (custom.echo.length > 0) lines.push(`Understood: ${custom.echo.join("; ")}.`);
+  // An empty first page: a typo ("Wichtgi", "prj-2025") must not read as "no such leads" alone.
+  if (result.leads.length === 0 && page === 1) {
+    const hints = [
+      selection.tags && selection.tags.length > 0 ? await noSuchTags(selection.tags, ctx) : undefined,
+      await closeCustomValues(custom.args, custom.freeText, undefined, ctx),
+    ];
+    lines.push(...hints.filter((x) => x !== undefined));
+  }
+  if (page > 1 || meta.next_page !== null) {
+    lines.push(LIVE_PAGES);
+  }
+  return { leads: result.leads, meta, lines };
 }

@@ -7,6 +7,7 @@ import {
   pushedPredicate,
   type Selection,
   type Sort,
+  whereMatched,
 } from "../../src/leads/find.js";
 import type { Lead } from "../../src/moco/schemas.js";
 import { lead } from "../fixtures/moco.js";
@@ -233,6 +234,29 @@ describe("comparator: the sort, missing values last, ties by id", () => {
   for (const [name, sort, order, ids] of SORTS) {
     it(`${name}: ${ids.join(", ")}`, () => {
       expect([...leads].sort(comparator(sort, order)).map((l) => l.id)).toEqual(ids);
+    });
+  }
+});
+
+describe("whereMatched: where a query's words stand when not all in the name", () => {
+  const one = lead({
+    id: 7,
+    name: "Website-Relaunch",
+    info: "Angebot v2 verschickt",
+    person: { id: 40, name: "Jürgen Müller" },
+  });
+  const WHERE: [query: string, where: string | undefined][] = [
+    ["website", undefined],
+    ["website relaunch", undefined],
+    ["website v2", "name, description"],
+    ["v2", "description"],
+    ["beispiel", "company"],
+    ["mueller", "person"],
+    ["website beispiel v2", "name, company, description"],
+  ];
+  for (const [query, where] of WHERE) {
+    it(`${query} → ${where ?? "(the name: no marker)"}`, () => {
+      expect(whereMatched([one], query).get(7)).toBe(where);
     });
   }
 });

@@ -231,6 +231,12 @@ describe("resolveFilter: names that match several records or none", () => {
   });
 });
 
+const personId = (first: string, last: string) => {
+  const p = env.sandbox.store.people.find((x) => x.firstname === first && x.lastname === last);
+  if (!p) throw new Error(`no seeded person ${first} ${last}`);
+  return p.id;
+};
+
 describe("prepareWrite: names in a write become ids", () => {
   const WRITES: [
     name: string,
@@ -262,6 +268,18 @@ describe("prepareWrite: names in a write become ids", () => {
       'a company by its name with "ue" and "oe"',
       () => ({ company: "Mueller & Soehne GmbH" }),
       () => ({ company_id: env.sandbox.store.companies.find((c) => c.name === "Müller & Söhne GmbH")?.id }),
+      [],
+    ],
+    [
+      'a contact person by name with "ue", which MOCO\'s search does not match as typed',
+      () => ({ person: "Juergen Mueller" }),
+      () => ({ person_id: personId("Jürgen", "Müller") }),
+      [],
+    ],
+    [
+      "a contact person by name without accents",
+      () => ({ person: "jurgen muller" }),
+      () => ({ person_id: personId("Jürgen", "Müller") }),
       [],
     ],
   ];

@@ -73,7 +73,9 @@ export const leadFilterShape = {
   status: z
     .enum([...LEAD_STATUSES, "open"])
     .optional()
-    .describe("open = pending + potential"),
+    .describe(
+      "MOCO UI: pending=Laufende/Active, potential=Kontaktpotential, won=Gewonnen, lost=Verloren (client cancelled), dropped=Abgesagt/verworfen (we cancelled); open=pending+potential ('offen' is ambiguous)",
+    ),
   user: idOrName.optional().describe('Owner: "me", id, e-mail or name'),
   stage: idOrName.optional().describe("Stage id or name"),
   query: z
@@ -82,6 +84,8 @@ export const leadFilterShape = {
     .optional()
     .describe("Words in name, company, person, info"),
   company_id: mocoId.optional().describe("e.g. 4711"),
+  has_company: z.boolean().optional().describe("false: none"),
+  has_person: z.boolean().optional().describe("false: none"),
   tags: z
     .array(z.string())
     .refine((ts) => ts.length <= 50 && ts.every((t) => t.length <= 100), "at most 50 tags of 100 characters")
@@ -96,16 +100,14 @@ export const leadFilterShape = {
   created: range("").optional(),
   closed: range("").optional(),
   service: range("Overlaps ").optional(),
-  updated_after: instant("Changed or created after (date or timestamp)").optional(),
+  updated_after: instant("Changed after (date or timestamp)").optional(),
   updated_before: instant("Unchanged since (stale)").optional(),
   ids: z
     .array(mocoId)
     .refine((ids) => ids.length >= 1 && ids.length <= 100, "give 1 to 100 ids")
     .optional()
     .describe("Lead ids"),
-  custom_properties: customValues('Exact match, e.g. {"Quelle":"Website"}')
-    .superRefine(checkCustomFilter)
-    .optional(),
+  custom_properties: customValues('e.g. {"Quelle":"Website"}').superRefine(checkCustomFilter).optional(),
 };
 
 /** What the shape parses to is exactly the domain's filter type (checked by the compiler both ways). */
