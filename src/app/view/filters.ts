@@ -26,6 +26,8 @@ export const MOCO_FILTERS = [
   "updated_before",
   "ids",
   "custom_properties",
+  "has_company",
+  "has_person",
 ] as const;
 /** list_leads' own: the order of the board's cards. */
 export const SEARCH_FIELDS = ["sort", "order"] as const;
