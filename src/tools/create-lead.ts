@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { remember } from "../leads/context.js";
 import { utcSecond } from "../leads/dates.js";
-import { duplicateWarnings } from "../leads/duplicates.js";
+import { refuseDuplicates } from "../leads/duplicates.js";
 import { prepareWrite } from "../leads/resolve.js";
 import { warningsFor } from "../leads/verify.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
@@ -17,13 +17,21 @@ const { name, currency, money, reminder_date } = writableFields;
 const fields = z
   .object({ ...writableFields, ...refNames })
   .partial()
-  .extend({ name, currency, money, reminder_date });
+  .extend({
+    name,
+    currency,
+    money,
+    reminder_date,
+    allow_duplicate: z.boolean().optional().describe("true: skip the similar-name check"),
+  });
+
+const withoutFlag = <T extends { allow_duplicate?: boolean }>({ allow_duplicate: _, ...rest }: T) => rest;
 
 export const createLeadTool = defineTool({
   name: "create_lead",
   title: "Create a lead",
   description:
-    "Create a lead (deal). User and stage by id or name (see get_lead_options). Not idempotent: two calls, two leads. Returns warnings where MOCO stored something else or an open lead of the company has a similar name.",
+    "Create a lead (deal). User and stage by id or name (see get_lead_options). Not idempotent: two calls, two leads. Refused (naming them) if the company has an open lead of a similar name. Warns where MOCO stored something else.",
   input: strictInput(fields.shape)
     .superRefine(checkServicePeriod)
     .superRefine(noIdAndName)
@@ -49,17 +57,20 @@ export const createLeadTool = defineTool({
     );
   },
   async run(args, ctx) {
-    // The duplicate check runs beside the name lookups when the company comes by id, after them by name.
-    const early = duplicateWarnings(args.name, args.company_id, ctx);
-    const { body, notes, ...known } = await prepareWrite(args, ctx);
-    const lookalikes =
-      args.company_id === undefined
-        ? await duplicateWarnings(args.name, body.company_id as number | undefined, ctx)
-        : await early;
+    // Before anything is written; beside the name lookups when the company comes by id, after them by name.
+    const check = (companyId: unknown) =>
+      args.allow_duplicate
+        ? Promise.resolve()
+        : refuseDuplicates(args.name, companyId as number | undefined, ctx);
+    const early = args.company_id === undefined ? undefined : check(args.company_id);
+    // A refusal of the early check must not be left unhandled while the lookups run.
+    early?.catch(() => {});
+    const { body, notes, ...known } = await prepareWrite(withoutFlag(args), ctx);
+    await (early ?? check(body.company_id));
     const lead = await createLead(ctx.moco, body, ctx.call);
     await remember(ctx, lead);
     const verified = warningsFor({ asked: body, after: lead, before: null, ...known });
-    const warnings = [...notes, ...lookalikes, ...verified];
+    const warnings = [...notes, ...verified];
     const note = warnings.length > 0 ? ` WARNINGS: ${warnings.join("; ")}.` : "";
     return { data: { lead: capLead(lead).lead, warnings }, summary: `Created ${leadLine(lead)}.${note}` };
   },
