@@ -8,6 +8,7 @@ import { defineTool, strictInput } from "../mcp/tool.js";
 import { createLead } from "../moco/leads.js";
 import { capLead } from "../replies/cap.js";
 import { leadLine } from "../replies/lines.js";
+import { notWritten } from "../replies/schemas/changes.js";
 import { checkServicePeriod, noIdAndName, refNames, writableFields } from "../replies/schemas/fields.js";
 import { leadOut, warningsOut } from "../replies/schemas/output.js";
 
@@ -32,7 +33,11 @@ export const createLeadTool = defineTool({
   title: "Create a lead",
   description:
     "Create a lead (deal). User and stage by id or name (see get_lead_options). Not idempotent: two calls, two leads. Refused (naming them) if the company has an open lead of a similar name. Warns where MOCO stored something else.",
-  input: strictInput(fields.shape)
+  input: strictInput(fields.shape, (key) =>
+    key === "id"
+      ? "id: MOCO assigns a new lead's id; to change an existing lead use update_lead"
+      : notWritten(key),
+  )
     .superRefine(checkServicePeriod)
     .superRefine(noIdAndName)
     .superRefine((v, ctx) => {
