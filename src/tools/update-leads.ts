@@ -16,7 +16,7 @@ const row = z.looseObject({
 export const updateLeadsTool = defineTool({
   name: "update_leads",
   title: "Update many leads",
-  description: `Apply one set of changes to up to ${BULK_MAX} leads. dry_run: true shows each lead and its changes, writes nothing, and gives a confirm_token that applies exactly those leads (by ids). A filter or over ${ASK_ABOVE} leads needs the human (asked, or the token).`,
+  description: `Apply one set of changes to up to ${BULK_MAX} leads. dry_run: true shows each lead and its changes (no write) and a confirm_token that applies exactly those (by ids). A filter or over ${ASK_ABOVE} leads needs the human: asked, or that token.`,
   input: strictInput({
     ids: z.array(z.number().int().positive()).min(1).max(BULK_MAX).optional().describe("Lead ids"),
     // Validated exactly as list_leads' filters, while tools/list spells those out once.
