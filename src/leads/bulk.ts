@@ -1,10 +1,10 @@
 import { InputError } from "../errors.js";
 import { MocoError, type MocoErrorKind } from "../moco/errors.js";
-import { listLeads, updateLead } from "../moco/leads.js";
+import { leadsByIds, updateLead } from "../moco/leads.js";
 import { stages, users } from "../moco/reference.js";
 import type { ScanResult } from "../moco/scan.js";
 import type { LEAD_STATUSES, Lead } from "../moco/schemas.js";
-import { checkToken, claimToken, issueToken, releaseToken } from "./confirm.js";
+import { checkToken, claimToken, issueToken, releaseToken, tokenMark } from "./confirm.js";
 import { type LeadsContext, remember } from "./context.js";
 import { findLeads, type Selection } from "./find.js";
 import { prepareWrite } from "./resolve.js";
@@ -13,8 +13,11 @@ import { changesBetween, warningsFor } from "./verify.js";
 /**
  * One set of changes applied to many leads (update_leads): a dry run that lists exactly what would
  * change, and a real run that writes one PUT per lead that changes and reports every lead's outcome.
- * More than ASK_ABOVE leads need the human: asked once where the client can, otherwise the real run
- * needs the confirm_token of a dry run of the same selection and changes.
+ * What is written is what was shown: a dry run's confirm_token binds the exact lead ids it listed, the
+ * changes and each lead's updated_at, and the real run it confirms takes those ids (never the filter
+ * again) and skips, reporting it, a lead changed since. Without a token a real run goes ahead only for
+ * up to ASK_ABOVE leads named by id; a filter, or more leads, need the human: asked once where the
+ * client can (the question names the leads), otherwise the dry run's token.
  */
 export const BULK_MAX = 100;
 export const ASK_ABOVE = 10;
@@ -41,7 +44,7 @@ export interface BulkArgs {
   confirm_token?: string;
 }
 
-export type Outcome = "would_change" | "changed" | "unchanged" | "failed";
+export type Outcome = "would_change" | "changed" | "unchanged" | "skipped" | "failed";
 
 export interface Row {
   id: number;
@@ -68,8 +71,14 @@ export interface BulkPlan {
   target: Target;
   /** How loose names in the changes were matched (resolve.ts). */
   notes: string[];
-  /** How the filter's names and windows were understood. */
+  /** Every filter given, names and windows as understood; empty for ids. */
   echo: string[];
+  /** What MOCO's answer held beyond the selection, left out (a MOCO that ignored a filter). */
+  leftOut: string[];
+  /** Selected by filter (a real run then needs the human, and a token takes the ids). */
+  byFilter: boolean;
+  /** The selected leads as read, by id. */
+  leads: Map<number, Lead>;
   /** Set when the filter's selection is not whole: the scan, its matches and the mirror's time. */
   incomplete?: { scan: ScanResult; matched: number; asOf?: string };
   /** The selection, when it is more than BULK_MAX leads (a real run is refused). */
@@ -80,7 +89,7 @@ export interface BulkPlan {
   rows: Row[];
   /** The leads that would change. */
   todo: { lead: Lead; changes: string[] }[];
-  subject: { purpose: string; what: string; state: string };
+  subject: { purpose: string; what: string; state: string; mark: number };
   knownTags: Awaited<ReturnType<typeof prepareWrite>>["knownTags"];
 }
 
@@ -91,13 +100,13 @@ export interface BulkPlan {
 export async function planBulk(args: BulkArgs, ctx: LeadsContext): Promise<BulkPlan> {
   const { body, notes, knownTags } = await prepareWrite(args.changes, ctx);
   const target = { ...(await targetOf(body, ctx)), tags: knownTags?.tags ?? [] };
-  const { leads, missing, echo, incomplete } = await select(args, ctx);
+  const { leads, missing, echo, incomplete, leftOut } = await select(args, ctx);
   const today = ctx.today();
   const predicted = leads.map((lead) => ({ lead, after: predict(lead, body, target, today) }));
   const plan = predicted.map(({ lead, after }) => ({ lead, changes: changesBetween(lead, after) }));
   const rows: Row[] = [
     ...missing.map(
-      (id): Row => ({ id, name: "", outcome: "failed", reason: `lead ${id} not found in MOCO` }),
+      (id): Row => ({ id, name: "", outcome: "failed", reason: `lead ${id} not found: MOCO answered 404` }),
     ),
     ...plan.map(
       ({ lead, changes }): Row =>
@@ -106,19 +115,15 @@ export async function planBulk(args: BulkArgs, ctx: LeadsContext): Promise<BulkP
           : { id: lead.id, name: lead.name, outcome: "unchanged" },
     ),
   ];
-  const subject = {
-    purpose: "update_leads",
-    what: `${[...leads.map((l) => l.id), ...missing].sort((a, b) => a - b).join(",")}|${canonical(body)}`,
-    state: [...leads]
-      .sort((a, b) => a.id - b.id)
-      .map((l) => `${l.id}:${l.updated_at}`)
-      .join(","),
-  };
+  const subject = subjectOf(leads, missing, body);
   return {
     body,
     target,
     notes,
     echo,
+    leftOut,
+    byFilter: args.ids === undefined,
+    leads: new Map(leads.map((l) => [l.id, l])),
     ...(incomplete ? { incomplete } : {}),
     ...(leads.length > BULK_MAX ? { tooMany: leads.length } : {}),
     closedOnIgnored: body.closed_on !== undefined && predicted.some(({ after }) => OPEN.has(after.status)),
@@ -133,21 +138,34 @@ export async function planBulk(args: BulkArgs, ctx: LeadsContext): Promise<BulkP
 export const refused = (plan: BulkPlan) => plan.tooMany !== undefined || plan.incomplete !== undefined;
 
 /**
- * The confirm_token a dry run offers: only when the human must agree (more than ASK_ABOVE changes),
- * cannot be asked by the client, and a real run would not be refused anyway.
+ * What a confirm_token binds: the lead ids (sorted; ids MOCO does not hold included), the changes, and
+ * as state each lead's updated_at. The mark is the newest updated_at of them (ms, MOCO's clock): a lead
+ * updated after it changed after the preview.
  */
-export const previewToken = (plan: BulkPlan, ctx: Pick<LeadsContext, "moco"> & { canAsk: boolean }) =>
-  plan.todo.length > ASK_ABOVE && !ctx.canAsk && !refused(plan)
-    ? issueToken(ctx.moco, plan.subject)
-    : undefined;
+function subjectOf(leads: Lead[], missing: number[], body: Body) {
+  const ids = [...leads.map((l) => l.id), ...missing].sort((a, b) => a - b);
+  const state = [...leads.map((l) => `${l.id}:${l.updated_at}`), ...missing.map((id) => `${id}:-`)].sort();
+  const mark = Math.max(0, ...leads.map((l) => Date.parse(l.updated_at)).filter(Number.isFinite));
+  return {
+    purpose: "update_leads",
+    what: `${ids.join(",")}|${canonical(body)}`,
+    state: state.join(","),
+    mark,
+  };
+}
+
+/** The confirm_token of a dry run, whatever its size: where something changes and a real run would not be refused. */
+export const previewToken = (plan: BulkPlan, ctx: Pick<LeadsContext, "moco">) =>
+  plan.todo.length > 0 && !refused(plan) ? issueToken(ctx.moco, plan.subject) : undefined;
 
 export type BulkRun =
   | { confirmed: false }
   | { confirmed: true; rows: Row[]; counts: Record<Outcome, number> };
 
 /**
- * Writes the plan: over ASK_ABOVE changes only with the human's go-ahead, asked (`ask`) where the
- * client can, otherwise the dry run's confirm_token. One PUT per lead that changes.
+ * Writes the plan. With a confirm_token: exactly the leads its dry run listed (passed as ids), each one
+ * changed since skipped. Without: up to ASK_ABOVE leads by id at once; a filter, or more leads, only
+ * with the human's go-ahead, asked (`ask`) where the client can. One PUT per lead that changes.
  */
 export async function applyBulk(
   plan: BulkPlan,
@@ -155,66 +173,124 @@ export async function applyBulk(
   ctx: LeadsContext & { ask: (() => Promise<boolean>) | undefined },
 ): Promise<BulkRun> {
   let spent: string | undefined;
-  if (plan.todo.length > ASK_ABOVE) {
-    if (ctx.ask) {
-      if (!(await ctx.ask().catch(() => false))) return { confirmed: false };
-    } else {
-      spent = spendToken(token, plan.subject, plan.todo.length, ctx);
+  let skipped = new Set<number>();
+  if (token !== undefined) {
+    if (plan.byFilter) return refuse(TOKEN_REFUSED.filter, "filter");
+    ({ token: spent, skipped } = spendToken(token, plan, ctx));
+  } else if (plan.byFilter || plan.todo.length > ASK_ABOVE) {
+    if (!ctx.ask) {
+      return plan.byFilter
+        ? refuse("a filter selects anew at every call: only leads a dry run showed are written", "missing")
+        : refuse(`changing ${plan.todo.length} leads needs the human's go-ahead`, "missing");
     }
+    if (!(await ctx.ask().catch(() => false))) return { confirmed: false };
   }
-  const done = await apply(plan.todo, plan.body, { knownTags: plan.knownTags }, ctx);
-  const rows = plan.rows.map((r) => (r.outcome === "would_change" ? (done.get(r.id) ?? r) : r));
+  const todo = plan.todo.filter((t) => !skipped.has(t.lead.id));
+  const done = await apply(todo, plan.body, { knownTags: plan.knownTags }, ctx);
+  const rows = plan.rows.map((r): Row => {
+    if (skipped.has(r.id)) return { id: r.id, name: r.name, outcome: "skipped", reason: SKIPPED };
+    return r.outcome === "would_change" ? (done.get(r.id) ?? r) : r;
+  });
   const counts = tally(rows);
   // Nothing was written, nor may have been: the leads are as previewed, so a retry may use the token.
-  if (spent && counts.changed === 0 && !rows.some((r) => r.may_have_succeeded)) releaseToken(spent);
+  const untouched = counts.changed === 0 && skipped.size === 0 && !rows.some((r) => r.may_have_succeeded);
+  if (spent && untouched) releaseToken(spent);
   return { confirmed: true, rows, counts };
 }
 
+const SKIPPED = "changed in MOCO since the dry run, so not written; a new dry run shows it as it is now";
+
 const TOKEN_REFUSED = {
   malformed: "the confirm_token is not one this server issued",
-  other: "the confirm_token was issued for another selection or other changes (or altered)",
+  other: "the confirm_token was issued for other leads or other changes (or altered)",
   expired: "the confirm_token has expired",
   changed: "a lead of the selection changed in MOCO since the dry run",
   used: "the confirm_token was already used (a token confirms one run)",
+  filter:
+    "a confirm_token applies to the leads its dry run listed, passed as ids; a filter would select anew",
 };
+
+function refuse(why: string, reason: string): never {
+  throw new InputError(
+    `Nothing was changed: ${why}`,
+    { confirm_token: [reason] },
+    "Call update_leads with dry_run: true, show the result to the human, then call it with the ids it listed, the same changes and its confirm_token.",
+  );
+}
 
 /**
  * Checks the token and claims it in one synchronous step (no await in between), so of two runs sent
- * at once with the same token only the first writes; returns the claimed token, or throws why not.
+ * at once with the same token only the first writes. A token for these ids and changes whose state
+ * differs is claimed too, skipping each lead updated after the dry run's newest updated_at (the
+ * token's mark: MOCO's own clock, no skew); when no lead tells the change apart so, nothing is written.
  */
 function spendToken(
-  token: string | undefined,
-  subject: Parameters<typeof checkToken>[1],
-  n: number,
+  token: string,
+  plan: BulkPlan,
   ctx: LeadsContext,
-): string {
-  const refuse = (why: string, reason: string): never => {
-    throw new InputError(
-      `Nothing was changed: ${why}`,
-      { confirm_token: [reason] },
-      "Call update_leads with the same selection and changes and dry_run: true, show the result to the human, then call again with its confirm_token.",
-    );
-  };
-  if (token === undefined) return refuse(`changing ${n} leads needs the human's go-ahead`, "missing");
-  const check = checkToken(ctx.moco, subject, token);
-  const reason = !check.ok ? check.reason : claimToken(token) ? undefined : "used";
-  return reason === undefined ? token : refuse(TOKEN_REFUSED[reason], reason);
+): { token: string; skipped: Set<number> } {
+  const check = checkToken(ctx.moco, plan.subject, token);
+  let skipped = new Set<number>();
+  if (!check.ok && check.reason === "changed") {
+    const mark = tokenMark(token) ?? Number.POSITIVE_INFINITY;
+    const later = [...plan.leads.values()].filter((l) => Date.parse(l.updated_at) > mark);
+    skipped = new Set(later.map((l) => l.id));
+    // A lead gone since the preview is a failed row already: no reason to hold the others back.
+    const gone = plan.rows.some((r) => r.outcome === "failed");
+    if (skipped.size === 0 && !gone) return refuse(TOKEN_REFUSED.changed, "changed");
+  } else if (!check.ok) return refuse(TOKEN_REFUSED[check.reason], check.reason);
+  if (!claimToken(token)) return refuse(TOKEN_REFUSED.used, "used");
+  return { token, skipped };
 }
 
-/** The leads selected by ids (one request for up to 100) or by the filter language. */
+/**
+ * The leads selected by ids (leadsByIds: only those asked, an absent one read on its own, missing only
+ * on a 404) or by the filter language. What MOCO sent beyond the selection is left out, and said.
+ */
 async function select(args: BulkArgs, ctx: LeadsContext) {
   if (args.ids) {
-    const ids = [...new Set(args.ids)];
-    const page = await listLeads(ctx.moco, { ids, per_page: BULK_MAX }, ctx.call);
-    const missing = ids.filter((id) => !page.leads.some((l) => l.id === id));
-    return { leads: page.leads.sort((a, b) => a.id - b.id), missing, echo: [] as string[] };
+    const got = await leadsByIds(ctx.moco, args.ids, ctx.call);
+    return { leads: got.leads, missing: got.missing, echo: [] as string[], leftOut: unasked(got.unasked) };
   }
-  const found = await findLeads(args.filter ?? {}, ctx);
+  const filter = args.filter ?? {};
+  const found = await findLeads(filter, ctx);
   const incomplete = found.scan.complete
     ? undefined
     : { scan: found.scan, matched: found.leads.length, asOf: found.asOf };
-  const leads = [...found.leads].sort((a, b) => a.id - b.id);
-  return { leads, missing: [] as number[], echo: found.echo, incomplete };
+  // A filter by ids keeps to them, whatever MOCO sent.
+  const asked = filter.ids && new Set(filter.ids);
+  const extra = asked ? found.leads.filter((l) => !asked.has(l.id)).map((l) => l.id) : [];
+  const leads = found.leads.filter((l) => !asked || asked.has(l.id)).sort((a, b) => a.id - b.id);
+  const echo = echoOf(filter, found.echo);
+  return { leads, missing: [] as number[], echo, incomplete, leftOut: unasked(extra) };
+}
+
+const unasked = (ids: number[]) =>
+  ids.length === 0
+    ? []
+    : [
+        `MOCO's answer also held ${ids.length} lead${ids.length === 1 ? "" : "s"} not asked for (${ids.slice(0, 10).join(", ")}${ids.length > 10 ? ", …" : ""}): it ignored the ids filter, and they were left out`,
+      ];
+
+const shown = (v: unknown): string => {
+  if (v !== null && typeof v === "object" && !Array.isArray(v) && ("from" in v || "to" in v)) {
+    const r = v as { from?: string; to?: string };
+    return `${r.from ?? ""}..${r.to ?? ""}`;
+  }
+  return JSON.stringify(v);
+};
+
+/**
+ * Every filter given, as the selection used it: user, stage and due as findLeads understood them, the
+ * others as given (a range as from..to), and the open statuses a due filter implies.
+ */
+function echoOf(filter: Selection, understood: string[]): string[] {
+  const own = Object.entries(filter)
+    .filter(([k, v]) => v !== undefined && !["user", "stage", "due"].includes(k))
+    .map(([k, v]) => `${k} = ${shown(v)}`);
+  if (filter.status === undefined && filter.due !== undefined)
+    own.unshift("status = open (due looks at open leads)");
+  return [...own, ...understood];
 }
 
 /** Who and what an id in the changes stands for (cached lists); an id that is not there is refused. */
@@ -338,7 +414,13 @@ async function apply(
 }
 
 export function tally(rows: Row[]): Record<Outcome, number> {
-  const counts: Record<Outcome, number> = { would_change: 0, changed: 0, unchanged: 0, failed: 0 };
+  const counts: Record<Outcome, number> = {
+    would_change: 0,
+    changed: 0,
+    unchanged: 0,
+    skipped: 0,
+    failed: 0,
+  };
   for (const r of rows) counts[r.outcome]++;
   return counts;
 }

@@ -8,10 +8,12 @@ import type { MocoClient } from "../moco/client.js";
  * can check it without shared state, and it is bound to the MOCO credentials of the call: a token
  * issued for one account, or one key, is worth nothing with another.
  *
- * Layout: `<expiry, epoch ms>.<mac of what>.<mac of what and its state>`. Two MACs so a refusal can
- * say why: another subject (or an altered token), or the same subject whose state changed since. The
+ * Layout: `<expiry, epoch ms>[.<mark>].<mac of what>.<mac of what and its state>`. Two MACs so a refusal
+ * can say why: another subject (or an altered token), or the same subject whose state changed since. The
  * expiry in ms makes each preview's token its own: a token is spent once (claimToken), and a preview
- * made again right after must not hand out the spent one.
+ * made again right after must not hand out the spent one. The mark (optional, a number the first MAC
+ * covers) lets a check tell which parts of a subject changed: update_leads puts the newest updated_at
+ * of the previewed leads there (MOCO's clock), so a lead updated later changed after the preview.
  */
 export const CONFIRM_TTL_MS = 5 * 60_000;
 
@@ -22,6 +24,8 @@ export interface Confirmation {
   what: string;
   /** The subject's state when previewed (updated_at values): any edit in between voids the token. */
   state: string;
+  /** A whole number carried in the token and covered by its first MAC, read back by `tokenMark`. */
+  mark?: number;
 }
 
 export type TokenCheck =
@@ -47,7 +51,8 @@ export function issueToken(
 ): { token: string; expires_at: string } {
   const key = keyOf(moco);
   const exp = String(Math.floor(now + ttlMs));
-  const token = `${exp}.${mac(key, c.purpose, exp, c.what)}.${mac(key, c.purpose, exp, c.what, c.state)}`;
+  const head = c.mark === undefined ? exp : `${exp}.${c.mark}`;
+  const token = `${head}.${mac(key, c.purpose, head, c.what)}.${mac(key, c.purpose, head, c.what, c.state)}`;
   return { token, expires_at: shownExpiry(exp) };
 }
 
@@ -57,21 +62,30 @@ const shownExpiry = (exp: string) => `${new Date(Number(exp)).toISOString().slic
 const equal = (a: string, b: string) =>
   a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
+const TOKEN = /^(\d{1,15})(?:\.(\d{1,15}))?\.([\w-]{22})\.([\w-]{22})$/;
+
+/** The mark a token carries; trust it only after checkToken found the token's subject ("changed" or ok). */
+export function tokenMark(token: string): number | undefined {
+  const mark = TOKEN.exec(token.trim())?.[2];
+  return mark === undefined ? undefined : Number(mark);
+}
+
 export function checkToken(
   moco: MocoClient,
   c: Confirmation,
   token: string,
   { now = Date.now() }: ClockOptions = {},
 ): TokenCheck {
-  const m = /^(\d{1,15})\.([\w-]{22})\.([\w-]{22})$/.exec(token.trim());
+  const m = TOKEN.exec(token.trim());
   if (!m) return { ok: false, reason: "malformed" };
-  const [, exp = "", what = "", state = ""] = m;
+  const [, exp = "", mark, what = "", state = ""] = m;
+  const head = mark === undefined ? exp : `${exp}.${mark}`;
   const key = keyOf(moco);
-  // The first MAC covers the expiry, so pushing it back makes the token "other", never valid.
-  if (!equal(what, mac(key, c.purpose, exp, c.what))) return { ok: false, reason: "other" };
+  // The first MAC covers the expiry and the mark, so changing either makes the token "other", never valid.
+  if (!equal(what, mac(key, c.purpose, head, c.what))) return { ok: false, reason: "other" };
   const expiredAt = shownExpiry(exp);
   if (Number(exp) <= now) return { ok: false, reason: "expired", expiredAt };
-  if (!equal(state, mac(key, c.purpose, exp, c.what, c.state))) return { ok: false, reason: "changed" };
+  if (!equal(state, mac(key, c.purpose, head, c.what, c.state))) return { ok: false, reason: "changed" };
   return { ok: true };
 }
 

@@ -1,11 +1,13 @@
+import { InputError } from "../errors.js";
 import { listLeads } from "../moco/leads.js";
 import type { Lead } from "../moco/schemas.js";
 import { fold, quoted } from "../text.js";
 import type { LeadsContext } from "./context.js";
 
 /**
- * The duplicate check of create_lead: an open lead of the same company with a similar name is named
- * in a warning. It is advice, never a refusal: a failed check becomes a warning too.
+ * The duplicate check of create_lead, before the POST: an open lead of the same company with a similar
+ * name stops the create and is named (allow_duplicate goes ahead). A check that could not read every
+ * open lead of the company stops it too, saying so: no lookalike found is then no proof of none.
  */
 
 // Short words and fillers carry no meaning of their own in a lead name.
@@ -41,39 +43,102 @@ export function similarNames(a: string, b: string, companyName = ""): boolean {
 }
 
 const OPEN = ["pending", "potential"] as const;
+const PAGE = 100;
 
-/** The company's open leads (one page of 100 per status, in parallel) whose name is similar. */
+/** What the check saw: the lookalikes, and whether every open lead of the company was read. */
+export interface Lookalikes {
+  found: Lead[];
+  /** Open leads of the company read, and how many MOCO holds (null: unknown, more than read). */
+  read: number;
+  total: number | null;
+  complete: boolean;
+}
+
+/**
+ * The company's open leads (one page of 100 per status, in parallel) whose name is similar. A status
+ * with more than a page is not read further (the check costs two requests): `complete` says so.
+ */
 export async function openLookalikes(
   name: string,
   companyId: number,
   ctx: Pick<LeadsContext, "moco" | "call">,
-): Promise<Lead[]> {
+): Promise<Lookalikes> {
   // Both reads end before the check does (a retry of one must not outlive the tool call).
   const settled = await Promise.allSettled(
-    OPEN.map((status) => listLeads(ctx.moco, { company_id: companyId, status, per_page: 100 }, ctx.call)),
+    OPEN.map((status) => listLeads(ctx.moco, { company_id: companyId, status, per_page: PAGE }, ctx.call)),
   );
   const failed = settled.find((r) => r.status === "rejected");
   if (failed) throw failed.reason;
-  return settled
-    .flatMap((r) => (r.status === "fulfilled" ? r.value.leads : []))
-    .filter((l) => similarNames(name, l.name, l.company?.name ?? ""))
-    .sort((x, y) => x.id - y.id);
+  const pages = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  // A page holding a lead of another company or status: MOCO ignored a filter, so the rest is unknown.
+  const ignored = pages.some((p, i) =>
+    p.leads.some((l) => (l.company !== null && l.company.id !== companyId) || l.status !== OPEN[i]),
+  );
+  const whole = (p: (typeof pages)[number]) =>
+    p.leads.length < PAGE || (p.page.total !== null && p.page.total <= p.leads.length);
+  const complete = !ignored && pages.every(whole);
+  const open = pages.flatMap((p, i) => p.leads.filter((l) => l.status === OPEN[i]));
+  const totals = pages.map((p) => p.page.total);
+  const total = complete
+    ? open.length
+    : ignored || totals.some((t) => t === null)
+      ? null
+      : totals.reduce<number>((a, b) => a + (b ?? 0), 0);
+  return {
+    found: open
+      .filter((l) => l.company === null || l.company.id === companyId)
+      .filter((l) => similarNames(name, l.name, l.company?.name ?? ""))
+      .sort((x, y) => x.id - y.id),
+    read: open.length,
+    total,
+    complete,
+  };
 }
 
-/** The warnings for create_lead; a check that failed says so instead of blocking the create. */
-export async function duplicateWarnings(
+/** One lookalike as the refusal names it: id, name, company, status, owner. */
+export const lookalikeLine = (l: Lead) =>
+  `lead ${l.id} ${quoted(l.name)} (${l.status}, company ${quoted(l.company?.name ?? "none")}, owner ${quoted(l.user ? `${l.user.firstname} ${l.user.lastname}`.trim() : "none")})`;
+
+/**
+ * The duplicate check of create_lead, before anything is written: throws an InputError naming the
+ * open lookalikes of the company, or saying the check could not see every open lead of it (a failed
+ * read included). Returns when the company has no open lead of a similar name.
+ */
+export async function refuseDuplicates(
   name: string,
   companyId: number | undefined,
   ctx: Pick<LeadsContext, "moco" | "call">,
-): Promise<string[]> {
-  if (companyId === undefined) return [];
+): Promise<void> {
+  if (companyId === undefined) return;
+  let seen: Lookalikes;
   try {
-    const found = await openLookalikes(name, companyId, ctx);
-    return found.map(
-      (l) => `possible duplicate: lead ${l.id} ${quoted(l.name)} (${l.status}) of the same company`,
-    );
+    seen = await openLookalikes(name, companyId, ctx);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    return [`could not check for duplicates of the same company (${why})`];
+    throw new InputError(
+      `Nothing was created: the check for an open lead of company ${companyId} with a similar name failed (${why})`,
+      {},
+      `${RETRY} To create it without the check, pass allow_duplicate: true.`,
+    );
+  }
+  const unread = seen.complete
+    ? ""
+    : `. Only ${seen.read}${seen.total === null ? "" : ` of ${seen.total}`} open leads of the company were checked, so others may be alike too`;
+  if (seen.found.length > 0) {
+    const lines = seen.found.map(lookalikeLine);
+    throw new InputError(
+      `Nothing was created: company ${companyId} already has ${seen.found.length === 1 ? "an open lead" : `${seen.found.length} open leads`} with a name like ${quoted(name)}: ${lines.join("; ")}${unread}`,
+      { name: lines },
+      `If ${seen.found.length === 1 ? "it" : "one of them"} is the lead meant, change it with update_lead (its id). Only if the human wants another lead, call create_lead again with allow_duplicate: true.`,
+    );
+  }
+  if (!seen.complete) {
+    throw new InputError(
+      `Nothing was created: no lead with a similar name was found, but the check is incomplete${unread}`,
+      {},
+      `Look with list_leads (company_id ${companyId}, status open, query) for one like ${quoted(name)}; if there is none, call create_lead again with allow_duplicate: true.`,
+    );
   }
 }
+
+const RETRY = "Call again in a moment.";

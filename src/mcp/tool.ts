@@ -43,14 +43,23 @@ export const defineTool = <Input extends z.ZodObject>(tool: Tool<Input>): Tool =
 
 /**
  * A tool's arguments: unknown keys are refused (never silently dropped), and the refusal lists the
- * keys the tool does take, so the caller can fix the call in one go.
+ * keys the tool does take, so the caller can fix the call in one go. `explain` teaches about a key
+ * the tool knows it does not take (a field MOCO derives, e.g. probability): why, and what to do.
  */
-export function strictInput<Shape extends z.ZodRawShape>(shape: Shape) {
+export function strictInput<Shape extends z.ZodRawShape>(
+  shape: Shape,
+  explain: (key: string) => string | undefined = () => undefined,
+) {
   const keys = Object.keys(shape).join(", ");
   return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === "unrecognized_keys"
-        ? `unknown argument ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; this takes: ${keys}`
-        : undefined,
+    error: (issue) => {
+      if (issue.code !== "unrecognized_keys") return undefined;
+      const taught = issue.keys.flatMap((k) => explain(k) ?? []);
+      const unknown = issue.keys.filter((k) => explain(k) === undefined);
+      const rest =
+        unknown.length > 0 ? [`unknown argument ${unknown.map((k) => JSON.stringify(k)).join(", ")}`] : [];
+      // Every key explained: the list of keys would only bury the explanation.
+      return rest.length > 0 ? `${[...taught, ...rest].join("; ")}; this takes: ${keys}` : taught.join("; ");
+    },
   });
 }

@@ -6,10 +6,10 @@ import {
   type BulkRun,
   type Outcome,
   type Row,
-  refused,
   type Target,
   tally,
 } from "../leads/bulk.js";
+import type { Lead } from "../moco/schemas.js";
 import { quoted } from "../text.js";
 import { count, leadLine } from "./lines.js";
 import { scanNote } from "./scan-note.js";
@@ -85,9 +85,13 @@ export function bulkQuestion(plan: BulkPlan): string {
   return `Change ${todo.length} leads: ${describe(plan.body, plan.target)}? ${sample.join(", ")}${rest}.`;
 }
 
-/** What every reply says first: loose names, how the filter was understood, a partial selection. */
+/** What every reply says first: loose names, every filter as understood, what MOCO sent beyond it, a partial selection. */
 function head(plan: BulkPlan, maxPages: number): string[] {
-  const lines = [...plan.notes.map((n) => `${n}.`), ...plan.echo.map((e) => `Selected: ${e}.`)];
+  const lines = [
+    ...plan.notes.map((n) => `${n}.`),
+    ...(plan.echo.length > 0 ? [`Selected: ${plan.echo.join("; ")}.`] : []),
+    ...plan.leftOut.map((n) => `${n}.`),
+  ];
   const gap = gapOf(plan, maxPages);
   if (gap) lines.push(`${gap} A real run over this filter is refused.`);
   if (plan.closedOnIgnored) {
@@ -105,20 +109,23 @@ export function dryRunReply(
   maxPages: number,
 ): BulkReply {
   const lines = head(plan, maxPages);
-  // A real run of this selection would be refused: no "to apply".
+  // A real run of this selection would be refused: no token, no "to apply".
   const tooMany = tooManyOf(plan);
   if (tooMany) lines.unshift(`A REAL RUN WOULD BE REFUSED: ${tooMany.message}. ${tooMany.hint}`);
   const todo = plan.todo.length;
-  const next = refused(plan)
-    ? ""
-    : token
-      ? ` To apply, call again without dry_run and with confirm_token (before ${token.expires_at}), after the human has seen this.`
-      : todo > 0
-        ? " To apply, call again without dry_run."
-        : "";
+  const ids = plan.byFilter
+    ? ` with ids [${[...plan.leads.keys()].join(",")}] (exactly these leads, not the filter),`
+    : "";
+  const next = token
+    ? ` To apply, after the human has seen this, call update_leads without dry_run,${ids} the same changes and confirm_token (before ${token.expires_at}); a lead changed meanwhile is skipped.`
+    : "";
   const what = describe(plan.body, plan.target);
   const summary = `Dry run, nothing written: ${todo} of ${count(plan.rows.length, "lead")} would change (${what}).${next}`;
-  return result(plan.rows, { dry_run: true, written: false, ...token }, [...lines, summary]);
+  const rows = plan.rows.map((r) => {
+    const lead = plan.leads.get(r.id);
+    return lead ? shownRow(r, lead) : r;
+  });
+  return result(rows, { dry_run: true, written: false, ...token }, [...lines, summary]);
 }
 
 /** The real run's reply: what changed, what did not and what failed; or that the human said no. */
@@ -130,12 +137,39 @@ export function runReply(plan: BulkPlan, run: BulkRun, maxPages: number): BulkRe
   }
   const { rows, counts } = run;
   const what = describe(plan.body, plan.target);
-  const summary = `Changed ${counts.changed} of ${count(rows.length, "lead")} (${what}); ${counts.unchanged} unchanged, ${counts.failed} failed.`;
+  const skipped =
+    counts.skipped > 0
+      ? `, ${counts.skipped} skipped (changed in MOCO since the dry run: ${rows
+          .filter((r) => r.outcome === "skipped")
+          .map((r) => r.id)
+          .join(", ")})`
+      : "";
+  const summary = `Changed ${counts.changed} of ${count(rows.length, "lead")} (${what}); ${counts.unchanged} unchanged${skipped}, ${counts.failed} failed.`;
   return result(rows, { dry_run: false, written: counts.changed > 0 }, [
     ...lines,
     summary,
     ...failures(rows),
   ]);
+}
+
+/**
+ * A dry run's row: the lead as the human must see it to approve the change (status, stage, owner,
+ * company, amount and currency) besides its outcome and changes.
+ */
+function shownRow(row: Row, lead: Lead): Row {
+  const { id, name, outcome, ...rest } = row;
+  return {
+    id,
+    name,
+    status: lead.status,
+    stage: lead.category?.name ?? null,
+    user: lead.user ? `${lead.user.firstname} ${lead.user.lastname}`.trim() : null,
+    company: lead.company?.name ?? null,
+    money: lead.money,
+    currency: lead.currency,
+    outcome,
+    ...rest,
+  } as Row;
 }
 
 /** Every failed lead by name in the summary (up to 10; the rows carry them all). */

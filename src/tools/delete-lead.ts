@@ -74,18 +74,20 @@ export const deleteLeadTool = defineTool({
         );
       }
     }
+    let how = "";
     try {
       await deleteLead(ctx.moco, args.id, ctx.call);
     } catch (error) {
-      // A 404 on a retry means the first attempt deleted it and only its answer was lost.
+      // A 404 on a retry: MOCO confirms the lead is gone; the first attempt's answer was lost.
       if (!(error instanceof MocoError && error.kind === "not_found" && error.attempts > 1)) {
         // MOCO refused for sure: the lead is as previewed, so a retry may use the same token.
         const refused = error instanceof MocoError && !error.mayHaveSucceeded;
         if (refused && args.confirm_token !== undefined) releaseToken(args.confirm_token);
         throw error;
       }
+      how = ": the DELETE's answer was lost, and MOCO answered its retry that the lead does not exist";
     }
     await forget(ctx, args.id);
-    return { data: { deleted: true, lead }, summary: `Deleted ${shown}.` };
+    return { data: { deleted: true, lead }, summary: `Deleted ${shown}${how}.` };
   },
 });

@@ -6,6 +6,7 @@ import { defineTool, strictInput } from "../mcp/tool.js";
 import { getLead, updateLead } from "../moco/leads.js";
 import { capLead } from "../replies/cap.js";
 import { leadLine } from "../replies/lines.js";
+import { notWritten } from "../replies/schemas/changes.js";
 import { checkServicePeriod, id, noIdAndName, refNames, writableFields } from "../replies/schemas/fields.js";
 import { leadOut, warningsOut } from "../replies/schemas/output.js";
 
@@ -23,15 +24,18 @@ export const updateLeadTool = defineTool({
   title: "Update a lead",
   description:
     "Change the given fields of a lead (deal; fields as in create_lead). To close it, set status (and closed_on). Returns the lead, what changed and warnings where MOCO stored something else.",
-  input: strictInput({
-    id: id("Lead"),
-    ...z.object({ ...writableFields, ...refNames }).partial().shape,
-    clear: z
-      .array(z.enum(Object.keys(CLEARS) as [Clear, ...Clear[]]))
-      .min(1)
-      .optional()
-      .describe('Fields to empty, e.g. ["person"]'),
-  })
+  input: strictInput(
+    {
+      id: id("Lead"),
+      ...z.object({ ...writableFields, ...refNames }).partial().shape,
+      clear: z
+        .array(z.enum(Object.keys(CLEARS) as [Clear, ...Clear[]]))
+        .min(1)
+        .optional()
+        .describe('Fields to empty, e.g. ["person"]'),
+    },
+    notWritten,
+  )
     .superRefine(checkServicePeriod)
     .superRefine(noIdAndName)
     .superRefine(({ clear, ...args }, ctx) => {

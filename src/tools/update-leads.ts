@@ -8,7 +8,7 @@ import { checkRanges, leadFilterShape } from "../replies/schemas/filters.js";
 // Loose, so a row's optional fields (warnings, may_have_succeeded) cost no bytes in tools/list.
 const row = z.looseObject({
   id: z.number(),
-  outcome: z.enum(["would_change", "changed", "unchanged", "failed"]),
+  outcome: z.enum(["would_change", "changed", "unchanged", "skipped", "failed"]),
   changes: z.array(z.string()).optional(),
   reason: z.string().optional(),
 });
@@ -16,7 +16,7 @@ const row = z.looseObject({
 export const updateLeadsTool = defineTool({
   name: "update_leads",
   title: "Update many leads",
-  description: `Apply one set of changes to up to ${BULK_MAX} leads. dry_run: true lists each lead's changes, writes nothing. Over ${ASK_ABOVE} leads the human must agree (asked, or the dry run's confirm_token).`,
+  description: `Apply one set of changes to up to ${BULK_MAX} leads. dry_run: true shows each lead and its changes (no write) and a confirm_token that applies exactly those (by ids). A filter or over ${ASK_ABOVE} leads needs the human: asked, or that token.`,
   input: strictInput({
     ids: z.array(z.number().int().positive()).min(1).max(BULK_MAX).optional().describe("Lead ids"),
     // Validated exactly as list_leads' filters, while tools/list spells those out once.
@@ -43,7 +43,7 @@ export const updateLeadsTool = defineTool({
   async run(args, ctx) {
     const plan = await planBulk(args, ctx);
     if (args.dry_run) {
-      const token = previewToken(plan, { moco: ctx.moco, canAsk: ctx.confirm !== undefined });
+      const token = previewToken(plan, ctx);
       return dryRunReply(plan, token, ctx.maxScanPages);
     }
     const refused = refusal(plan, ctx.maxScanPages);

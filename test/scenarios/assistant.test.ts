@@ -58,7 +58,13 @@ describe("assistant scenarios", () => {
     expect((preview.leads as { id: number }[]).map((l) => l.id).sort((a, b) => a - b)).toEqual(
       sorted(overdue),
     );
-    const run = await ok("update_leads", { ...selection, confirm_token: preview.confirm_token });
+    // The token applies exactly the previewed leads, passed as ids.
+    const ids = (preview.leads as { id: number }[]).map((l) => l.id);
+    const run = await ok("update_leads", {
+      ids,
+      changes: selection.changes,
+      confirm_token: preview.confirm_token,
+    });
     expect(run.written).toBe(true);
     for (const d of overdue) expect(h.sandbox.store.deals.find((x) => x.id === d.id)?.user_id).toBe(lea);
     const check = await ok("list_leads", { user: "Nicola", due: "overdue" });

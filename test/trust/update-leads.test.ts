@@ -14,6 +14,20 @@ describe("update_leads without elicitation", () => {
   });
   afterAll(() => h.close());
 
+  /** What a dry-run row shows of a lead besides its changes, from the sandbox's record. */
+  const facts = (id: number) => {
+    const d = stored(h, id);
+    const store = h.sandbox.store;
+    const u = store.users.find((x) => x.id === d.user_id);
+    return {
+      status: d.status,
+      stage: store.categories.find((c) => c.id === d.deal_category_id)?.name ?? null,
+      user: u ? `${u.firstname} ${u.lastname}` : null,
+      company: store.companies.find((c) => c.id === d.company_id)?.name ?? null,
+      money: d.money,
+      currency: d.currency,
+    };
+  };
   const rowsOf = (r: Json) => Object.fromEntries((sc(r).leads as Json[]).map((row) => [row.id, row]));
 
   it("dry run: lists each lead's exact changes, marks the one already there unchanged, writes nothing", async () => {
@@ -39,6 +53,7 @@ describe("update_leads without elicitation", () => {
       expect(rows[lead.id]).toEqual({
         id: lead.id,
         name: lead.name,
+        ...facts(lead.id),
         outcome: "would_change",
         changes: [
           `reminder_date: ${was.reminder_date} → 2027-03-15`,
@@ -46,10 +61,11 @@ describe("update_leads without elicitation", () => {
         ],
       });
     }
-    expect(rows[c.id]).toEqual({ id: c.id, name: c.name, outcome: "unchanged" });
+    expect(rows[c.id]).toEqual({ id: c.id, name: c.name, ...facts(c.id), outcome: "unchanged" });
     expect(requestsSince(h, from).filter((q) => !q.startsWith("GET "))).toEqual([]);
     expect(stored(h, a.id).reminder_date).toBe(before.a.reminder_date);
-    expect(sc(r).confirm_token).toBeUndefined(); // 2 leads: no human needed
+    // Any size: the token binds exactly the leads shown.
+    expect(sc(r).confirm_token).toMatch(/^\d+\.\d+\.[\w-]{22}\.[\w-]{22}$/);
   });
 
   it("real run: the changes MOCO made are the ones the dry run listed; one PUT per changing lead, no re-read", async () => {
@@ -97,7 +113,7 @@ describe("update_leads without elicitation", () => {
         changes: { reminder_date: "2027-04-01" },
       });
       expect(r.isError, text(r)).toBeFalsy();
-      expect(sc(r).counts).toEqual({ would_change: 0, changed: 1, unchanged: 1, failed: 2 });
+      expect(sc(r).counts).toEqual({ would_change: 0, changed: 1, unchanged: 1, skipped: 0, failed: 2 });
       const rows = rowsOf(r);
       expect(rows[ok.id].outcome).toBe("changed");
       expect(rows[same.id].outcome).toBe("unchanged");
@@ -125,8 +141,8 @@ describe("update_leads without elicitation", () => {
 
     const dry = await h.call("update_leads", { ...args, dry_run: true });
     const token = sc(dry).confirm_token as string;
-    expect(token).toMatch(/^\d+\.[\w-]{22}\.[\w-]{22}$/);
-    expect(text(dry)).toContain("with confirm_token");
+    expect(token).toMatch(/^\d+\.\d+\.[\w-]{22}\.[\w-]{22}$/);
+    expect(text(dry)).toContain("the same changes and confirm_token (before ");
 
     from = h.sandbox.requests.length;
     const other = await h.call("update_leads", {
@@ -145,16 +161,23 @@ describe("update_leads without elicitation", () => {
     for (const l of leads) expect(stored(h, l.id).reminder_date).toBe("2027-05-01");
   });
 
-  it("refuses the token when a lead of the selection changed in MOCO after the dry run", async () => {
+  it("skips and reports the lead that changed in MOCO after the dry run, writes the others", async () => {
     const leads = pick(ASK_ABOVE + 1);
     const args = { ids: leads.map((l) => l.id), changes: { reminder_date: "2027-06-01" } };
     const token = sc(await h.call("update_leads", { ...args, dry_run: true })).confirm_token as string;
-    editInMoco(h, (leads[3] ?? leads[0])?.id as number, { money: 1234 });
+    // MOCO's updated_at has whole seconds: the change lands after the dry run's newest one.
+    await new Promise((r) => setTimeout(r, 1100));
+    const changed = (leads[3] ?? leads[0])?.id as number;
+    editInMoco(h, changed, { money: 1234 });
     const from = h.sandbox.requests.length;
     const r = await h.call("update_leads", { ...args, confirm_token: token });
-    expect(errorOf(r).fields).toEqual({ confirm_token: ["changed"] });
-    expect(text(r)).toContain("a lead of the selection changed in MOCO since the dry run");
-    expect(putsSince(h, from)).toEqual([]);
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(sc(r).counts).toMatchObject({ changed: ASK_ABOVE, skipped: 1, failed: 0 });
+    expect(rowsOf(r)[changed]).toMatchObject({ outcome: "skipped" });
+    expect(rowsOf(r)[changed].reason).toContain("changed in MOCO since the dry run");
+    expect(text(r)).toContain(`1 skipped (changed in MOCO since the dry run: ${changed})`);
+    expect(putsSince(h, from)).not.toContain(`/deals/${changed}`);
+    expect(putsSince(h, from)).toHaveLength(ASK_ABOVE);
   });
 
   it("dry run predicts what MOCO stores: the account's tag spelling, closed_on ignored while open (and says so)", async () => {
@@ -262,7 +285,7 @@ describe("update_leads without elicitation", () => {
       ]);
     }
     const run = await h.call("update_leads", {
-      filter,
+      ids: (sc(dry).leads as Json[]).map((l) => l.id),
       changes: { user: "Lea" },
       confirm_token: sc(dry).confirm_token,
     });

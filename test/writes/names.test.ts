@@ -31,23 +31,40 @@ describe("the headline: a correct lead from names only", () => {
   it('creates "Beispiel AG, 25k EUR, Nicola, stage Angebot erstellen" without knowing any id', async () => {
     forgetReference(h.moco); // a cold cache, whatever ran before
     const from = h.sandbox.requests.length;
+    const args = {
+      name: "Beispiel AG – Website-Relaunch",
+      company: "Beispiel AG",
+      money: 25_000,
+      currency: "EUR",
+      user: "Nicola Keller",
+      deal_category: "Angebot erstellen",
+      reminder_date: "2026-05-04",
+    };
+    const { result: refused, requests: looked } = await counting(h, () => h.call("create_lead", args));
+    // The seed has an open "Website-Relaunch Beispiel AG": named, and nothing created.
+    expect(errorOf(refused).fields.name).toEqual([
+      expect.stringMatching(
+        /^lead \d+ "Website-Relaunch Beispiel AG" \(pending, company "Beispiel AG", owner /,
+      ),
+    ]);
+    // Cold cache: stages, profile + users, one company search, the company's open leads (pending,
+    // potential) for the duplicate check, and no write.
+    expect([...looked].sort()).toEqual(
+      [
+        "GET /deal_categories",
+        "GET /profile",
+        "GET /users",
+        "GET /companies",
+        "GET /deals",
+        "GET /deals",
+      ].sort(),
+    );
     const { result: r, requests } = await counting(h, () =>
-      h.call("create_lead", {
-        name: "Beispiel AG – Website-Relaunch",
-        company: "Beispiel AG",
-        money: 25_000,
-        currency: "EUR",
-        user: "Nicola Keller",
-        deal_category: "Angebot erstellen",
-        reminder_date: "2026-05-04",
-      }),
+      h.call("create_lead", { ...args, allow_duplicate: true }),
     );
     expect(r.isError, text(r)).toBeFalsy();
     const { lead: created, warnings } = sc(r);
-    // The seed has an open "Website-Relaunch Beispiel AG": the only warning is that lookalike.
-    expect(warnings).toEqual([
-      expect.stringMatching(/possible duplicate: lead \d+ "Website-Relaunch Beispiel AG" \(pending\)/),
-    ]);
+    expect(warnings).toEqual([]);
     expect(created).toMatchObject({
       money: 25_000,
       currency: "EUR",
@@ -56,19 +73,6 @@ describe("the headline: a correct lead from names only", () => {
       user: { id: userNamed(h, "Nicola").id, firstname: "Nicola", lastname: "Keller" },
       category: { id: stageNamed(h, "Angebot erstellen").id, name: "Angebot erstellen", probability: 30 },
     });
-    // Cold cache: stages, profile + users, one company search, the company's open leads (pending,
-    // potential) for the duplicate check, then the write.
-    expect([...requests].sort()).toEqual(
-      [
-        "GET /deal_categories",
-        "GET /profile",
-        "GET /users",
-        "GET /companies",
-        "GET /deals",
-        "GET /deals",
-        "POST /deals",
-      ].sort(),
-    );
     expect(requests.at(-1)).toBe("POST /deals");
     const body = h.sandbox.requests.slice(from).find((q) => q.method === "POST" && q.path === "/deals")?.body;
     expect(body).toMatchObject({ company_id: companyNamed(h, "Beispiel AG").id });
