@@ -12,7 +12,7 @@ import { TOOL_NAMES } from "../../src/tools/index.js";
 /**
  * When the MCP client cancels a call (notifications/cancelled), no result is sent for it. A read to
  * MOCO is aborted; a write already sent runs to its answer, so MOCO's state is known rather than
- * "maybe" (a write still waiting for the rate budget is never sent: test/hardening/writes.test.ts).
+ * "maybe" (a write still waiting for the rate budget is never sent: test/mcp/cancel-writes.test.ts).
  * The transport is tapped to see every message the server sends.
  */
 let sandbox: Sandbox;
