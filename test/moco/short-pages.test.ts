@@ -1,17 +1,10 @@
-import { createServer as createHttpServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
 import { MirrorRegistry } from "../../src/leads/mirror/index.js";
-import { createServer } from "../../src/mcp/server.js";
-import { MocoClient } from "../../src/moco/client.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { openStore } from "../../src/store/index.js";
-import { TOOL_NAMES } from "../../src/tools/index.js";
 import { sc, text } from "../support/harness.js";
+import { clientFor, json, startUpstream } from "../support/upstream.js";
+import { mcpOver } from "./mcp-over.js";
 
 /**
  * A MOCO whose pages do not add up to its own count (X-Total), which no page rule can repair: from
@@ -43,13 +36,9 @@ const lead = (id: number) => ({
 
 async function quirkyMoco(quirks: Quirks) {
   const all = Array.from({ length: LEADS }, (_, i) => lead(i + 1));
-  const server: Server = createHttpServer((req, res) => {
+  return startUpstream((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
-    if (!url.pathname.endsWith("/deals")) {
-      res.writeHead(200, { "content-type": "application/json", "x-total": "0" });
-      res.end("[]");
-      return;
-    }
+    if (!url.pathname.endsWith("/deals")) return json(res, 200, [], { "x-total": "0" });
     const q = url.searchParams;
     const page = Number(q.get("page") ?? 1);
     const perPage = Math.min(100, Number(q.get("per_page") ?? 100));
@@ -63,44 +52,29 @@ async function quirkyMoco(quirks: Quirks) {
         ? []
         : matching.slice((page - 1) * perPage, page * perPage);
     const total = Math.max(0, matching.length + (quirks.totalOff ?? 0));
-    res.writeHead(200, { "content-type": "application/json", "x-total": String(total) });
-    res.end(JSON.stringify(slice));
+    json(res, 200, slice, { "x-total": String(total) });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/api/v1`, close: () => new Promise((r) => server.close(r)) };
 }
 
 /** The real server over that MOCO, with or without the lead mirror (in-memory store). */
 async function serverOver(quirks: Quirks, mirror: boolean, extraEnv: Record<string, string> = {}) {
   const moco = await quirkyMoco(quirks);
-  const config = loadConfig([], { MOCO_API_KEY: KEY, MOCO_BASE_URL: moco.url, ...extraEnv }, TOOL_NAMES);
-  const client = new MocoClient({
-    baseUrl: moco.url,
+  const client = clientFor(moco.url, {
     apiKey: KEY,
     userAgent: "moco-leads-mcp-test",
-    requestTimeoutMs: 5000,
     budget: new RateLimiter({ limit: 10_000, windowMs: 120_000 }),
     maxRetries: 0,
   });
   const store = mirror ? await openStore({ kind: "memory" }) : undefined;
   const registry = store && new MirrorRegistry({ store });
-  const server = createServer({
-    moco: client,
+  const mcp = await mcpOver(client, moco.url, {
+    env: { MOCO_API_KEY: KEY, ...extraEnv },
     mirrors: registry && (async () => registry),
-    config,
-    version: "0.0.0-test",
   });
-  const mcp = new Client({ name: "short-pages", version: "1.0.0" });
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(b), mcp.connect(a)]);
-  await mcp.listTools();
   return {
-    call: (name: string, args: Record<string, unknown> = {}) =>
-      mcp.callTool({ name, arguments: args }) as Promise<CallToolResult>,
+    call: mcp.call,
     async close() {
       await mcp.close();
-      await server.close();
       registry?.close();
       await store?.close();
       await client.close();

@@ -4,8 +4,9 @@ import { MocoClient, type MocoClientOptions } from "../../src/moco/client.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";
 
 /**
- * A tiny MOCO stand-in on 127.0.0.1 port 0 for answers the sandbox never gives (a 302, an absurd
- * Retry-After, data nested 6,000 levels deep, the caller's key echoed in a 200): each test writes its own.
+ * The one MOCO stand-in of the tests, on 127.0.0.1 port 0, for answers the sandbox never gives (a 302, an
+ * absurd Retry-After, data nested 6,000 levels deep, the caller's key echoed in a 200, pages without paging
+ * headers or short of X-Total): each test writes its handler; `clientFor` points the real MocoClient at it.
  */
 export interface Upstream {
   /** Base URL ending in /api/v1. */

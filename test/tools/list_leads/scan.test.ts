@@ -1,12 +1,9 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { type CallToolResult, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MocoClient } from "../../../src/moco/client.js";
-import { RateLimiter } from "../../../src/moco/rate-limit.js";
 import { scanLeads } from "../../../src/moco/scan.js";
 import { type Harness, startHarness, text } from "../../support/harness.js";
 import { sc } from "../../support/sandbox-raw.js";
+import { clientFor, json, lead, startUpstream } from "../../support/upstream.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -119,32 +116,26 @@ describe("scanLeads", () => {
  */
 async function headerlessMoco(count: number, total: number) {
   const pages: number[] = [];
-  const server: Server = createServer((req, res) => {
+  const upstream = await startUpstream((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     const page = Number(url.searchParams.get("page") ?? 1);
     const perPage = Number(url.searchParams.get("per_page") ?? 100);
     pages.push(page);
     const ids = Array.from({ length: count }, (_, i) => i + 1).slice((page - 1) * perPage, page * perPage);
-    const leads = ids.map((id) => ({
-      id,
-      name: `Lead ${id}`,
-      status: "pending",
-      money: 1000,
-      currency: "EUR",
-      created_at: "2026-01-01T00:00:00Z",
-      updated_at: "2026-01-01T00:00:00Z",
-    }));
-    res.writeHead(200, { "content-type": "application/json", "x-total": String(total) });
-    res.end(JSON.stringify(leads));
+    const leads = ids.map((id) =>
+      lead({
+        id,
+        name: `Lead ${id}`,
+        currency: "EUR",
+        created_at: "2026-01-01T00:00:00Z",
+        updated_at: "2026-01-01T00:00:00Z",
+      }),
+    );
+    json(res, 200, leads, { "x-total": String(total) });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const moco = new MocoClient({
-    baseUrl: `http://127.0.0.1:${port}/api/v1`,
+  const moco = clientFor(upstream.url, {
     apiKey: "stub-key",
     userAgent: "moco-leads-mcp-test",
-    requestTimeoutMs: 5000,
-    budget: new RateLimiter({ limit: 1000, windowMs: 120_000 }),
     maxRetries: 0,
   });
   return {
@@ -152,7 +143,7 @@ async function headerlessMoco(count: number, total: number) {
     pages,
     async close() {
       await moco.close();
-      await new Promise((resolve) => server.close(resolve));
+      await upstream.close();
     },
   };
 }
