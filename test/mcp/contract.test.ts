@@ -1,6 +1,8 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TOOL_NAMES } from "../../src/tools/index.js";
 import { type Harness, startHarness } from "../support/harness.js";
+import { snapshotNames, toolSnapshot, toolSnapshotFile } from "../support/tool-snapshots.js";
 
 let h: Harness;
 let tools: Tool[];
@@ -18,8 +20,33 @@ type JsonSchema = {
 };
 
 describe("tools/list contract", () => {
-  it("matches the committed snapshot (any change to what the model sees shows up in review)", async () => {
-    await expect(JSON.stringify(tools, null, 2)).toMatchFileSnapshot("../__snapshots__/tools-list.json");
+  // Any change to what the model sees shows up in review, tool by tool (`-u` rewrites the files).
+  it.for(TOOL_NAMES)("%s matches its committed snapshot, byte for byte", async (name) => {
+    const tool = tools.find((t) => t.name === name);
+    expect(tool, name).toBeDefined();
+    await expect(toolSnapshot(tool)).toMatchFileSnapshot(toolSnapshotFile(name));
+  });
+
+  it("lists the tools in the committed order", () => {
+    expect(tools.map((t) => t.name)).toMatchInlineSnapshot(`
+      [
+        "list_leads",
+        "get_lead",
+        "create_lead",
+        "update_lead",
+        "update_leads",
+        "delete_lead",
+        "get_lead_options",
+        "add_lead_note",
+        "pipeline_summary",
+        "lead_changes",
+      ]
+    `);
+  });
+
+  it("keeps no snapshot of a tool it no longer lists", () => {
+    const listed = tools.map((t) => t.name);
+    expect(snapshotNames().filter((name) => !listed.includes(name))).toEqual([]);
   });
 
   it("keeps the whole tools/list reply within 20,000 bytes (it is paid in every conversation)", () => {
@@ -27,6 +54,14 @@ describe("tools/list contract", () => {
     const bytes = Buffer.byteLength(JSON.stringify(reply));
     console.error(`tools/list reply: ${bytes} bytes, ${tools.length} tools`);
     expect(bytes).toBeLessThanOrEqual(20_000);
+  });
+
+  it("keeps every tool within 4,500 bytes of that reply", () => {
+    expect(tools.length).toBeGreaterThan(0);
+    const over = tools
+      .map((t) => ({ name: t.name, bytes: Buffer.byteLength(JSON.stringify(t)) }))
+      .filter((t) => t.bytes > 4_500);
+    expect(over).toEqual([]);
   });
 
   it("offers the five lead tools under their contract names", () => {
