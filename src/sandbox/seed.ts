@@ -79,11 +79,59 @@ export function seed(today: string, leadCount = DEFAULT_LEAD_COUNT): SeedData {
   const rnd = createRandom(0x4d4f434f); // "MOCO"
   // A timestamp `daysAgo` days before today, at a random office-hours time of that day.
   const stampMs = (daysAgo: number): number => dateToMs(today) - daysAgo * DAY_MS + officeSeconds(rnd);
-  const stamp = (daysAgo: number): string => toTimestamp(stampMs(daysAgo));
-  const accountAge = 400;
+  const at: Clock = { today, rnd, stampMs, stamp: (daysAgo) => toTimestamp(stampMs(daysAgo)) };
 
-  const users = USERS.map((u, i): UserRecord => {
-    const created = stamp(accountAge - i);
+  // The order of the steps is the order of the random draws: changing it changes the account.
+  const users = seedUsers(at);
+  const [profile] = users;
+  if (!profile) throw new Error("seed needs at least one user");
+  const refs = users.map(userRef);
+  const owners: Owners = {
+    all: refs,
+    active: refs.filter((_, i) => users[i]?.active),
+    archived: refs.find((_, i) => !users[i]?.active) ?? profile,
+    profile,
+  };
+  const { companies, people } = seedCompanies(at, owners);
+  const { categories, customProperties, tags } = seedSetup(at.stamp(ACCOUNT_AGE));
+  const deals = seedDeals(at, leadCount, { companies, people, categories }, owners);
+  const comments = seedComments(at, deals, owners.active);
+  return {
+    users,
+    profileUserId: profile.id,
+    profileUuid: randomUuid(rnd),
+    companies,
+    people,
+    categories,
+    customProperties,
+    tags,
+    deals,
+    comments,
+  };
+}
+
+/** Today, the one random sequence of the seed, and timestamps `daysAgo` days before today. */
+interface Clock {
+  today: string;
+  rnd: Random;
+  stampMs(daysAgo: number): number;
+  stamp(daysAgo: number): string;
+}
+
+/** Who may own what: every user, the active ones, the archived one, and the API key's own user. */
+interface Owners {
+  all: UserRef[];
+  active: UserRef[];
+  archived: UserRef;
+  profile: UserRecord;
+}
+
+/** Days between the account's creation and today. */
+const ACCOUNT_AGE = 400;
+
+function seedUsers({ stamp }: Clock): UserRecord[] {
+  return USERS.map((u, i): UserRecord => {
+    const created = stamp(ACCOUNT_AGE - i);
     return {
       id: 933_590_696 + i * 11,
       firstname: u.firstname,
@@ -104,16 +152,14 @@ export function seed(today: string, leadCount = DEFAULT_LEAD_COUNT): SeedData {
       updated_at: u.active === false ? stamp(90) : created,
     };
   });
-  const [profile] = users;
-  if (!profile) throw new Error("seed needs at least one user");
-  const refs = users.map(userRef);
-  const activeRefs = refs.filter((_, i) => users[i]?.active);
-  const archivedRef = refs.find((_, i) => !users[i]?.active) ?? profile;
+}
 
+/** The companies with their contacts, then a freelancer without a company. */
+function seedCompanies({ rnd, stamp }: Clock, owners: Owners) {
   const companies: CompanyRecord[] = [];
   const people: PersonRecord[] = [];
   COMPANIES.forEach((c, i) => {
-    const created = stamp(accountAge - 5 - i);
+    const created = stamp(ACCOUNT_AGE - 5 - i);
     const company: CompanyRecord = {
       id: 761_251_990 + i * 7,
       type: c.type,
@@ -126,7 +172,7 @@ export function seed(today: string, leadCount = DEFAULT_LEAD_COUNT): SeedData {
       country_code: c.country,
       vat_identifier: null,
       tags: i % 5 === 0 ? [COMPANY_TAGS[0]?.[0] ?? "Key Account"] : [],
-      user: rnd.pick(activeRefs),
+      user: rnd.pick(owners.active),
       info: "",
       custom_properties: {},
       created_at: created,
@@ -148,7 +194,7 @@ export function seed(today: string, leadCount = DEFAULT_LEAD_COUNT): SeedData {
           gender,
           job,
           c.domain,
-          rnd.pick(activeRefs),
+          rnd.pick(owners.active),
           created,
         ),
       );
@@ -162,12 +208,15 @@ export function seed(today: string, leadCount = DEFAULT_LEAD_COUNT): SeedData {
     "M",
     "Freelancer",
     "frei.example.ch",
-    refs[0] ?? profile,
+    owners.all[0] ?? owners.profile,
     stamp(200),
   );
   people.push(freelancer);
+  return { companies, people };
+}
 
-  const setupStamp = stamp(accountAge);
+/** The account's set-up, all made when the account was: stages, custom fields, tags. */
+function seedSetup(setupStamp: string) {
   const categories = CATEGORIES.map(
     ([name, probability], i): CategoryRecord => ({
       id: 90_586 + i,
@@ -199,53 +248,72 @@ export function seed(today: string, leadCount = DEFAULT_LEAD_COUNT): SeedData {
     ...DEAL_TAGS.map(([name, color]) => ({ name, color, context: "Deal" })),
     ...COMPANY_TAGS.map(([name, color]) => ({ name, color, context: "Company" })),
   ].map((t, i): TagRecord => ({ id: 412 + i, ...t, created_at: setupStamp, updated_at: setupStamp }));
+  return { categories, customProperties, tags };
+}
 
-  const statuses = rnd.shuffle(
+interface Account {
+  companies: CompanyRecord[];
+  people: PersonRecord[];
+  categories: CategoryRecord[];
+}
+
+/** `leadCount` leads in the status mix of statusCounts, shuffled. */
+function seedDeals(at: Clock, leadCount: number, account: Account, owners: Owners): DealRecord[] {
+  const statuses = at.rnd.shuffle(
     Object.entries(statusCounts(leadCount)).flatMap(([status, n]) =>
       Array<DealStatus>(n).fill(status as DealStatus),
     ),
   );
-  const leadCompanies = companies.filter((c) => c.type !== "supplier");
-  const deals = statuses.map((status, i) => {
-    const company = rnd.chance(0.93) ? rnd.pick(leadCompanies) : null;
-    const contacts = people.filter((p) => p.company?.id === company?.id);
-    const contact = company && contacts.length > 0 && rnd.chance(0.55) ? rnd.pick(contacts) : null;
-    const closed = status === "won" || status === "lost" || status === "dropped";
-    // The archived user only owns leads that were closed back when she still worked here.
-    const owner = closed && rnd.chance(0.08) ? archivedRef : rnd.pick(activeRefs);
-    const createdDaysAgo = rnd.int(20, 365);
-    const closedDaysAgo = closed ? rnd.int(1, createdDaysAgo - 1) : 0;
-    const createdMs = stampMs(createdDaysAgo);
-    const updatedMs = Math.max(createdMs, stampMs(rnd.int(1, closed ? closedDaysAgo : createdDaysAgo)));
-    const deal: DealRecord = {
-      id: FIRST_DEAL_ID + i,
-      name: leadName(rnd, company?.name),
-      status,
-      // Every 20th lead is due exactly today; the rest spread ±60 days, so about half the open ones are overdue.
-      reminder_date: addDays(today, i % 20 === 3 ? 0 : rnd.int(-60, 60)),
-      closed_on: closed ? addDays(today, -closedDaysAgo) : "",
-      money: i === 7 ? 0 : money(rnd),
-      currency: currency(rnd, company?.currency),
-      info: rnd.chance(0.35) ? rnd.pick(INFO_TEXTS) : "",
-      tags: rnd.chance(0.6) ? rnd.sample(DEAL_TAGS, rnd.int(1, 3)).map(([name]) => name) : [],
-      custom_properties: rnd.chance(0.55) ? customValues(rnd, today, FIRST_DEAL_ID + i) : {},
-      user_id: owner.id,
-      person_id: contact?.id ?? null,
-      company_id: company?.id ?? null,
-      deal_category_id: rnd.pick(categories).id,
-      service_period_from: null,
-      service_period_to: null,
-      created_at: toTimestamp(createdMs),
-      updated_at: toTimestamp(updatedMs),
-    };
-    if (rnd.chance(0.4)) {
-      const from = monthStart(today, rnd.int(-8, 6));
-      deal.service_period_from = from;
-      deal.service_period_to = monthEnd(monthStart(from, rnd.int(0, 11)));
-    }
-    return deal;
-  });
+  const leadCompanies = account.companies.filter((c) => c.type !== "supplier");
+  return statuses.map((status, i) =>
+    seedDeal(at, status, i, { ...account, companies: leadCompanies }, owners),
+  );
+}
 
+/** The `i`-th lead; `account.companies` holds only the companies that may have leads. */
+function seedDeal(at: Clock, status: DealStatus, i: number, account: Account, owners: Owners): DealRecord {
+  const { rnd, today, stampMs } = at;
+  const company = rnd.chance(0.93) ? rnd.pick(account.companies) : null;
+  const contacts = account.people.filter((p) => p.company?.id === company?.id);
+  const contact = company && contacts.length > 0 && rnd.chance(0.55) ? rnd.pick(contacts) : null;
+  const closed = status === "won" || status === "lost" || status === "dropped";
+  // The archived user only owns leads that were closed back when she still worked here.
+  const owner = closed && rnd.chance(0.08) ? owners.archived : rnd.pick(owners.active);
+  const createdDaysAgo = rnd.int(20, 365);
+  const closedDaysAgo = closed ? rnd.int(1, createdDaysAgo - 1) : 0;
+  const createdMs = stampMs(createdDaysAgo);
+  const updatedMs = Math.max(createdMs, stampMs(rnd.int(1, closed ? closedDaysAgo : createdDaysAgo)));
+  const deal: DealRecord = {
+    id: FIRST_DEAL_ID + i,
+    name: leadName(rnd, company?.name),
+    status,
+    // Every 20th lead is due exactly today; the rest spread ±60 days, so about half the open ones are overdue.
+    reminder_date: addDays(today, i % 20 === 3 ? 0 : rnd.int(-60, 60)),
+    closed_on: closed ? addDays(today, -closedDaysAgo) : "",
+    money: i === 7 ? 0 : money(rnd),
+    currency: currency(rnd, company?.currency),
+    info: rnd.chance(0.35) ? rnd.pick(INFO_TEXTS) : "",
+    tags: rnd.chance(0.6) ? rnd.sample(DEAL_TAGS, rnd.int(1, 3)).map(([name]) => name) : [],
+    custom_properties: rnd.chance(0.55) ? customValues(rnd, today, FIRST_DEAL_ID + i) : {},
+    user_id: owner.id,
+    person_id: contact?.id ?? null,
+    company_id: company?.id ?? null,
+    deal_category_id: rnd.pick(account.categories).id,
+    service_period_from: null,
+    service_period_to: null,
+    created_at: toTimestamp(createdMs),
+    updated_at: toTimestamp(updatedMs),
+  };
+  if (rnd.chance(0.4)) {
+    const from = monthStart(today, rnd.int(-8, 6));
+    deal.service_period_from = from;
+    deal.service_period_to = monthEnd(monthStart(from, rnd.int(0, 11)));
+  }
+  return deal;
+}
+
+/** One to three notes on every 17th lead (from the 6th on), written in the last 19 days. */
+function seedComments({ rnd, stamp }: Clock, deals: DealRecord[], activeRefs: UserRef[]): CommentRecord[] {
   const comments: CommentRecord[] = [];
   for (const deal of deals.filter((_, i) => i % 17 === 5)) {
     const count = rnd.int(1, 3);
@@ -263,20 +331,13 @@ export function seed(today: string, leadCount = DEFAULT_LEAD_COUNT): SeedData {
       });
     }
   }
+  return comments;
+}
 
+/** A version-4-shaped UUID from the seed's random sequence. */
+function randomUuid(rnd: Random): string {
   const uuid = Array.from({ length: 16 }, () => rnd.int(0, 255).toString(16).padStart(2, "0")).join("");
-  return {
-    users,
-    profileUserId: profile.id,
-    profileUuid: `${uuid.slice(0, 8)}-${uuid.slice(8, 12)}-4${uuid.slice(13, 16)}-a${uuid.slice(17, 20)}-${uuid.slice(20)}`,
-    companies,
-    people,
-    categories,
-    customProperties,
-    tags,
-    deals,
-    comments,
-  };
+  return `${uuid.slice(0, 8)}-${uuid.slice(8, 12)}-4${uuid.slice(13, 16)}-a${uuid.slice(17, 20)}-${uuid.slice(20)}`;
 }
 
 function officeSeconds(rnd: Random): number {

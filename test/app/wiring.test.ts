@@ -4,11 +4,12 @@ import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { APP_MIME_TYPE, PIPELINE_APP_URI, UI_EXTENSION_ID } from "../../src/mcp/pipeline-app.js";
 import { type Harness, startHarness } from "../support/harness.js";
+import { readToolSnapshot, snapshotNames, toolSnapshot } from "../support/tool-snapshots.js";
 
 /**
  * The view is offered only to clients that render MCP Apps: they see `_meta.ui.resourceUri` on
  * list_leads and pipeline_summary and the ui:// resource; every other client sees exactly the plain
- * tools (the committed tools/list snapshot, test/protocol/contract.test.ts) and no such resource.
+ * tools (the committed per-tool snapshots in test/__toolsnaps__, test/mcp/contract.test.ts) and no such resource.
  */
 const APPS = { extensions: { [UI_EXTENSION_ID]: { mimeTypes: [APP_MIME_TYPE] } } };
 let h: Harness | undefined;
@@ -38,8 +39,8 @@ describe("the pipeline app's wiring", () => {
     h = await startHarness();
     const { tools } = await h.client.listTools();
     expect(metaOf(tools)).toEqual({});
-    const snapshot = readFileSync(new URL("../__snapshots__/tools-list.json", import.meta.url), "utf8");
-    expect(JSON.stringify(tools, null, 2)).toBe(snapshot);
+    expect(tools.map((t) => t.name).sort()).toEqual(snapshotNames());
+    for (const tool of tools) expect(toolSnapshot(tool), tool.name).toBe(readToolSnapshot(tool.name));
     const { resources } = await h.client.listResources();
     expect(resources.map((r) => r.uri)).not.toContain(PIPELINE_APP_URI);
   });

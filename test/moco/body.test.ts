@@ -4,7 +4,7 @@ import { brotliCompressSync, gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { apiPath } from "../../src/moco/client.js";
 import { MocoError } from "../../src/moco/errors.js";
-import { clientFor, startUpstream, type Upstream } from "../hardening/upstream.js";
+import { clientFor, startUpstream, type Upstream } from "../support/upstream.js";
 
 /** How one attempt reads a compressed body (send.ts), against a stand-in MOCO over TCP. */
 const upstreams: Upstream[] = [];

@@ -5,7 +5,7 @@ import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { setLogLevel } from "../../src/log.js";
 import { StoreUnavailableError } from "../../src/store/index.js";
-import { apiLeads, type MirrorEnv, startEnv } from "../mirror/helpers.js";
+import { apiLeads, type MirrorEnv, startEnv } from "../support/mirror-helpers.js";
 
 /** A store that cannot be used gives one warning and an unavailable mirror; nothing crashes. */
 let env: MirrorEnv | undefined;

@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { LeadMirror } from "../../src/leads/mirror/index.js";
 import { openStore, resolveStoreSetting } from "../../src/store/index.js";
 import type { LeadStore, StoreLocation } from "../../src/store/types.js";
-import { apiLeads, type MirrorEnv, startEnv } from "../mirror/helpers.js";
+import { apiLeads, type MirrorEnv, startEnv } from "../support/mirror-helpers.js";
 import { dropSchema, randomSchema, skipReason, storeUrl } from "./postgres-support.js";
 
 /**

@@ -1,7 +1,7 @@
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { mcpOver } from "../hardening/mcp.js";
-import { clientFor, startUpstream, type Upstream } from "../hardening/upstream.js";
+import { mcpOver } from "../moco/mcp-over.js";
 import { TEST_KEY } from "./harness.js";
+import { clientFor, startUpstream, type Upstream } from "./upstream.js";
 
 /**
  * A MOCO that ignores the `ids` filter of GET /deals: a real sandbox behind a proxy that drops `ids`

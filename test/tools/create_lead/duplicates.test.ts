@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { similarNames } from "../../../src/leads/duplicates.js";
 import { errorOf, type Harness, sc, startHarness, text } from "../../support/harness.js";
-import { baseLead, companyNamed, requestsSince } from "../../writes/helpers.js";
+import { baseLead, companyNamed, requestsSince } from "../../support/write-helpers.js";
 
 describe("similarNames: the rule, as a table", () => {
   // [new name, existing name, company name, similar?]

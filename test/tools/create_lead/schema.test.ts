@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness, text } from "../../support/harness.js";
-import { baseLead } from "../../writes/helpers.js";
+import { baseLead } from "../../support/write-helpers.js";
 
 /** What create_lead's entry in tools/list tells a model before its first call. */
 let h: Harness;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness, text } from "../../support/harness.js";
-import { baseLead } from "../../writes/helpers.js";
+import { baseLead } from "../../support/write-helpers.js";
 
 /** A field MOCO derives is refused with why and what to do instead, and nothing reaches MOCO. */
 let h: Harness;

@@ -5,7 +5,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, sc, startHarness, text } from "../../support/harness.js";
-import { editInMoco, leadPicker, putsSince, stored } from "../../trust/support.js";
+import { editInMoco, leadPicker, putsSince, stored } from "./bulk-support.js";
 
 /** A filter run with a client that can ask: the human approves the very leads read, whatever their number. */
 describe("update_leads by filter with a client that supports form elicitation", () => {

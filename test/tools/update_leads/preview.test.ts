@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorOf, type Harness, type Json, sc, startHarness, text } from "../../support/harness.js";
 import { type IdsIgnored, startIdsIgnored } from "../../support/ignores-ids.js";
-import { editInMoco, leadPicker, putsSince, stored } from "../../trust/support.js";
-import { baseLead, companyNamed } from "../../writes/helpers.js";
+import { baseLead, companyNamed } from "../../support/write-helpers.js";
+import { editInMoco, leadPicker, putsSince, stored } from "./bulk-support.js";
 
 /** What a dry run of update_leads shows is what a real run writes: the same leads, nothing more. */
 let h: Harness;

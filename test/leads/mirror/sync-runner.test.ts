@@ -1,0 +1,206 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { type SyncReport, type SyncRun, SyncRunner } from "../../../src/leads/mirror/sync-runner.js";
+import { MocoError } from "../../../src/moco/errors.js";
+import { openStore } from "../../../src/store/index.js";
+import type { LeadStore } from "../../../src/store/types.js";
+
+/**
+ * The shared run over a real (in-memory) store: the sync's own work is a stand-in that the test
+ * finishes by hand, so that who joins, who leaves and when the run stops can be watched exactly.
+ */
+const SCOPE = "runner-test-scope";
+const stores: LeadStore[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+});
+
+const report = (syncedAt: string): SyncReport => ({
+  kind: "delta",
+  requests: 1,
+  created: 0,
+  updated: 0,
+  deleted: 0,
+  syncedAt,
+});
+
+/** A runner whose every run waits until the test calls finish() (or fail()). */
+async function setup(options: { leaseMs?: number; pageWaitMs?: number } = {}) {
+  const store = await openStore({ kind: "memory" });
+  stores.push(store);
+  const { version } = await store.ensureScope(SCOPE, "http://moco.test/api/v1/");
+  const runs: { run: SyncRun; finish: (r: SyncReport) => void; fail: (e: unknown) => void }[] = [];
+  let refreshes = 0;
+  const runner = new SyncRunner(
+    { store, scope: SCOPE, leaseMs: options.leaseMs ?? 60_000, pageWaitMs: options.pageWaitMs ?? 5_000 },
+    {
+      refresh: async () => {
+        refreshes++;
+      },
+      version: () => version,
+      run: (run) =>
+        new Promise<SyncReport>((finish, fail) => {
+          runs.push({ run, finish, fail });
+        }),
+    },
+  );
+  const started = async (n: number) => {
+    await expect.poll(() => runs.length).toBe(n);
+    return runs[n - 1] as (typeof runs)[number];
+  };
+  return { store, runner, runs, started, refreshes: () => refreshes };
+}
+
+const isCancelled = (e: unknown) => e instanceof MocoError && e.kind === "cancelled";
+
+describe("callers of one sync", () => {
+  it("who ask while a sync runs join it: one run, the same report for each", async () => {
+    const { runner, runs, started } = await setup();
+    const a = runner.join();
+    const b = runner.join();
+    const run = await started(1);
+    const c = runner.join();
+    run.finish(report("2026-01-01T00:00:00.000Z"));
+    const reports = await Promise.all([a, b, c]);
+    expect(runs).toHaveLength(1);
+    expect(new Set(reports).size).toBe(1);
+  });
+
+  it("a sync that failed fails every caller, and the next caller starts a new one", async () => {
+    const { runner, runs, started } = await setup();
+    const a = runner.join();
+    const b = runner.join();
+    (await started(1)).fail(new MocoError({ kind: "server", message: "MOCO broke" }));
+    await expect(a).rejects.toThrow("MOCO broke");
+    await expect(b).rejects.toThrow("MOCO broke");
+    const c = runner.join();
+    (await started(2)).finish(report("2026-01-01T00:00:00.000Z"));
+    await expect(c).resolves.toMatchObject({ kind: "delta" });
+    expect(runs).toHaveLength(2);
+  });
+
+  it("every caller still waiting hears the run's progress; one who left does not", async () => {
+    const { runner, started } = await setup();
+    const heard: string[] = [];
+    const leaving = new AbortController();
+    const a = runner.join({ onProgress: (_d, _t, m) => heard.push(`a ${m}`) });
+    const b = runner.join({ signal: leaving.signal, onProgress: (_d, _t, m) => heard.push(`b ${m}`) });
+    const run = await started(1);
+    run.run.progress(1, 2, "half");
+    leaving.abort();
+    await expect(b).rejects.toSatisfy(isCancelled);
+    run.run.progress(2, 2, "done");
+    run.finish(report("2026-01-01T00:00:00.000Z"));
+    await a;
+    expect(heard).toEqual(["a half", "b half", "a done"]);
+  });
+});
+
+describe("giving up", () => {
+  it("a caller that gives up is cancelled at once; the run goes on while another waits", async () => {
+    const { runner, started } = await setup();
+    const leaving = new AbortController();
+    const a = runner.join({ signal: leaving.signal });
+    const b = runner.join();
+    const run = await started(1);
+    leaving.abort();
+    await expect(a).rejects.toSatisfy(isCancelled);
+    expect(run.run.signal.aborted).toBe(false);
+    run.finish(report("2026-01-01T00:00:00.000Z"));
+    await expect(b).resolves.toMatchObject({ syncedAt: "2026-01-01T00:00:00.000Z" });
+  });
+
+  it("when every caller has given up the run is aborted, and the next caller's run starts after it ends", async () => {
+    const { runner, runs, started } = await setup();
+    const one = new AbortController();
+    const two = new AbortController();
+    const a = runner.join({ signal: one.signal });
+    const b = runner.join({ signal: two.signal });
+    const first = await started(1);
+    one.abort();
+    two.abort();
+    await expect(a).rejects.toSatisfy(isCancelled);
+    await expect(b).rejects.toSatisfy(isCancelled);
+    expect(first.run.signal.aborted).toBe(true);
+    const c = runner.join();
+    // The aborted run has not wound down yet: the new one waits for it.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(runs).toHaveLength(1);
+    first.fail(new MocoError({ kind: "cancelled", message: "stopped" }));
+    const second = await started(2);
+    expect(second.run.signal.aborted).toBe(false);
+    second.finish(report("2026-01-01T00:00:01.000Z"));
+    await expect(c).resolves.toMatchObject({ syncedAt: "2026-01-01T00:00:01.000Z" });
+  });
+
+  it("a caller whose signal is already aborted is refused without starting a run", async () => {
+    const { runner, runs, refreshes } = await setup();
+    await expect(runner.join({ signal: AbortSignal.abort() })).rejects.toSatisfy(isCancelled);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(runs).toHaveLength(0);
+    expect(refreshes()).toBe(0);
+  });
+
+  it("close() stops the running sync", async () => {
+    const { runner, started } = await setup();
+    const a = runner.join();
+    const run = await started(1);
+    runner.close();
+    expect(run.run.signal.aborted).toBe(true);
+    run.fail(new MocoError({ kind: "cancelled", message: "stopped" }));
+    await expect(a).rejects.toSatisfy(isCancelled);
+  });
+});
+
+describe("the lease across instances", () => {
+  it("is held while the run works and released after it, also after a failure", async () => {
+    const { store, runner, started } = await setup();
+    const a = runner.join();
+    const run = await started(1);
+    expect(await store.acquireLease(SCOPE, "another-instance", 60_000)).toBe(false);
+    run.fail(new MocoError({ kind: "server", message: "MOCO broke" }));
+    await expect(a).rejects.toThrow("MOCO broke");
+    expect(await store.acquireLease(SCOPE, "another-instance", 60_000)).toBe(true);
+  });
+
+  it("while another instance holds it, waits for that instance's commit and serves it without running", async () => {
+    const { store, runner, runs, refreshes } = await setup();
+    expect(await store.acquireLease(SCOPE, "another-instance", 60_000)).toBe(true);
+    const a = runner.join();
+    await new Promise((r) => setTimeout(r, 100));
+    const row = await store.getScope(SCOPE);
+    const syncedAt = "2026-01-01T00:00:02.000Z";
+    await store.commit(SCOPE, {
+      expectedVersion: row?.version ?? 0,
+      upserts: [],
+      deletes: [],
+      changes: [],
+      syncedAt,
+    });
+    await expect(a).resolves.toEqual({
+      kind: "delta",
+      requests: 0,
+      created: 0,
+      updated: 0,
+      deleted: 0,
+      syncedAt,
+    });
+    expect(runs).toHaveLength(0);
+    expect(refreshes()).toBe(2); // before asking for the lease, and to load the other instance's commit
+  });
+
+  it("an instance that let its lease go without committing makes the waiting caller fail, to retry", async () => {
+    const { store, runner, runs } = await setup();
+    expect(await store.acquireLease(SCOPE, "another-instance", 60_000)).toBe(true);
+    const a = runner.join();
+    await new Promise((r) => setTimeout(r, 100));
+    await store.releaseLease(SCOPE, "another-instance");
+    await expect(a).rejects.toThrow("Another instance's sync of this account stopped; retry");
+    expect(runs).toHaveLength(0);
+  });
+
+  it("waits at most pageWaitMs for another instance's sync", async () => {
+    const { store, runner } = await setup({ pageWaitMs: 300 });
+    expect(await store.acquireLease(SCOPE, "another-instance", 60_000)).toBe(true);
+    await expect(runner.join()).rejects.toThrow("Another instance is still syncing this account's leads");
+  });
+});
