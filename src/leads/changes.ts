@@ -22,12 +22,19 @@ const noStore = () =>
     "Start the server without MOCO_STORE=off (the default keeps a file in the data directory); list_leads and pipeline_summary answer the present without it.",
   );
 
-/** The mirror of the call's credentials, synced first when it is older than its freshness window. */
-async function synced(ctx: LeadsContext): Promise<{ mirror: LeadMirror; read: MirrorRead }> {
+/**
+ * The mirror of the call's credentials, synced first when it is older than its freshness window, or
+ * than `maxAgeMs` when that is shorter.
+ */
+async function synced(
+  ctx: LeadsContext,
+  maxAgeMs?: number,
+): Promise<{ mirror: LeadMirror; read: MirrorRead }> {
   const mirror = await ctx.mirror();
   if (!mirror?.available) throw noStore();
   const read = await storeCall(() =>
     mirror.read({
+      maxAgeMs: maxAgeMs === undefined ? undefined : Math.min(maxAgeMs, mirror.freshMs),
       signal: ctx.call.signal,
       onProgress: (done, total, message) => void ctx.progress(done, total, message).catch(() => {}),
     }),
@@ -66,7 +73,15 @@ export interface ChangesArgs {
   filter?: LeadFilterArgs;
   cursor?: string;
   limit: number;
+  /** Sync first when the copy is older than this (default CHANGES_MAX_AGE_S). */
+  max_age_seconds?: number;
 }
+
+/**
+ * How old a copy lead_changes answers from may be: "what changed?" is asked right after an edit in
+ * MOCO, and a delta sync costs about two requests, so the mirror's 30 s window is too wide here.
+ */
+export const CHANGES_MAX_AGE_S = 5;
 
 /**
  * One page of the changes the mirror saw, as values: each change with the currency its money is
@@ -76,7 +91,7 @@ export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
   const mirror = await ctx.mirror();
   if (!mirror?.available) throw noStore(); // before resolving names: those would be wasted requests
   const filter = args.filter && (await selection(args.filter, ctx));
-  const { read } = await synced(ctx);
+  const { read } = await synced(ctx, (args.max_age_seconds ?? CHANGES_MAX_AGE_S) * 1000);
   const keep = filter?.on(ctx.today());
   const current = new Map(read.leads.map((l) => [l.id, l]));
   const page = await storeCall(() =>
@@ -96,7 +111,8 @@ export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
   const currencyOf = (id: number) =>
     current.get(id)?.currency ?? page.changes.find((c) => c.leadId === id && c.lead)?.lead?.currency;
   const changes = page.changes.map((change) => ({ change, currency: currencyOf(change.leadId) }));
-  return { page, changes, echo: filter?.echo ?? [], syncedAt: read.asOf };
+  const copy = { asOf: read.asOf, ageMs: read.ageMs, syncRequests: read.sync?.requests };
+  return { page, changes, echo: filter?.echo ?? [], copy };
 }
 
 // ---- the pipeline at a past day ----

@@ -74,10 +74,8 @@ export interface ChangeEntry {
 
 type Found = Awaited<ReturnType<typeof leadChanges>>;
 
-/** lead_changes' reply: each change as lines, then what the page covers and since when. */
-export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: Found) {
-  const { page, syncedAt } = found;
-  const changes: ChangeEntry[] = found.changes.map(({ change: c, currency }) => ({
+function entry({ change: c, currency }: Found["changes"][number]): ChangeEntry {
+  return {
     lead_id: c.leadId,
     name: c.name,
     seen_at: c.seenAt,
@@ -85,10 +83,32 @@ export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: 
     origin: c.origin,
     ...(c.changes ? { changes: changeLines(c.changes, currency) } : {}),
     ...(c.lead ? { lead: about(c.lead) } : {}),
-  }));
+  };
+}
+
+/** "as of 14:02:31 UTC, 3 s ago": how old the copy of MOCO is that the answer comes from. */
+function copyAge(asOf: string, ageMs: number): string {
+  const s = Math.max(0, Math.round(ageMs / 1000));
+  const age = s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+  const at = s < 72_000 ? asOf.slice(11, 19) : `${asOf.slice(0, 10)} ${asOf.slice(11, 19)}`;
+  return `as of ${at} UTC, ${age} ago`;
+}
+
+/** The sentence on the copy: its age, and whether it was synced for this answer. */
+function copyNote(copy: Found["copy"]): string {
+  const age = copyAge(copy.asOf, copy.ageMs);
+  if (copy.syncRequests !== undefined)
+    return `Copy of MOCO ${age} (synced for this answer, ${count(copy.syncRequests, "MOCO request")}).`;
+  return `Copy of MOCO ${age}: edits made in MOCO since then are not in it (max_age_seconds 0 syncs first).`;
+}
+
+/** lead_changes' reply: where history begins, each change as lines, the copy's age, what is not known. */
+export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: Found) {
+  const { page } = found;
+  const changes = found.changes.map(entry);
   const leads = new Set(changes.map((c) => c.lead_id)).size;
   const span = `seen after ${args.since}${args.until ? ` up to ${args.until}` : ""}`;
-  const start = page.historyStart ?? syncedAt;
+  const start = page.historyStart ?? found.copy.asOf;
   // Said before the count, which alone would read as "nothing happened" (the first sync is the
   // baseline: what happened before it, our own writes included, is in no change).
   const lines = [
@@ -100,9 +120,8 @@ export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: 
     `${count(changes.length, "change")} on ${count(leads, "lead")} ${span}${page.nextCursor ? " on this page; more: pass next_cursor" : ""}.`,
     ...(found.echo.length > 0 ? [`Understood: ${found.echo.join("; ")}.`] : []),
     GRANULARITY_NOTE,
-    page.beforeHistory
-      ? `Up to date with MOCO as of ${syncedAt}.`
-      : `History begins ${start}; up to date with MOCO as of ${syncedAt}.`,
+    copyNote(found.copy),
+    ...(page.beforeHistory ? [] : [`History begins ${start}.`]),
   ];
   return {
     data: {

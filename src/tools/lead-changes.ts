@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { leadChanges } from "../leads/changes.js";
+import { CHANGES_MAX_AGE_S, leadChanges } from "../leads/changes.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { changesReply } from "../replies/changes.js";
 import { mocoId, plainDate } from "../replies/schemas/fields.js";
@@ -31,6 +31,12 @@ export const leadChangesTool = defineTool({
       .describe("list_leads' filters, on the lead now"),
     cursor: z.string().max(40).optional().describe("next_cursor"),
     limit: z.number().int().min(1).max(200).default(50).describe("1–200"),
+    max_age_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .default(CHANGES_MAX_AGE_S)
+      .describe("Sync with MOCO first when the copy is older; 0 = always"),
   }).refine((a) => a.until === undefined || Date.parse(a.since) <= Date.parse(a.until), {
     path: ["until"],
     message: "until must not be before since",
