@@ -4,7 +4,7 @@ import { StoreUnavailableError } from "../store/types.js";
 import type { LeadsContext } from "./context.js";
 import { type LeadFilterArgs, mocoQueries } from "./filters.js";
 import { dueWindow, predicate, pushedPredicate, scanOfMirror } from "./find.js";
-import { diffLeads, type FieldChange } from "./history.js";
+import { diffLeads, type FieldChange, toInstant } from "./history.js";
 import type { LeadMirror, MirrorRead } from "./mirror/index.js";
 import { type CurrencySummary, type SummaryOptions, summarize } from "./pipeline.js";
 import { resolveFilter } from "./resolve.js";
@@ -111,8 +111,72 @@ export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
   const currencyOf = (id: number) =>
     current.get(id)?.currency ?? page.changes.find((c) => c.leadId === id && c.lead)?.lead?.currency;
   const changes = page.changes.map((change) => ({ change, currency: currencyOf(change.leadId) }));
+  // Before history, MOCO's own timestamps still tell which leads moved (once, on the first page).
+  const stamped =
+    page.beforeHistory && args.cursor === undefined
+      ? stampedSince(
+          read.leads.filter(
+            (l) => (args.lead_id === undefined || l.id === args.lead_id) && (keep?.(l) ?? true),
+          ),
+          args,
+        )
+      : undefined;
   const copy = { asOf: read.asOf, ageMs: read.ageMs, syncRequests: read.sync?.requests };
-  return { page, changes, echo: filter?.echo ?? [], copy };
+  return { page, changes, stamped, echo: filter?.echo ?? [], copy };
+}
+
+/**
+ * What MOCO's own timestamps say about a lead since a time, where the history cannot: that it was
+ * created, last updated (MOCO keeps only the latest update, and no fields), or closed (closed_on is a
+ * day, with the status it closed as).
+ */
+export interface Stamped {
+  lead: Lead;
+  created: boolean;
+  /** Updated after its creation, at or after since (its latest update only). */
+  updated: boolean;
+  /** won, lost or dropped with closed_on on or after since's day. */
+  closed: string | undefined;
+}
+
+const CLOSED = new Set(["won", "lost", "dropped"]);
+
+/**
+ * The leads MOCO's timestamps place at or after `since` (and up to `until`), newest update first, the
+ * first `limit` of `total`; `counts` per event (created, updated, won, …) over all of them.
+ */
+export function stampedSince(
+  leads: readonly Lead[],
+  range: { since: string; until?: string; limit: number },
+): { leads: Stamped[]; total: number; counts: Map<string, number> } {
+  const from = Date.parse(toInstant(range.since));
+  const to = range.until === undefined ? Number.POSITIVE_INFINITY : Date.parse(toInstant(range.until));
+  const fromDay = toInstant(range.since).slice(0, 10);
+  const toDay = range.until === undefined ? "9999-12-31" : toInstant(range.until).slice(0, 10);
+  const within = (stamp: string) => {
+    const ms = Date.parse(stamp);
+    return ms >= from && ms <= to;
+  };
+  const found: Stamped[] = [];
+  for (const lead of leads) {
+    const created = within(lead.created_at);
+    const updated =
+      within(lead.updated_at) && Date.parse(lead.updated_at) - Date.parse(lead.created_at) >= 1000;
+    const day = lead.closed_on;
+    const closed = day && CLOSED.has(lead.status) && day >= fromDay && day <= toDay ? lead.status : undefined;
+    if (created || updated || closed) found.push({ lead, created, updated, closed });
+  }
+  found.sort(
+    (a, b) => Date.parse(b.lead.updated_at) - Date.parse(a.lead.updated_at) || a.lead.id - b.lead.id,
+  );
+  const counts = new Map<string, number>();
+  const add = (event: string) => counts.set(event, (counts.get(event) ?? 0) + 1);
+  for (const { created, updated, closed } of found) {
+    if (created) add("created");
+    if (updated) add("updated");
+    if (closed) add(closed);
+  }
+  return { leads: found.slice(0, range.limit), total: found.length, counts };
 }
 
 // ---- the pipeline at a past day ----

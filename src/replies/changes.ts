@@ -1,4 +1,4 @@
-import type { ChangesArgs, leadChanges } from "../leads/changes.js";
+import type { ChangesArgs, leadChanges, Stamped } from "../leads/changes.js";
 import { type FieldChange, GRANULARITY_NOTE, type LeadChange } from "../leads/history.js";
 import { bounded } from "../leads/verify.js";
 import { fullName, type Lead } from "../moco/schemas.js";
@@ -72,6 +72,22 @@ export interface ChangeEntry {
   lead?: string;
 }
 
+/** A lead MOCO's timestamps place since `since`: what they say, and that they say no more. */
+export interface StampedEntry {
+  lead_id: number;
+  name: string;
+  /** created, updated, and the status it closed as (won, lost, dropped), per MOCO's timestamps. */
+  events: string[];
+  status: string;
+  created_at: string;
+  updated_at: string;
+  closed_on: string | null;
+  source: typeof STAMPED_SOURCE;
+  fields_known: false;
+}
+
+const STAMPED_SOURCE = "MOCO's timestamps, not history: fields unknown";
+
 type Found = Awaited<ReturnType<typeof leadChanges>>;
 
 function entry({ change: c, currency }: Found["changes"][number]): ChangeEntry {
@@ -83,6 +99,20 @@ function entry({ change: c, currency }: Found["changes"][number]): ChangeEntry {
     origin: c.origin,
     ...(c.changes ? { changes: changeLines(c.changes, currency) } : {}),
     ...(c.lead ? { lead: about(c.lead) } : {}),
+  };
+}
+
+function stampedEntry({ lead, created, updated, closed }: Stamped): StampedEntry {
+  return {
+    lead_id: lead.id,
+    name: lead.name,
+    events: [created && "created", updated && "updated", closed].filter((e): e is string => Boolean(e)),
+    status: lead.status,
+    created_at: lead.created_at,
+    updated_at: lead.updated_at,
+    closed_on: lead.closed_on,
+    source: STAMPED_SOURCE,
+    fields_known: false,
   };
 }
 
@@ -102,10 +132,25 @@ function copyNote(copy: Found["copy"]): string {
   return `Copy of MOCO ${age}: edits made in MOCO since then are not in it (max_age_seconds 0 syncs first).`;
 }
 
+/** The leads MOCO's timestamps place since `since`, in one sentence: how many of each. */
+function stampedNote(stamped: NonNullable<Found["stamped"]>, entries: StampedEntry[], since: string): string {
+  const parts = ["created", "updated", "won", "lost", "dropped"]
+    .filter((event) => stamped.counts.has(event))
+    .map((event) => `${stamped.counts.get(event)} ${event}`)
+    .join(", ");
+  const more =
+    stamped.total > entries.length ? ` (first ${entries.length} of ${stamped.total}, newest first)` : "";
+  return (
+    `From ${STAMPED_SOURCE} (in from_timestamps): ${count(stamped.total, "lead")} since ${since}` +
+    `${parts ? ` — ${parts}` : ""}${more}.`
+  );
+}
+
 /** lead_changes' reply: where history begins, each change as lines, the copy's age, what is not known. */
 export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: Found) {
   const { page } = found;
   const changes = found.changes.map(entry);
+  const stamped = found.stamped?.leads.map(stampedEntry);
   const leads = new Set(changes.map((c) => c.lead_id)).size;
   const span = `seen after ${args.since}${args.until ? ` up to ${args.until}` : ""}`;
   const start = page.historyStart ?? found.copy.asOf;
@@ -114,10 +159,11 @@ export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: 
   const lines = [
     ...(page.beforeHistory
       ? [
-          `History begins ${start}, after since; changes before ${start} are not known — including writes made before then, through this server or in MOCO.`,
+          `History begins ${start}, after since; changes before ${start} are not known field by field — including writes made before then, through this server or in MOCO.`,
         ]
       : []),
-    `${count(changes.length, "change")} on ${count(leads, "lead")} ${span}${page.nextCursor ? " on this page; more: pass next_cursor" : ""}.`,
+    ...(found.stamped && stamped ? [stampedNote(found.stamped, stamped, args.since)] : []),
+    `${count(changes.length, "change")} on ${count(leads, "lead")} ${span} in the history${page.nextCursor ? " on this page; more: pass next_cursor" : ""}.`,
     ...(found.echo.length > 0 ? [`Understood: ${found.echo.join("; ")}.`] : []),
     GRANULARITY_NOTE,
     copyNote(found.copy),
@@ -126,6 +172,7 @@ export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: 
   return {
     data: {
       changes,
+      ...(stamped ? { from_timestamps: stamped } : {}),
       next_cursor: page.nextCursor,
       history_start: page.historyStart,
       as_of: page.asOf,

@@ -18,7 +18,7 @@ export const leadChangesTool = defineTool({
   name: "lead_changes",
   title: "Lead changes",
   description:
-    "What changed on leads since a time (created, updated field by field, deleted), from the lead mirror's history: in MOCO or through this server. Read-only.",
+    "What changed on leads since a time: created, updated field by field, deleted, from the lead mirror's history; before it begins, what MOCO's timestamps show. Read-only.",
   input: strictInput({
     since: moment("Changes seen after"),
     until: moment("Up to").optional(),
@@ -45,6 +45,7 @@ export const leadChangesTool = defineTool({
     changes: z
       .array(z.looseObject({ lead_id: z.number(), kind: z.string() }))
       .describe("Also name, seen_at, origin (sync|own), changes, lead"),
+    from_timestamps: z.array(z.unknown()).optional(),
     next_cursor: z.string().nullable(),
     history_start: z.string().nullable(),
     as_of: z.string().nullable(),
