@@ -212,18 +212,71 @@ const endOfDay = (day: string) => `${day}T23:59:59.999Z`;
 const round = (n: number) => Math.round(n * 100) / 100;
 const MOVERS = 5;
 
-async function stateOn(mirror: LeadMirror, day: string, arg: string, today: string) {
-  if (day > today) throw new InputError(`${arg}: ${day} is after today (${today})`, {}, "Give a past day.");
+const dayBefore = (day: string) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * What to give instead of a day history cannot answer for `arg`: the earliest day it can, when there
+ * is one before `reference` (the day compared against, or today); else that no past day can be shown
+ * yet, and what can: the present, and lead_changes' view of MOCO's timestamps. Never a day that would
+ * compare the pipeline with itself.
+ */
+function instead(arg: string, day: string, historyStart: string | null, reference: string, today: string) {
+  const earliest = historyStart?.slice(0, 10);
+  const last = arg === "compare_to" ? dayBefore(reference) : reference;
+  if (earliest && earliest <= last && !(arg === "as_of" && earliest === reference))
+    return { fields: { [arg]: [earliest] }, hint: `Give a day from ${earliest} to ${last}.` };
+  const stamps = `lead_changes with since ${day} lists the leads MOCO's timestamps show as created, updated, won or lost since then (fields unknown)`;
+  if (arg === "as_of")
+    return {
+      fields: {},
+      hint: `No past day can be shown yet: the history began today. pipeline_summary without as_of gives the present; ${stamps}.`,
+    };
+  const none =
+    reference === today
+      ? `No comparison is possible yet: the history knows no day before today.${earliest === today ? ` From tomorrow on, compare_to ${today} works.` : ""}`
+      : `No comparison is possible: the history knows no day before ${reference}.`;
+  return { fields: {}, hint: `${none} Instead: ${stamps}.` };
+}
+
+async function stateOn(
+  mirror: LeadMirror,
+  day: string,
+  arg: string,
+  days: { reference: string; today: string },
+) {
   const state = await storeCall(() => mirror.stateAt(endOfDay(day)));
   if (!state.ok) {
-    const start = state.historyStart?.slice(0, 10);
+    const { fields, hint } = instead(arg, day, state.historyStart, days.reference, days.today);
     throw new InputError(
       `${arg}: nothing is known about ${day}; the lead history begins ${state.historyStart ?? "at the first sync"}`,
-      start ? { [arg]: [start] } : {},
-      start ? `Give ${start} or a later day.` : "Call again after the first sync.",
+      fields,
+      hint,
     );
   }
   return state.leads;
+}
+
+/** Refuses a day after today, and a compare_to not before the day it is compared against. */
+function checkDays(when: PastOptions, today: string, historyStart: string | null) {
+  for (const [arg, day] of [
+    ["as_of", when.asOf],
+    ["compare_to", when.compareTo],
+  ] as const) {
+    if (day !== undefined && day > today)
+      throw new InputError(`${arg}: ${day} is after today (${today})`, {}, "Give a past day.");
+  }
+  const reference = when.asOf ?? today;
+  if (when.compareTo === undefined || when.compareTo < reference) return;
+  const against = when.asOf ? `as_of (${reference})` : `today (${today})`;
+  const { fields, hint } = instead("compare_to", when.compareTo, historyStart, reference, today);
+  throw new InputError(
+    when.compareTo === reference
+      ? `compare_to: ${when.compareTo} is ${against}: that compares the pipeline with itself`
+      : `compare_to: ${when.compareTo} is after ${against}; compare_to is the earlier day`,
+    fields,
+    hint,
+  );
 }
 
 /**
@@ -242,11 +295,13 @@ export async function pastPipeline(
   const select = await selection(filter, ctx);
   const { read } = await synced(ctx);
   const today = ctx.today();
-  const all = when.asOf ? await stateOn(mirror, when.asOf, "as_of", today) : read.leads;
-  const leads = all.filter(select.on(when.asOf ?? today));
+  checkDays(when, today, mirror.status().historyStart);
+  const reference = when.asOf ?? today;
+  const all = when.asOf ? await stateOn(mirror, when.asOf, "as_of", { reference: today, today }) : read.leads;
+  const leads = all.filter(select.on(reference));
   let compared: Compared[] | undefined;
   if (when.compareTo) {
-    const thenAll = await stateOn(mirror, when.compareTo, "compare_to", today);
+    const thenAll = await stateOn(mirror, when.compareTo, "compare_to", { reference, today });
     const then = thenAll.filter(select.on(when.compareTo));
     compared = compare(then, leads, { thenAll, nowAll: all }, options);
   }
