@@ -1,5 +1,5 @@
 import type { ChangesArgs, leadChanges, Stamped } from "../leads/changes.js";
-import { type FieldChange, GRANULARITY_NOTE, type LeadChange } from "../leads/history.js";
+import { type ChangeAuthor, type FieldChange, GRANULARITY_NOTE, type LeadChange } from "../leads/history.js";
 import { bounded } from "../leads/verify.js";
 import { fullName, type Lead } from "../moco/schemas.js";
 import { label, quoted } from "../text.js";
@@ -10,7 +10,8 @@ import { count, money } from "./lines.js";
  * user by name), a lead in one phrase, and lead_changes' page with the sentences that say what it
  * covers and since when the history is known.
  */
-const FIELD_NAMES: Record<string, string> = { category: "stage" };
+// MOCO's `user` is the lead's owner; bare "user" would read as the person who made the change.
+const FIELD_NAMES: Record<string, string> = { category: "stage", user: "owner" };
 const QUOTED = new Set(["name", "info"]);
 
 type Ref = { name?: string; firstname?: string; lastname?: string; probability?: number };
@@ -55,7 +56,7 @@ const about = (l: Lead) =>
     l.status,
     money(l.money, l.currency),
     l.category && `stage ${shown("category", l.category, undefined)}`,
-    l.user && `user ${shown("user", l.user, undefined)}`,
+    l.user && `owner ${shown("user", l.user, undefined)}`,
   ]
     .filter(Boolean)
     .join(", ");
@@ -66,6 +67,9 @@ export interface ChangeEntry {
   seen_at: string;
   kind: LeadChange["kind"];
   origin: LeadChange["origin"];
+  /** Who made it: null unless known (MOCO records no author). */
+  author: string | null;
+  author_known: boolean;
   /** updated: "field: old → new". */
   changes?: string[];
   /** created: the new lead; deleted: as last seen. */
@@ -87,8 +91,11 @@ export interface StampedEntry {
 }
 
 const STAMPED_SOURCE = "MOCO's timestamps, not history: fields unknown";
+const NO_AUTHOR = 'MOCO does not record who made a change; "owner" is the lead\'s owner.';
 
 type Found = Awaited<ReturnType<typeof leadChanges>>;
+
+const authorName = (a: ChangeAuthor) => a.name ?? `MOCO user ${a.userId}`;
 
 function entry({ change: c, currency }: Found["changes"][number]): ChangeEntry {
   return {
@@ -97,6 +104,8 @@ function entry({ change: c, currency }: Found["changes"][number]): ChangeEntry {
     seen_at: c.seenAt,
     kind: c.kind,
     origin: c.origin,
+    author: c.author && authorName(c.author),
+    author_known: c.author !== null,
     ...(c.changes ? { changes: changeLines(c.changes, currency) } : {}),
     ...(c.lead ? { lead: about(c.lead) } : {}),
   };
@@ -166,6 +175,7 @@ export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: 
     `${count(changes.length, "change")} on ${count(leads, "lead")} ${span} in the history${page.nextCursor ? " on this page; more: pass next_cursor" : ""}.`,
     ...(found.echo.length > 0 ? [`Understood: ${found.echo.join("; ")}.`] : []),
     GRANULARITY_NOTE,
+    ...(changes.some((c) => !c.author_known) || stamped?.length ? [NO_AUTHOR] : []),
     copyNote(found.copy),
     ...(page.beforeHistory ? [] : [`History begins ${start}.`]),
   ];

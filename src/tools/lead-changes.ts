@@ -44,7 +44,7 @@ export const leadChangesTool = defineTool({
   output: z.object({
     changes: z
       .array(z.looseObject({ lead_id: z.number(), kind: z.string() }))
-      .describe("Also name, seen_at, origin (sync|own), changes, lead"),
+      .describe("Also name, seen_at, origin (sync|own), author, changes, lead"),
     from_timestamps: z.array(z.unknown()).optional(),
     next_cursor: z.string().nullable(),
     history_start: z.string().nullable(),
