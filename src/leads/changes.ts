@@ -4,7 +4,7 @@ import { StoreUnavailableError } from "../store/types.js";
 import type { LeadsContext } from "./context.js";
 import { type LeadFilterArgs, mocoQueries } from "./filters.js";
 import { dueWindow, predicate, pushedPredicate, scanOfMirror } from "./find.js";
-import { diffLeads, type FieldChange } from "./history.js";
+import { diffLeads, type FieldChange, toInstant } from "./history.js";
 import type { LeadMirror, MirrorRead } from "./mirror/index.js";
 import { type CurrencySummary, type SummaryOptions, summarize } from "./pipeline.js";
 import { resolveFilter } from "./resolve.js";
@@ -22,12 +22,19 @@ const noStore = () =>
     "Start the server without MOCO_STORE=off (the default keeps a file in the data directory); list_leads and pipeline_summary answer the present without it.",
   );
 
-/** The mirror of the call's credentials, synced first when it is older than its freshness window. */
-async function synced(ctx: LeadsContext): Promise<{ mirror: LeadMirror; read: MirrorRead }> {
+/**
+ * The mirror of the call's credentials, synced first when it is older than its freshness window, or
+ * than `maxAgeMs` when that is shorter.
+ */
+async function synced(
+  ctx: LeadsContext,
+  maxAgeMs?: number,
+): Promise<{ mirror: LeadMirror; read: MirrorRead }> {
   const mirror = await ctx.mirror();
   if (!mirror?.available) throw noStore();
   const read = await storeCall(() =>
     mirror.read({
+      maxAgeMs: maxAgeMs === undefined ? undefined : Math.min(maxAgeMs, mirror.freshMs),
       signal: ctx.call.signal,
       onProgress: (done, total, message) => void ctx.progress(done, total, message).catch(() => {}),
     }),
@@ -66,7 +73,15 @@ export interface ChangesArgs {
   filter?: LeadFilterArgs;
   cursor?: string;
   limit: number;
+  /** Sync first when the copy is older than this (default CHANGES_MAX_AGE_S). */
+  max_age_seconds?: number;
 }
+
+/**
+ * How old a copy lead_changes answers from may be: "what changed?" is asked right after an edit in
+ * MOCO, and a delta sync costs about two requests, so the mirror's 30 s window is too wide here.
+ */
+export const CHANGES_MAX_AGE_S = 5;
 
 /**
  * One page of the changes the mirror saw, as values: each change with the currency its money is
@@ -76,7 +91,7 @@ export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
   const mirror = await ctx.mirror();
   if (!mirror?.available) throw noStore(); // before resolving names: those would be wasted requests
   const filter = args.filter && (await selection(args.filter, ctx));
-  const { read } = await synced(ctx);
+  const { read } = await synced(ctx, (args.max_age_seconds ?? CHANGES_MAX_AGE_S) * 1000);
   const keep = filter?.on(ctx.today());
   const current = new Map(read.leads.map((l) => [l.id, l]));
   const page = await storeCall(() =>
@@ -96,7 +111,72 @@ export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
   const currencyOf = (id: number) =>
     current.get(id)?.currency ?? page.changes.find((c) => c.leadId === id && c.lead)?.lead?.currency;
   const changes = page.changes.map((change) => ({ change, currency: currencyOf(change.leadId) }));
-  return { page, changes, echo: filter?.echo ?? [], syncedAt: read.asOf };
+  // Before history, MOCO's own timestamps still tell which leads moved (once, on the first page).
+  const stamped =
+    page.beforeHistory && args.cursor === undefined
+      ? stampedSince(
+          read.leads.filter(
+            (l) => (args.lead_id === undefined || l.id === args.lead_id) && (keep?.(l) ?? true),
+          ),
+          args,
+        )
+      : undefined;
+  const copy = { asOf: read.asOf, ageMs: read.ageMs, syncRequests: read.sync?.requests };
+  return { page, changes, stamped, echo: filter?.echo ?? [], copy };
+}
+
+/**
+ * What MOCO's own timestamps say about a lead since a time, where the history cannot: that it was
+ * created, last updated (MOCO keeps only the latest update, and no fields), or closed (closed_on is a
+ * day, with the status it closed as).
+ */
+export interface Stamped {
+  lead: Lead;
+  created: boolean;
+  /** Updated after its creation, at or after since (its latest update only). */
+  updated: boolean;
+  /** won, lost or dropped with closed_on on or after since's day. */
+  closed: string | undefined;
+}
+
+const CLOSED = new Set(["won", "lost", "dropped"]);
+
+/**
+ * The leads MOCO's timestamps place at or after `since` (and up to `until`), newest update first, the
+ * first `limit` of `total`; `counts` per event (created, updated, won, …) over all of them.
+ */
+export function stampedSince(
+  leads: readonly Lead[],
+  range: { since: string; until?: string; limit: number },
+): { leads: Stamped[]; total: number; counts: Map<string, number> } {
+  const from = Date.parse(toInstant(range.since));
+  const to = range.until === undefined ? Number.POSITIVE_INFINITY : Date.parse(toInstant(range.until));
+  const fromDay = toInstant(range.since).slice(0, 10);
+  const toDay = range.until === undefined ? "9999-12-31" : toInstant(range.until).slice(0, 10);
+  const within = (stamp: string) => {
+    const ms = Date.parse(stamp);
+    return ms >= from && ms <= to;
+  };
+  const found: Stamped[] = [];
+  for (const lead of leads) {
+    const created = within(lead.created_at);
+    const updated =
+      within(lead.updated_at) && Date.parse(lead.updated_at) - Date.parse(lead.created_at) >= 1000;
+    const day = lead.closed_on;
+    const closed = day && CLOSED.has(lead.status) && day >= fromDay && day <= toDay ? lead.status : undefined;
+    if (created || updated || closed) found.push({ lead, created, updated, closed });
+  }
+  found.sort(
+    (a, b) => Date.parse(b.lead.updated_at) - Date.parse(a.lead.updated_at) || a.lead.id - b.lead.id,
+  );
+  const counts = new Map<string, number>();
+  const add = (event: string) => counts.set(event, (counts.get(event) ?? 0) + 1);
+  for (const { created, updated, closed } of found) {
+    if (created) add("created");
+    if (updated) add("updated");
+    if (closed) add(closed);
+  }
+  return { leads: found.slice(0, range.limit), total: found.length, counts };
 }
 
 // ---- the pipeline at a past day ----
@@ -132,18 +212,71 @@ const endOfDay = (day: string) => `${day}T23:59:59.999Z`;
 const round = (n: number) => Math.round(n * 100) / 100;
 const MOVERS = 5;
 
-async function stateOn(mirror: LeadMirror, day: string, arg: string, today: string) {
-  if (day > today) throw new InputError(`${arg}: ${day} is after today (${today})`, {}, "Give a past day.");
+const dayBefore = (day: string) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * What to give instead of a day history cannot answer for `arg`: the earliest day it can, when there
+ * is one before `reference` (the day compared against, or today); else that no past day can be shown
+ * yet, and what can: the present, and lead_changes' view of MOCO's timestamps. Never a day that would
+ * compare the pipeline with itself.
+ */
+function instead(arg: string, day: string, historyStart: string | null, reference: string, today: string) {
+  const earliest = historyStart?.slice(0, 10);
+  const last = arg === "compare_to" ? dayBefore(reference) : reference;
+  if (earliest && earliest <= last && !(arg === "as_of" && earliest === reference))
+    return { fields: { [arg]: [earliest] }, hint: `Give a day from ${earliest} to ${last}.` };
+  const stamps = `lead_changes with since ${day} lists the leads MOCO's timestamps show as created, updated, won or lost since then (fields unknown)`;
+  if (arg === "as_of")
+    return {
+      fields: {},
+      hint: `No past day can be shown yet: the history began today. pipeline_summary without as_of gives the present; ${stamps}.`,
+    };
+  const none =
+    reference === today
+      ? `No comparison is possible yet: the history knows no day before today.${earliest === today ? ` From tomorrow on, compare_to ${today} works.` : ""}`
+      : `No comparison is possible: the history knows no day before ${reference}.`;
+  return { fields: {}, hint: `${none} Instead: ${stamps}.` };
+}
+
+async function stateOn(
+  mirror: LeadMirror,
+  day: string,
+  arg: string,
+  days: { reference: string; today: string },
+) {
   const state = await storeCall(() => mirror.stateAt(endOfDay(day)));
   if (!state.ok) {
-    const start = state.historyStart?.slice(0, 10);
+    const { fields, hint } = instead(arg, day, state.historyStart, days.reference, days.today);
     throw new InputError(
       `${arg}: nothing is known about ${day}; the lead history begins ${state.historyStart ?? "at the first sync"}`,
-      start ? { [arg]: [start] } : {},
-      start ? `Give ${start} or a later day.` : "Call again after the first sync.",
+      fields,
+      hint,
     );
   }
   return state.leads;
+}
+
+/** Refuses a day after today, and a compare_to not before the day it is compared against. */
+function checkDays(when: PastOptions, today: string, historyStart: string | null) {
+  for (const [arg, day] of [
+    ["as_of", when.asOf],
+    ["compare_to", when.compareTo],
+  ] as const) {
+    if (day !== undefined && day > today)
+      throw new InputError(`${arg}: ${day} is after today (${today})`, {}, "Give a past day.");
+  }
+  const reference = when.asOf ?? today;
+  if (when.compareTo === undefined || when.compareTo < reference) return;
+  const against = when.asOf ? `as_of (${reference})` : `today (${today})`;
+  const { fields, hint } = instead("compare_to", when.compareTo, historyStart, reference, today);
+  throw new InputError(
+    when.compareTo === reference
+      ? `compare_to: ${when.compareTo} is ${against}: that compares the pipeline with itself`
+      : `compare_to: ${when.compareTo} is after ${against}; compare_to is the earlier day`,
+    fields,
+    hint,
+  );
 }
 
 /**
@@ -162,11 +295,13 @@ export async function pastPipeline(
   const select = await selection(filter, ctx);
   const { read } = await synced(ctx);
   const today = ctx.today();
-  const all = when.asOf ? await stateOn(mirror, when.asOf, "as_of", today) : read.leads;
-  const leads = all.filter(select.on(when.asOf ?? today));
+  checkDays(when, today, mirror.status().historyStart);
+  const reference = when.asOf ?? today;
+  const all = when.asOf ? await stateOn(mirror, when.asOf, "as_of", { reference: today, today }) : read.leads;
+  const leads = all.filter(select.on(reference));
   let compared: Compared[] | undefined;
   if (when.compareTo) {
-    const thenAll = await stateOn(mirror, when.compareTo, "compare_to", today);
+    const thenAll = await stateOn(mirror, when.compareTo, "compare_to", { reference, today });
     const then = thenAll.filter(select.on(when.compareTo));
     compared = compare(then, leads, { thenAll, nowAll: all }, options);
   }

@@ -103,6 +103,18 @@ export interface LeadChange {
   changes?: FieldChange[];
   /** created: the new lead; deleted: the lead as it was last seen. */
   lead?: Lead;
+  /**
+   * Who made the change, where known. MOCO's API records no author, so neither a sync nor our own
+   * write (one key may serve several people) knows it today: always null. A webhook's
+   * X-Moco-User-Id would fill it.
+   */
+  author: ChangeAuthor | null;
+}
+
+/** The MOCO user who made a change. */
+export interface ChangeAuthor {
+  userId: number;
+  name?: string;
 }
 
 export interface ChangesQuery {
@@ -146,7 +158,14 @@ export function toInstant(value: string): string {
 
 export function toLeadChange(row: ChangeRow): LeadChange {
   const data = JSON.parse(row.data) as unknown;
-  const base = { seq: row.seq, leadId: row.leadId, seenAt: row.seenAt, kind: row.kind, origin: row.origin };
+  const base = {
+    seq: row.seq,
+    leadId: row.leadId,
+    seenAt: row.seenAt,
+    kind: row.kind,
+    origin: row.origin,
+    author: null,
+  };
   if (row.kind === "updated") {
     const { name, changes } = data as { name: string; changes: FieldChange[] };
     return { ...base, name, changes: changes.filter((c) => !BOOKKEEPING_FIELDS.has(c.field)) };

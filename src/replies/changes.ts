@@ -1,5 +1,5 @@
-import type { ChangesArgs, leadChanges } from "../leads/changes.js";
-import { type FieldChange, GRANULARITY_NOTE, type LeadChange } from "../leads/history.js";
+import type { ChangesArgs, leadChanges, Stamped } from "../leads/changes.js";
+import { type ChangeAuthor, type FieldChange, GRANULARITY_NOTE, type LeadChange } from "../leads/history.js";
 import { bounded } from "../leads/verify.js";
 import { fullName, type Lead } from "../moco/schemas.js";
 import { label, quoted } from "../text.js";
@@ -10,7 +10,8 @@ import { count, money } from "./lines.js";
  * user by name), a lead in one phrase, and lead_changes' page with the sentences that say what it
  * covers and since when the history is known.
  */
-const FIELD_NAMES: Record<string, string> = { category: "stage" };
+// MOCO's `user` is the lead's owner; bare "user" would read as the person who made the change.
+const FIELD_NAMES: Record<string, string> = { category: "stage", user: "owner" };
 const QUOTED = new Set(["name", "info"]);
 
 type Ref = { name?: string; firstname?: string; lastname?: string; probability?: number };
@@ -55,7 +56,7 @@ const about = (l: Lead) =>
     l.status,
     money(l.money, l.currency),
     l.category && `stage ${shown("category", l.category, undefined)}`,
-    l.user && `user ${shown("user", l.user, undefined)}`,
+    l.user && `owner ${shown("user", l.user, undefined)}`,
   ]
     .filter(Boolean)
     .join(", ");
@@ -66,47 +67,122 @@ export interface ChangeEntry {
   seen_at: string;
   kind: LeadChange["kind"];
   origin: LeadChange["origin"];
+  /** Who made it: null unless known (MOCO records no author). */
+  author: string | null;
+  author_known: boolean;
   /** updated: "field: old → new". */
   changes?: string[];
   /** created: the new lead; deleted: as last seen. */
   lead?: string;
 }
 
+/** A lead MOCO's timestamps place since `since`: what they say, and that they say no more. */
+export interface StampedEntry {
+  lead_id: number;
+  name: string;
+  /** created, updated, and the status it closed as (won, lost, dropped), per MOCO's timestamps. */
+  events: string[];
+  status: string;
+  created_at: string;
+  updated_at: string;
+  closed_on: string | null;
+  source: typeof STAMPED_SOURCE;
+  fields_known: false;
+}
+
+const STAMPED_SOURCE = "MOCO's timestamps, not history: fields unknown";
+const NO_AUTHOR = 'MOCO does not record who made a change; "owner" is the lead\'s owner.';
+
 type Found = Awaited<ReturnType<typeof leadChanges>>;
 
-/** lead_changes' reply: each change as lines, then what the page covers and since when. */
-export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: Found) {
-  const { page, syncedAt } = found;
-  const changes: ChangeEntry[] = found.changes.map(({ change: c, currency }) => ({
+const authorName = (a: ChangeAuthor) => a.name ?? `MOCO user ${a.userId}`;
+
+function entry({ change: c, currency }: Found["changes"][number]): ChangeEntry {
+  return {
     lead_id: c.leadId,
     name: c.name,
     seen_at: c.seenAt,
     kind: c.kind,
     origin: c.origin,
+    author: c.author && authorName(c.author),
+    author_known: c.author !== null,
     ...(c.changes ? { changes: changeLines(c.changes, currency) } : {}),
     ...(c.lead ? { lead: about(c.lead) } : {}),
-  }));
+  };
+}
+
+function stampedEntry({ lead, created, updated, closed }: Stamped): StampedEntry {
+  return {
+    lead_id: lead.id,
+    name: lead.name,
+    events: [created && "created", updated && "updated", closed].filter((e): e is string => Boolean(e)),
+    status: lead.status,
+    created_at: lead.created_at,
+    updated_at: lead.updated_at,
+    closed_on: lead.closed_on,
+    source: STAMPED_SOURCE,
+    fields_known: false,
+  };
+}
+
+/** "as of 14:02:31 UTC, 3 s ago": how old the copy of MOCO is that the answer comes from. */
+function copyAge(asOf: string, ageMs: number): string {
+  const s = Math.max(0, Math.round(ageMs / 1000));
+  const age = s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+  const at = s < 72_000 ? asOf.slice(11, 19) : `${asOf.slice(0, 10)} ${asOf.slice(11, 19)}`;
+  return `as of ${at} UTC, ${age} ago`;
+}
+
+/** The sentence on the copy: its age, and whether it was synced for this answer. */
+function copyNote(copy: Found["copy"]): string {
+  const age = copyAge(copy.asOf, copy.ageMs);
+  if (copy.syncRequests !== undefined)
+    return `Copy of MOCO ${age} (synced for this answer, ${count(copy.syncRequests, "MOCO request")}).`;
+  return `Copy of MOCO ${age}: edits made in MOCO since then are not in it (max_age_seconds 0 syncs first).`;
+}
+
+/** The leads MOCO's timestamps place since `since`, in one sentence: how many of each. */
+function stampedNote(stamped: NonNullable<Found["stamped"]>, entries: StampedEntry[], since: string): string {
+  const parts = ["created", "updated", "won", "lost", "dropped"]
+    .filter((event) => stamped.counts.has(event))
+    .map((event) => `${stamped.counts.get(event)} ${event}`)
+    .join(", ");
+  const more =
+    stamped.total > entries.length ? ` (first ${entries.length} of ${stamped.total}, newest first)` : "";
+  return (
+    `From ${STAMPED_SOURCE} (in from_timestamps): ${count(stamped.total, "lead")} since ${since}` +
+    `${parts ? ` — ${parts}` : ""}${more}.`
+  );
+}
+
+/** lead_changes' reply: where history begins, each change as lines, the copy's age, what is not known. */
+export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: Found) {
+  const { page } = found;
+  const changes = found.changes.map(entry);
+  const stamped = found.stamped?.leads.map(stampedEntry);
   const leads = new Set(changes.map((c) => c.lead_id)).size;
   const span = `seen after ${args.since}${args.until ? ` up to ${args.until}` : ""}`;
-  const start = page.historyStart ?? syncedAt;
+  const start = page.historyStart ?? found.copy.asOf;
   // Said before the count, which alone would read as "nothing happened" (the first sync is the
   // baseline: what happened before it, our own writes included, is in no change).
   const lines = [
     ...(page.beforeHistory
       ? [
-          `History begins ${start}, after since; changes before ${start} are not known — including writes made before then, through this server or in MOCO.`,
+          `History begins ${start}, after since; changes before ${start} are not known field by field — including writes made before then, through this server or in MOCO.`,
         ]
       : []),
-    `${count(changes.length, "change")} on ${count(leads, "lead")} ${span}${page.nextCursor ? " on this page; more: pass next_cursor" : ""}.`,
+    ...(found.stamped && stamped ? [stampedNote(found.stamped, stamped, args.since)] : []),
+    `${count(changes.length, "change")} on ${count(leads, "lead")} ${span} in the history${page.nextCursor ? " on this page; more: pass next_cursor" : ""}.`,
     ...(found.echo.length > 0 ? [`Understood: ${found.echo.join("; ")}.`] : []),
     GRANULARITY_NOTE,
-    page.beforeHistory
-      ? `Up to date with MOCO as of ${syncedAt}.`
-      : `History begins ${start}; up to date with MOCO as of ${syncedAt}.`,
+    ...(changes.some((c) => !c.author_known) || stamped?.length ? [NO_AUTHOR] : []),
+    copyNote(found.copy),
+    ...(page.beforeHistory ? [] : [`History begins ${start}.`]),
   ];
   return {
     data: {
       changes,
+      ...(stamped ? { from_timestamps: stamped } : {}),
       next_cursor: page.nextCursor,
       history_start: page.historyStart,
       as_of: page.asOf,

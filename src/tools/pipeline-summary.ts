@@ -32,8 +32,10 @@ export const pipelineSummaryTool = defineTool({
     from: month("Only value in or after this month").optional(),
     to: month("Only value in or before this month").optional(),
     top: z.number().int().min(0).max(20).default(5).describe("Largest pending leads per currency"),
-    as_of: plainDate().optional().describe("The pipeline at the end of this day (history), YYYY-MM-DD"),
-    compare_to: plainDate().optional().describe("Weighted value then vs now, and who moved it, YYYY-MM-DD"),
+    as_of: plainDate().optional().describe("Pipeline at the end of this day, YYYY-MM-DD"),
+    compare_to: plainDate()
+      .optional()
+      .describe("Earlier day: weighted then vs now, who moved it, YYYY-MM-DD"),
   })
     .superRefine(checkRanges)
     .refine((v) => v.from === undefined || v.to === undefined || v.from <= v.to, {

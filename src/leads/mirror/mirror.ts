@@ -114,6 +114,11 @@ export class LeadMirror {
     );
   }
 
+  /** The freshness window: a read of a copy older than this syncs first (ms). */
+  get freshMs(): number {
+    return this.settings.freshMs;
+  }
+
   /** False when the store failed: serve live scans instead. */
   get available(): boolean {
     return this.store.available;

@@ -119,7 +119,7 @@ describe("lead_changes", () => {
       expect.arrayContaining([
         `name: "${before.name}" → "Neu \\"Phase 2\\""`,
         `money: ${money(before.money, before.currency)} → ${money(4321.5, before.currency)}`,
-        `user: ${userName(harness, before.user_id)} → ${userName(harness, otherUser.id)}`,
+        `owner: ${userName(harness, before.user_id)} → ${userName(harness, otherUser.id)}`,
         `stage: ${stage(harness, before.deal_category_id)} → ${stage(harness, otherStage.id)}`,
       ]),
     );

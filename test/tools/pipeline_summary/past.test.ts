@@ -51,15 +51,13 @@ function ok<T>(result: { ok: true; value: T } | { ok: false; body: unknown }): T
 
 describe("pipeline_summary as_of and compare_to", () => {
   it("refuses an as_of before the history starts, naming the day it starts", async () => {
-    h = await startHarness({ mirror: { freshMs: 0 } });
-    await summary(h);
-    const start = h.mirror?.status().historyStart?.slice(0, 10);
-    const r = await h.call("pipeline_summary", { as_of: day(-1) });
+    const { harness, yesterday } = await historySinceYesterday();
+    const r = await harness.call("pipeline_summary", { as_of: day(-2) });
     const error = errorOf(r);
     expect(error.kind).toBe("invalid_input");
-    expect(error.fields).toEqual({ as_of: [start] });
-    expect(text(r)).toContain(`the lead history begins ${start}`);
-    expect(text(r)).toContain(`Give ${start} or a later day`);
+    expect(error.fields).toEqual({ as_of: [yesterday] });
+    expect(text(r)).toContain(`the lead history begins ${yesterday}`);
+    expect(text(r)).toContain(`Give a day from ${yesterday} to ${day(0)}`);
   });
 
   it("as_of after some edits equals the summary computed before the edits", async () => {

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { DealRecord } from "../../../src/sandbox/index.js";
+import { type Harness, type Json, sc, startHarness, text } from "../../support/harness.js";
+
+/**
+ * MOCO records no author of a change: a change record names the lead's owner as "owner", never as a
+ * bare "user" that reads as the person who made it, carries author null with author_known false
+ * (webhooks would fill it later), and the reply says once that MOCO does not record who made a change.
+ */
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const fullName = (harness: Harness, id: number) => {
+  const u = harness.sandbox.store.users.find((x) => x.id === id);
+  return `${u?.firstname} ${u?.lastname}`;
+};
+
+describe("lead_changes on who made a change", () => {
+  it("labels the lead's owner as owner, keeps the author unknown, and says once that MOCO records none", async () => {
+    h = await startHarness({ mirror: { freshMs: 0 } });
+    const first = await h.call("lead_changes", { since: "2000-01-01" });
+    const since = sc(first).history_start as string;
+    const store = h.sandbox.store;
+    const deal = store.deals.find((d) => d.status === "pending") as DealRecord;
+    const before = deal.user_id;
+    const other = store.users.find((u) => u.id !== before && u.active) as { id: number };
+    const moved = store.updateDeal(deal, { user_id: other.id });
+    if (!moved.ok) throw new Error(`sandbox refused: ${JSON.stringify(moved.body)}`);
+    const created = await h.call("create_lead", {
+      name: "Autor unbekannt",
+      currency: "CHF",
+      money: 500,
+      reminder_date: "2031-01-15",
+      user_id: other.id,
+      deal_category_id: (store.categories[0] as { id: number }).id,
+    });
+    expect(created.isError, text(created)).toBeFalsy();
+    const r = await h.call("lead_changes", { since });
+    expect(r.isError, text(r)).toBeFalsy();
+    const changes = sc(r).changes as Json[];
+    expect(changes).toHaveLength(2);
+    for (const c of changes) expect(c).toMatchObject({ author: null, author_known: false });
+    const update = changes.find((c) => c.kind === "updated");
+    expect(update?.changes).toEqual([`owner: ${fullName(h, before)} → ${fullName(h, other.id)}`]);
+    const made = changes.find((c) => c.kind === "created");
+    expect(made?.lead).toContain(`owner ${fullName(h, other.id)}`);
+    expect(made?.lead).not.toMatch(/\buser\b/);
+    const summary = text(r).split("\n")[0] as string;
+    expect(summary.split("MOCO does not record who made a change")).toHaveLength(2);
+  });
+});
