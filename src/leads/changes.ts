@@ -2,7 +2,7 @@ import { InputError } from "../errors.js";
 import type { Lead } from "../moco/schemas.js";
 import { StoreUnavailableError } from "../store/types.js";
 import type { LeadsContext } from "./context.js";
-import { type LeadFilterArgs, mocoQueries } from "./filters.js";
+import { checkCustom, type LeadFilterArgs } from "./filters.js";
 import { dueWindow, predicate, pushedPredicate, scanOfMirror } from "./find.js";
 import { diffLeads, type FieldChange, toInstant } from "./history.js";
 import type { LeadMirror, MirrorRead } from "./mirror/index.js";
@@ -51,9 +51,11 @@ async function storeCall<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** list_leads' filters as one test per lead, names resolved exactly as list_leads resolves them. */
-async function selection(filter: LeadFilterArgs, ctx: LeadsContext) {
-  const { userId, stageId, echo } = await resolveFilter({ user: filter.user, stage: filter.stage }, ctx);
-  await mocoQueries(filter, ctx); // refuses custom field names the account does not have, as list_leads does
+async function selection(asked: LeadFilterArgs, ctx: LeadsContext) {
+  const { userId, stageId, echo } = await resolveFilter({ user: asked.user, stage: asked.stage }, ctx);
+  // As list_leads: unknown custom field names and option values are refused, and an option value is
+  // matched in the account's own spelling ("website" → "Website"), so the mirror's test finds it.
+  const filter = (await checkCustom(asked, ctx)).args;
   const pushed = pushedPredicate(filter);
   /** The test for a day counted as today (due windows are relative to it). */
   const on = (today: string) => {
