@@ -1,10 +1,16 @@
 import { z } from "zod";
 import { pastPipeline } from "../leads/changes.js";
 import { findLeads } from "../leads/find.js";
-import { summarize } from "../leads/pipeline.js";
+import { askedGroups, summarize } from "../leads/pipeline.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { comparedData, pastNote } from "../replies/past.js";
-import { currenciesData, currencyLine, pipelineNotes } from "../replies/pipeline.js";
+import {
+  allCurrenciesLines,
+  countedNoun,
+  currenciesData,
+  currencyLine,
+  pipelineNotes,
+} from "../replies/pipeline.js";
 import { scanData } from "../replies/rows.js";
 import { scanNote } from "../replies/scan-note.js";
 import { plainDate } from "../replies/schemas/fields.js";
@@ -55,13 +61,17 @@ export const pipelineSummaryTool = defineTool({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async run({ group_by, month_basis, from, to, top, as_of, compare_to, ...selection }, ctx) {
-    const options = { groupBy: group_by, monthBasis: month_basis, from, to, top };
+    const asked = askedGroups(selection, group_by);
+    const options = { groupBy: group_by, monthBasis: month_basis, from, to, top, asked };
     const when = { asOf: as_of, compareTo: compare_to };
     const past = as_of !== undefined || compare_to !== undefined;
     const found = past ? await pastPipeline(selection, options, when, ctx) : await findLeads(selection, ctx);
     const compared = "compared" in found && found.compared ? comparedData(found.compared) : undefined;
     const { currencies, all_currencies, undated } = summarize(found.leads, options);
-    const lines = currencies.map((c) => currencyLine(c, group_by));
+    const lines = [
+      ...allCurrenciesLines(all_currencies, currencies.length, group_by, countedNoun(selection), asked),
+      ...currencies.map((c) => currencyLine(c, group_by, asked)),
+    ];
     const notes = pipelineNotes(found.leads, options, currencies);
     if (found.echo.length > 0) notes.unshift(`Understood: ${found.echo.join("; ")}.`);
     return {
