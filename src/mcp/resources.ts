@@ -92,16 +92,17 @@ export function registerResources(server: McpServer, { moco, config, mirrors }: 
     {
       title: "Pipeline summary",
       description:
-        "All leads by currency, status and stage with weighted pending value and the five largest pending leads (pipeline_summary without filters), from the lead mirror where it is on.",
+        "All leads by currency, status and stage with weighted pending value and the five largest pending leads, and the counts over all currencies (pipeline_summary without filters), from the lead mirror where it is on.",
       mimeType: "application/json",
     },
     guarded(async (uri, extra) => {
       const deps = { moco, maxScanPages: config.maxScanPages, today: config.today, mirrors };
       const found = await findLeads({}, leadsContext(deps, call(extra)));
-      const { currencies, undated } = summarize(found.leads, { monthBasis: "reminder_date", top: 5 });
+      const summary = summarize(found.leads, { monthBasis: "reminder_date", top: 5 });
       return json(uri, {
-        currencies: currenciesData(currencies),
-        undated,
+        currencies: currenciesData(summary.currencies),
+        all_currencies: summary.all_currencies,
+        undated: summary.undated,
         ...scanData(found.scan, found.leads.length),
         as_of: found.asOf ?? null,
       });

@@ -1,8 +1,12 @@
+import type { LeadFilterArgs } from "../leads/filters.js";
 import {
+  type AllCurrencies,
   type CurrencySummary,
   type GroupBy,
   groupCount,
+  groupRest,
   isWindowed,
+  type Split,
   type SummaryOptions,
 } from "../leads/pipeline.js";
 import { LEAD_STATUSES, type Lead } from "../moco/schemas.js";
@@ -36,26 +40,114 @@ export function currenciesData(currencies: readonly CurrencySummary[]): Currency
 const GROUPS_SHOWN = 5;
 const MONTHS_SHOWN = 12;
 
-/** One currency in a sentence; groups the text leaves out are said, never dropped in silence. */
-export function currencyLine(c: CurrencySummary, groupBy: GroupBy | undefined): string {
-  const pending = c.by_status.pending;
-  const weighted = pending ? `, weighted pending ${money(c.weighted, c.currency)}` : "";
-  const all = c.groups ?? [];
-  const months = groupBy === "month";
-  const shown = all.slice(0, months ? MONTHS_SHOWN : GROUPS_SHOWN);
-  const named = shown.map((g) => `${label(g.key)} ${g.count} (${money(g.total, c.currency)})`);
-  // Groups folded into an "(n others)" entry count one by one.
-  const hidden = groupCount(all) - shown.length;
-  if (hidden > 0) {
-    const last = all.at(-1)?.key ?? "";
-    named.push(
-      months
-        ? `and ${hidden} later months up to ${label(last)} (see groups)`
-        : `and ${hidden} more (see groups)`,
+/** What a group is, in a sentence: one and several. */
+const KINDS: Record<GroupBy, [string, string]> = {
+  user: ["owner", "owners"],
+  company: ["company", "companies"],
+  tag: ["tag", "tags"],
+  stage: ["stage", "stages"],
+  month: ["month", "months"],
+};
+const kind = (by: GroupBy, n: number) => KINDS[by][n === 1 ? 0 : 1];
+
+/**
+ * The groups a sentence names: the first few of the list (its order: largest first, months in
+ * order), and every group the filter asked for wherever it stands. Never the "(n others)" entry.
+ */
+function named<T extends { key: string }>(all: readonly T[], by: GroupBy, asked?: (key: string) => boolean) {
+  const limit = by === "month" ? MONTHS_SHOWN : GROUPS_SHOWN;
+  const folded = groupCount(all) > all.length ? all.at(-1) : undefined;
+  return all.filter((g, i) => g !== folded && (i < limit || asked?.(g.key)));
+}
+
+/** "and 3 more owners: 7 leads, 30,000 CHF total" — what the groups left out add up to; undefined if none. */
+function restLine(
+  all: readonly { key: string }[],
+  shown: readonly { key: string }[],
+  by: GroupBy,
+  amounts?: (rest: { count: number; total?: number; weighted?: number }) => string,
+) {
+  const rest = groupRest(all, new Set(shown.map((g) => g.key)));
+  if (!rest || rest.groups === 0) return undefined;
+  const what =
+    by === "month"
+      ? `and ${rest.groups} later ${kind(by, rest.groups)} up to ${label(all.at(-1)?.key ?? "")}`
+      : `and ${rest.groups} more ${kind(by, rest.groups)}`;
+  return `${what}: ${count(rest.count, "lead")}${amounts ? amounts(rest) : ""}`;
+}
+
+/** Total and, where pending leads give it one, weighted value: each figure says which it is. */
+function amounts(c: CurrencySummary, sums: { total?: number; weighted?: number }) {
+  const total = `${money(sums.total ?? 0, c.currency)} total`;
+  return c.by_status.pending ? `${total}, ${money(sums.weighted ?? 0, c.currency)} weighted` : total;
+}
+
+/**
+ * One currency in a sentence: count, total and weighted value, then its groups under a headline
+ * naming the kind of their figures; groups the text leaves out are added up, never dropped in silence.
+ */
+export function currencyLine(
+  c: CurrencySummary,
+  groupBy: GroupBy | undefined,
+  asked?: (key: string) => boolean,
+): string {
+  const head = `${c.currency}: ${count(c.count, "lead")}, ${amounts(c, c)}`;
+  if (!groupBy || !c.groups || c.groups.length === 0) return head;
+  const shown = named(c.groups, groupBy, asked);
+  const parts = shown.map((g) => `${label(g.key)} ${count(g.count, "lead")}, ${amounts(c, g)}`);
+  const rest = restLine(c.groups, shown, groupBy, (r) => `, ${amounts(c, r)}`);
+  if (rest) parts.push(`${rest} (see groups)`);
+  const figures = c.by_status.pending ? "leads, total, weighted" : "leads, total";
+  return `${head}; ${c.currency} by ${kind(groupBy, 1)} (${figures}): ${parts.join("; ")}`;
+}
+
+/** What a selection's leads are, for a headline: "overdue pending leads", "leads due this week". */
+export function countedNoun(selection: Pick<LeadFilterArgs, "status" | "due">): string {
+  const status = selection.status ? `${selection.status} ` : "";
+  if (selection.due === "overdue") return `overdue ${status}leads`;
+  return `${status}leads${selection.due ? ` due ${selection.due.replace("_", " ")}` : ""}`;
+}
+
+/** "CHF 12, EUR 3": each currency's part of a count. */
+const parts = (s: Split) =>
+  Object.entries(s.by_currency)
+    .map(([currency, n]) => `${currency} ${n}`)
+    .join(", ");
+
+/** "15 (CHF 12, EUR 3)": a count over all currencies with its part in each, when there are several. */
+const split = (s: Split, several: boolean) => (several ? `${s.count} (${parts(s)})` : `${s.count}`);
+
+/**
+ * The counts over all currencies (money is never added across them, and the sentence says so): with
+ * several currencies, leads and statuses; with groups, a ranking by count (months in order), which a
+ * question such as "who has the most overdue leads" needs whatever the currencies.
+ */
+export function allCurrenciesLines(
+  all: AllCurrencies,
+  currencies: number,
+  groupBy: GroupBy | undefined,
+  noun: string,
+  asked?: (key: string) => boolean,
+): string[] {
+  const lines: string[] = [];
+  if (currencies > 1) {
+    const statuses = Object.entries(all.by_status).map(([status, s]) => `${label(status)} ${split(s, true)}`);
+    lines.push(
+      `All ${currencies} currencies, counts only (amounts are never added across currencies): ${count(all.count, "lead")} (${parts(all)}); by status: ${statuses.join(", ")}`,
     );
   }
-  const groups = named.join(", ");
-  return `${c.currency}: ${count(c.count, "lead")}, ${money(c.total, c.currency)}${weighted}${groups ? `; by group: ${groups}` : ""}`;
+  const groups = all.groups ?? [];
+  if (groupBy && groups.length > 0 && (currencies > 1 || groupBy !== "month")) {
+    const shown = named(groups, groupBy, asked);
+    const ranked = shown.map((g) => `${label(g.key)} ${split(g, currencies > 1)}`);
+    const rest = restLine(groups, shown, groupBy);
+    if (rest) ranked.push(rest);
+    const where = currencies > 1 ? ", all currencies" : "";
+    const headline =
+      groupBy === "month" ? `${noun} by month${where}` : `Most ${noun} by ${kind(groupBy, 1)}${where}`;
+    lines.push(`${headline[0]?.toUpperCase()}${headline.slice(1)}: ${ranked.join(", ")}`);
+  }
+  return lines;
 }
 
 const KNOWN_STATUSES: ReadonlySet<string> = new Set(LEAD_STATUSES);

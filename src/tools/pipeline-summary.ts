@@ -1,10 +1,16 @@
 import { z } from "zod";
 import { pastPipeline } from "../leads/changes.js";
 import { findLeads } from "../leads/find.js";
-import { summarize } from "../leads/pipeline.js";
+import { askedGroups, summarize } from "../leads/pipeline.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { comparedData, pastNote } from "../replies/past.js";
-import { currenciesData, currencyLine, pipelineNotes } from "../replies/pipeline.js";
+import {
+  allCurrenciesLines,
+  countedNoun,
+  currenciesData,
+  currencyLine,
+  pipelineNotes,
+} from "../replies/pipeline.js";
 import { scanData } from "../replies/rows.js";
 import { scanNote } from "../replies/scan-note.js";
 import { plainDate } from "../replies/schemas/fields.js";
@@ -21,7 +27,7 @@ export const pipelineSummaryTool = defineTool({
   name: "pipeline_summary",
   title: "Pipeline summary",
   description:
-    "Forecast of the leads list_leads' filters select, per currency (never summed across): by status and stage, weighted (pending × probability), groups, largest pending. Read-only.",
+    "Forecast of the leads list_leads' filters select: money per currency (never summed across), counts also across; by status, stage, group; weighted (pending × probability); largest pending. Read-only.",
   input: strictInput({
     ...leadFilterShape,
     group_by: z.enum(["user", "company", "tag", "stage", "month"]).optional().describe("Also group by this"),
@@ -29,8 +35,8 @@ export const pipelineSummaryTool = defineTool({
       .enum(["reminder_date", "closed_on", "service_period"])
       .default("reminder_date")
       .describe("Date placing a lead in a month; service_period spreads its value"),
-    from: month("Only value in or after this month").optional(),
-    to: month("Only value in or before this month").optional(),
+    from: month("Only value from this month").optional(),
+    to: month("Only value up to this month").optional(),
     top: z.number().int().min(0).max(20).default(5).describe("Largest pending leads per currency"),
     as_of: plainDate().optional().describe("Pipeline at the end of this day, YYYY-MM-DD"),
     compare_to: plainDate()
@@ -44,7 +50,10 @@ export const pipelineSummaryTool = defineTool({
     }),
   output: z.object({
     currencies: z.array(currencyOut),
-    undated: z.number().describe("leads without a date on month_basis (left out of a month window)"),
+    all_currencies: z
+      .looseObject({ count: z.number() })
+      .describe("counts (never money) over all currencies, with by_currency"),
+    undated: z.number().describe("leads lacking the month_basis date (outside a window)"),
     ...scanOut.shape,
     as_of: z.string().optional(),
     compared: z
@@ -54,18 +63,23 @@ export const pipelineSummaryTool = defineTool({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async run({ group_by, month_basis, from, to, top, as_of, compare_to, ...selection }, ctx) {
-    const options = { groupBy: group_by, monthBasis: month_basis, from, to, top };
+    const asked = askedGroups(selection, group_by);
+    const options = { groupBy: group_by, monthBasis: month_basis, from, to, top, asked };
     const when = { asOf: as_of, compareTo: compare_to };
     const past = as_of !== undefined || compare_to !== undefined;
     const found = past ? await pastPipeline(selection, options, when, ctx) : await findLeads(selection, ctx);
     const compared = "compared" in found && found.compared ? comparedData(found.compared) : undefined;
-    const { currencies, undated } = summarize(found.leads, options);
-    const lines = currencies.map((c) => currencyLine(c, group_by));
+    const { currencies, all_currencies, undated } = summarize(found.leads, options);
+    const lines = [
+      ...allCurrenciesLines(all_currencies, currencies.length, group_by, countedNoun(selection), asked),
+      ...currencies.map((c) => currencyLine(c, group_by, asked)),
+    ];
     const notes = pipelineNotes(found.leads, options, currencies);
     if (found.echo.length > 0) notes.unshift(`Understood: ${found.echo.join("; ")}.`);
     return {
       data: {
         currencies: currenciesData(currencies),
+        all_currencies,
         undated,
         ...scanData(found.scan, found.leads.length),
         ...(as_of ? { as_of } : {}),

@@ -32,8 +32,10 @@ describe("pipeline_summary text: groups beyond the ones named", () => {
     const cut = (data.currencies as Json[]).filter((c) => c.groups.length > 5);
     expect(cut.length).toBeGreaterThan(0);
     for (const c of cut) {
+      const hidden = c.groups.length - 5;
+      const leads = (c.groups as Json[]).slice(5).reduce((n, g) => n + g.count, 0);
       expect(line).toContain(`${c.currency}: `);
-      expect(line).toContain(`and ${c.groups.length - 5} more (see groups)`);
+      expect(line).toContain(`and ${hidden} more ${hidden === 1 ? "owner" : "owners"}: ${leads} lead`);
     }
   });
 
@@ -46,7 +48,7 @@ describe("pipeline_summary text: groups beyond the ones named", () => {
     const groups = (data.currencies as Json[])[0]?.groups as Json[];
     expect(groups).toHaveLength(25);
     expect(groups.at(-1)?.key).toBe("(6 others)");
-    expect(line).toContain("and 25 more (see groups)");
+    expect(line).toContain("and 25 more tags: 25 leads, ");
   });
 
   it("month groups: lists up to 12 months in order, the latest included", async () => {
@@ -60,7 +62,7 @@ describe("pipeline_summary text: groups beyond the ones named", () => {
       group_by: "month",
       month_basis: "closed_on",
     });
-    const named = [...line.matchAll(/\b(\d{4}-\d{2}) \d+ \(/g)].map((m) => m[1]);
+    const named = [...line.matchAll(/\b(\d{4}-\d{2}) \d+ leads?, /g)].map((m) => m[1]);
     expect(named).toEqual(deals.map((_, i) => month(i)));
     expect(line).not.toContain("see groups");
   });
@@ -77,9 +79,9 @@ describe("pipeline_summary text: groups beyond the ones named", () => {
       month_basis: "closed_on",
     });
     expect((data.currencies as Json[])[0]?.groups).toHaveLength(15);
-    const named = [...line.matchAll(/\b(\d{4}-\d{2}) \d+ \(/g)].map((m) => m[1]);
+    const named = [...line.matchAll(/\b(\d{4}-\d{2}) \d+ leads?, /g)].map((m) => m[1]);
     expect(named).toEqual(deals.slice(0, 12).map((_, i) => month(i)));
-    expect(line).toContain(`and 3 later months up to ${month(14)} (see groups)`);
+    expect(line).toContain(`and 3 later months up to ${month(14)}: 3 leads, `);
   });
 
   it("says 1 lead, not 1 leads", async () => {
