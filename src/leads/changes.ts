@@ -151,7 +151,9 @@ export function stampedSince(
   leads: readonly Lead[],
   range: { since: string; until?: string; limit: number },
 ): { leads: Stamped[]; total: number; counts: Map<string, number> } {
-  const from = Date.parse(toInstant(range.since));
+  // MOCO's timestamps are whole seconds: compare at that resolution, or a lead created in the same
+  // second as a `since` with milliseconds (one taken from an earlier answer) would be missed.
+  const from = Math.floor(Date.parse(toInstant(range.since)) / 1000) * 1000;
   const to = range.until === undefined ? Number.POSITIVE_INFINITY : Date.parse(toInstant(range.until));
   const fromDay = toInstant(range.since).slice(0, 10);
   const toDay = range.until === undefined ? "9999-12-31" : toInstant(range.until).slice(0, 10);

@@ -79,4 +79,13 @@ describe("stampedSince", () => {
     expect(found.total).toBe(3);
     expect(Object.fromEntries(found.counts)).toEqual({ updated: 3, won: 1 });
   });
+
+  it("compares at MOCO's resolution, whole seconds: a lead created 0.4 s after a since with milliseconds counts", () => {
+    // MOCO keeps created_at/updated_at to the second: a lead created at 09:45:23.590 reads 09:45:23.
+    const created = lead({ id: 5, created_at: "2026-12-07T09:45:23Z", updated_at: "2026-12-07T09:45:23Z" });
+    const found = stampedSince([created], { since: "2026-12-07T09:45:23.133Z", limit: 10 });
+    expect(found.leads.map((s) => s.lead.id)).toEqual([5]);
+    const before = stampedSince([created], { since: "2026-12-07T09:45:24.001Z", limit: 10 });
+    expect(before.total).toBe(0);
+  });
 });
