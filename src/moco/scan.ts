@@ -1,5 +1,5 @@
 import { apiPath, type CallOptions, type MocoClient } from "./client.js";
-import { type LeadFilters, leadQuery, parseLead } from "./leads.js";
+import { checkAnswer, type LeadFilters, leadQuery, parseLead } from "./leads.js";
 import { MAX_PER_PAGE, readPages } from "./pages.js";
 import type { Lead } from "./schemas.js";
 
@@ -32,7 +32,15 @@ export type ScanGap =
   /** The page cap stopped the scan before the last page. */
   | { kind: "cap"; cap: number }
   /** Every page was read, but the leads in them are not as many as MOCO counts (X-Total). */
-  | { kind: "count"; read: number; counted: number }
+  | {
+      kind: "count";
+      read: number;
+      counted: number;
+      /** A mirror's sync read every lead again after a short read (false: it did not). */
+      reread?: boolean;
+      /** Why leads MOCO no longer counts were not confirmed deleted (a mirror's sync). */
+      why?: string;
+    }
   /** MOCO's list changed while it was read, and reading it again did not settle it. */
   | { kind: "moved"; drift: Drift; read: number; counted: number | null };
 
@@ -164,6 +172,8 @@ async function readOne(
     options,
     async ({ items, info }) => {
       const page = items.map(parseLead);
+      // A page that ignores a filter (e.g. ids, updated_after) is no answer to this query: said, not used.
+      checkAnswer(filters, page);
       watchPage(
         watch,
         page.map((l) => l.id),

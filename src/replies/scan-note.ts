@@ -74,9 +74,9 @@ function mirrorGap(gap: ScanGap): string {
     case "count":
       return gap.read < gap.counted
         ? `the mirror holds only ${gap.read} of the ${gap.counted} leads MOCO counts (X-Total): ${gap.counted - gap.read} ` +
-            `${missing(gap.counted - gap.read)}, as MOCO's pages came back short of its own count even on a second full read; figures cover only the leads held. ` +
+            `${missing(gap.counted - gap.read)}${gap.reread ? ", as MOCO's pages came back short of its own count even on a second full read" : ""}; figures cover only the leads held. ` +
             `The next sync tries again; ${direct}`
-        : `the mirror holds ${gap.read} leads, more than the ${gap.counted} MOCO counts (X-Total): up to ${leads(gap.read - gap.counted)} may no longer exist in MOCO (not confirmed deleted). ` +
+        : `the mirror holds ${gap.read} leads, more than the ${gap.counted} MOCO counts (X-Total): up to ${leads(gap.read - gap.counted)} may no longer exist in MOCO (not confirmed deleted${gap.why ? `: ${gap.why}` : ""}). ` +
             `The next sync tries again; get_lead confirms a single lead.`;
     case "moved":
       return (
