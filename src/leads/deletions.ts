@@ -1,7 +1,7 @@
 import { apiPath, type MocoClient } from "../moco/client.js";
 import { MocoError } from "../moco/errors.js";
 import { IgnoredFilterError } from "../moco/leads.js";
-import { countLeads, PAGE_SIZE, page, type SyncReadOptions, timestamp } from "./sync-reads.js";
+import { countLeads, PAGE_SIZE, page, type SyncReadOptions, syncCall, timestamp } from "./sync-reads.js";
 
 /**
  * Which leads of the mirror MOCO deleted. Deletions leave no trace in updated_after, so counts and ids
@@ -47,9 +47,8 @@ class Confirmations {
         this.skipped++;
         continue;
       }
-      const call = { signal: this.options.signal, deadline: Date.now() + this.options.pageWaitMs };
       try {
-        await this.moco.get(apiPath("deals", id), call);
+        await this.moco.get(apiPath("deals", id), syncCall(this.options));
         this.present++;
       } catch (error) {
         if (!(error instanceof MocoError && error.kind === "not_found")) throw error;

@@ -1,3 +1,4 @@
+import type { RateBudget } from "../moco/budget.js";
 import type { CallOptions, MocoClient } from "../moco/client.js";
 import { type LeadFilters, listLeads } from "../moco/leads.js";
 import { nextPage } from "../moco/pages.js";
@@ -17,11 +18,19 @@ export interface SyncReadOptions {
   pageWaitMs: number;
   /** Told after each request. */
   onRequest?: (what: string) => void;
+  /** The share of MOCO's budget the sync keeps to (the rest stays free for interactive calls). */
+  share?: RateBudget;
 }
 
+/** The options of one request of a sync. */
+export const syncCall = (options: SyncReadOptions): CallOptions => ({
+  signal: options.signal,
+  deadline: Date.now() + options.pageWaitMs,
+  ...(options.share ? { share: options.share } : {}),
+});
+
 export async function page(moco: MocoClient, filters: LeadFilters, options: SyncReadOptions, what: string) {
-  const call: CallOptions = { signal: options.signal, deadline: Date.now() + options.pageWaitMs };
-  const result = await listLeads(moco, filters, call);
+  const result = await listLeads(moco, filters, syncCall(options));
   options.onRequest?.(what);
   return result;
 }

@@ -1,4 +1,5 @@
 import type { MocoClient } from "../../moco/client.js";
+import { RateLimiter } from "../../moco/rate-limit.js";
 import type { ScanGap } from "../../moco/scan.js";
 import type { Lead } from "../../moco/schemas.js";
 import type { LeadStore, ScopeRow } from "../../store/types.js";
@@ -32,6 +33,11 @@ export interface MirrorOptions {
   pageWaitMs?: number;
   /** How long a sync lease lasts unrenewed before another instance may take over. Default 60 s. */
   leaseMs?: number;
+  /**
+   * The share of MOCO's rate limit a sync may take in any window (0–1). Default 0.75: interactive
+   * calls and other integrations on the same key keep the rest.
+   */
+  syncShare?: number;
 }
 
 export interface ReadOptions {
@@ -72,6 +78,7 @@ const DEFAULTS = {
   retentionDays: 400,
   pageWaitMs: 300_000,
   leaseMs: 60_000,
+  syncShare: 0.75,
 };
 const DAY_MS = 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
@@ -89,6 +96,8 @@ export class LeadMirror {
   /** What the latest sync of this mirror could not reconcile with MOCO (kept until a sync that can). */
   private gap: ScanGap | undefined;
   private lastPruneMs = 0;
+  /** The part of MOCO's budget every sync of this mirror keeps to (a slot here, then in the client's). */
+  private readonly share: RateLimiter;
 
   constructor(options: MirrorOptions) {
     this.store = options.store;
@@ -101,7 +110,13 @@ export class LeadMirror {
       retentionDays: options.retentionDays ?? DEFAULTS.retentionDays,
       pageWaitMs: options.pageWaitMs ?? DEFAULTS.pageWaitMs,
       leaseMs: options.leaseMs ?? DEFAULTS.leaseMs,
+      syncShare: options.syncShare ?? DEFAULTS.syncShare,
     };
+    const { limit, windowMs } = options.moco.budget.rate;
+    this.share = new RateLimiter({
+      limit: Math.max(1, Math.floor(limit * this.settings.syncShare)),
+      windowMs,
+    });
     this.copy = new LeadCopy(this.store, this.scope, options.moco.url("").href);
     const { leaseMs, pageWaitMs } = this.settings;
     this.runner = new SyncRunner(
@@ -228,7 +243,7 @@ export class LeadMirror {
       current: this.copy.byId,
       cursor: base.cursor,
       overlapMs: this.settings.overlapMs,
-      reads: { signal, pageWaitMs: this.settings.pageWaitMs, onRequest: () => requests++ },
+      reads: { signal, pageWaitMs: this.settings.pageWaitMs, onRequest: () => requests++, share: this.share },
       progress,
       rescan: this.rescan,
       keep: (lead) => this.copy.keep(lead),
