@@ -92,6 +92,8 @@ export interface PlanInput {
    * only its pages), kept between attempts; the caller clears them after a commit.
    */
   rescan: { state?: ScanState; leads?: Map<number, Lead>; stagedWatch?: PageWatch };
+  /** Told as a first sync's full scan reads its pages: MOCO's count, and the requests it will take in all. */
+  onScan?: (total: number | null, expected: number | undefined) => void;
   /** Applied to every lead loaded from the stage (shares equal parts). */
   keep: (lead: Lead) => Lead;
   /**
@@ -213,9 +215,11 @@ async function stagedScan(
   input.rescan.stagedWatch ??= watchFrom(scan);
   scan.watch = input.rescan.stagedWatch;
   progress(scan.pages, expected(scan), "Reading all leads from MOCO");
+  input.onScan?.(scan.total, expected(scan));
   await runFullScan(input.moco, scan, input.reads, async (leads, state) => {
     const rows = leads.map((l) => ({ id: l.id, updatedAt: l.updated_at, body: () => JSON.stringify(l) }));
     await store.stagePage(scope, state, rows);
+    input.onScan?.(state.total, expected(state));
     progress(
       state.pages,
       expected(state),

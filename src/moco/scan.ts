@@ -42,7 +42,13 @@ export type ScanGap =
       why?: string;
     }
   /** MOCO's list changed while it was read, and reading it again did not settle it. */
-  | { kind: "moved"; drift: Drift; read: number; counted: number | null };
+  | { kind: "moved"; drift: Drift; read: number; counted: number | null }
+  /**
+   * A mirror's sync takes longer than a read may wait: the read holds what the mirror had (`first`:
+   * the leads the first sync has read so far, of `counted`; else the copy as of its last sync), and
+   * the sync goes on in the background, done in about `etaMs` (undefined: unknown).
+   */
+  | { kind: "syncing"; first: boolean; read: number; counted: number | null; etaMs: number | undefined };
 
 export interface ScanResult {
   leads: Lead[];
