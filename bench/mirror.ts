@@ -129,7 +129,9 @@ async function runPlan(plan: Plan, leads: number): Promise<Row[]> {
     let before = dealGets(sandbox);
     t = performance.now();
     let lastLog = 0;
-    const first = await mirror.read({
+    // The whole sync, not a read: a read answers within its bound (25 s), before the sync is done on
+    // the standard plan (bench/big-account.ts measures that).
+    await mirror.sync({
       onProgress: (done, total) => {
         if (performance.now() - lastLog > 10_000) {
           lastLog = performance.now();
@@ -141,7 +143,7 @@ async function runPlan(plan: Plan, leads: number): Promise<Row[]> {
     rows.push({
       what: "first sync",
       value: `${dealGets(sandbox) - before} requests (⌈N/100⌉ = ${Math.ceil(leads / 100)})`,
-      note: `${(firstMs / 1000).toFixed(1)} s wall, ${first.leads.length} leads, 429s seen: ${sandbox.stats.rateLimited}`,
+      note: `${(firstMs / 1000).toFixed(1)} s wall, ${mirror.status().leads} leads, 429s seen: ${sandbox.stats.rateLimited}`,
     });
 
     const warm: number[] = [];

@@ -121,6 +121,8 @@ export interface Settings {
   storeFreshSeconds: number;
   /** History older than this is pruned. */
   storeRetentionDays: number;
+  /** The longest a tool call waits for a mirror sync; then it answers with what the mirror has. */
+  storeAnswerSeconds: number;
   /** The day counted as today (MOCO_TODAY, for demos and tests); undefined: the server's local date. */
   today: string | undefined;
 }
@@ -249,6 +251,7 @@ function settingsFrom(
         : resolveStoreSetting(env.MOCO_STORE, env, undefined, problems),
     storeFreshSeconds: num("MOCO_STORE_FRESH_SECONDS", 30, 1, 60),
     storeRetentionDays: num("MOCO_STORE_RETENTION_DAYS", 400, 1, 3650),
+    storeAnswerSeconds: num("MOCO_STORE_ANSWER_SECONDS", 25, 1, 600),
     apps: oneOf(env.MOCO_APPS, "MOCO_APPS", ["auto", "on", "off"] as const, "auto", problems),
   };
 }

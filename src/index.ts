@@ -134,6 +134,7 @@ function mirrorsFor(config: Config) {
         store,
         freshMs: config.storeFreshSeconds * 1000,
         retentionDays: config.storeRetentionDays,
+        answerWithinMs: config.storeAnswerSeconds * 1000,
       });
       const close = async () => {
         registry.close();

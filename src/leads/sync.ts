@@ -1,32 +1,23 @@
-import type { CallOptions, MocoClient } from "../moco/client.js";
-import { type LeadFilters, listLeads } from "../moco/leads.js";
+import type { MocoClient } from "../moco/client.js";
 import { nextPage } from "../moco/pages.js";
 import { type Drift, driftOf, newWatch, type PageWatch, type ScanGap, watchPage } from "../moco/scan.js";
 import type { Lead } from "../moco/schemas.js";
 import type { LeadStore, StagedScan, StoredLead } from "../store/types.js";
+import { type Deletions, findDeletions } from "./deletions.js";
+import {
+  countLeads,
+  PAGE_SIZE,
+  page,
+  readChangedSince,
+  type SyncReadOptions,
+  timestamp,
+} from "./sync-reads.js";
 
 /**
- * The reads a mirror sync makes of MOCO; no store here. Every request goes through the MocoClient, so
- * its rate budget paces a long full sync on its own: each page may wait up to `pageWaitMs` for a slot.
+ * What a mirror sync reads of MOCO, and what follows from it (planSync); no commit here. The single
+ * requests are in sync-reads.ts, the search for deleted leads in deletions.ts.
  */
-export const PAGE_SIZE = 100;
-/** A probe of MOCO's count reads at most this many ids per request (URL length stays ~1 kB). */
-const ID_CHUNK = 100;
-
-export interface SyncReadOptions {
-  signal?: AbortSignal;
-  /** How long one request may wait for the rate budget and its retries. */
-  pageWaitMs: number;
-  /** Told after each request. */
-  onRequest?: (what: string) => void;
-}
-
-async function page(moco: MocoClient, filters: LeadFilters, options: SyncReadOptions, what: string) {
-  const call: CallOptions = { signal: options.signal, deadline: Date.now() + options.pageWaitMs };
-  const result = await listLeads(moco, filters, call);
-  options.onRequest?.(what);
-  return result;
-}
+export { PAGE_SIZE, type SyncReadOptions } from "./sync-reads.js";
 
 /** At most this many re-scans in one sync after a scan MOCO's list moved under (each reads every page). */
 const MAX_RESCANS = 2;
@@ -81,133 +72,6 @@ export async function runFullScan(
   }
 }
 
-/** Every lead MOCO created or changed after `since` (an ISO timestamp), all pages. */
-export async function readChangedSince(
-  moco: MocoClient,
-  since: string,
-  options: SyncReadOptions,
-): Promise<Lead[]> {
-  const leads = new Map<number, Lead>();
-  let at: number | null = 1;
-  while (at !== null) {
-    const result = await page(
-      moco,
-      { updated_after: since, page: at, per_page: PAGE_SIZE },
-      options,
-      "delta",
-    );
-    for (const lead of result.leads) leads.set(lead.id, lead);
-    at = nextPage(at, result.leads.length, result.page, PAGE_SIZE);
-  }
-  return [...leads.values()];
-}
-
-/** How many leads MOCO holds (optionally: updated after `since`), from X-Total of a one-lead page. */
-export async function countLeads(
-  moco: MocoClient,
-  options: SyncReadOptions,
-  since?: string,
-): Promise<number | null> {
-  const result = await page(moco, { updated_after: since, per_page: 1 }, options, "count");
-  return result.page.total;
-}
-
-/** Which of `ids` still exist in MOCO: one request per 100 ids. */
-export async function existingIds(
-  moco: MocoClient,
-  ids: readonly number[],
-  options: SyncReadOptions,
-): Promise<Set<number>> {
-  const found = new Set<number>();
-  for (let i = 0; i < ids.length; i += ID_CHUNK) {
-    const chunk = ids.slice(i, i + ID_CHUNK);
-    const result = await page(moco, { ids: chunk, per_page: PAGE_SIZE }, options, "ids");
-    for (const lead of result.leads) found.add(lead.id);
-  }
-  return found;
-}
-
-export interface MirrorEntry {
-  id: number;
-  /** Epoch ms of the lead's updated_at. */
-  updatedMs: number;
-}
-
-/**
- * Finds the leads deleted in MOCO, given the mirror (already brought up to date by a delta) and MOCO's
- * live count. Deletions leave no trace in updated_after, but counts do: X-Total of
- * updated_after=T counts MOCO's leads changed after T, the mirror knows its own, and the difference is
- * the number deleted among them. Bisecting the mirror by updated_at narrows each deficit down to a
- * slice of at most 100 leads, whose ids one request checks. Cost for d deletions among N leads: about
- * d × log2(N/100) one-lead count requests plus d id checks (1 in 20,000: ≤ 9 requests); when that would
- * exceed reading every id, all ids are checked instead (N/100 requests).
- *
- * Only leads MOCO confirms missing (an ids= request that does not return them) are reported, so a
- * count disturbed by a concurrent edit can make this find fewer deletions, never a wrong one.
- */
-export async function findDeleted(
-  moco: MocoClient,
-  mirror: readonly MirrorEntry[],
-  liveTotal: number,
-  options: SyncReadOptions,
-): Promise<number[]> {
-  const entries = [...mirror].sort((a, b) => a.updatedMs - b.updatedMs || a.id - b.id);
-  const n = entries.length;
-  const deficit = n - liveTotal;
-  if (deficit <= 0) return [];
-  const slices = Math.ceil(n / ID_CHUNK);
-  if (deficit * Math.ceil(Math.log2(Math.max(2, slices))) >= slices) return missing(entries, moco, options);
-  const deleted: number[] = [];
-  // deficitFrom(i): deleted leads among entries[i..n). deficitFrom(0) = deficit, deficitFrom(n) = 0.
-  const visit = async (lo: number, hi: number, fromLo: number, fromHi: number): Promise<void> => {
-    if (fromLo - fromHi <= 0) return;
-    const mid = hi - lo > ID_CHUNK ? splitPoint(entries, lo, hi) : undefined;
-    if (mid === undefined) {
-      deleted.push(...(await missing(entries.slice(lo, hi), moco, options)));
-      return;
-    }
-    const after = await countLeads(moco, options, timestamp((entries[mid] as MirrorEntry).updatedMs - 1000));
-    if (after === null) {
-      deleted.push(...(await missing(entries.slice(lo, hi), moco, options)));
-      return;
-    }
-    const fromMid = Math.min(fromLo, Math.max(fromHi, n - mid - after));
-    await visit(lo, mid, fromLo, fromMid);
-    await visit(mid, hi, fromMid, fromHi);
-  };
-  await visit(0, n, deficit, 0);
-  return deleted;
-}
-
-async function missing(entries: readonly MirrorEntry[], moco: MocoClient, options: SyncReadOptions) {
-  const ids = entries.map((e) => e.id);
-  const found = await existingIds(moco, ids, options);
-  return ids.filter((id) => !found.has(id));
-}
-
-/**
- * An index near the middle of [lo, hi) where the lead before is at least 2 s older: updated_after =
- * (that lead's second - 1 s) then separates the two halves whether MOCO compares > or >=, and whatever
- * sub-second precision it keeps. Undefined when no such gap exists.
- */
-function splitPoint(entries: readonly MirrorEntry[], lo: number, hi: number): number | undefined {
-  const middle = Math.floor((lo + hi) / 2);
-  const gap = (i: number) =>
-    i > lo &&
-    i < hi &&
-    (entries[i] as MirrorEntry).updatedMs - (entries[i - 1] as MirrorEntry).updatedMs >= 2000;
-  for (let d = 0; middle - d > lo || middle + d < hi; d++) {
-    if (gap(middle - d)) return middle - d;
-    if (gap(middle + d)) return middle + d;
-  }
-  return undefined;
-}
-
-/** MOCO's timestamp form: UTC, whole seconds, "Z". */
-export function timestamp(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 // ------------------------------------------------------------------------------------------ the plan
 
 export type Progress = (done: number, total: number | undefined, message: string) => void;
@@ -228,6 +92,8 @@ export interface PlanInput {
    * only its pages), kept between attempts; the caller clears them after a commit.
    */
   rescan: { state?: ScanState; leads?: Map<number, Lead>; stagedWatch?: PageWatch };
+  /** Told as a first sync's full scan reads its pages: MOCO's count, and the requests it will take in all. */
+  onScan?: (total: number | null, expected: number | undefined) => void;
   /** Applied to every lead loaded from the stage (shares equal parts). */
   keep: (lead: Lead) => Lead;
   /**
@@ -278,7 +144,7 @@ export async function loadAll(
  * Everything a sync reads from MOCO, and what follows from it; nothing is committed here. First a full
  * scan (staged) or a delta, then the live count: fewer leads than MOCO counts means one created since
  * the delta (a second delta finds it) or one a scan missed when a deletion shifted MOCO's pages (a
- * re-scan finds it); more means deletions (findDeleted). A scan whose pages moved (X-Total changed, a
+ * re-scan finds it); more means deletions (deletions.ts, each confirmed by id). A scan whose pages moved (X-Total changed, a
  * lead came twice) may have missed a lead and kept a deleted one while the counts agree: it is read
  * again, while it keeps moving at most MAX_RESCANS times; the union of the reads, less what MOCO
  * confirms deleted, is then checked against the count once more. The plan's `gap` is a last read
@@ -309,23 +175,25 @@ export async function planSync(input: PlanInput): Promise<SyncPlan> {
     await readDelta(input, maxUpdated(fetched.values(), input.cursor) as string, fetched);
     live = await countLeads(moco, reads);
   }
+  let reread = false;
   for (let rescans = 0; rescans < MAX_RESCANS; rescans++) {
     // A short copy is read again once (a persistent shortfall is MOCO's paging); a moving one while it moves.
     const short = live !== null && size() < live && rescans === 0;
     if (!short && drift === undefined) break;
     kind = "full";
+    reread = true;
     if (rescans > 0) input.rescan.state = input.rescan.leads = undefined;
     input.rescan.state ??= newScan();
     startedAt = Math.min(startedAt, input.rescan.state.startedAt);
     drift = await memoryScan(input, fetched);
     live = await countLeads(moco, reads);
   }
-  const deleted = await deletions(input, base, fetched, live, first);
+  const { deleted, unconfirmed } = await deletions(input, base, fetched, live, first);
   const held = size() - deleted.length;
   const gap: ScanGap | undefined = drift
     ? { kind: "moved", drift, read: held, counted: live }
     : live !== null && held !== live
-      ? { kind: "count", read: held, counted: live }
+      ? { kind: "count", read: held, counted: live, reread, ...(unconfirmed ? { why: unconfirmed } : {}) }
       : undefined;
   const seen = first ? [...base.values(), ...fetched.values()] : fetched.values();
   const cursor = nextCursor(seen, input.cursor, Math.max(0, Date.now() - startedAt));
@@ -347,9 +215,11 @@ async function stagedScan(
   input.rescan.stagedWatch ??= watchFrom(scan);
   scan.watch = input.rescan.stagedWatch;
   progress(scan.pages, expected(scan), "Reading all leads from MOCO");
+  input.onScan?.(scan.total, expected(scan));
   await runFullScan(input.moco, scan, input.reads, async (leads, state) => {
     const rows = leads.map((l) => ({ id: l.id, updatedAt: l.updated_at, body: () => JSON.stringify(l) }));
     await store.stagePage(scope, state, rows);
+    input.onScan?.(state.total, expected(state));
     progress(
       state.pages,
       expected(state),
@@ -383,20 +253,15 @@ async function deletions(
   fetched: ReadonlyMap<number, Lead>,
   live: number | null,
   first: boolean,
-): Promise<number[]> {
+): Promise<Deletions> {
   const updated = new Map<number, number>();
   for (const [id, lead] of base) updated.set(id, Date.parse(lead.updated_at));
   for (const [id, lead] of fetched) updated.set(id, Date.parse(lead.updated_at));
-  if (live !== null && updated.size > live) {
-    input.progress(0, undefined, "Finding leads deleted in MOCO");
-    const entries = [...updated].map(([id, updatedMs]) => ({ id, updatedMs }));
-    return findDeleted(input.moco, entries, live, input.reads);
-  }
-  if (live !== null || first) return [];
-  // MOCO sent no X-Total: only reading every id can tell what was deleted (N/100 requests).
-  const ids = [...updated.keys()];
-  const found = await existingIds(input.moco, ids, input.reads);
-  return ids.filter((id) => !found.has(id));
+  // More leads than MOCO counts: some were deleted. MOCO sent no X-Total: only asking for every id
+  // can tell (N/100 requests), and never on a first sync, which has nothing older to lose.
+  if (live !== null ? updated.size <= live : first) return { deleted: [] };
+  input.progress(0, undefined, "Finding leads deleted in MOCO");
+  return findDeletions(input.moco, updated, live, input.reads);
 }
 
 /** Pages a full scan will take, plus the count request; undefined until MOCO said how many. */

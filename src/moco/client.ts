@@ -69,6 +69,11 @@ export interface CallOptions {
   deadline?: number;
   /** Told before each retry, so the caller can let the user know why a call is slow. */
   onRetry?: (retry: RetryEvent) => void;
+  /**
+   * A share of the budget this call keeps to as well (a slot in it first, then in the client's): a
+   * background sync kept to part of MOCO's limit leaves the rest to interactive calls.
+   */
+  share?: RateBudget;
 }
 
 export interface RetryEvent {
@@ -227,8 +232,9 @@ export class MocoClient {
     // Whether some attempt may have reached MOCO without us seeing the answer.
     let unsure = false;
     let earlier500s = 0;
+    const spend = options.share ? withAccount(options.share, this.spend) : this.spend;
     for (let attempt = 1; ; attempt++) {
-      const release = await this.take(deadline, options.signal, attempt, method, unsure);
+      const release = await this.take(spend, deadline, options.signal, attempt, method, unsure);
       let result: Attempt;
       let sent = true;
       try {
@@ -256,7 +262,7 @@ export class MocoClient {
         random: Math.random(),
       });
       if (error.status === 500) earlier500s++;
-      if (decision.pauseMs !== undefined) this.spend.pause(decision.pauseMs);
+      if (decision.pauseMs !== undefined) spend.pause(decision.pauseMs);
       const failure = withDecision(error.with({ attempts: attempt }), decision, this.rules.maxRetryAfterMs);
       if (!decision.retry) throw finalize(failure, method, unsure, decision.reason === "exhausted");
       const delayMs = decision.delayMs;
@@ -271,6 +277,7 @@ export class MocoClient {
 
   /** A slot in the budget, or the error the caller sees when none comes in time. */
   private async take(
+    spend: RateBudget,
     deadline: number,
     signal: AbortSignal | undefined,
     attempt: number,
@@ -278,7 +285,7 @@ export class MocoClient {
     unsure: boolean,
   ): Promise<Release> {
     try {
-      return await this.spend.take({ deadline, signal });
+      return await spend.take({ deadline, signal });
     } catch (error) {
       if (!(error instanceof RateBudgetExceeded)) throw finalize(cancelled(attempt), method, unsure);
       if (Date.now() >= deadline) {

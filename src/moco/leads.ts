@@ -94,7 +94,50 @@ export async function listLeads(
   if (!Array.isArray(res.data)) {
     throw new MocoError({ kind: "server", message: "MOCO sent something other than a list of leads" });
   }
-  return { leads: res.data.map(parseLead), page: res.page };
+  const leads = res.data.map(parseLead);
+  checkAnswer(filters, leads);
+  return { leads, page: res.page };
+}
+
+/**
+ * MOCO answered a list request with leads its filter excludes (a lead not among the `ids` asked for,
+ * one not updated after `updated_after`): the answer is not one to the question asked, so it is never
+ * used as one. `filter` names the filter MOCO ignored.
+ */
+export class IgnoredFilterError extends MocoError {
+  constructor(
+    readonly filter: "ids" | "updated_after",
+    message: string,
+  ) {
+    super({ kind: "server", message });
+    this.name = "IgnoredFilterError";
+  }
+}
+
+/**
+ * Throws IgnoredFilterError when a page of leads cannot be MOCO's answer to `filters`. Checked are the
+ * filters a lead shows exactly: `ids` (every lead must be one asked for) and `updated_after` (none may
+ * be older; a second of slack, as MOCO may compare > or >= and keep sub-seconds).
+ */
+export function checkAnswer(filters: Pick<LeadFilters, "ids" | "updated_after">, leads: readonly Lead[]) {
+  if (filters.ids) {
+    const asked = new Set(filters.ids);
+    const stray = leads.filter((l) => !asked.has(l.id));
+    if (stray.length > 0)
+      throw new IgnoredFilterError(
+        "ids",
+        `MOCO ignored the ids filter: asked for ${asked.size} lead${asked.size === 1 ? "" : "s"} by id, it answered with ${stray.length} not asked for (e.g. lead ${stray[0]?.id}); that answer was not used`,
+      );
+  }
+  const since = filters.updated_after ? Date.parse(filters.updated_after) : Number.NaN;
+  if (Number.isFinite(since)) {
+    const old = leads.find((l) => Date.parse(l.updated_at) < since - 1000);
+    if (old)
+      throw new IgnoredFilterError(
+        "updated_after",
+        `MOCO ignored the updated_after filter: asked for leads updated after ${filters.updated_after}, it answered with lead ${old.id}, updated ${old.updated_at}; that answer was not used`,
+      );
+  }
 }
 
 export async function getLead(moco: MocoClient, id: number, options?: CallOptions): Promise<Lead> {

@@ -1,5 +1,5 @@
 import { apiPath, type CallOptions, type MocoClient } from "./client.js";
-import { type LeadFilters, leadQuery, parseLead } from "./leads.js";
+import { checkAnswer, type LeadFilters, leadQuery, parseLead } from "./leads.js";
 import { MAX_PER_PAGE, readPages } from "./pages.js";
 import type { Lead } from "./schemas.js";
 
@@ -32,9 +32,23 @@ export type ScanGap =
   /** The page cap stopped the scan before the last page. */
   | { kind: "cap"; cap: number }
   /** Every page was read, but the leads in them are not as many as MOCO counts (X-Total). */
-  | { kind: "count"; read: number; counted: number }
+  | {
+      kind: "count";
+      read: number;
+      counted: number;
+      /** A mirror's sync read every lead again after a short read (false: it did not). */
+      reread?: boolean;
+      /** Why leads MOCO no longer counts were not confirmed deleted (a mirror's sync). */
+      why?: string;
+    }
   /** MOCO's list changed while it was read, and reading it again did not settle it. */
-  | { kind: "moved"; drift: Drift; read: number; counted: number | null };
+  | { kind: "moved"; drift: Drift; read: number; counted: number | null }
+  /**
+   * A mirror's sync takes longer than a read may wait: the read holds what the mirror had (`first`:
+   * the leads the first sync has read so far, of `counted`; else the copy as of its last sync), and
+   * the sync goes on in the background, done in about `etaMs` (undefined: unknown).
+   */
+  | { kind: "syncing"; first: boolean; read: number; counted: number | null; etaMs: number | undefined };
 
 export interface ScanResult {
   leads: Lead[];
@@ -164,6 +178,8 @@ async function readOne(
     options,
     async ({ items, info }) => {
       const page = items.map(parseLead);
+      // A page that ignores a filter (e.g. ids, updated_after) is no answer to this query: said, not used.
+      checkAnswer(filters, page);
       watchPage(
         watch,
         page.map((l) => l.id),

@@ -38,6 +38,8 @@ function readNote(scan: ScanResult, matched: number, maxPages: number, asOf?: st
             "status, tags, company_id, closed or updated_after (MOCO applies those itself) that fits in one page of 100 is read whole."
         : `INCOMPLETE: ${read}, but MOCO's pages held ${gap.read} different leads, more than the ${gap.counted} it counts (X-Total): ` +
             `up to ${leads(gap.read - gap.counted)} may no longer exist in MOCO; ${only} Call again in a moment; get_lead confirms a single lead.`;
+    case "syncing":
+      return `INCOMPLETE: ${read}, but ${mirrorGap(gap)}`;
     case "moved":
       return (
         `INCOMPLETE: ${read}, but MOCO's leads changed while they were read (${moved(gap.drift)}) and reading them again ` +
@@ -74,9 +76,9 @@ function mirrorGap(gap: ScanGap): string {
     case "count":
       return gap.read < gap.counted
         ? `the mirror holds only ${gap.read} of the ${gap.counted} leads MOCO counts (X-Total): ${gap.counted - gap.read} ` +
-            `${missing(gap.counted - gap.read)}, as MOCO's pages came back short of its own count even on a second full read; figures cover only the leads held. ` +
+            `${missing(gap.counted - gap.read)}${gap.reread ? ", as MOCO's pages came back short of its own count even on a second full read" : ""}; figures cover only the leads held. ` +
             `The next sync tries again; ${direct}`
-        : `the mirror holds ${gap.read} leads, more than the ${gap.counted} MOCO counts (X-Total): up to ${leads(gap.read - gap.counted)} may no longer exist in MOCO (not confirmed deleted). ` +
+        : `the mirror holds ${gap.read} leads, more than the ${gap.counted} MOCO counts (X-Total): up to ${leads(gap.read - gap.counted)} may no longer exist in MOCO (not confirmed deleted${gap.why ? `: ${gap.why}` : ""}). ` +
             `The next sync tries again; get_lead confirms a single lead.`;
     case "moved":
       return (
@@ -86,5 +88,17 @@ function mirrorGap(gap: ScanGap): string {
       );
     case "cap":
       return "not every lead could be read; figures cover only the leads held.";
+    case "syncing": {
+      const eta = gap.etaMs === undefined ? "" : `, complete in about ${duration(gap.etaMs)}`;
+      return gap.first
+        ? `${gap.read}${gap.counted === null ? "" : ` of ${gap.counted}`} leads read so far: the mirror's first sync of this account ` +
+            `takes longer than a call may wait, and the rest syncs in the background${eta}; figures cover only the leads read. Call again then for every lead.`
+        : `a sync bringing the mirror up to date takes longer than a call may wait and goes on in the background${eta}: ` +
+            "figures are the mirror as of its last sync, without what changed in MOCO since. Call again then for the latest.";
+    }
   }
 }
+
+/** "40 s", "4 min" */
+const duration = (ms: number) =>
+  ms < 120_000 ? `${Math.max(1, Math.ceil(ms / 1000))} s` : `${Math.ceil(ms / 60_000)} min`;

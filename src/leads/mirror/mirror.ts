@@ -1,4 +1,5 @@
 import type { MocoClient } from "../../moco/client.js";
+import { RateLimiter } from "../../moco/rate-limit.js";
 import type { ScanGap } from "../../moco/scan.js";
 import type { Lead } from "../../moco/schemas.js";
 import type { LeadStore, ScopeRow } from "../../store/types.js";
@@ -7,6 +8,7 @@ import { type PlanInput, type Progress, planSync } from "../sync.js";
 import { LeadCopy } from "./copy.js";
 import { type SyncReport, type SyncRun, SyncRunner } from "./sync-runner.js";
 import { Uncertainty } from "./uncertainty.js";
+import { SyncUnderWay } from "./under-way.js";
 
 /**
  * A mirror of one credential scope's leads: kept in memory for reads (LeadCopy), persisted in the store
@@ -32,6 +34,16 @@ export interface MirrorOptions {
   pageWaitMs?: number;
   /** How long a sync lease lasts unrenewed before another instance may take over. Default 60 s. */
   leaseMs?: number;
+  /**
+   * The share of MOCO's rate limit a sync may take in any window (0–1). Default 0.75: interactive
+   * calls and other integrations on the same key keep the rest.
+   */
+  syncShare?: number;
+  /**
+   * The longest a read waits for a sync (default 25 s, below common client timeouts): then it answers
+   * with what the mirror has, marked INCOMPLETE (a "syncing" gap), and the sync goes on in the background.
+   */
+  answerWithinMs?: number;
 }
 
 export interface ReadOptions {
@@ -72,6 +84,8 @@ const DEFAULTS = {
   retentionDays: 400,
   pageWaitMs: 300_000,
   leaseMs: 60_000,
+  syncShare: 0.75,
+  answerWithinMs: 25_000,
 };
 const DAY_MS = 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
@@ -89,6 +103,9 @@ export class LeadMirror {
   /** What the latest sync of this mirror could not reconcile with MOCO (kept until a sync that can). */
   private gap: ScanGap | undefined;
   private lastPruneMs = 0;
+  /** The part of MOCO's budget every sync of this mirror keeps to (a slot here, then in the client's). */
+  private readonly share: RateLimiter;
+  private readonly underWay = new SyncUnderWay();
 
   constructor(options: MirrorOptions) {
     this.store = options.store;
@@ -101,7 +118,14 @@ export class LeadMirror {
       retentionDays: options.retentionDays ?? DEFAULTS.retentionDays,
       pageWaitMs: options.pageWaitMs ?? DEFAULTS.pageWaitMs,
       leaseMs: options.leaseMs ?? DEFAULTS.leaseMs,
+      syncShare: options.syncShare ?? DEFAULTS.syncShare,
+      answerWithinMs: options.answerWithinMs ?? DEFAULTS.answerWithinMs,
     };
+    const { limit, windowMs } = options.moco.budget.rate;
+    this.share = new RateLimiter({
+      limit: Math.max(1, Math.floor(limit * this.settings.syncShare)),
+      windowMs,
+    });
     this.copy = new LeadCopy(this.store, this.scope, options.moco.url("").href);
     const { leaseMs, pageWaitMs } = this.settings;
     this.runner = new SyncRunner(
@@ -155,18 +179,30 @@ export class LeadMirror {
 
   /**
    * Every lead, synced first when the mirror is older than the freshness window (a full sync the
-   * first time). Throws StoreUnavailableError when the store failed (fall back to a live scan) and
-   * MocoError when MOCO could not be read (nothing was changed; the next read retries).
+   * first time). A sync that takes longer than `answerWithinMs` goes on in the background, and the read
+   * answers with what the mirror has, its gap saying so. Throws StoreUnavailableError when the store
+   * failed (fall back to a live scan) and MocoError when MOCO could not be read (nothing was changed;
+   * the next read retries).
    */
   async read(options: ReadOptions = {}): Promise<MirrorRead> {
     await this.copy.refresh();
     const maxAge = options.maxAgeMs ?? this.settings.freshMs;
+    // Building an answer from the stage takes a moment (≈ 0.4 s for 9,000 leads): kept inside the bound.
+    const { answerWithinMs } = this.settings;
+    const until = Date.now() + answerWithinMs - Math.min(2000, answerWithinMs / 10);
     let report: SyncReport | undefined;
     const syncedAt = this.copy.row?.syncedAt;
     const synced = syncedAt ? Date.parse(syncedAt) : Number.NaN;
-    if (!(Date.now() - synced < maxAge) || this.uncertainty.behind(synced)) report = await this.sync(options);
+    const sync = () => this.runner.joinWithin(until - Date.now(), options);
+    if (!(Date.now() - synced < maxAge) || this.uncertainty.behind(synced)) {
+      report = await sync();
+      if (!report) return this.underWayRead();
+    }
     // The sync joined may have begun before an uncertain write: one more, begun after it.
-    if (this.uncertainty.pending) report = await this.sync(options);
+    if (this.uncertainty.pending) {
+      report = await sync();
+      if (!report) return this.underWayRead();
+    }
     const asOf = this.copy.row?.syncedAt as string;
     return {
       leads: this.copy.list(),
@@ -175,6 +211,12 @@ export class LeadMirror {
       sync: report,
       ...(this.gap ? { gap: this.gap } : {}),
     };
+  }
+
+  /** What a read answers while a sync goes on in the background. */
+  private async underWayRead(): Promise<MirrorRead> {
+    const { leads, asOf, gap } = await this.underWay.answer(this.copy, this.store, this.share.rate);
+    return { leads, asOf, ageMs: Math.max(0, Date.now() - Date.parse(asOf)), sync: undefined, gap };
   }
 
   /** Syncs now (joining a sync already running). Aborting `signal` stops waiting; the sync itself
@@ -196,12 +238,14 @@ export class LeadMirror {
   /** What changed, oldest first; call read() before for changes up to now. */
   async changes(query: ChangesQuery): Promise<ChangesPage> {
     await this.copy.refresh();
+    this.underWay.historyReady(this.copy, this.share.rate);
     return this.copy.changes(query);
   }
 
   /** All leads as they stood at `at` (ISO timestamp), rebuilt from the history. */
   async stateAt(at: string): Promise<StateAt> {
     await this.copy.refresh();
+    this.underWay.historyReady(this.copy, this.share.rate);
     return this.copy.stateAt(at);
   }
 
@@ -223,6 +267,15 @@ export class LeadMirror {
   private async syncOnce({ signal, progress }: SyncRun): Promise<SyncReport> {
     this.copy.beginSync();
     const base = this.copy.row as ScopeRow;
+    this.underWay.begin(base.cursor === null);
+    try {
+      return await this.planAndCommit(base, { signal, progress });
+    } finally {
+      this.underWay.end();
+    }
+  }
+
+  private async planAndCommit(base: ScopeRow, { signal, progress }: SyncRun): Promise<SyncReport> {
     // Uncertain writes reported before this sync's first request are covered by it.
     const mark = this.uncertainty.mark();
     let requests = 0;
@@ -233,7 +286,16 @@ export class LeadMirror {
       current: this.copy.byId,
       cursor: base.cursor,
       overlapMs: this.settings.overlapMs,
-      reads: { signal, pageWaitMs: this.settings.pageWaitMs, onRequest: () => requests++ },
+      reads: {
+        signal,
+        pageWaitMs: this.settings.pageWaitMs,
+        onRequest: () => {
+          requests++;
+          this.underWay.request();
+        },
+        share: this.share,
+      },
+      onScan: (total, expected) => this.underWay.scanned(total, expected),
       progress,
       rescan: this.rescan,
       keep: (lead) => this.copy.keep(lead),

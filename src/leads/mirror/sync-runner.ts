@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { log } from "../../log.js";
 import { MocoError } from "../../moco/errors.js";
 import type { LeadStore } from "../../store/types.js";
 import type { Progress } from "../sync.js";
@@ -91,6 +92,46 @@ export class SyncRunner {
         },
       );
     });
+  }
+
+  /**
+   * Joins as join() does, but waits at most `ms`: then resolves undefined, and the sync goes on in the
+   * background, held by the runner itself until it ends (later callers join it; it is never started
+   * twice). Aborting `signal` before then stops waiting, as with join().
+   */
+  async joinWithin(
+    ms: number,
+    options: { signal?: AbortSignal; onProgress?: Progress } = {},
+  ): Promise<SyncReport | undefined> {
+    if (options.signal?.aborted) throw cancelled();
+    const wait = new AbortController();
+    const stop = () => wait.abort();
+    options.signal?.addEventListener("abort", stop, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, ms), undefined);
+    });
+    const joined = this.join({ signal: wait.signal, onProgress: options.onProgress });
+    const shared = this.shared;
+    try {
+      const report = await Promise.race([joined, late]);
+      if (report !== undefined) return report;
+      // It ended just as the bound passed: its report is on its way (holding on would start another).
+      if (this.shared !== shared) return await joined;
+      // The runner holds the sync before this caller leaves it, so that it does not stop.
+      this.join().catch((error: unknown) => {
+        if (!(error instanceof MocoError && error.kind === "cancelled"))
+          log("warn", "a lead mirror sync in the background failed; the next read tries again", {
+            error: error instanceof Error ? error.message : String(error),
+          });
+      });
+      joined.catch(() => undefined);
+      wait.abort();
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", stop);
+    }
   }
 
   /** Stops a running sync (e.g. at shutdown). */

@@ -57,7 +57,7 @@ interface Row {
     fetched?: "none" | "every lead MOCO holds" | ((n: Named, s: Sandbox) => number[]);
     /** Absent: not checked (the row is about something else). */
     deleted?: (n: Named) => number[];
-    gap?: "moved" | { kind: "count"; read: number; counted: number };
+    gap?: "moved" | { kind: "count"; read: number; counted: number; reread?: boolean };
   };
 }
 
@@ -240,7 +240,7 @@ const rows: Row[] = [
           .slice(0, 200)
           .map((d) => d.id),
       deleted: () => [],
-      gap: { kind: "count", read: 200, counted: LEADS },
+      gap: { kind: "count", read: 200, counted: LEADS, reread: true },
     },
   },
 ];

@@ -85,8 +85,9 @@ describe("mirror sync against the sandbox", () => {
     env.sandbox.store.deleteDeal(victim);
     const report = await env.mirror.sync();
     expect(report.deleted).toBe(1);
-    // delta 1 + count 1 + ≤ log2(20) probes + 1 id check, far below the 20 of a full re-read.
-    expect(report.requests).toBeLessThanOrEqual(2 + 5 + 1);
+    // delta 1 + count 1 + ≤ log2(20) probes + 1 id check + 1 confirmation by id (404), far below the
+    // 20 of a full re-read.
+    expect(report.requests).toBeLessThanOrEqual(2 + 5 + 1 + 1);
     expect((await env.mirror.read({ maxAgeMs: Number.POSITIVE_INFINITY })).leads).toEqual(
       apiLeads(env.sandbox),
     );
@@ -129,8 +130,8 @@ describe("mirror sync against the sandbox", () => {
     env.sandbox.store.deleteDeal(victim);
     const report = await env.mirror.sync();
     expect(report.deleted).toBe(1);
-    // delta 1 + count 1 + every id checked in chunks of 100 (5).
-    expect(report.requests).toBe(1 + 1 + 5);
+    // delta 1 + count 1 + every id checked in chunks of 100 (5) + 1 confirmation by id (404).
+    expect(report.requests).toBe(1 + 1 + 5 + 1);
     expect((await env.mirror.read({ maxAgeMs: Number.POSITIVE_INFINITY })).leads).toEqual(
       apiLeads(env.sandbox),
     );
