@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type SyncReport, type SyncRun, SyncRunner } from "../../src/leads/mirror/sync-runner.js";
-import { openStore } from "../../src/store/index.js";
-import type { LeadStore } from "../../src/store/types.js";
+import { type SyncReport, type SyncRun, SyncRunner } from "../../../src/leads/mirror/sync-runner.js";
+import { openStore } from "../../../src/store/index.js";
+import type { LeadStore } from "../../../src/store/types.js";
 
 /**
  * SyncRunner.joinWithin: a caller waits for the shared sync at most so long; then the sync goes on in

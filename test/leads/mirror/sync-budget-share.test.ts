@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { LeadMirror } from "../../src/leads/mirror/index.js";
-import { apiPath } from "../../src/moco/client.js";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { openStore } from "../../src/store/index.js";
-import { makeClient } from "../mirror/helpers.js";
+import { LeadMirror } from "../../../src/leads/mirror/index.js";
+import { apiPath } from "../../../src/moco/client.js";
+import { type Sandbox, startSandbox } from "../../../src/sandbox/index.js";
+import { openStore } from "../../../src/store/index.js";
+import { makeClient } from "../../support/mirror-helpers.js";
 
 /**
  * A sync keeps to its share of MOCO's rate limit (75 % by default) in every window, so interactive

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { scanOfMirror } from "../../src/leads/find.js";
-import { scanNote } from "../../src/replies/scan-note.js";
-import { apiLeads, type MirrorEnv, startEnv } from "../mirror/helpers.js";
+import { scanOfMirror } from "../../../src/leads/find.js";
+import { scanNote } from "../../../src/replies/scan-note.js";
+import { apiLeads, type MirrorEnv, startEnv } from "../../support/mirror-helpers.js";
 
 /**
  * A big account answers at once: no read waits longer than the mirror's bound for a sync. A read that
