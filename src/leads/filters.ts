@@ -3,8 +3,8 @@ import { MocoError } from "../moco/errors.js";
 import type { LeadFilters } from "../moco/leads.js";
 import { propertyDefinitions } from "../moco/reference.js";
 import type { LEAD_STATUSES } from "../moco/schemas.js";
-import { fold } from "../text.js";
 import type { LeadsContext } from "./context.js";
+import { isYesNo, refuseValues, understand } from "./custom-values.js";
 import { utcSecond } from "./dates.js";
 
 /**
@@ -63,14 +63,13 @@ export interface CustomChecked {
   freeText: string[];
 }
 
-type Definition = { name: string; kind: string; options: string[] };
-
 /**
  * The custom fields of a filter checked against the account's definitions, before any lead is read.
  * MOCO answers an unknown field name, or a value none of a field's options spells exactly, with an
- * empty list, which would pass for "no matching leads". So a name must be a field; a value of a field
- * with options matches an option up to case and accents (and is sent in its spelling), else the
- * error lists the options. A definition list cut short, or one the key may not read, cannot prove a
+ * empty list, which would pass for "no matching leads". So a name must be a field, and a value is
+ * read by the field's kind (custom-values.ts): an option up to case and accents, sent in its
+ * spelling; a yes/no field's true or false, or a word for them; else the error says what the field
+ * takes. A definition list cut short, or one the key may not read, cannot prove a
  * name unknown, so then the name is sent.
  */
 export async function checkCustom(
@@ -95,38 +94,20 @@ export async function checkCustom(
   }
   const defs = new Map((known?.definitions ?? []).map((d) => [d.name, d]));
   const echo: string[] = [];
-  const problems: [string, string, string[]][] = [];
+  const problems: Parameters<typeof refuseValues>[0] = [];
   const out: Record<string, string | boolean | string[]> = {};
   for (const [name, want] of Object.entries(props)) {
-    const def = defs.get(name);
-    const pick = (value: string) => {
-      const option = def && optionFor(def, value);
-      if (option === null && def) problems.push([name, value, def.options]);
-      if (option && option !== value)
-        echo.push(`${name} ${JSON.stringify(value)} = ${JSON.stringify(option)}`);
-      return option ?? value;
-    };
-    out[name] = typeof want === "boolean" ? want : Array.isArray(want) ? want.map(pick) : pick(want);
+    const found = understand(name, defs.get(name), want);
+    if (found.problem) problems.push([name, found.problem]);
+    if (found.echo) echo.push(found.echo);
+    out[name] = found.value;
   }
-  if (problems.length > 0) {
-    throw new InputError(
-      `Nothing was searched. custom_properties: ${problems.map(([n, v, os]) => `${JSON.stringify(v)} is no option of ${JSON.stringify(n)} (case and accents aside); its options are: ${os.join(", ")}`).join(". ")}`,
-      Object.fromEntries(problems.map(([n, , os]) => [n, os])),
-      "Use one of the options listed and call again.",
-    );
-  }
+  refuseValues(problems, "Nothing was searched.");
   const freeText = names.filter((n) => {
     const def = defs.get(n);
-    return def !== undefined && def.options.length === 0 && typeof props[n] === "string";
+    return def !== undefined && def.options.length === 0 && !isYesNo(def) && typeof out[n] === "string";
   });
   return { args: { ...args, custom_properties: out }, echo, freeText };
-}
-
-/** The option a value names (exact, else up to case and accents); null: none; undefined: no options. */
-function optionFor(def: Definition, value: string): string | null | undefined {
-  if (def.options.length === 0) return undefined;
-  if (def.options.includes(value)) return value;
-  return def.options.find((o) => fold(o) === fold(value)) ?? null;
 }
 
 /**

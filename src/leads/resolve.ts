@@ -7,7 +7,6 @@ import {
   forgetReference,
   listCompanies,
   me,
-  propertyDefinitions,
   stages,
   type UserEntry,
   type Users,
@@ -15,9 +14,10 @@ import {
 } from "../moco/reference.js";
 import { fold, foldLoose, label, quoted } from "../text.js";
 import type { LeadsContext } from "./context.js";
+import { writeValues } from "./custom-values.js";
 import { spelledSearch } from "./name-search.js";
 import { REFS, type RefIdField, type RefName } from "./refs.js";
-import { newTags, stored } from "./verify.js";
+import { newTags } from "./verify.js";
 
 /**
  * Names as alternatives to ids, for reads (filters) and writes alike: one rule. A name is used when it
@@ -380,31 +380,25 @@ async function resolveNames<T extends Partial<Record<NameField, string>>>(args: 
   return { body: body as Omit<T, NameField> & Partial<Record<IdField, number>>, notes };
 }
 
-/** Custom field values as MOCO takes and stores them: a boolean is "1" or "0". */
-const mocoValues = (props: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(props).map(([k, v]) => [k, stored(v)]));
-
 /**
- * Everything a lead write needs before it is sent: names turned into ids, custom field values in
- * MOCO's form, and (when tags or custom fields are asked) the account's deal tags and field
- * definitions to check the outcome against. Reads only (mostly cached); a failure here means nothing
- * was written.
+ * Everything a lead write needs before it is sent: names turned into ids, custom field values checked
+ * and in MOCO's form (custom-values.ts), and (when tags or custom fields are asked) the account's deal
+ * tags and field definitions to check the outcome against. Reads only (mostly cached); a failure here
+ * means nothing was written.
  */
 export async function prepareWrite<T extends Partial<Record<NameField, string>> & { tags?: string[] }>(
   args: T & { custom_properties?: Record<string, unknown> },
   ctx: LeadsContext,
 ) {
-  const [{ body: resolved, notes }, knownTags, definitions] = await Promise.all([
+  const [{ body: resolved, notes }, knownTags, custom] = await Promise.all([
     resolveNames(args, ctx),
     args.tags ? dealTags(ctx.moco, ctx.call) : undefined,
-    args.custom_properties ? propertyDefinitions(ctx.moco, ctx.call) : undefined,
+    args.custom_properties ? writeValues(args.custom_properties, ctx) : undefined,
   ]);
-  const body = args.custom_properties
-    ? { ...resolved, custom_properties: mocoValues(args.custom_properties) }
-    : resolved;
+  const body = custom ? { ...resolved, custom_properties: custom.values } : resolved;
   // The write will create these tags, so the cached list is about to be stale.
   if (args.tags && knownTags && newTags(args.tags, knownTags.tags).length > 0) {
     forgetReference(ctx.moco, "tags");
   }
-  return { body, knownTags, definitions, notes };
+  return { body, knownTags, definitions: custom?.definitions, notes: [...notes, ...(custom?.notes ?? [])] };
 }

@@ -237,7 +237,7 @@ function propertyWarnings(
     const unknown = options.length > 0 ? chosen.filter((v) => !options.includes(v as string)) : [];
     if (unknown.length > 0) {
       out.push(
-        `custom_properties.${bare(name)}: ${fmt(unknown)} not among its options (${options.map((o) => bare(o)).join(", ")})`,
+        `custom_properties.${bare(name)}: ${fmt(Array.isArray(value) ? unknown : value)} not among its options (${options.map((o) => bare(o)).join(", ")})`,
       );
     }
   }

@@ -47,6 +47,22 @@ describe("warningsFor: any field stored differently than asked", () => {
     ]);
   });
 
+  it("shows a single-choice value that is no option as it was given, not as a list", () => {
+    const after = lead({ custom_properties: { Quelle: "Zeitung", Leistungen: ["Design", "Catering"] } });
+    const definitions = {
+      definitions: [
+        { name: "Quelle", kind: "Select", options: ["Website", "Messe"] },
+        { name: "Leistungen", kind: "MultiSelect", options: ["Design", "Hosting"] },
+      ],
+      complete: true,
+    };
+    const asked = { custom_properties: { Quelle: "Zeitung", Leistungen: ["Design", "Catering"] } };
+    expect(warningsFor({ asked, after, before: null, definitions })).toEqual([
+      'custom_properties.Quelle: "Zeitung" not among its options (Website, Messe)',
+      'custom_properties.Leistungen: ["Catering"] not among its options (Design, Hosting)',
+    ]);
+  });
+
   it("does not call a tag new or a field unknown when the account's list was cut short", () => {
     const after = lead({ tags: ["Zzz"], custom_properties: { Feld600: "x" } });
     const asked = { tags: ["Zzz"], custom_properties: { Feld600: "x" } };

@@ -81,11 +81,12 @@ describe("create_lead reports what MOCO stored differently", () => {
     ]);
   });
 
-  it("warns about a select value that is not one of the field's options", async () => {
-    const { warnings } = await create({ custom_properties: { Quelle: "Zeitung" } });
-    expect(warnings).toEqual([
-      expect.stringMatching(/^custom_properties.Quelle: \["Zeitung"\] not among its options/),
-    ]);
+  it("refuses a select value that is not one of the field's options, before writing", async () => {
+    const from = h.sandbox.requests.length;
+    const r = await h.call("create_lead", baseLead(h, { custom_properties: { Quelle: "Zeitung" } }));
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain('"Zeitung" is no option of "Quelle"');
+    expect(h.sandbox.requests.slice(from).filter((q) => q.method !== "GET")).toEqual([]);
   });
 
   it("warns about tags respelled by MOCO and about tags that did not exist", async () => {
