@@ -42,7 +42,7 @@ async function serve(): Promise<void> {
   const { MocoClient } = await import("../src/moco/client.js");
   const { RateLimiter } = await import("../src/moco/rate-limit.js");
   const { startSandbox } = await import("../src/sandbox/index.js");
-  const { TOOL_NAMES } = await import("../src/tools/index.js");
+  const { selectTools, TOOL_NAMES } = await import("../src/tools/index.js");
   const { ownClient, startHttpServer } = await import("../src/transports/http/index.js");
   const sandbox = await startSandbox({ apiKey: "bench-http-key-5d1c" });
   const config = loadConfig(
@@ -62,7 +62,11 @@ async function serve(): Promise<void> {
     budget: new RateLimiter({ limit: BENCH_RATE_LIMIT, windowMs: config.rateLimit.windowMs }),
   });
   if (config.transport !== "http") throw new Error("bench: expected an HTTP config");
-  const handle = await startHttpServer(config, { clients: ownClient(moco), version: "bench" });
+  const handle = await startHttpServer(config, {
+    clients: ownClient(moco),
+    version: "bench",
+    tools: selectTools(config),
+  });
   const ids = sandbox.store.deals.slice(0, 50).map((d) => d.id);
   process.stdout.write(`${JSON.stringify({ mcp: `${handle.url}/mcp`, ids })}\n`);
   process.on("SIGTERM", async () => {

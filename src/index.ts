@@ -16,7 +16,7 @@ import { createServer, SANDBOX_NOTICE } from "./mcp/server.js";
 import { MocoClient } from "./moco/client.js";
 import { RateLimiter } from "./moco/rate-limit.js";
 import { describeLocation } from "./store/location.js";
-import { TOOL_NAMES } from "./tools/index.js";
+import { selectTools, TOOL_NAMES } from "./tools/index.js";
 import type { Clients, MakeClient } from "./transports/http/index.js";
 import { reportUnfinished } from "./transports/shutdown.js";
 import { serveStdio } from "./transports/stdio.js";
@@ -190,7 +190,7 @@ async function main(argv: string[]): Promise<void> {
       await close();
       await store?.close();
     };
-    await serveHttp(config, { clients, mirrors, version: VERSION }, cleanup);
+    await serveHttp(config, { clients, mirrors, version: VERSION, tools: selectTools(config) }, cleanup);
     keepCompiledCode();
     return;
   }
@@ -200,7 +200,7 @@ async function main(argv: string[]): Promise<void> {
     await store?.close();
   };
   await serveStdio(
-    createServer({ moco: own.moco, mirrors, config, version: VERSION }),
+    createServer({ moco: own.moco, mirrors, config, version: VERSION, tools: selectTools(config) }),
     cleanup,
     config.shutdownGraceMs,
   );

@@ -7,7 +7,6 @@ import { addDays, localToday } from "../leads/dates.js";
 import type { MocoClient } from "../moco/client.js";
 import { stages, users } from "../moco/reference.js";
 import { fold } from "../text.js";
-import { selectTools } from "../tools/index.js";
 import type { Tool } from "./tool.js";
 
 /**
@@ -90,7 +89,7 @@ function buildArgSchemas(moco: MocoClient) {
 export function registerPrompts(
   server: McpServer,
   { moco, config }: PromptDeps,
-  tools: readonly Pick<Tool, "name">[] = selectTools(config),
+  tools: readonly Pick<Tool, "name">[],
 ): void {
   const offered = new Set(tools.map((t) => t.name));
   const has = (...names: string[]) => names.every((n) => offered.has(n));

@@ -14,7 +14,6 @@ import type { MirrorRegistry } from "../leads/mirror/index.js";
 import { log, redact } from "../log.js";
 import type { MocoClient } from "../moco/client.js";
 import { jsonLine } from "../text.js";
-import { selectTools } from "../tools/index.js";
 import { formValidator } from "./form-validator.js";
 import { clientRendersApps, pipelineAppToolMeta, registerPipelineApp } from "./pipeline-app.js";
 import { registerPrompts } from "./prompts.js";
@@ -30,7 +29,8 @@ export interface ServerDeps {
   mirrors?: () => Promise<MirrorRegistry | undefined>;
   config: Config;
   version: string;
-  tools?: readonly Tool[];
+  /** The tools to offer (the composition root selects them: read-only mode, allow- and deny-lists). */
+  tools: readonly Tool[];
 }
 
 /** One MCP server: registers the selected tools in one loop behind one error boundary. */
@@ -45,7 +45,7 @@ export function createServer({ moco, mirrors, config, version, tools }: ServerDe
         (config.upstream.kind === "sandbox" ? ` ${SANDBOX_NOTICE}` : ""),
     },
   );
-  const selected = tools ?? selectTools(config);
+  const selected = tools;
   for (const tool of selected) {
     server.registerTool(
       tool.name,

@@ -1,4 +1,8 @@
-import type { RateLimit } from "./rate-limit.js";
+/** MOCO's limit: `limit` requests in any `windowMs`. */
+export interface RateLimit {
+  limit: number;
+  windowMs: number;
+}
 
 /**
  * The rate budget a MocoClient spends: one slot per request sent. The client receives it instead of

@@ -1,4 +1,12 @@
-import { type RateBudget, RateBudgetExceeded, type Release } from "./budget.js";
+import { type RateBudget, RateBudgetExceeded, type RateLimit, type Release } from "./budget.js";
+
+export type { RateLimit } from "./budget.js";
+
+interface Waiter {
+  grant: (release: Release) => void;
+  refuse: (error: unknown) => void;
+  deadline: number;
+}
 
 /**
  * The in-process RateBudget. MOCO counts requests per account in a window (120 per 2 minutes; 1200 on the unlimited plan).
@@ -7,17 +15,6 @@ import { type RateBudget, RateBudgetExceeded, type Release } from "./budget.js";
  * the network delays some requests and not others. Callers are served first come, first served; a
  * caller that cannot get a slot before its deadline is refused at once instead of queueing.
  */
-export interface RateLimit {
-  limit: number;
-  windowMs: number;
-}
-
-interface Waiter {
-  grant: (release: Release) => void;
-  refuse: (error: unknown) => void;
-  deadline: number;
-}
-
 export class RateLimiter implements RateBudget {
   /** When answered requests arrived back, ascending; each holds a slot for one window after. */
   private finished: number[] = [];

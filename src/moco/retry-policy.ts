@@ -1,4 +1,4 @@
-import type { RateLimit } from "./rate-limit.js";
+import type { RateLimit } from "./budget.js";
 
 /**
  * Whether a failed attempt at MOCO is tried again, and after how long: a pure function of the

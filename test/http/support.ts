@@ -10,7 +10,7 @@ import { MocoClient } from "../../src/moco/client.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 import { openStore } from "../../src/store/index.js";
-import { TOOL_NAMES } from "../../src/tools/index.js";
+import { selectTools, TOOL_NAMES } from "../../src/tools/index.js";
 import {
   type HttpHandle,
   headerClients,
@@ -76,6 +76,7 @@ export async function startHttpFixture(options: HttpFixtureOptions = {}): Promis
     clients: mocoClients,
     mirrors: async () => registry,
     version: "0.0.0-test",
+    tools: selectTools(config),
   });
   const mcp = `${handle.url}/mcp`;
   const clients: Client[] = [];

@@ -7,7 +7,7 @@ import { createServer } from "../../src/mcp/server.js";
 import { MocoClient } from "../../src/moco/client.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { TOOL_NAMES } from "../../src/tools/index.js";
+import { selectTools, TOOL_NAMES } from "../../src/tools/index.js";
 
 /**
  * When the MCP client cancels a call (notifications/cancelled), no result is sent for it. A read to
@@ -30,7 +30,7 @@ beforeAll(async () => {
     requestTimeoutMs: 10_000,
     budget: new RateLimiter(config.rateLimit),
   });
-  const server = createServer({ moco, config, version: "test" });
+  const server = createServer({ moco, config, version: "test", tools: selectTools(config) });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const send = serverSide.send.bind(serverSide);
   serverSide.send = (message, options) => {

@@ -4,7 +4,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { loadConfig } from "../../src/config.js";
 import { createServer, type ServerDeps } from "../../src/mcp/server.js";
 import type { MocoClient } from "../../src/moco/client.js";
-import { TOOL_NAMES } from "../../src/tools/index.js";
+import { selectTools, TOOL_NAMES } from "../../src/tools/index.js";
 
 /**
  * The real MCP server over an in-memory pipe, its MOCO client pointed wherever the test says; `env` adds
@@ -17,7 +17,13 @@ export async function mcpOver(
 ) {
   const env = { MOCO_API_KEY: "unused-key-1234", MOCO_BASE_URL: baseUrl, ...options.env };
   const config = loadConfig([], env, TOOL_NAMES);
-  const server = createServer({ moco, mirrors: options.mirrors, config, version: "0.0.0-test" });
+  const server = createServer({
+    moco,
+    mirrors: options.mirrors,
+    config,
+    version: "0.0.0-test",
+    tools: selectTools(config),
+  });
   const client = new Client({ name: "hardening", version: "1.0.0" });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);

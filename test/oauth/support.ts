@@ -16,7 +16,7 @@ import { MocoClient } from "../../src/moco/client.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { createOAuth, type OAuth, type OAuthOptions } from "../../src/oauth/index.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
-import { TOOL_NAMES } from "../../src/tools/index.js";
+import { selectTools, TOOL_NAMES } from "../../src/tools/index.js";
 
 /**
  * The OAuth module mounted the way the HTTP transport will mount it: a node:http server on
@@ -106,6 +106,7 @@ export async function startStack(
       moco,
       config: { ...config, readOnly: auth.readOnly },
       version: "0.0.0-test",
+      tools: selectTools({ ...config, readOnly: auth.readOnly }),
     });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,

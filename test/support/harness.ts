@@ -10,7 +10,7 @@ import { MocoClient } from "../../src/moco/client.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 import { openStore } from "../../src/store/index.js";
-import { TOOL_NAMES } from "../../src/tools/index.js";
+import { selectTools, TOOL_NAMES } from "../../src/tools/index.js";
 
 /**
  * A real server wired to a real sandbox over TCP through the real undici client, reached by the
@@ -79,6 +79,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     mirrors: registry && (async () => registry),
     config,
     version: "0.0.0-test",
+    tools: selectTools(config),
   });
   const client = new Client(
     { name: "harness", version: "1.0.0" },

@@ -17,7 +17,7 @@ export interface ExchangeDeps {
   config: HttpConfig;
   clients: Clients;
   version: string;
-  tools?: readonly Tool[];
+  tools: readonly Tool[];
   /** The lead mirrors (one per credential scope): handed to every server, never looked into here. */
   mirrors?: ServerDeps["mirrors"];
 }
@@ -54,7 +54,7 @@ export async function exchange(
         moco,
         config: { ...config, readOnly: true },
         version: deps.version,
-        tools: deps.tools?.filter((t) => t.annotations.readOnlyHint),
+        tools: deps.tools.filter((t) => t.annotations.readOnlyHint),
       })
     : createServer({ moco, mirrors: deps.mirrors, config, version: deps.version, tools: deps.tools });
   const transport = new StreamableHTTPServerTransport({

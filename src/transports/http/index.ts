@@ -22,7 +22,8 @@ export interface HttpDeps {
   /** Where each request's MOCO client comes from: made for config.upstream by ownClient, headerClients or grantClients. */
   clients: Clients;
   version: string;
-  tools?: readonly Tool[];
+  /** The tools the server offers (selected by the composition root). */
+  tools: readonly Tool[];
   /** The lead mirrors (one per credential scope): handed to every server, never looked into here. */
   mirrors?: ServerDeps["mirrors"];
 }

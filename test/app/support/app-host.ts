@@ -19,7 +19,7 @@ import { createServer } from "../../../src/mcp/server.js";
 import { MocoClient } from "../../../src/moco/client.js";
 import { RateLimiter } from "../../../src/moco/rate-limit.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../../src/sandbox/index.js";
-import { TOOL_NAMES } from "../../../src/tools/index.js";
+import { selectTools, TOOL_NAMES } from "../../../src/tools/index.js";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../../support/chromium.js";
 import { TEST_KEY } from "../../support/harness.js";
 import type { OpenApp } from "./host-page.js";
@@ -75,7 +75,7 @@ export async function startAppHost(options: { sandbox?: SandboxOptions } = {}): 
     retryBaseMs: 5,
     retryMaxMs: 20,
   });
-  const server = createServer({ moco, config, version: "0.0.0-test" });
+  const server = createServer({ moco, config, version: "0.0.0-test", tools: selectTools(config) });
   registerPipelineApp(server, { html: () => readFile(path, "utf8") });
   const client = new Client(
     { name: "app-host", version: "1.0.0" },

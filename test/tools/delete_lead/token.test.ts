@@ -5,7 +5,7 @@ import { loadConfig } from "../../../src/config.js";
 import { checkToken, issueToken } from "../../../src/leads/confirm.js";
 import type { MocoClient } from "../../../src/moco/client.js";
 import { type Sandbox, startSandbox } from "../../../src/sandbox/index.js";
-import { TOOL_NAMES } from "../../../src/tools/index.js";
+import { selectTools, TOOL_NAMES } from "../../../src/tools/index.js";
 import { type HttpHandle, ownClient, startHttpServer } from "../../../src/transports/http/index.js";
 import { call, makeClient } from "../../http/support.js";
 import { type Json, text } from "../../support/harness.js";
@@ -34,7 +34,11 @@ async function instance(): Promise<Instance> {
     TOOL_NAMES,
   );
   const moco = makeClient(sandbox.url, KEY);
-  const handle = await startHttpServer(asHttp(config), { clients: ownClient(moco), version: "0.0.0-test" });
+  const handle = await startHttpServer(asHttp(config), {
+    clients: ownClient(moco),
+    version: "0.0.0-test",
+    tools: selectTools(config),
+  });
   const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
   const { StreamableHTTPClientTransport } = await import(
     "@modelcontextprotocol/sdk/client/streamableHttp.js"
