@@ -103,6 +103,14 @@ export interface LeadChange {
   changes?: FieldChange[];
   /** created: the new lead; deleted: the lead as it was last seen. */
   lead?: Lead;
+  /** Who made it, when MOCO said so (its webhook): the user's id, and name when known. */
+  author?: { id: number; name?: string };
+}
+
+/** A change's data without the author a webhook added to it (a lead's JSON never has one of its own). */
+function withoutAuthor(data: unknown): { rest: Json; author?: LeadChange["author"] } {
+  const { author, ...rest } = data as Json;
+  return author === undefined ? { rest } : { rest, author: author as LeadChange["author"] };
 }
 
 export interface ChangesQuery {
@@ -145,8 +153,15 @@ export function toInstant(value: string): string {
 }
 
 export function toLeadChange(row: ChangeRow): LeadChange {
-  const data = JSON.parse(row.data) as unknown;
-  const base = { seq: row.seq, leadId: row.leadId, seenAt: row.seenAt, kind: row.kind, origin: row.origin };
+  const { rest: data, author } = withoutAuthor(JSON.parse(row.data));
+  const base = {
+    seq: row.seq,
+    leadId: row.leadId,
+    seenAt: row.seenAt,
+    kind: row.kind,
+    origin: row.origin,
+    ...(author ? { author } : {}),
+  };
   if (row.kind === "updated") {
     const { name, changes } = data as { name: string; changes: FieldChange[] };
     return { ...base, name, changes: changes.filter((c) => !BOOKKEEPING_FIELDS.has(c.field)) };
@@ -254,7 +269,7 @@ export async function reconstruct(
   }
   const state = new Map(leads);
   for (const r of await store.changes(scope, { seenAfter: instant, order: "desc" })) {
-    const data = JSON.parse(r.data) as unknown;
+    const data = withoutAuthor(JSON.parse(r.data)).rest;
     if (r.kind === "created") state.delete(r.leadId);
     else if (r.kind === "deleted") state.set(r.leadId, data as Lead);
     else {
