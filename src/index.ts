@@ -169,6 +169,11 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = await storeCommand(argv.slice(1), process.env);
     return;
   }
+  if (argv[0] === "webhooks") {
+    const { webhooksCommand } = await import("./webhooks/cli.js");
+    process.exitCode = await webhooksCommand(argv.slice(1), process.env, USER_AGENT);
+    return;
+  }
   const config = loadConfig(argv, process.env, TOOL_NAMES);
   const { webhookSecrets } = await import("./webhooks/settings.js");
   const problems: string[] = [];

@@ -22,7 +22,8 @@ export interface HookEnv {
 }
 
 export async function startHookEnv(options: Partial<ReceiverOptions> = {}): Promise<HookEnv> {
-  const env = await startEnv({ mirror: { freshMs: 3_600_000 } });
+  // The sandbox signs its own deliveries with the secret the receiver knows.
+  const env = await startEnv({ mirror: { freshMs: 3_600_000 }, sandbox: { webhookSecret: SECRET } });
   await env.mirror.read();
   const accountUrl = new URL(env.sandbox.url).origin;
   const receiver = webhookReceiver({
