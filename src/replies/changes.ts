@@ -70,7 +70,13 @@ export interface ChangeEntry {
   changes?: string[];
   /** created: the new lead; deleted: as last seen. */
   lead?: string;
+  /** Who made it, where MOCO's webhook said so. */
+  by?: string;
 }
+
+/** "Anna Schmid (from MOCO's webhook)": the author a webhook named, by name when MOCO's users list has it. */
+const byOf = (author: LeadChange["author"]) =>
+  author && `${author.name ? label(author.name) : `user ${author.id}`} (from MOCO's webhook)`;
 
 type Found = Awaited<ReturnType<typeof leadChanges>>;
 
@@ -85,6 +91,7 @@ export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: 
     origin: c.origin,
     ...(c.changes ? { changes: changeLines(c.changes, currency) } : {}),
     ...(c.lead ? { lead: about(c.lead) } : {}),
+    ...(c.author ? { by: byOf(c.author) } : {}),
   }));
   const leads = new Set(changes.map((c) => c.lead_id)).size;
   const span = `seen after ${args.since}${args.until ? ` up to ${args.until}` : ""}`;
@@ -99,6 +106,9 @@ export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: 
       : []),
     `${count(changes.length, "change")} on ${count(leads, "lead")} ${span}${page.nextCursor ? " on this page; more: pass next_cursor" : ""}.`,
     ...(found.echo.length > 0 ? [`Understood: ${found.echo.join("; ")}.`] : []),
+    ...(changes.some((c) => c.by)
+      ? ["`by` names who made a change where MOCO's webhook said so; for the others the author is unknown."]
+      : []),
     GRANULARITY_NOTE,
     page.beforeHistory
       ? `Up to date with MOCO as of ${syncedAt}.`

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { apiLeads } from "../support/mirror-helpers.js";
-import { type HookEnv, startHookEnv } from "../webhooks/helpers.js";
+import { type HookEnv, startHookEnv } from "../support/webhook-helpers.js";
 
 let sandbox: Sandbox | undefined;
 let h: HookEnv | undefined;

@@ -8,7 +8,7 @@ import { ownClient, startHttpServer } from "../../src/transports/http/index.js";
 import { accountReceiver } from "../../src/webhooks/index.js";
 import { asHttp } from "../support/http-config.js";
 import { apiLeads, makeClient } from "../support/mirror-helpers.js";
-import { post, SECRET } from "./helpers.js";
+import { post, SECRET } from "../support/webhook-helpers.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

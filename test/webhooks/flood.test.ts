@@ -3,7 +3,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { LeadMirror } from "../../src/leads/mirror/index.js";
 import { webhookReceiver } from "../../src/webhooks/index.js";
 import { apiLeads } from "../support/mirror-helpers.js";
-import { closeServer, type HookEnv, hookRequest, post, SECRET, startHookEnv } from "./helpers.js";
+import {
+  closeServer,
+  type HookEnv,
+  hookRequest,
+  post,
+  SECRET,
+  startHookEnv,
+} from "../support/webhook-helpers.js";
 
 let h: HookEnv | undefined;
 afterEach(async () => {

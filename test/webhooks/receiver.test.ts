@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { apiLeads } from "../support/mirror-helpers.js";
-import { type HookEnv, post, SECRET, startHookEnv } from "./helpers.js";
+import { type HookEnv, post, SECRET, startHookEnv } from "../support/webhook-helpers.js";
 
 let h: HookEnv | undefined;
 afterEach(async () => {

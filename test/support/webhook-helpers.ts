@@ -7,7 +7,7 @@ import {
   type WebhookReceiver,
   webhookReceiver,
 } from "../../src/webhooks/index.js";
-import { type MirrorEnv, startEnv } from "../support/mirror-helpers.js";
+import { type MirrorEnv, startEnv } from "./mirror-helpers.js";
 
 export const SECRET = "0123456789abcdef0123456789abcdef";
 
