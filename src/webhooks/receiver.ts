@@ -89,10 +89,11 @@ export function webhookReceiver(options: ReceiverOptions): WebhookReceiver {
       throw new Refusal(400, "body is not JSON");
     }
     const deps = accounts.get(originOf(header(req, "x-moco-account-url")));
+    const userId = userIdOf(header(req, "x-moco-user-id"));
     const change = changeOf({
       target: header(req, "x-moco-target") ?? "",
       event: header(req, "x-moco-event") ?? "",
-      userId: userIdOf(header(req, "x-moco-user-id")),
+      userId,
       body: parsed,
       at,
     });
@@ -102,7 +103,6 @@ export function webhookReceiver(options: ReceiverOptions): WebhookReceiver {
       guard.add(signature, now());
       return sendJson(res, 200, { status: "ignored" });
     }
-    const userId = userIdOf(header(req, "x-moco-user-id"));
     const queued = queue.offer(leadOf(change), async () => void (await applyChange(change, userId, deps)));
     if (!queued) return sendJson(res, 503, { error: "busy, send again later" }, { "Retry-After": "5" });
     guard.add(signature, now());
