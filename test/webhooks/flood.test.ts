@@ -39,7 +39,29 @@ function announce(
   });
 }
 
+/** A signed-looking chunked POST (no Content-Length) sending `size` bytes and then, unless `end`, nothing more. */
+function chunked(url: string, headers: Record<string, string>, size: number, end: boolean): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: "POST", headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", () => resolve(0));
+    req.write(Buffer.alloc(size, 120));
+    if (end) req.end();
+  });
+}
+
 describe("a flood of hooks", () => {
+  it("a body that never ends is cut at the body timeout (408), a chunked body at the cap (413)", async () => {
+    const e = await startHookEnv({ maxBodyBytes: 1024, bodyTimeoutMs: 200 });
+    h = e;
+    const { headers } = hookRequest({ target: "Deal", event: "update", body: {}, accountUrl: e.accountUrl });
+    expect(await chunked(e.url, headers, 100, false)).toBe(408);
+    expect(await chunked(e.url, headers, 4096, false)).toBe(413);
+    expect(e.receiver.pending).toBe(0);
+  });
+
   it("unsigned and oversized hooks are answered 4xx unread, the queue stays bounded, a valid hook still applies", async () => {
     const e = await startHookEnv({ queueCap: 50 });
     h = e;
