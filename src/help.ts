@@ -15,6 +15,7 @@ Options:
   -h, --help                show this help
 
   moco-leads-mcp store [delete SCOPE]   show the lead store (path, size, scopes) or delete a scope's data
+  moco-leads-mcp webhooks register URL|list|remove   MOCO's webhooks for leads and notes (docs/webhooks.md)
 
 Environment:
   MOCO_API_KEY        your MOCO API key (MOCO: your profile → Integrations → API key)
@@ -41,5 +42,7 @@ Environment:
   MCP_HTTP_KEEP_ALIVE_TIMEOUT_MS  idle keep-alive connections close after this (default 5000)
   MCP_HTTP_MAX_CONNECTIONS / MCP_HTTP_MAX_CONNECTIONS_PER_ADDRESS  open connections in total / per client address (512 / 128)
   MCP_MAX_TENANTS / MCP_MAX_ACCOUNTS  per-request credentials or --oauth: distinct keys / MOCO accounts held at once (1000 / 100)
+  MOCO_WEBHOOK_SECRET the secret MOCO shows for its webhooks (32 hex; comma-separated for several): with
+                      --transport http, POST /webhooks/moco applies MOCO's changes at once, with who made them
   MCP_UPSTREAM_CONNECTIONS  per-request credentials or --oauth: sockets to MOCO, all accounts together (default 400)
 `;

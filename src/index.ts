@@ -67,7 +67,7 @@ async function ownMoco(config: Config, upstream: SandboxUpstream | AccountUpstre
 async function httpClients(
   config: HttpConfig,
   makeClient: MakeClient,
-): Promise<{ clients: Clients; close: () => Promise<void> }> {
+): Promise<{ clients: Clients; close: () => Promise<void>; own?: MocoClient }> {
   const { ownClient, headerClients, grantClients } = await import("./transports/http/index.js");
   const { upstream } = config;
   const none = async () => {};
@@ -90,7 +90,7 @@ async function httpClients(
     }
   }
   const own = await ownMoco(config, upstream, makeClient);
-  return { clients: ownClient(own.moco), close: own.close };
+  return { clients: ownClient(own.moco), close: own.close, own: own.moco };
 }
 
 async function openOAuth(config: HttpConfig, settings: OAuthConfig, loopbackBaseUrl: string | undefined) {
@@ -170,7 +170,17 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = await storeCommand(argv.slice(1), process.env);
     return;
   }
+  if (argv[0] === "webhooks") {
+    const { webhooksCommand } = await import("./webhooks/cli.js");
+    process.exitCode = await webhooksCommand(argv.slice(1), process.env, USER_AGENT);
+    return;
+  }
   const config = loadConfig(argv, process.env, TOOL_NAMES);
+  const { webhookSecrets } = await import("./webhooks/settings.js");
+  const problems: string[] = [];
+  const hookSecrets = webhookSecrets(process.env.MOCO_WEBHOOK_SECRET, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  for (const secret of hookSecrets) registerSecret(secret);
   setLogLevel(config.logLevel);
   const store = mirrorsFor(config);
   const mirrors = store?.registry;
@@ -185,12 +195,22 @@ async function main(argv: string[]): Promise<void> {
     });
   if (config.transport === "http") {
     const { serveHttp } = await import("./transports/http/index.js");
-    const { clients, close } = await httpClients(config, makeClient);
+    const { clients, close, own } = await httpClients(config, makeClient);
+    const webhooks =
+      hookSecrets.length > 0
+        ? (await import("./webhooks/index.js")).accountReceiver(hookSecrets, own, async (moco) =>
+            (await mirrors?.())?.forClient(moco),
+          )
+        : undefined;
     const cleanup = async () => {
       await close();
       await store?.close();
     };
-    await serveHttp(config, { clients, mirrors, version: VERSION, tools: selectTools(config) }, cleanup);
+    await serveHttp(
+      config,
+      { clients, mirrors, version: VERSION, tools: selectTools(config), webhooks },
+      cleanup,
+    );
     keepCompiledCode();
     return;
   }

@@ -105,16 +105,21 @@ export interface LeadChange {
   lead?: Lead;
   /**
    * Who made the change, where known. MOCO's API records no author, so neither a sync nor our own
-   * write (one key may serve several people) knows it today: always null. A webhook's
-   * X-Moco-User-Id would fill it.
+   * write (one key may serve several people) knows it: null. A webhook's X-Moco-User-Id fills it.
    */
   author: ChangeAuthor | null;
 }
 
-/** The MOCO user who made a change. */
+/** The MOCO user who made a change (from a webhook): the id, and the name when MOCO's users list has it. */
 export interface ChangeAuthor {
-  userId: number;
+  id: number;
   name?: string;
+}
+
+/** A change's data without the author a webhook added to it (a lead's JSON never has one of its own). */
+function withoutAuthor(data: unknown): { rest: Json; author?: ChangeAuthor } {
+  const { author, ...rest } = data as Json;
+  return author === undefined ? { rest } : { rest, author: author as ChangeAuthor };
 }
 
 export interface ChangesQuery {
@@ -157,14 +162,14 @@ export function toInstant(value: string): string {
 }
 
 export function toLeadChange(row: ChangeRow): LeadChange {
-  const data = JSON.parse(row.data) as unknown;
+  const { rest: data, author } = withoutAuthor(JSON.parse(row.data));
   const base = {
     seq: row.seq,
     leadId: row.leadId,
     seenAt: row.seenAt,
     kind: row.kind,
     origin: row.origin,
-    author: null,
+    author: author ?? null,
   };
   if (row.kind === "updated") {
     const { name, changes } = data as { name: string; changes: FieldChange[] };
@@ -273,7 +278,7 @@ export async function reconstruct(
   }
   const state = new Map(leads);
   for (const r of await store.changes(scope, { seenAfter: instant, order: "desc" })) {
-    const data = JSON.parse(r.data) as unknown;
+    const data = withoutAuthor(JSON.parse(r.data)).rest;
     if (r.kind === "created") state.delete(r.leadId);
     else if (r.kind === "deleted") state.set(r.leadId, data as Lead);
     else {

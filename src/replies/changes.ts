@@ -67,7 +67,7 @@ export interface ChangeEntry {
   seen_at: string;
   kind: LeadChange["kind"];
   origin: LeadChange["origin"];
-  /** Who made it: null unless known (MOCO records no author). */
+  /** Who made it: "Anna Schmid (from MOCO's webhook)"; null unless a webhook named them (MOCO's API records no author). */
   author: string | null;
   author_known: boolean;
   /** updated: "field: old → new". */
@@ -95,7 +95,9 @@ const NO_AUTHOR = 'MOCO does not record who made a change; "owner" is the lead\'
 
 type Found = Awaited<ReturnType<typeof leadChanges>>;
 
-const authorName = (a: ChangeAuthor) => a.name ?? `MOCO user ${a.userId}`;
+/** "Anna Schmid (from MOCO's webhook)": the author a webhook named, by name when MOCO's users list has it. */
+const authorName = (a: ChangeAuthor) =>
+  `${a.name ? label(a.name) : `MOCO user ${a.id}`} (from MOCO's webhook)`;
 
 function entry({ change: c, currency }: Found["changes"][number]): ChangeEntry {
   return {
@@ -174,6 +176,11 @@ export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: 
     ...(found.stamped && stamped ? [stampedNote(found.stamped, stamped, args.since)] : []),
     `${count(changes.length, "change")} on ${count(leads, "lead")} ${span} in the history${page.nextCursor ? " on this page; more: pass next_cursor" : ""}.`,
     ...(found.echo.length > 0 ? [`Understood: ${found.echo.join("; ")}.`] : []),
+    ...(changes.some((c) => c.author_known)
+      ? [
+          "`author` names who made a change where MOCO's webhook said so; for the others the author is unknown.",
+        ]
+      : []),
     GRANULARITY_NOTE,
     ...(changes.some((c) => !c.author_known) || stamped?.length ? [NO_AUTHOR] : []),
     copyNote(found.copy),

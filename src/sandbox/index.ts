@@ -14,6 +14,7 @@ export { parseFaultsEnv } from "./faults.js";
 export type { RecordedRequest, SandboxStats } from "./server.js";
 export type { DealJson, SandboxStore } from "./store.js";
 export type { DealRecord, DealStatus } from "./types.js";
+export type { HookDelivery, HookTamper, WebHookRecord, WebHooks } from "./web-hooks.js";
 
 export interface SandboxOptions {
   /** The API key clients must present. Default "sandbox-key". */
@@ -39,6 +40,8 @@ export interface SandboxOptions {
    * that omits them (clients must cope: /deal_categories was seen without any).
    */
   omitHeaders?: string[];
+  /** The secret MOCO would show for the account's webhooks (32 hex); default a random one. */
+  webhookSecret?: string;
 }
 
 export interface Sandbox {
@@ -63,7 +66,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (options.leads !== undefined && !(Number.isSafeInteger(options.leads) && options.leads >= 0)) {
     throw new Error(`startSandbox: leads must be a whole number >= 0, got ${options.leads}`);
   }
-  const store = createStore({ today: options.today, leads: options.leads });
+  const store = createStore({
+    today: options.today,
+    leads: options.leads,
+    webhookSecret: options.webhookSecret,
+  });
   const apiKey = options.apiKey ?? "sandbox-key";
   const host = options.host ?? "127.0.0.1";
   const shutdown = new AbortController();
@@ -115,5 +122,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   const { port } = server.address() as AddressInfo;
   sandbox.url = `http://${host.includes(":") ? `[${host}]` : host}:${port}${API_PREFIX}`;
+  store.webHooks.accountUrl = new URL(sandbox.url).origin;
   return sandbox;
 }

@@ -23,6 +23,7 @@ import type {
   UserRecord,
   UserRef,
 } from "./types.js";
+import { WebHooks } from "./web-hooks.js";
 
 export type WriteResult<T> = { ok: true; value: T } | { ok: false; status: number; body: unknown };
 
@@ -42,10 +43,13 @@ export class SandboxStore implements DealLookups {
   /** Ordered by id; new leads get ever-increasing ids, also after deletions. */
   readonly deals: DealRecord[];
   readonly comments: CommentRecord[];
+  /** MOCO's webhooks: registered at /account/web_hooks, sent for the account's changes. */
+  readonly webHooks: WebHooks;
   private lastSecond: number;
   private nextDealId: number;
 
-  constructor(today: string, leadCount?: number) {
+  constructor(today: string, leadCount?: number, webhookSecret?: string) {
+    this.webHooks = new WebHooks(webhookSecret);
     const data = seed(today, leadCount);
     this.today = today;
     this.users = data.users;
@@ -139,23 +143,40 @@ export class SandboxStore implements DealLookups {
   }
 
   createDeal(input: unknown): WriteResult<DealRecord> {
-    return this.commit(resolveDealWrite(this, input), (fields, at) => {
-      const deal: DealRecord = { id: this.nextDealId++, ...fields, created_at: at, updated_at: at };
-      this.deals.push(deal);
-      return deal;
-    });
+    return this.told(
+      "create",
+      this.commit(resolveDealWrite(this, input), (fields, at) => {
+        const deal: DealRecord = { id: this.nextDealId++, ...fields, created_at: at, updated_at: at };
+        this.deals.push(deal);
+        return deal;
+      }),
+    );
   }
 
   /** PUT and PATCH alike: a partial update. `tags`, when given, replaces the whole list. */
   updateDeal(deal: DealRecord, input: unknown): WriteResult<DealRecord> {
-    return this.commit(resolveDealWrite(this, input, deal), (fields, at) => {
-      Object.assign(deal, fields, { updated_at: at });
-      return deal;
-    });
+    return this.told(
+      "update",
+      this.commit(resolveDealWrite(this, input, deal), (fields, at) => {
+        Object.assign(deal, fields, { updated_at: at });
+        return deal;
+      }),
+    );
   }
 
   deleteDeal(deal: DealRecord): void {
     this.deals.splice(this.deals.indexOf(deal), 1);
+    // Stamped no earlier than the last change of the account (whose clock may run ahead by a second per write).
+    this.webHooks.emit("Deal", "delete", { id: deal.id }, this.profileUserId, this.lastSecond * 1000 + 999);
+  }
+
+  /** A lead written: MOCO's webhooks for it are sent. */
+  private told(event: string, result: WriteResult<DealRecord>): WriteResult<DealRecord> {
+    if (result.ok) {
+      const at = Math.max(Date.now(), Date.parse(result.value.updated_at));
+      this.webHooks.emit("Deal", event, this.dealJson(result.value), this.profileUserId, at);
+    }
+    return result;
   }
 
   /** POST /comments: commentable_id, commentable_type and text are mandatory; the author is the key's user. */
@@ -186,6 +207,13 @@ export class SandboxStore implements DealLookups {
       user: userRef(this.profile()),
     };
     this.comments.push(comment);
+    this.webHooks.emit(
+      "Comment",
+      "create",
+      comment,
+      this.profileUserId,
+      Math.max(Date.now(), Date.parse(at)),
+    );
     return { ok: true, value: comment };
   }
 
@@ -222,6 +250,8 @@ function userRef(u: UserRecord): UserRef {
 }
 
 /** Builds the seeded store for a sandbox; `today` defaults to the current UTC date, `leads` to 264. */
-export function createStore(options: { today?: string; leads?: number } = {}): SandboxStore {
-  return new SandboxStore(options.today ?? todayUtc(), options.leads);
+export function createStore(
+  options: { today?: string; leads?: number; webhookSecret?: string } = {},
+): SandboxStore {
+  return new SandboxStore(options.today ?? todayUtc(), options.leads, options.webhookSecret);
 }

@@ -29,12 +29,26 @@ const RULES: Record<string, Rule> = {
       "version",
       "text",
       "oauth",
+      "webhooks",
     ],
   },
   config: { rooms: ["help", "log", "store", "web", "text", "oauth/location.ts"] },
   help: { rooms: [] },
   transports: {
-    rooms: ["config", "errors", "leads", "log", "mcp", "moco", "oauth", "store", "text", "web", "version"],
+    rooms: [
+      "config",
+      "errors",
+      "leads",
+      "log",
+      "mcp",
+      "moco",
+      "oauth",
+      "store",
+      "text",
+      "web",
+      "version",
+      "webhooks",
+    ],
     packages: [SDK],
   },
   oauth: { rooms: ["log", "moco", "store", "text", "web", "version"], packages: [SDK, "express"] },
@@ -53,6 +67,7 @@ const RULES: Record<string, Rule> = {
   log: { rooms: [] },
   version: { rooms: [] },
   sandbox: { rooms: [] },
+  webhooks: { rooms: ["leads", "moco", "log", "text", "web"] }, // MOCO's webhooks, applied to the lead mirror
   app: { rooms: ["leads/stages.ts"] }, // the one pure module the view shares: the order of stages
 };
 // A tool file takes the tool contract (defineTool, strictInput) from the MCP face; the MCP face imports

@@ -1,6 +1,6 @@
 import { log } from "../../log.js";
 import type { Lead } from "../../moco/schemas.js";
-import type { LeadStore, LeadUpsert, NewChange, ScopeRow } from "../../store/types.js";
+import type { ChangeOrigin, LeadStore, LeadUpsert, NewChange, ScopeRow } from "../../store/types.js";
 import { StoreUnavailableError } from "../../store/types.js";
 import {
   type ChangesPage,
@@ -22,6 +22,22 @@ export interface SyncCounts {
   syncedAt: string;
 }
 
+/** Who made a change MOCO reported (its webhook's X-Moco-User-Id, and the user's name when known). */
+export interface Author {
+  id: number;
+  name?: string;
+}
+
+/** A change MOCO reported by webhook: a lead as it is now, a lead deleted, or a note added to a lead. */
+export type ExternalChange = { author?: Author } & (
+  | { lead: Lead }
+  /** `at`: when MOCO deleted it (epoch ms, MOCO's clock): only a lead updated after that comes back. */
+  | { deletedId: number; at: number }
+  | { note: { leadId: number; text: string } }
+);
+
+const MAX_TOMBSTONES = 10_000;
+
 type OwnOutcome = { lead: Lead | undefined; change: Pick<NewChange, "kind" | "data"> } | undefined;
 
 /**
@@ -40,6 +56,8 @@ export class LeadCopy {
   private lastSeenMs = 0;
   /** Our own deletes since the running sync started: its older reads must not bring them back. */
   private deletedMeanwhile = new Set<number>();
+  /** Leads MOCO reported deleted, and when (epoch ms): an older update arriving late must not revive them. */
+  private readonly tombstones = new Map<number, number>();
 
   constructor(
     private readonly store: LeadStore,
@@ -125,6 +143,72 @@ export class LeadCopy {
   }
 
   /**
+   * A change MOCO reported (its webhook), recorded as seen ("sync") with who made it in the change's
+   * data. Idempotent and safe out of order: an older lead never replaces a newer one, the same one
+   * records nothing, and a lead deleted here comes back only as a lead updated after its deletion.
+   */
+  async applyExternal(change: ExternalChange): Promise<boolean> {
+    const by = change.author ? { author: change.author } : {};
+    if ("deletedId" in change) {
+      this.deletedMeanwhile.add(change.deletedId);
+      this.tombstones.delete(change.deletedId); // re-inserted last: the oldest leave first past the cap
+      this.tombstones.set(change.deletedId, change.at);
+      if (this.tombstones.size > MAX_TOMBSTONES)
+        this.tombstones.delete(this.tombstones.keys().next().value as number);
+      return this.ownChange(
+        change.deletedId,
+        (old) =>
+          old
+            ? { lead: undefined, change: { kind: "deleted", data: JSON.stringify({ ...old, ...by }) } }
+            : undefined,
+        "sync",
+      );
+    }
+    if ("note" in change) {
+      const { leadId, text } = change.note;
+      return this.ownChange(
+        leadId,
+        (old) =>
+          old && {
+            lead: old,
+            change: {
+              kind: "updated",
+              data: JSON.stringify({ name: old.name, changes: [{ field: "note", new: text }], ...by }),
+            },
+          },
+        "sync",
+      );
+    }
+    const { lead } = change;
+    const deletedAt = this.leads.has(lead.id) ? undefined : await this.deletedAt(lead.id);
+    if (deletedAt !== undefined && Date.parse(lead.updated_at) <= deletedAt) return false;
+    return this.ownChange(
+      lead.id,
+      (old) => {
+        if (old && Date.parse(old.updated_at) >= Date.parse(lead.updated_at)) return undefined;
+        if (!old) return { lead, change: { kind: "created", data: JSON.stringify({ ...lead, ...by }) } };
+        const changes = diffLeads(old, lead);
+        return {
+          lead,
+          change: { kind: "updated", data: JSON.stringify({ name: lead.name, changes, ...by }) },
+        };
+      },
+      "sync",
+    );
+  }
+
+  /**
+   * When this lead was deleted (epoch ms): as MOCO reported it, else (another process, or long ago)
+   * when the history saw it deleted, if its newest change is a deletion.
+   */
+  private async deletedAt(id: number): Promise<number | undefined> {
+    const reported = this.tombstones.get(id);
+    if (reported !== undefined) return reported;
+    const [newest] = await this.store.changes(this.scope, { leadId: id, order: "desc", limit: 1 });
+    return newest?.kind === "deleted" ? Date.parse(newest.seenAt) : undefined;
+  }
+
+  /**
    * Diffs what a sync read against the copy as it is now (own writes may have landed) and commits.
    * When another instance committed meanwhile (an own write of its own, or a sync), nothing is
    * committed and the copy loads what that instance stored instead: its result is as good as ours.
@@ -207,14 +291,18 @@ export class LeadCopy {
     return new Date(this.lastSeenMs).toISOString();
   }
 
-  private async ownChange(id: number, decide: (old: Lead | undefined) => OwnOutcome): Promise<boolean> {
+  private async ownChange(
+    id: number,
+    decide: (old: Lead | undefined) => OwnOutcome,
+    origin: ChangeOrigin = "own",
+  ): Promise<boolean> {
     try {
       if (!this.store.available || !this.current?.syncedAt) return false;
       return await this.locked(async () => {
         const row = this.current as ScopeRow;
         const outcome = decide(this.leads.get(id));
         if (!outcome) return false;
-        const change: NewChange = { leadId: id, seenAt: this.seenAt(), origin: "own", ...outcome.change };
+        const change: NewChange = { leadId: id, seenAt: this.seenAt(), origin, ...outcome.change };
         const { lead } = outcome;
         const committed = await this.store.commit(this.scope, {
           expectedVersion: row.version,
@@ -234,7 +322,10 @@ export class LeadCopy {
       });
     } catch (error) {
       if (!(error instanceof StoreUnavailableError))
-        log("warn", "could not record our own write in the lead mirror");
+        log(
+          "warn",
+          `could not record ${origin === "own" ? "our own write" : "a change MOCO reported"} in the lead mirror`,
+        );
       return false;
     }
   }

@@ -5,7 +5,7 @@ import type { Lead } from "../../moco/schemas.js";
 import type { LeadStore, ScopeRow } from "../../store/types.js";
 import type { ChangesPage, ChangesQuery, StateAt } from "../history.js";
 import { type PlanInput, type Progress, planSync } from "../sync.js";
-import { LeadCopy } from "./copy.js";
+import { type ExternalChange, LeadCopy } from "./copy.js";
 import { type SyncReport, type SyncRun, SyncRunner } from "./sync-runner.js";
 import { Uncertainty } from "./uncertainty.js";
 import { SyncUnderWay } from "./under-way.js";
@@ -18,6 +18,7 @@ import { SyncUnderWay } from "./under-way.js";
  * sync: a sync that fails part-way changes nothing.
  */
 export type { Progress } from "../sync.js";
+export type { Author, ExternalChange } from "./copy.js";
 export type { SyncKind, SyncReport } from "./sync-runner.js";
 
 export interface MirrorOptions {
@@ -233,6 +234,20 @@ export class LeadMirror {
   /** Our own delete of a lead: out of the mirror at once, recorded in its history. Never throws. */
   applyDelete(id: number): Promise<boolean> {
     return this.copy.applyDelete(id);
+  }
+
+  /**
+   * A change MOCO reported by webhook: in the mirror and its history at once, with who made it;
+   * idempotent and safe out of order. False when it changed nothing (already known, older than the
+   * copy, or the mirror has not synced yet: its first sync reads it). Never throws.
+   */
+  async applyExternal(change: ExternalChange): Promise<boolean> {
+    try {
+      await this.copy.refresh();
+      return await this.copy.applyExternal(change);
+    } catch {
+      return false; // the store failed: reads fall back to live scans, which see the change
+    }
   }
 
   /** What changed, oldest first; call read() before for changes up to now. */

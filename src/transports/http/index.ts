@@ -6,7 +6,7 @@ import { logAccess } from "./access-log.js";
 import type { Clients } from "./clients.js";
 import { HttpError, sendError } from "./errors.js";
 import { listen } from "./listen.js";
-import { router } from "./routes.js";
+import { type RouterOptions, router } from "./routes.js";
 
 export { type Clients, grantClients, headerClients, ownClient } from "./clients.js";
 export { MAX_BATCH } from "./exchange.js";
@@ -26,6 +26,8 @@ export interface HttpDeps {
   tools: readonly Tool[];
   /** The lead mirrors (one per credential scope): handed to every server, never looked into here. */
   mirrors?: ServerDeps["mirrors"];
+  /** MOCO's webhooks (POST /webhooks/moco), when configured. */
+  webhooks?: RouterOptions["webhooks"];
 }
 
 export interface HttpHandle {

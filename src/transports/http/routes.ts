@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { oauthOf } from "../../config.js";
 import { isLoopback } from "../../web/base-url.js";
 import { sendJson } from "../../web/respond.js";
+import type { WebhookReceiver } from "../../webhooks/index.js";
 import { type Access, pathOf } from "./access-log.js";
 import { HttpError } from "./errors.js";
 import { type ExchangeDeps, exchange } from "./exchange.js";
@@ -20,6 +21,8 @@ const CORS_ALLOW_HEADERS =
 export interface RouterOptions extends ExchangeDeps {
   /** The port listened on (known after listen, matters with port 0). */
   port: () => number;
+  /** POST /webhooks/moco, when MOCO_WEBHOOK_SECRET is set: public, it checks MOCO's signature itself. */
+  webhooks?: WebhookReceiver;
 }
 
 export type Route = (req: IncomingMessage, res: ServerResponse, access: Access) => Promise<void>;
@@ -38,6 +41,7 @@ export function router(options: RouterOptions): Route {
       sendJson(res, 200, { status: "ok" });
       return;
     }
+    if (path === "/webhooks/moco" && options.webhooks) return options.webhooks.handle(req, res);
     // The OAuth endpoints and pages check their Host against the public URL themselves.
     if (oauth && (await oauth.handle(req, res))) return;
     if (path !== "/mcp") throw new HttpError(404, "Not found: MCP is served at /mcp.");
