@@ -61,10 +61,19 @@ interface Entry {
 
 type Tally = { all: number; public: number };
 
+/** How soon connections let in over the total are looked at again. */
+const SWEEP_MS = 25;
+/** How long, and for how many addresses, a valid token lets an address's new connections in first. */
+const KNOWN_MS = 15 * 60_000;
+const KNOWN_ADDRESSES = 10_000;
+
 export class Doors {
   private readonly entries = new Map<Socket, Entry>();
   private readonly byAddress = new Map<string, Tally>();
   private publicOpen = 0;
+  private sweep: NodeJS.Timeout | undefined;
+  /** Addresses that presented valid credentials lately, and when (oldest first). */
+  private readonly known = new Map<string, number>();
   private accepted = 0;
   private refused = 0;
   private evicted = 0;
@@ -107,7 +116,10 @@ export class Doors {
     if (this.publicOpen >= limits.maxPublic) this.makeRoom(undefined);
     const room =
       (tally.all < limits.maxConnectionsPerAddress || this.makeRoom(address)) &&
-      (this.entries.size < limits.maxConnections || this.makeRoom(undefined));
+      (this.entries.size < limits.maxConnections ||
+        this.makeRoom(undefined) ||
+        this.overflow() ||
+        (this.isKnown(address) && this.makeRoomForKnown()));
     if (!room) {
       this.refused++;
       socket.destroy();
@@ -140,7 +152,10 @@ export class Doors {
       claim: () => {
         if (entry.state === "public") this.setState(entry, "claimed");
       },
-      admit: () => this.setState(entry, "private"),
+      admit: () => {
+        this.setState(entry, "private");
+        this.remember(entry.address);
+      },
     };
   }
 
@@ -156,13 +171,64 @@ export class Doors {
     entry.since = this.now();
   }
 
+  /**
+   * Over the total with nothing slow to close: new connections that arrived together (a burst, a
+   * token holder among a flood's reconnections) cannot be told apart before their requests are
+   * read. Up to a margin, let this one in and close what turns out slow a moment later.
+   */
+  private overflow(): boolean {
+    const { maxConnections } = this.limits;
+    if (this.entries.size >= maxConnections + Math.max(16, Math.ceil(maxConnections / 4))) return false;
+    this.sweep ??= setTimeout(() => this.sweepOver(), SWEEP_MS);
+    this.sweep.unref();
+    return true;
+  }
+
+  /** Back within the total: slow and idle public connections are closed, oldest first. */
+  private sweepOver(): void {
+    this.sweep = undefined;
+    while (this.entries.size > this.limits.maxConnections && this.makeRoom(undefined)) {}
+    // What is left over are new connections within their grace (they turn slow or show a request).
+    if (this.entries.size > this.limits.maxConnections) this.overflow();
+  }
+
+  /**
+   * At the ceiling, an address that presented valid credentials lately still gets in: a new
+   * connection from an address that did not (the oldest) makes room for it.
+   */
+  private makeRoomForKnown(): boolean {
+    let victim: Entry | undefined;
+    for (const e of this.entries.values()) {
+      if (e.state !== "public" || e.req || e.idle || this.isKnown(e.address)) continue;
+      if (!victim || e.since < victim.since) victim = e;
+    }
+    if (!victim) return false;
+    this.close(victim);
+    return true;
+  }
+
+  private remember(address: string): void {
+    this.known.delete(address);
+    this.known.set(address, this.now());
+    if (this.known.size > KNOWN_ADDRESSES) this.known.delete(this.known.keys().next().value as string);
+  }
+
+  private isKnown(address: string): boolean {
+    const at = this.known.get(address);
+    return at !== undefined && this.now() - at < KNOWN_MS;
+  }
+
+  private close(victim: Entry): void {
+    this.evicted++;
+    this.forget(victim);
+    victim.socket.destroy();
+  }
+
   /** Closes the slowest public connection (of one address, or of all); false if there is none. */
   private makeRoom(address: string | undefined): boolean {
     const victim = this.slowest(address);
     if (!victim) return false;
-    this.evicted++;
-    this.forget(victim);
-    victim.socket.destroy();
+    this.close(victim);
     return true;
   }
 

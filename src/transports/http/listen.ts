@@ -62,8 +62,9 @@ export async function listen(
       });
     },
   );
-  // A hard ceiling on sockets, those being closed included; the doors decide below it.
-  server.maxConnections = 2 * http.maxConnections;
+  // A ceiling on sockets, those being closed included (a burst can close hundreds in one turn of the
+  // event loop, and each is counted until it is gone); the doors decide well below it.
+  server.maxConnections = 2 * http.maxConnections + 1_000;
   const report = reporter(doors);
   server.on("drop", () => doors.dropped());
   server.on("connection", (socket) => {
