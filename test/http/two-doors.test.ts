@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -247,4 +247,51 @@ describe.each([
     const { status, json } = await register(server.stack);
     expect(status, JSON.stringify(json)).toBe(201);
   }, 60_000);
+});
+
+describe("--oauth, the public door's body rules", () => {
+  let server: Server;
+  beforeAll(async () => {
+    server = await startServer({ MCP_HTTP_PUBLIC_BODY_TIMEOUT_MS: "1000" });
+  }, 20_000);
+  afterAll(async () => {
+    server.child.kill("SIGTERM");
+    await new Promise((r) => server.child.once("exit", r));
+  });
+
+  it("a form whose body comes too slowly is answered 408 and its connection closed", async () => {
+    const socket = connect({ port: server.port, host: "127.0.0.1" });
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => {
+      received += d;
+    });
+    const closed = new Promise((r) => socket.once("close", r));
+    socket.write(
+      `POST /token HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=`,
+    );
+    const started = performance.now();
+    const drip = setInterval(() => socket.writable && socket.write("a"), 200);
+    try {
+      await closed;
+    } finally {
+      clearInterval(drip);
+    }
+    expect(received).toMatch(/^HTTP\/1\.1 408 [\s\S]*\r\nConnection: close\r\n/i);
+    // The body timeout (1 s here), checked as it runs out; the request timeout would be 30 s.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    // The handler that was still reading the body gives up quietly: the answer is out already.
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(server.stderr()).not.toContain("HTTP request failed");
+  });
+
+  it("a public form may not declare a large body: 413 before a byte of it is read", async () => {
+    const answer = await once(`${server.stack.base}/oauth/sign-in`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: `filler=${"x".repeat(9_000)}`,
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.body).toMatch(/the limit here is 8192 bytes/);
+  });
 });
