@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { type DoorLimits, Doors } from "../../src/transports/http/doors.js";
 
 /**
@@ -127,6 +127,29 @@ describe("the public door", () => {
     // 20, and a margin of max(16, 20 / 4) = 16 over it.
     expect(sockets.filter((s) => !s.destroyed)).toHaveLength(36);
     expect(doors.counts()).toMatchObject({ open: 36, refused: 24 });
+  });
+
+  it("let in over the total, what turns out slow is closed a moment later, back to the total", () => {
+    vi.useFakeTimers();
+    try {
+      const { doors, arrive, request } = setup({
+        maxConnections: 20,
+        maxPublic: 20,
+        maxPublicPerAddress: 100,
+      });
+      const sockets = Array.from({ length: 30 }, () => arrive("10.0.7.1"));
+      expect(doors.counts().open).toBe(30);
+      // Within the moment, two show a request with a token and the rest trickle their headers.
+      request(sockets[28] as FakeSocket).admit();
+      request(sockets[29] as FakeSocket).claim();
+      for (const s of sockets.slice(0, 28)) s.bytesRead = 7;
+      vi.advanceTimersByTime(30);
+      expect(doors.counts()).toMatchObject({ open: 20, authenticated: 2, evicted: 10 });
+      expect(sockets.slice(0, 10).every((s) => s.destroyed)).toBe(true);
+      expect(sockets.slice(10).some((s) => s.destroyed)).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("at the ceiling, an address that presented a valid token lately still gets in", () => {

@@ -179,9 +179,13 @@ export class Doors {
   private overflow(): boolean {
     const { maxConnections } = this.limits;
     if (this.entries.size >= maxConnections + Math.max(16, Math.ceil(maxConnections / 4))) return false;
+    this.sweepSoon();
+    return true;
+  }
+
+  private sweepSoon(): void {
     this.sweep ??= setTimeout(() => this.sweepOver(), SWEEP_MS);
     this.sweep.unref();
-    return true;
   }
 
   /** Back within the total: slow and idle public connections are closed, oldest first. */
@@ -189,7 +193,7 @@ export class Doors {
     this.sweep = undefined;
     while (this.entries.size > this.limits.maxConnections && this.makeRoom(undefined)) {}
     // What is left over are new connections within their grace (they turn slow or show a request).
-    if (this.entries.size > this.limits.maxConnections) this.overflow();
+    if (this.entries.size > this.limits.maxConnections) this.sweepSoon();
   }
 
   /**
