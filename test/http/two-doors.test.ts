@@ -192,7 +192,7 @@ describe.each([
     const { opened, closedByServer: closed } = f.stats();
     const slowest = Math.max(...answers.map((a) => (a instanceof Error ? 0 : a.ms)));
     console.info(
-      `cap ${cap}: ${ok} of ${CALLS} token calls served, ${CALLS - ok} refused (slowest ${Math.round(slowest)} ms); slow sockets held open by the server during the calls ${Math.min(...held)}–${Math.max(...held)} of ${SLOW_SOCKETS}; ${opened} slow connections made, ${closed} closed by the server`,
+      `cap ${cap}: ${ok} of ${CALLS} token calls served, ${CALLS - ok} refused (slowest ${Math.round(slowest)} ms); slow sockets open (attackers' side) during the calls ${Math.min(...held)}–${Math.max(...held)} of ${SLOW_SOCKETS}; ${opened} slow connections made, ${closed} closed by the server`,
     );
     const failures = answers
       .filter((a) => !served(a))
