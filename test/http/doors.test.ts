@@ -3,6 +3,8 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { describe, expect, it, vi } from "vitest";
 import { type DoorLimits, Doors } from "../../src/transports/http/doors.js";
+import { type RawClient, rawClient, TOKEN, until } from "../hardening/sockets.js";
+import { initialize, startHttpFixture } from "./support.js";
 
 /**
  * The doors' policy on its own, with a clock of its own: which connection is closed to make room,
@@ -40,12 +42,16 @@ function setup(over: Partial<DoorLimits> = {}) {
     doors.arrive(s as unknown as Socket);
     return s;
   };
-  const request = (s: FakeSocket, complete = false) => {
+  const attempt = (s: FakeSocket, complete = false) => {
     s.bytesRead += 100;
-    const req = { complete } as IncomingMessage;
-    return doors.request(s as unknown as Socket, req, () => {});
+    return doors.request(s as unknown as Socket, { complete } as IncomingMessage, () => {});
   };
-  return { clock, doors, arrive, request };
+  const request = (s: FakeSocket, complete = false) => {
+    const door = attempt(s, complete);
+    if (door === "busy") throw new Error("this connection was refused");
+    return door;
+  };
+  return { clock, doors, arrive, request, attempt };
 }
 
 describe("the public door", () => {
@@ -121,12 +127,18 @@ describe("the public door", () => {
     expect(burst.filter((s) => s.destroyed)).toHaveLength(0);
   });
 
-  it("over the total with only new sockets, a margin lets more in, then the rest is refused", () => {
-    const { doors, arrive } = setup({ maxConnections: 20, maxPublic: 20, maxPublicPerAddress: 100 });
+  it("over the total with only new sockets, a margin lets more in; the rest is refused, the first few told 503", () => {
+    const { doors, arrive, attempt } = setup({ maxConnections: 20, maxPublic: 20, maxPublicPerAddress: 100 });
     const sockets = Array.from({ length: 60 }, () => arrive("10.0.5.1"));
     // 20, and a margin of max(16, 20 / 4) = 16 over it.
-    expect(sockets.filter((s) => !s.destroyed)).toHaveLength(36);
     expect(doors.counts()).toMatchObject({ open: 36, refused: 24 });
+    // Of the 24 refused, the newest 16 wait for their request to be told "busy" (503); the oldest 8 are closed.
+    expect(sockets.slice(36).map((s) => s.destroyed)).toEqual([
+      ...Array(8).fill(true),
+      ...Array(16).fill(false),
+    ]);
+    expect(attempt(sockets[59] as FakeSocket)).toBe("busy");
+    expect(attempt(sockets[0] as FakeSocket)).not.toBe("busy");
   });
 
   it("let in over the total, what turns out slow is closed a moment later, back to the total", () => {
@@ -153,17 +165,53 @@ describe("the public door", () => {
   });
 
   it("at the ceiling, an address that presented a valid token lately still gets in", () => {
-    const { doors, arrive, request } = setup({ maxConnections: 4, maxPublic: 4, maxPublicPerAddress: 100 });
+    const { doors, arrive, request, attempt } = setup({
+      maxConnections: 4,
+      maxPublic: 4,
+      maxPublicPerAddress: 100,
+    });
     const holder = arrive("10.0.6.1");
     request(holder).admit();
     doors.finished(holder as unknown as Socket);
     holder.destroy();
-    const flood = Array.from({ length: 40 }, () => arrive("10.0.6.2"));
-    const refusedBefore = doors.counts().refused;
-    expect(refusedBefore).toBeGreaterThan(0);
+    Array.from({ length: 40 }, () => arrive("10.0.6.2"));
+    const before = doors.counts();
+    expect(before.refused).toBeGreaterThan(0);
     const again = arrive("10.0.6.1");
     expect(again.destroyed).toBe(false);
-    expect(flood.filter((s) => s.destroyed).length).toBeGreaterThan(refusedBefore);
-    expect(arrive("10.0.6.3").destroyed).toBe(true);
+    expect(attempt(again, true)).not.toBe("busy");
+    // A new connection from the flood's address made room.
+    expect(doors.counts()).toMatchObject({ evicted: before.evicted + 1, refused: before.refused });
+    // Anyone else is refused, and told so when its request comes.
+    expect(attempt(arrive("10.0.6.3"))).toBe("busy");
+  });
+});
+
+describe("over the wire", () => {
+  it("a connection refused for want of room is answered 503 with Retry-After when its request comes", async () => {
+    const f = await startHttpFixture({ env: { MCP_HTTP_MAX_CONNECTIONS: "1", MCP_HTTP_TOKEN: TOKEN } });
+    const held: RawClient[] = [];
+    try {
+      // The total (1) and the margin a burst may take over it (16), each kept alive after a call with the token.
+      const head = `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${f.handle.port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${Buffer.byteLength(initialize)}\r\n\r\n`;
+      for (let i = 0; i < 17; i++) {
+        const c = rawClient(f.handle.port, "127.0.0.2");
+        held.push(c);
+        c.socket.on("connect", () => c.socket.write(head + initialize));
+      }
+      await until(() => held.every((c) => c.received().includes('"result"')), 10_000, "17 answers");
+      expect(f.handle.connections()).toMatchObject({ open: 17, authenticated: 17 });
+      const late = rawClient(f.handle.port, "127.0.0.3");
+      held.push(late);
+      late.socket.on("connect", () =>
+        late.socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${f.handle.port}\r\n\r\n`),
+      );
+      await until(() => late.isClosed(), 5_000, "the refused connection answered and closed");
+      expect(late.received()).toMatch(/^HTTP\/1\.1 503 [\s\S]*\r\nRetry-After: 1\r\n/i);
+      expect(f.handle.connections()).toMatchObject({ open: 17, refused: 1, evicted: 0 });
+    } finally {
+      for (const c of held) c.socket.destroy();
+      await f.close();
+    }
   });
 });

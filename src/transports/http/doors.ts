@@ -63,6 +63,8 @@ type Tally = { all: number; public: number };
 
 /** How soon connections let in over the total are looked at again. */
 const SWEEP_MS = 25;
+/** How far a burst may go over the total, and how many refused connections wait to be told so. */
+const margin = (maxConnections: number) => Math.max(16, Math.ceil(maxConnections / 4));
 /** How long, and for how many addresses, a valid token lets an address's new connections in first. */
 const KNOWN_MS = 15 * 60_000;
 const KNOWN_ADDRESSES = 10_000;
@@ -72,6 +74,8 @@ export class Doors {
   private readonly byAddress = new Map<string, Tally>();
   private publicOpen = 0;
   private sweep: NodeJS.Timeout | undefined;
+  /** Refused connections waiting for their request, to answer it 503. */
+  private readonly turnedAway = new Set<Socket>();
   /** Addresses that presented valid credentials lately, and when (oldest first). */
   private readonly known = new Map<string, number>();
   private accepted = 0;
@@ -121,8 +125,7 @@ export class Doors {
         this.overflow() ||
         (this.isKnown(address) && this.makeRoomForKnown()));
     if (!room) {
-      this.refused++;
-      socket.destroy();
+      this.turnAway(socket);
       return;
     }
     const entry: Entry = { socket, address, state: "public", since: this.now(), req: undefined, idle: false };
@@ -134,9 +137,11 @@ export class Doors {
 
   /**
    * A request began on this connection: public until the router claims it. A public request's
-   * body must arrive within the public body timeout, or `late` is called.
+   * body must arrive within the public body timeout, or `late` is called. "busy": the connection
+   * was refused, and this request is to be told so (503 with Retry-After) and the connection closed.
    */
-  request(socket: Socket, req: IncomingMessage, late: () => void): Door {
+  request(socket: Socket, req: IncomingMessage, late: () => void): Door | "busy" {
+    if (this.turnedAway.has(socket)) return "busy";
     const entry = this.entries.get(socket);
     if (!entry) return { claim: () => {}, admit: () => {} };
     this.setState(entry, "public");
@@ -172,13 +177,34 @@ export class Doors {
   }
 
   /**
+   * No room: the connection is refused. Rather than a reset, its request (if it comes within the
+   * grace) is answered 503 with Retry-After; a few such connections wait at a time, and the
+   * oldest waiting one is closed for a newer one.
+   */
+  private turnAway(socket: Socket): void {
+    this.refused++;
+    if (this.turnedAway.size >= margin(this.limits.maxConnections)) {
+      const oldest = this.turnedAway.values().next().value as Socket;
+      this.turnedAway.delete(oldest);
+      oldest.destroy();
+    }
+    this.turnedAway.add(socket);
+    const timer = setTimeout(() => socket.destroy(), this.limits.graceMs);
+    timer.unref();
+    socket.once("close", () => {
+      clearTimeout(timer);
+      this.turnedAway.delete(socket);
+    });
+  }
+
+  /**
    * Over the total with nothing slow to close: new connections that arrived together (a burst, a
    * token holder among a flood's reconnections) cannot be told apart before their requests are
    * read. Up to a margin, let this one in and close what turns out slow a moment later.
    */
   private overflow(): boolean {
     const { maxConnections } = this.limits;
-    if (this.entries.size >= maxConnections + Math.max(16, Math.ceil(maxConnections / 4))) return false;
+    if (this.entries.size >= maxConnections + margin(maxConnections)) return false;
     this.sweepSoon();
     return true;
   }

@@ -63,6 +63,14 @@ export async function startHttpServer(config: HttpConfig, deps: HttpDeps): Promi
       });
     },
     (res) => sendError(res, new HttpError(408, "Request Timeout: the body of this request came too slowly.")),
+    (res) =>
+      sendError(
+        res,
+        new HttpError(503, "Service Unavailable: too many connections; try again in a second.", {
+          "Retry-After": "1",
+          Connection: "close",
+        }),
+      ),
   );
   port = listener.port;
   let closed: Promise<void> | undefined;

@@ -29,6 +29,8 @@ export async function listen(
   onRequest: (req: IncomingMessage, res: ServerResponse, door: Door) => void,
   /** A public request whose body did not arrive within the public body timeout. */
   onLate: (res: ServerResponse) => void,
+  /** A request on a connection that was refused (no room): to be answered 503 and closed. */
+  onBusy: (res: ServerResponse) => void,
 ): Promise<Listener> {
   let inFlight = 0;
   let closing = false;
@@ -54,7 +56,8 @@ export async function listen(
       if (closing) res.setHeader("Connection", "close");
       const socket = req.socket;
       const door = doors.request(socket, req, () => onLate(res));
-      onRequest(req, res, door);
+      if (door === "busy") onBusy(res);
+      else onRequest(req, res, door);
       res.once("close", () => {
         doors.finished(socket);
         inFlight--;
