@@ -88,14 +88,15 @@ export interface HttpSettings {
   maxBodyBytes: number;
   /** Answer with one JSON body instead of an SSE stream (progress notifications are then dropped). */
   jsonResponse: boolean;
-  /** Time a client has to send its request headers, and its whole request. */
+  /** Time a client has to send its headers, its whole request; how long an idle keep-alive socket stays. */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
-  /** How long an idle keep-alive connection stays open. */
   keepAliveTimeoutMs: number;
   /** Open connections at most, in total and from one remote address. */
   maxConnections: number;
   maxConnectionsPerAddress: number;
+  /** The public door (no valid token yet): its connections in total and per address; time for a body. */
+  publicDoor: { max: number; perAddress: number; bodyTimeoutMs: number };
 }
 
 /** What every transport shares. */
@@ -264,8 +265,7 @@ function httpFrom(
   oauth: boolean,
   problems: string[],
 ): HttpSettings {
-  // "[::1]" is how a URL writes an IPv6 address; listen() wants it bare.
-  const host = (flags.host ?? "127.0.0.1").trim().replace(/^\[([^\]]*)\]$/, "$1");
+  const host = (flags.host ?? "127.0.0.1").trim().replace(/^\[([^\]]*)\]$/, "$1"); // [::1] → ::1
   const port = int(flags.port, "--port", 3000, 0, 65535, problems);
   const token = env.MCP_HTTP_TOKEN?.trim() || undefined;
   if (oauth && token) problems.push("--oauth and MCP_HTTP_TOKEN exclude each other: OAuth issues the tokens");
@@ -281,6 +281,9 @@ function httpFrom(
   }
   const ms = (name: string, fallback: number) => int(env[name], name, fallback, 100, 600_000, problems);
   const count = (name: string, fallback: number) => int(env[name], name, fallback, 1, 100_000, problems);
+  const total = count("MCP_HTTP_MAX_CONNECTIONS", 512);
+  const publicMax = Math.min(total, count("MCP_HTTP_MAX_PUBLIC_CONNECTIONS", Math.ceil(total / 4)));
+  const perAddress = Math.min(publicMax, count("MCP_HTTP_MAX_PUBLIC_CONNECTIONS_PER_ADDRESS", 16));
   const http: HttpSettings = {
     host,
     port,
@@ -292,12 +295,12 @@ function httpFrom(
     headersTimeoutMs: ms("MCP_HTTP_HEADERS_TIMEOUT_MS", 10_000),
     requestTimeoutMs: ms("MCP_HTTP_REQUEST_TIMEOUT_MS", 30_000),
     keepAliveTimeoutMs: ms("MCP_HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000),
-    maxConnections: count("MCP_HTTP_MAX_CONNECTIONS", 512),
+    maxConnections: total,
     maxConnectionsPerAddress: count("MCP_HTTP_MAX_CONNECTIONS_PER_ADDRESS", 128),
+    publicDoor: { max: publicMax, perAddress, bodyTimeoutMs: ms("MCP_HTTP_PUBLIC_BODY_TIMEOUT_MS", 5_000) },
   };
-  if (http.headersTimeoutMs > http.requestTimeoutMs) {
-    problems.push("MCP_HTTP_HEADERS_TIMEOUT_MS must not exceed MCP_HTTP_REQUEST_TIMEOUT_MS");
-  }
+  const late = http.headersTimeoutMs > http.requestTimeoutMs;
+  if (late) problems.push("MCP_HTTP_HEADERS_TIMEOUT_MS must not exceed MCP_HTTP_REQUEST_TIMEOUT_MS");
   return http;
 }
 

@@ -41,6 +41,8 @@ Environment:
   MCP_HTTP_HEADERS_TIMEOUT_MS / MCP_HTTP_REQUEST_TIMEOUT_MS  time to send headers / the whole request (10000 / 30000)
   MCP_HTTP_KEEP_ALIVE_TIMEOUT_MS  idle keep-alive connections close after this (default 5000)
   MCP_HTTP_MAX_CONNECTIONS / MCP_HTTP_MAX_CONNECTIONS_PER_ADDRESS  open connections in total / per client address (512 / 128)
+  MCP_HTTP_MAX_PUBLIC_CONNECTIONS / MCP_HTTP_MAX_PUBLIC_CONNECTIONS_PER_ADDRESS  of those, connections without a valid token yet (a quarter of the total / 16)
+  MCP_HTTP_PUBLIC_BODY_TIMEOUT_MS  time a request without a valid token has to send its body (default 5000)
   MCP_MAX_TENANTS / MCP_MAX_ACCOUNTS  per-request credentials or --oauth: distinct keys / MOCO accounts held at once (1000 / 100)
   MOCO_WEBHOOK_SECRET the secret MOCO shows for its webhooks (32 hex; comma-separated for several): with
                       --transport http, POST /webhooks/moco applies MOCO's changes at once, with who made them

@@ -136,6 +136,10 @@ function wellKnown(
 
 async function sdkPath(req: IncomingMessage, res: ServerResponse, path: string, d: RouteDeps): Promise<void> {
   if (req.method === "POST") {
+    // The body first: a registration counts against the limits once its request is whole, so slow
+    // bodies that never finish cannot use them up.
+    const parsed = await parsedBody(req, res);
+    if (!parsed.ok) return;
     if (path === "/register") {
       const refused = await d.registration.admit(req);
       if (refused) {
@@ -148,8 +152,6 @@ async function sdkPath(req: IncomingMessage, res: ServerResponse, path: string, 
         return;
       }
     }
-    const parsed = await parsedBody(req, res);
-    if (!parsed.ok) return;
     // The body is read: Express's body parsers see a finished request and leave req.body as it is.
     (req as IncomingMessage & { body?: unknown }).body = parsed.body;
   }

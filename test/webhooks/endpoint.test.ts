@@ -77,6 +77,21 @@ describe("the HTTP transport's /webhooks/moco", () => {
     expect(read.leads).toEqual(apiLeads(s.sandbox));
   });
 
+  it("takes a lead of 20 KB (a long description): the public door's small form limits do not apply to it", async () => {
+    const s = await serve(true);
+    const deal = s.sandbox.store.deals[2];
+    if (!deal) throw new Error("no lead");
+    s.sandbox.store.updateDeal(deal, { info: "Ausführliche Beschreibung. ".repeat(800) });
+    const body = s.sandbox.store.dealJson(deal);
+    expect(JSON.stringify(body).length).toBeGreaterThan(20_000);
+    const res = await post(s.url, { target: "Deal", event: "update", body, accountUrl: s.accountUrl });
+    expect(res.status).toBe(202);
+    await s.receiver?.idle();
+    const read = await s.mirror.read();
+    expect(read.sync).toBeUndefined();
+    expect(read.leads).toEqual(apiLeads(s.sandbox));
+  });
+
   it("refuses an unsigned delivery (401) before reading it", async () => {
     const s = await serve(true);
     const res = await post(s.url, {

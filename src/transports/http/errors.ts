@@ -15,7 +15,7 @@ export class HttpError extends Error {
 }
 
 /** Refusals after which the connection is closed, whatever the client still sends. */
-const CLOSE_AFTER = new Set([401, 403, 413]);
+const CLOSE_AFTER = new Set([401, 403, 408, 413]);
 
 export function sendError(res: ServerResponse, error: HttpError): void {
   if (res.headersSent) {

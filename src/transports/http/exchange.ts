@@ -7,6 +7,7 @@ import { createServer, type ServerDeps } from "../../mcp/server.js";
 import type { Tool } from "../../mcp/tool.js";
 import { type Access, type Call, describeRpc, record } from "./access-log.js";
 import type { Clients } from "./clients.js";
+import type { Door } from "./doors.js";
 import { HttpError } from "./errors.js";
 
 /**
@@ -34,9 +35,12 @@ export async function exchange(
   res: ServerResponse,
   access: Access,
   deps: ExchangeDeps,
+  door: Door,
 ): Promise<void> {
   const { config } = deps;
   const { moco, readOnly } = await deps.clients.clientFor(req, access);
+  // The credentials held (a wrong token was refused above): from now on this is a token holder's socket.
+  door.admit();
   const body = await readBody(req, config.http.maxBodyBytes);
   let parsed: unknown;
   try {

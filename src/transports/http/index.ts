@@ -4,6 +4,7 @@ import type { ServerDeps } from "../../mcp/server.js";
 import type { Tool } from "../../mcp/tool.js";
 import { logAccess } from "./access-log.js";
 import type { Clients } from "./clients.js";
+import type { DoorCounts } from "./doors.js";
 import { HttpError, sendError } from "./errors.js";
 import { listen } from "./listen.js";
 import { type RouterOptions, router } from "./routes.js";
@@ -34,8 +35,11 @@ export interface HttpHandle {
   /** Base URL, e.g. http://127.0.0.1:3000; MCP is at `${url}/mcp`. */
   url: string;
   port: number;
-  /** Connections open now, and how many were accepted and refused by the caps since start. */
-  connections(): { open: number; accepted: number; refused: number };
+  /**
+   * Connections open now (public and authenticated), and since start how many were accepted, refused
+   * at once, or closed later to make room.
+   */
+  connections(): DoorCounts;
   /**
    * Stops accepting, lets in-flight requests finish and then writes already sent to MOCO (together
    * at most graceMs), then closes every socket.
@@ -46,17 +50,31 @@ export interface HttpHandle {
 export async function startHttpServer(config: HttpConfig, deps: HttpDeps): Promise<HttpHandle> {
   let port = 0;
   const route = router({ ...deps, config, port: () => port });
-  const listener = await listen(config.http, (req, res) => {
-    const access = logAccess(req, res);
-    route(req, res, access).catch((error: unknown) => {
-      if (error instanceof HttpError) {
-        sendError(res, error);
-        return;
-      }
-      log("error", `HTTP request failed: ${error instanceof Error ? error.message : String(error)}`);
-      sendError(res, new HttpError(500, "Internal error"));
-    });
-  });
+  const listener = await listen(
+    config.http,
+    (req, res, door) => {
+      const access = logAccess(req, res);
+      route(req, res, access, door).catch((error: unknown) => {
+        if (error instanceof HttpError) {
+          sendError(res, error);
+          return;
+        }
+        // Answered already (408: the body came too slowly), and reading the rest failed: nothing to add.
+        if (res.writableEnded) return;
+        log("error", `HTTP request failed: ${error instanceof Error ? error.message : String(error)}`);
+        sendError(res, new HttpError(500, "Internal error"));
+      });
+    },
+    (res) => sendError(res, new HttpError(408, "Request Timeout: the body of this request came too slowly.")),
+    (res) =>
+      sendError(
+        res,
+        new HttpError(503, "Service Unavailable: too many connections; try again in a second.", {
+          "Retry-After": "1",
+          Connection: "close",
+        }),
+      ),
+  );
   port = listener.port;
   let closed: Promise<void> | undefined;
   return {

@@ -5,13 +5,16 @@ import { isLoopback } from "../../web/base-url.js";
 import { sendJson } from "../../web/respond.js";
 import type { WebhookReceiver } from "../../webhooks/index.js";
 import { type Access, pathOf } from "./access-log.js";
+import type { Door } from "./doors.js";
 import { HttpError } from "./errors.js";
 import { type ExchangeDeps, exchange } from "./exchange.js";
 
 /**
  * Routing and the checks every HTTP request passes before it reaches MCP, in order: Host and Origin
  * against an allow-list (DNS-rebinding protection, 403), bearer token (401), method (405) and
- * content type (415); the MCP exchange then checks body size (413) and JSON (400).
+ * content type (415); the MCP exchange then checks body size (413) and JSON (400). Each request
+ * tells its door what it is: a /mcp request with credentials is claimed while they are checked and
+ * admitted once they hold; everything else stays public, with a small body.
  */
 
 const REALM = 'Bearer realm="moco-leads-mcp"';
@@ -25,7 +28,20 @@ export interface RouterOptions extends ExchangeDeps {
   webhooks?: WebhookReceiver;
 }
 
-export type Route = (req: IncomingMessage, res: ServerResponse, access: Access) => Promise<void>;
+export type Route = (req: IncomingMessage, res: ServerResponse, access: Access, door: Door) => Promise<void>;
+
+/** The largest body a public request may declare: a sign-in form or a token request is a few KB at most. */
+const PUBLIC_BODY_LIMITS: Record<string, number> = {
+  "/oauth/sign-in": 8 * 1024,
+  "/oauth/consent": 8 * 1024,
+  "/token": 8 * 1024,
+  "/revoke": 8 * 1024,
+  "/register": 16 * 1024,
+  // A signed delivery from MOCO carries a whole lead (its description may be long); the receiver checks
+  // the signature and its own cap before it reads, so an unsigned flood still costs no body.
+  "/webhooks/moco": 256 * 1024,
+};
+const OTHER_PUBLIC_BODY_LIMIT = 1024;
 
 export function router(options: RouterOptions): Route {
   const { http } = options.config;
@@ -35,8 +51,13 @@ export function router(options: RouterOptions): Route {
   // Behind a proxy the public name arrives as Host; it is this server's own.
   const allowedHosts = front ? [...http.allowedHosts, new URL(front.publicUrl).host] : http.allowedHosts;
   const guarded = http.token !== undefined || front !== undefined;
-  return async (req, res, access) => {
+  return async (req, res, access, door) => {
     const path = pathOf(req.url);
+    // /mcp without credentials is public too, and answered 401 (connection closed) before its body is read.
+    if (path !== "/mcp") checkPublicBody(req, path);
+    else if (!guarded)
+      door.admit(); // no token to check (loopback only): every /mcp request is a client's
+    else if (req.headers.authorization !== undefined) door.claim();
     if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
       sendJson(res, 200, { status: "ok" });
       return;
@@ -74,8 +95,15 @@ export function router(options: RouterOptions): Route {
       );
     }
     checkPost(req);
-    await exchange(req, res, access, options);
+    await exchange(req, res, access, options, door);
   };
+}
+
+/** A public request declares its length, and a small one (413, and the connection closed, otherwise). */
+function checkPublicBody(req: IncomingMessage, path: string): void {
+  const limit = PUBLIC_BODY_LIMITS[path] ?? OTHER_PUBLIC_BODY_LIMIT;
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) throw new HttpError(413, `Request body too large: the limit here is ${limit} bytes.`);
 }
 
 function allowOrigin(res: ServerResponse, origin: string): void {
