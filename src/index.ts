@@ -13,8 +13,10 @@ import { HELP } from "./help.js";
 import type { MirrorRegistry } from "./leads/mirror/index.js";
 import { log, registerSecret, setLogLevel } from "./log.js";
 import { createServer, SANDBOX_NOTICE } from "./mcp/server.js";
+import { withAccount } from "./moco/budget.js";
 import { MocoClient } from "./moco/client.js";
 import { RateLimiter } from "./moco/rate-limit.js";
+import { sharedBudgets } from "./store/budget.js";
 import { describeLocation } from "./store/location.js";
 import { TOOL_NAMES } from "./tools/index.js";
 import type { Clients, MakeClient } from "./transports/http/index.js";
@@ -173,21 +175,27 @@ async function main(argv: string[]): Promise<void> {
   setLogLevel(config.logLevel);
   const store = mirrorsFor(config);
   const mirrors = store?.registry;
-  const makeClient: MakeClient = (baseUrl, apiKey, shared) =>
-    new MocoClient({
+  // With a store other processes see (a file, PostgreSQL), each MOCO account's budget is kept there.
+  const budgets = sharedBudgets(config.store, config.rateLimit);
+  const makeClient: MakeClient = (baseUrl, apiKey, shared) => {
+    const account = budgets?.forAccount(baseUrl);
+    return new MocoClient({
       baseUrl,
       apiKey,
       userAgent: USER_AGENT,
       requestTimeoutMs: config.requestTimeoutMs,
-      budget: new RateLimiter(config.rateLimit),
+      budget: account && !shared ? account : new RateLimiter(config.rateLimit),
       ...shared,
+      ...(account && shared ? { accountBudget: withAccount(shared.accountBudget, account) } : {}),
     });
+  };
   if (config.transport === "http") {
     const { serveHttp } = await import("./transports/http/index.js");
     const { clients, close } = await httpClients(config, makeClient);
     const cleanup = async () => {
       await close();
       await store?.close();
+      await budgets?.close();
     };
     await serveHttp(config, { clients, mirrors, version: VERSION }, cleanup);
     keepCompiledCode();
@@ -197,6 +205,7 @@ async function main(argv: string[]): Promise<void> {
   const cleanup = async (graceMs = config.shutdownGraceMs) => {
     await own.close(graceMs);
     await store?.close();
+    await budgets?.close();
   };
   await serveStdio(
     createServer({ moco: own.moco, mirrors, config, version: VERSION }),
