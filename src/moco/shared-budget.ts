@@ -84,6 +84,7 @@ export class SharedBudget implements RateBudget {
   private lastLocalAnswer = 0;
   private recoverUntil = 0;
   private probe: NodeJS.Timeout | undefined;
+  private probing = false;
   private closed = false;
 
   constructor(options: SharedBudgetOptions) {
@@ -339,8 +340,12 @@ export class SharedBudget implements RateBudget {
   }
 
   private async tryAgain(): Promise<void> {
-    if (this.mode !== "local" || this.closed || !(await this.answers())) return;
-    if (this.mode !== "local" || this.closed) return;
+    if (this.mode !== "local" || this.closed || this.probing) return;
+    this.probing = true;
+    const answers = await this.answers().finally(() => {
+      this.probing = false;
+    });
+    if (!answers || this.mode !== "local" || this.closed) return;
     clearInterval(this.probe);
     this.probe = undefined;
     this.mode = "recovering";
