@@ -98,9 +98,14 @@ async function httpClients(
 async function openOAuth(config: HttpConfig, settings: OAuthConfig, loopbackBaseUrl: string | undefined) {
   const { createOAuth } = await import("./oauth/index.js");
   for (const secret of settings.secrets) registerSecret(secret);
+  // A team server on PostgreSQL keeps its grants there too, unless MOCO_OAUTH_DB sets them apart.
+  const store =
+    config.store.kind === "postgres" && !settings.dbPathGiven
+      ? await (await import("./store/postgres/grants.js")).PostgresGrantStore.open(config.store)
+      : { sqlitePath: settings.dbPath };
   return createOAuth({
     publicUrl: settings.publicUrl,
-    store: { sqlitePath: settings.dbPath },
+    store,
     secrets: settings.secrets,
     subdomains: settings.subdomains,
     loopbackBaseUrl,
