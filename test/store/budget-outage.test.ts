@@ -5,7 +5,7 @@ import { SharedBudget } from "../../src/moco/shared-budget.js";
 import { PostgresBudgetCells } from "../../src/store/postgres/budget.js";
 import { postgresLocation } from "../../src/store/postgres/setting.js";
 import { dropSchema, randomSchema, skipReason, storeUrl } from "./postgres-support.js";
-import { type Proxy, startProxy } from "./tcp-proxy.js";
+import { startProxy, type TcpProxy } from "./tcp-proxy.js";
 
 /**
  * The shared budget while its database cannot be reached: a local share, said once in the log, and
@@ -48,7 +48,7 @@ async function until(check: () => boolean, ms: number): Promise<void> {
 
 describe.skipIf(skip !== undefined)("the shared rate budget when its database fails", () => {
   const rate = { limit: 20, windowMs: 1500 };
-  let proxy: Proxy | undefined;
+  let proxy: TcpProxy | undefined;
   const opened: { cells: PostgresBudgetCells; budget: SharedBudget }[] = [];
   const open = (url: string, scope: string) => {
     const cells = new PostgresBudgetCells(postgresLocation(url));

@@ -1,14 +1,14 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 /** A TCP proxy on 127.0.0.1 to `target`, to cut (every connection dropped, the port closed) and restore. */
-export interface Proxy {
+export interface TcpProxy {
   port: number;
   cut(): Promise<void>;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startProxy(target: { host: string; port: number }): Promise<Proxy> {
+export async function startProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   const listen = (port: number) =>
