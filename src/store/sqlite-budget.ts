@@ -6,6 +6,10 @@ import { prepareFile } from "./sqlite.js";
 /** How long a budget statement waits for another process's write (it blocks this process meanwhile). */
 const BUSY_TIMEOUT_MS = 1000;
 const RELEASE_TRIES = 5;
+/** An account none of whose slots was used for this long is forgotten (a sandbox's port, an old account). */
+const IDLE_SCOPE_MS = 7 * 24 * 3_600_000;
+const PRUNE =
+  "DELETE FROM budget_slots WHERE scope IN (SELECT scope FROM budget_slots GROUP BY scope HAVING MAX(free_at) < ?)";
 
 /**
  * The slots of the shared MOCO rate budget in the lead store's SQLite file (table budget_slots), for
@@ -28,37 +32,47 @@ export class SqliteBudgetCells implements BudgetCells {
     const db = await this.open();
     try {
       const key = `${scope}\0${limit}`;
-      if (!this.known.has(key)) {
-        db.prepare(
-          `INSERT OR IGNORE INTO budget_slots (scope, slot, free_at)
-           WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
-           SELECT ?, i, 0 FROM n`,
-        ).run(limit, scope);
-        this.known.add(key);
+      if (!this.known.has(key)) this.makeSlots(db, scope, limit);
+      let taken = this.takeOne(db, scope, limit, leaseMs, holder);
+      // Rows pruned by another process since: made again, then taken.
+      if (taken.waits.length < limit) {
+        this.makeSlots(db, scope, limit);
+        taken = this.takeOne(db, scope, limit, leaseMs, holder);
       }
-      const now = this.now();
-      const row = db
-        .prepare(
-          `UPDATE budget_slots SET free_at = ?, holder = ? WHERE scope = ? AND slot = (
-             SELECT slot FROM budget_slots WHERE scope = ? AND slot < ? AND free_at <= ?
-             ORDER BY free_at, slot LIMIT 1) RETURNING slot`,
-        )
-        .get(now + leaseMs, holder, scope, scope, limit, now) as { slot: number | bigint } | undefined;
-      const waits = db
-        .prepare(
-          "SELECT slot, free_at - ? AS ms, holder IS NOT NULL AS held FROM budget_slots WHERE scope = ? AND slot < ? ORDER BY free_at",
-        )
-        .all(now, scope, limit) as { slot: number; ms: number; held: number }[];
-      return {
-        slot: row ? Number(row.slot) : undefined,
-        waits: waits.map(
-          (w): SlotWait => ({ slot: Number(w.slot), ms: Number(w.ms), held: Boolean(w.held) }),
-        ),
-      };
+      this.known.add(key);
+      return taken;
     } catch (error) {
       if (busy(error)) return { waits: [] };
       throw this.reset(error);
     }
+  }
+
+  private makeSlots(db: DatabaseSync, scope: string, limit: number): void {
+    db.prepare(
+      `INSERT OR IGNORE INTO budget_slots (scope, slot, free_at)
+       WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
+       SELECT ?, i, 0 FROM n`,
+    ).run(limit, scope);
+  }
+
+  private takeOne(db: DatabaseSync, scope: string, limit: number, leaseMs: number, holder: string) {
+    const now = this.now();
+    const row = db
+      .prepare(
+        `UPDATE budget_slots SET free_at = ?, holder = ? WHERE scope = ? AND slot = (
+           SELECT slot FROM budget_slots WHERE scope = ? AND slot < ? AND free_at <= ?
+           ORDER BY free_at, slot LIMIT 1) RETURNING slot`,
+      )
+      .get(now + leaseMs, holder, scope, scope, limit, now) as { slot: number | bigint } | undefined;
+    const waits = db
+      .prepare(
+        "SELECT slot, free_at - ? AS ms, holder IS NOT NULL AS held FROM budget_slots WHERE scope = ? AND slot < ? ORDER BY free_at",
+      )
+      .all(now, scope, limit) as { slot: number; ms: number; held: number }[];
+    return {
+      slot: row ? Number(row.slot) : undefined,
+      waits: waits.map((w): SlotWait => ({ slot: Number(w.slot), ms: Number(w.ms), held: Boolean(w.held) })),
+    };
   }
 
   async release(scope: string, slot: number, holder: string, afterMs: number): Promise<void> {
@@ -109,6 +123,7 @@ export class SqliteBudgetCells implements BudgetCells {
       db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
       db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
       db.exec(BUDGET_TABLE);
+      db.prepare(PRUNE).run(this.now() - IDLE_SCOPE_MS);
     } catch (error) {
       db.close();
       throw error;

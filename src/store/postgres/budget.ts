@@ -8,6 +8,9 @@ import { type PostgresLocation, postgresProblem, quoteIdent } from "./setting.js
 /** A budget call waits at most this long for a connection or a statement: the budget then keeps a local share. */
 const CALL_TIMEOUT_MS = 2000;
 
+/** An account none of whose slots was used for this long is forgotten when a process connects. */
+const IDLE_SCOPE_MS = 7 * 24 * 3_600_000;
+
 /** The database's clock in epoch milliseconds, read once per statement (every process compares this one). */
 const NOW = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
@@ -31,10 +34,18 @@ export class PostgresBudgetCells implements BudgetCells {
   async take(scope: string, limit: number, leaseMs: number, holder: string) {
     const db = await this.open();
     const key = `${scope}\0${limit}`;
-    if (!this.known.has(key)) {
+    if (!this.known.has(key)) await db.query(this.sql.slots, [scope, limit]);
+    let taken = await this.takeOne(db, scope, limit, leaseMs, holder);
+    // Rows pruned by another process since: made again, then taken.
+    if (taken.waits.length < limit) {
       await db.query(this.sql.slots, [scope, limit]);
-      this.known.add(key);
+      taken = await this.takeOne(db, scope, limit, leaseMs, holder);
     }
+    this.known.add(key);
+    return taken;
+  }
+
+  private async takeOne(db: Pool, scope: string, limit: number, leaseMs: number, holder: string) {
     const r = await db.query<{ slot: string | null; waits: [number, number, boolean][] | null }>(
       this.sql.take,
       [scope, limit, leaseMs, holder],
@@ -104,6 +115,7 @@ export class PostgresBudgetCells implements BudgetCells {
     // The schema (migrated as the lead store does it), then the budget's table under the same lock.
     await migrate(this.pool, this.location.schema);
     await this.pool.query(this.sql.create);
+    await this.pool.query(this.sql.prune, [IDLE_SCOPE_MS]);
     return this.pool;
   }
 }
@@ -128,6 +140,9 @@ function statements(table: string) {
         (SELECT json_agg(json_build_array(s.slot, s.free_at - c.now, s.holder IS NOT NULL) ORDER BY s.free_at)
           FROM ${table} s, clock c WHERE s.scope = $1 AND s.slot < $2) AS waits`,
     release: `UPDATE ${table} SET free_at = ${NOW} + $4, holder = NULL WHERE scope = $1 AND slot = $2 AND holder = $3`,
+    /** Accounts none of whose slots was used for $1 ms are forgotten (a sandbox's port, an old account). */
+    prune: `DELETE FROM ${table} WHERE scope IN (
+      SELECT scope FROM ${table} GROUP BY scope HAVING MAX(free_at) < ${NOW} - $1)`,
     pause: `UPDATE ${table} SET free_at = greatest(free_at, ${NOW} + $2) WHERE scope = $1`,
   };
 }
