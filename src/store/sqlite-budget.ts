@@ -28,7 +28,12 @@ export class SqliteBudgetCells implements BudgetCells {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async take(scope: string, limit: number, leaseMs: number, holder: string) {
+  async take(
+    scope: string,
+    limit: number,
+    leaseMs: number,
+    holder: string,
+  ): Promise<{ slot?: number; waits: SlotWait[] }> {
     const db = await this.open();
     try {
       const key = `${scope}\0${limit}`;

@@ -31,7 +31,12 @@ export class PostgresBudgetCells implements BudgetCells {
     this.sql = statements(`${quoteIdent(location.schema)}.budget_slots`);
   }
 
-  async take(scope: string, limit: number, leaseMs: number, holder: string) {
+  async take(
+    scope: string,
+    limit: number,
+    leaseMs: number,
+    holder: string,
+  ): Promise<{ slot?: number; waits: SlotWait[] }> {
     const db = await this.open();
     const key = `${scope}\0${limit}`;
     if (!this.known.has(key)) await db.query(this.sql.slots, [scope, limit]);
