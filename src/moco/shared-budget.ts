@@ -39,7 +39,7 @@ export interface SharedBudgetOptions {
   pollMs?: number;
   /** How often the store is tried again while it cannot be reached. Default 5 s. */
   retryMs?: number;
-  /** A store call slower than this counts as failed. Default 3 s. */
+  /** A store call slower than this counts as failed. Default 10 s (the store's own timeouts come first). */
   timeoutMs?: number;
   now?: () => number;
 }
@@ -96,7 +96,7 @@ export class SharedBudget implements RateBudget {
     this.leaseMs = options.leaseMs ?? options.rate.windowMs + 120_000;
     this.pollMs = options.pollMs ?? 500;
     this.retryMs = options.retryMs ?? 5000;
-    this.timeoutMs = options.timeoutMs ?? 3000;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -129,7 +129,7 @@ export class SharedBudget implements RateBudget {
     const capped = Number.isFinite(ms) ? Math.min(Math.max(0, ms), windowMs) : windowMs;
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + capped);
     this.local?.pause(capped);
-    if (this.mode !== "local") void this.call(() => this.cells.pause(this.scope, capped));
+    if (this.mode !== "local") this.quietly(this.cells.pause(this.scope, capped));
   }
 
   idle(): boolean {
@@ -219,7 +219,7 @@ export class SharedBudget implements RateBudget {
   private grant(slot: number, holder: string): void {
     const waiter = this.queue.shift();
     if (!waiter) {
-      void this.call(() => this.cells.release(this.scope, slot, holder, 0));
+      this.quietly(this.cells.release(this.scope, slot, holder, 0));
       return;
     }
     const local = waiter.local;
@@ -231,7 +231,7 @@ export class SharedBudget implements RateBudget {
       released = true;
       this.held--;
       local?.(used);
-      void this.call(() => this.cells.release(this.scope, slot, holder, used ? this.rate.windowMs : 0));
+      this.quietly(this.cells.release(this.scope, slot, holder, used ? this.rate.windowMs : 0));
       if (!used) this.wake?.();
     });
   }
@@ -293,6 +293,19 @@ export class SharedBudget implements RateBudget {
         done();
       };
     });
+  }
+
+  /**
+   * A release or pause that fails changes nothing that matters: the slot stays held until its lease
+   * ends (never too early), and a store that is really gone fails the next take, which decides.
+   */
+  private quietly(work: Promise<void>): void {
+    work.catch((error: unknown) =>
+      log(
+        "debug",
+        `MOCO rate budget: a release or pause in the shared store failed (${error instanceof Error ? error.message : String(error)})`,
+      ),
+    );
   }
 
   /**

@@ -8,8 +8,8 @@ const BUSY_TIMEOUT_MS = 1000;
 const RELEASE_TRIES = 5;
 /** An account none of whose slots was used for this long is forgotten (a sandbox's port, an old account). */
 const IDLE_SCOPE_MS = 7 * 24 * 3_600_000;
-const PRUNE =
-  "DELETE FROM budget_slots WHERE scope IN (SELECT scope FROM budget_slots GROUP BY scope HAVING MAX(free_at) < ?)";
+const PRUNE = `DELETE FROM budget_slots WHERE holder IS NULL AND free_at < ?1 AND scope IN (
+  SELECT scope FROM budget_slots GROUP BY scope HAVING MAX(free_at) < ?1)`;
 
 /**
  * The slots of the shared MOCO rate budget in the lead store's SQLite file (table budget_slots), for
@@ -39,10 +39,10 @@ export class SqliteBudgetCells implements BudgetCells {
       const key = `${scope}\0${limit}`;
       if (!this.known.has(key)) this.makeSlots(db, scope, limit);
       let taken = this.takeOne(db, scope, limit, leaseMs, holder);
-      // Rows pruned by another process since: made again, then taken.
+      // Slots pruned by another process since (idle for a week): made again, then taken.
       if (taken.waits.length < limit) {
         this.makeSlots(db, scope, limit);
-        taken = this.takeOne(db, scope, limit, leaseMs, holder);
+        if (taken.slot === undefined) taken = this.takeOne(db, scope, limit, leaseMs, holder);
       }
       this.known.add(key);
       return taken;
@@ -56,8 +56,8 @@ export class SqliteBudgetCells implements BudgetCells {
     db.prepare(
       `INSERT OR IGNORE INTO budget_slots (scope, slot, free_at)
        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
-       SELECT ?, i, 0 FROM n`,
-    ).run(limit, scope);
+       SELECT ?, i, ? FROM n`,
+    ).run(limit, scope, this.now());
   }
 
   private takeOne(db: DatabaseSync, scope: string, limit: number, leaseMs: number, holder: string) {

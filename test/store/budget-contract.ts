@@ -124,6 +124,26 @@ export function describeBudget(name: string, open: () => BudgetCells, options: {
       expect(b.idle()).toBe(true);
     });
 
+    it("stays on the store when a release fails: the slot stays held until its lease ends", async () => {
+      const real = cells();
+      const failing: BudgetCells = {
+        take: (...args) => real.take(...args),
+        release: async () => {
+          throw new Error("release lost");
+        },
+        pause: (...args) => real.pause(...args),
+        check: () => real.check(),
+        close: () => real.close(),
+      };
+      const b = budget(failing, randomUUID(), 1, 300);
+      (await b.take({ deadline: Date.now() + 1000 }))();
+      expect(b.state).toBe("shared");
+      // The slot was never freed: the next caller waits for its lease, so is refused before its deadline.
+      const refused = await b.take({ deadline: Date.now() + 1000 }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(RateBudgetExceeded);
+      expect(b.state).toBe("shared");
+    });
+
     it("lets three processes together send MOCO no more than its limit in any window", async () => {
       const limit = 20;
       const windowMs = 2000;
@@ -160,6 +180,8 @@ export function describeBudget(name: string, open: () => BudgetCells, options: {
         }
       }
       expect(outcomes.filter((o) => o === "answered").length).toBeGreaterThanOrEqual(40);
+      // Every budget stayed on the store (a local share would not be counted there).
+      expect(budgets.map((b) => b.state)).toEqual(["shared", "shared", "shared"]);
       expect(sandbox.stats.rateLimited).toBe(0);
       const busiest = maxInWindow(arrivals, windowMs);
       expect(busiest).toBeLessThanOrEqual(limit);

@@ -38,9 +38,10 @@ describe("the shared budget's slots in a SQLite file", () => {
     raw((db) =>
       db.prepare("UPDATE budget_slots SET free_at = ?, holder = NULL WHERE scope = 'old'").run(weekAgo),
     );
-    expect(scopes()).toEqual(["old", "recent"]);
+    expect(scopes()).toEqual(expect.arrayContaining(["old", "recent"]));
     await open().check();
-    expect(scopes()).toEqual(["recent"]);
+    expect(scopes()).toContain("recent");
+    expect(scopes()).not.toContain("old");
   });
 
   it("makes an account's slots again when another process removed them", async () => {

@@ -5,8 +5,13 @@ import { BUDGET_TABLE } from "../budget-table.js";
 import { migrate } from "./migrate.js";
 import { type PostgresLocation, postgresProblem, quoteIdent } from "./setting.js";
 
-/** A budget call waits at most this long for a connection or a statement: the budget then keeps a local share. */
-const CALL_TIMEOUT_MS = 2000;
+/**
+ * A budget call waits at most this long for a connection (also one from the busy pool) or a
+ * statement: the budget then keeps a local share. Generous, so that a loaded database is not taken
+ * for a lost one: a refused connection fails at once anyway.
+ */
+const CALL_TIMEOUT_MS = 5000;
+const POOL_MAX = 4;
 
 /** An account none of whose slots was used for this long is forgotten when a process connects. */
 const IDLE_SCOPE_MS = 7 * 24 * 3_600_000;
@@ -41,10 +46,10 @@ export class PostgresBudgetCells implements BudgetCells {
     const key = `${scope}\0${limit}`;
     if (!this.known.has(key)) await db.query(this.sql.slots, [scope, limit]);
     let taken = await this.takeOne(db, scope, limit, leaseMs, holder);
-    // Rows pruned by another process since: made again, then taken.
+    // Slots pruned by another process since (idle for a week): made again, then taken.
     if (taken.waits.length < limit) {
       await db.query(this.sql.slots, [scope, limit]);
-      taken = await this.takeOne(db, scope, limit, leaseMs, holder);
+      if (taken.slot === undefined) taken = await this.takeOne(db, scope, limit, leaseMs, holder);
     }
     this.known.add(key);
     return taken;
@@ -106,7 +111,7 @@ export class PostgresBudgetCells implements BudgetCells {
       registerSecret(process.env.PGPASSWORD);
       const pool = new pg.Pool({
         connectionString: this.location.url,
-        max: 2,
+        max: POOL_MAX,
         connectionTimeoutMillis: CALL_TIMEOUT_MS,
         statement_timeout: CALL_TIMEOUT_MS,
         query_timeout: CALL_TIMEOUT_MS,
@@ -131,7 +136,7 @@ function statements(table: string) {
       ${BUDGET_TABLE.replace("budget_slots", table)}; END $$`,
     /** The scope's first `limit` slots exist (another process may have made them). */
     slots: `INSERT INTO ${table} (scope, slot, free_at)
-      SELECT $1, g, 0 FROM generate_series(0, $2::int - 1) AS g ON CONFLICT DO NOTHING`,
+      SELECT $1, g, ${NOW} FROM generate_series(0, $2::int - 1) AS g ON CONFLICT DO NOTHING`,
     take: `WITH clock AS (SELECT ${NOW} AS now),
       pick AS (
         SELECT s.slot FROM ${table} s WHERE s.scope = $1 AND s.slot < $2 AND s.free_at <= (SELECT now FROM clock)
@@ -146,7 +151,9 @@ function statements(table: string) {
           FROM ${table} s, clock c WHERE s.scope = $1 AND s.slot < $2) AS waits`,
     release: `UPDATE ${table} SET free_at = ${NOW} + $4, holder = NULL WHERE scope = $1 AND slot = $2 AND holder = $3`,
     /** Accounts none of whose slots was used for $1 ms are forgotten (a sandbox's port, an old account). */
-    prune: `DELETE FROM ${table} WHERE scope IN (
+    // The row's own condition is checked again on a row another process changed meanwhile (a slot
+    // it just took): only a slot still free and idle is ever deleted.
+    prune: `DELETE FROM ${table} WHERE holder IS NULL AND free_at < ${NOW} - $1 AND scope IN (
       SELECT scope FROM ${table} GROUP BY scope HAVING MAX(free_at) < ${NOW} - $1)`,
     pause: `UPDATE ${table} SET free_at = greatest(free_at, ${NOW} + $2) WHERE scope = $1`,
   };
