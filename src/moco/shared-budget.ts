@@ -108,6 +108,7 @@ export class SharedBudget implements RateBudget {
 
   take({ deadline, signal }: { deadline: number; signal?: AbortSignal }): Promise<Release> {
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.closed) return Promise.reject(new Error("the MOCO rate budget was closed"));
     this.settleRecovery();
     if (this.mode === "local") return this.takeLocal({ deadline, signal });
     const eta = this.estimate(this.queue.length);
@@ -175,13 +176,7 @@ export class SharedBudget implements RateBudget {
         }
         if (this.mode === "recovering" && !head.local && !(await this.takeLocalFor(head))) continue;
         const holder = randomUUID();
-        const taken = await this.call(
-          () => this.cells.take(this.scope, this.rate.limit, this.leaseMs, holder),
-          (late) => {
-            if (late.slot !== undefined)
-              void this.cells.release(this.scope, late.slot, holder, 0).catch(() => {});
-          },
-        );
+        const taken = await this.takeSlot(holder);
         if (!taken) continue;
         this.learn(taken.waits, taken.slot);
         if (taken.slot !== undefined) {
@@ -309,28 +304,22 @@ export class SharedBudget implements RateBudget {
   }
 
   /**
-   * A store call bounded by `timeoutMs`; undefined when it failed or timed out (the budget then keeps
-   * to its local share). `late` receives a result that arrives after the timeout.
+   * A slot from the store, or undefined when none is free; undefined too when the store failed or
+   * did not answer within `timeoutMs` (the budget then keeps to its local share).
    */
-  private async call<T>(work: () => Promise<T>, late?: (value: T) => void): Promise<T | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    const pending = work();
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        reject(new Error(`no answer within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-    });
+  private async takeSlot(holder: string): Promise<{ slot?: number; waits: SlotWait[] } | undefined> {
+    const pending = this.cells.take(this.scope, this.rate.limit, this.leaseMs, holder);
     try {
-      return await Promise.race([pending, timeout]);
+      return await within(pending, this.timeoutMs);
     } catch (error) {
-      if (timedOut && late) pending.then(late, () => {});
-      else pending.catch(() => {});
+      // A slot taken after all, too late to be used: given back at once.
+      pending.then(
+        (late) =>
+          late.slot !== undefined && this.quietly(this.cells.release(this.scope, late.slot, holder, 0)),
+        () => {},
+      );
       this.failed(error);
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -369,19 +358,11 @@ export class SharedBudget implements RateBudget {
 
   /** One check of the store without switching modes (a failure keeps the local share). */
   private async answers(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        this.cells.check(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error("timeout")), this.timeoutMs);
-        }),
-      ]);
+      await within(this.cells.check(), this.timeoutMs);
       return true;
     } catch {
       return false;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -441,4 +422,13 @@ export class SharedBudget implements RateBudget {
       return false;
     }
   }
+}
+
+/** Resolves as `work` does, or rejects once `ms` passed without an answer. */
+function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

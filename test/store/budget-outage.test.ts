@@ -126,6 +126,34 @@ describe.skipIf(skip !== undefined)("the shared rate budget when its database fa
     expect(lines("shared store cannot be reached")).toHaveLength(1);
   }, 20_000);
 
+  it("takes a database that stopped answering for one that is gone, after `timeoutMs`", async () => {
+    const target = new URL(storeUrl(schema));
+    proxy = await startProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const cells = new PostgresBudgetCells(postgresLocation(through(proxy.port)));
+    const budget = new SharedBudget({
+      rate,
+      cells,
+      scope: "stalled",
+      instances: 2,
+      retryMs: 200,
+      timeoutMs: 500,
+    });
+    opened.push({ cells, budget });
+    (await budget.take({ deadline: Date.now() + 2000 }))();
+    proxy.stall();
+    const started = Date.now();
+    // Half a second without an answer, then the local share, which first sits out a window.
+    const refused = await budget.take({ deadline: Date.now() + 1200 }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RateBudgetExceeded);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(budget.state).toBe("local");
+    expect(lines("shared store cannot be reached")[0]).toContain("no answer within 500 ms");
+    await proxy.restore();
+    await until(() => budget.state !== "local", 8000);
+    expect(budget.state).toBe("recovering");
+  }, 20_000);
+
   it("starts on the local share when the database is not there at all, naming why", async () => {
     const budget = open(through(1), "nowhere");
     const refused = await budget.take({ deadline: Date.now() + 500 }).catch((e: unknown) => e);

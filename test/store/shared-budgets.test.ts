@@ -27,6 +27,7 @@ describe("which rate budget a store setting gives", () => {
     expect(budgets?.forAccount("https://b.mocoapp.com/api/v1")).not.toBe(a);
     expect(a?.rate).toEqual(rate);
     await budgets?.close();
+    await expect(a?.take({ deadline: Date.now() + 1000 })).rejects.toThrow(/closed/);
   });
 
   it("reads how many instances share an account from the PostgreSQL URL, and refuses a bad count", () => {

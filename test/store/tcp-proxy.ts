@@ -1,9 +1,13 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
 
-/** A TCP proxy on 127.0.0.1 to `target`, to cut (every connection dropped, the port closed) and restore. */
+/**
+ * A TCP proxy on 127.0.0.1 to `target`, to cut (every connection dropped, the port closed), to stall
+ * (connections stay open, nothing goes through: a database that stopped answering) and restore.
+ */
 export interface TcpProxy {
   port: number;
   cut(): Promise<void>;
+  stall(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -11,9 +15,17 @@ export interface TcpProxy {
 export async function startProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
+  let stalled = false;
+  const pairs = new Set<[Socket, Socket]>();
   const listen = (port: number) =>
     new Promise<number>((resolve, reject) => {
       const s = createServer((client) => {
+        if (stalled) {
+          sockets.add(client);
+          client.on("close", () => sockets.delete(client));
+          client.on("error", () => client.destroy());
+          return;
+        }
         const upstream = connect(target.port, target.host);
         for (const socket of [client, upstream]) {
           sockets.add(socket);
@@ -24,6 +36,9 @@ export async function startProxy(target: { host: string; port: number }): Promis
           });
         }
         client.pipe(upstream).pipe(client);
+        const pair: [Socket, Socket] = [client, upstream];
+        pairs.add(pair);
+        client.on("close", () => pairs.delete(pair));
       });
       s.once("error", reject);
       s.listen(port, "127.0.0.1", () => {
@@ -41,7 +56,22 @@ export async function startProxy(target: { host: string; port: number }): Promis
   return {
     port,
     cut,
+    stall() {
+      stalled = true;
+      // Connections already open keep their sockets and hear nothing back.
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
     restore: async () => {
+      stalled = false;
+      if (server) {
+        for (const socket of sockets) socket.destroy();
+        return;
+      }
       await listen(port);
     },
     close: cut,
