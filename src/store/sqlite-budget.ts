@@ -126,6 +126,8 @@ export class SqliteBudgetCells implements BudgetCells {
     const db = new DatabaseSync(prepareFile(this.path));
     try {
       db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // As the lead store sets it (only a new, empty file takes it): the budget may create the file first.
+      db.exec("PRAGMA auto_vacuum = INCREMENTAL");
       db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
       db.exec(BUDGET_TABLE);
       db.prepare(PRUNE).run(this.now() - IDLE_SCOPE_MS);

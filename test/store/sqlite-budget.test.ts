@@ -44,6 +44,20 @@ describe("the shared budget's slots in a SQLite file", () => {
     expect(scopes()).not.toContain("old");
   });
 
+  it("creates the file as the lead store does, so the lead store can still return freed pages", async () => {
+    const fresh = join(dir, "fresh.sqlite");
+    const cells = new SqliteBudgetCells(fresh);
+    opened.push(cells);
+    await cells.check();
+    const db = new DatabaseSync(fresh);
+    try {
+      expect(db.prepare("PRAGMA auto_vacuum").get()).toEqual({ auto_vacuum: 2 });
+      expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
+    } finally {
+      db.close();
+    }
+  });
+
   it("makes an account's slots again when another process removed them", async () => {
     const cells = open();
     expect((await cells.take("gone", 2, 10_000, "a")).slot).toBe(0);
