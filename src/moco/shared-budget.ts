@@ -22,7 +22,7 @@ import { type RateLimit, RateLimiter } from "./rate-limit.js";
  *
  * When the store fails (refused, timed out), the budget keeps to a local share, floor(limit /
  * instances) per window, after waiting one window so that what was sent through the store has left
- * MOCO's window; it says so in the log once and tries the store again every `retryMs`. Once the store
+ * MOCO's window (at once when the store never answered this process); it says so in the log once and tries the store again every `retryMs`. Once the store
  * answers, requests take a slot in the store and in the local share until this process's own local
  * requests have left the window, then the store alone again.
  */
@@ -85,6 +85,8 @@ export class SharedBudget implements RateBudget {
   private recoverUntil = 0;
   private probe: NodeJS.Timeout | undefined;
   private probing = false;
+  /** The store has answered this process at least once. */
+  private reached = false;
   private closed = false;
 
   constructor(options: SharedBudgetOptions) {
@@ -178,6 +180,7 @@ export class SharedBudget implements RateBudget {
         const holder = randomUUID();
         const taken = await this.takeSlot(holder);
         if (!taken) continue;
+        this.reached = true;
         this.learn(taken.waits, taken.slot);
         if (taken.slot !== undefined) {
           this.grant(taken.slot, holder);
@@ -328,12 +331,14 @@ export class SharedBudget implements RateBudget {
     const { windowMs } = this.rate;
     this.mode = "local";
     this.local ??= new RateLimiter({ limit: this.share, windowMs }, this.now);
-    // What went through the store may still be in MOCO's window: the local share starts after it.
-    this.local.pause(windowMs);
+    // What this process sent through the store may still be in MOCO's window: the local share starts
+    // after it. A process the store never answered (a file it cannot open) has sent nothing there.
+    if (this.reached) this.local.pause(windowMs);
     const reason = error instanceof Error ? error.message : String(error);
+    const start = this.reached ? `, starting in ${windowMs / 1000} s,` : "";
     log(
       "warn",
-      `MOCO rate budget: the shared store cannot be reached (${reason}); this process keeps to ${this.share} requests per ${windowMs / 1000} s, starting in ${windowMs / 1000} s, until it answers again`,
+      `MOCO rate budget: the shared store cannot be reached (${reason}); this process keeps to ${this.share} requests per ${windowMs / 1000} s${start} until it answers again`,
     );
     this.wake?.();
     clearInterval(this.probe);
