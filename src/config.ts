@@ -37,6 +37,8 @@ export interface OAuthConfig {
   subdomains: string[];
   /** MOCO_OAUTH_DB: the grant store's node:sqlite file. */
   dbPath: string;
+  /** MOCO_OAUTH_DB was set: the grants stay in that file even when MOCO_STORE is PostgreSQL. */
+  dbPathGiven?: boolean;
   redirectUris: string[];
   trustProxy: number | undefined;
   /** What the grants' MOCO clients may make the server hold (MCP_MAX_TENANTS, …). */
@@ -330,6 +332,7 @@ function oauthFrom(flags: Flags, env: Env, problems: string[]): Omit<OAuthConfig
     secrets: [secret ?? "", ...(list(env.MOCO_OAUTH_PREVIOUS_SECRETS) ?? [])],
     subdomains,
     dbPath: env.MOCO_OAUTH_DB?.trim() || defaultGrantsPath(env),
+    dbPathGiven: Boolean(env.MOCO_OAUTH_DB?.trim()),
     redirectUris: list(env.MOCO_OAUTH_REDIRECT_URIS) ?? [],
     trustProxy: proxies ? int(proxies, "MCP_TRUST_PROXY", 1, 1, 10, problems) : undefined,
   };

@@ -13,8 +13,10 @@ import { HELP } from "./help.js";
 import type { MirrorRegistry } from "./leads/mirror/index.js";
 import { log, registerSecret, setLogLevel } from "./log.js";
 import { createServer, SANDBOX_NOTICE } from "./mcp/server.js";
+import { withAccount } from "./moco/budget.js";
 import { MocoClient } from "./moco/client.js";
 import { RateLimiter } from "./moco/rate-limit.js";
+import { sharedBudgets } from "./store/budget.js";
 import { describeLocation } from "./store/location.js";
 import { selectTools, TOOL_NAMES } from "./tools/index.js";
 import type { Clients, MakeClient } from "./transports/http/index.js";
@@ -96,9 +98,14 @@ async function httpClients(
 async function openOAuth(config: HttpConfig, settings: OAuthConfig, loopbackBaseUrl: string | undefined) {
   const { createOAuth } = await import("./oauth/index.js");
   for (const secret of settings.secrets) registerSecret(secret);
+  // A team server on PostgreSQL keeps its grants there too, unless MOCO_OAUTH_DB sets them apart.
+  const store =
+    config.store.kind === "postgres" && !settings.dbPathGiven
+      ? await (await import("./store/postgres/grants.js")).PostgresGrantStore.open(config.store)
+      : { sqlitePath: settings.dbPath };
   return createOAuth({
     publicUrl: settings.publicUrl,
-    store: { sqlitePath: settings.dbPath },
+    store,
     secrets: settings.secrets,
     subdomains: settings.subdomains,
     loopbackBaseUrl,
@@ -184,15 +191,20 @@ async function main(argv: string[]): Promise<void> {
   setLogLevel(config.logLevel);
   const store = mirrorsFor(config);
   const mirrors = store?.registry;
-  const makeClient: MakeClient = (baseUrl, apiKey, shared) =>
-    new MocoClient({
+  // With a store other processes see (a file, PostgreSQL), each MOCO account's budget is kept there.
+  const budgets = sharedBudgets(config.store, config.rateLimit);
+  const makeClient: MakeClient = (baseUrl, apiKey, shared) => {
+    const account = budgets?.forAccount(baseUrl);
+    return new MocoClient({
       baseUrl,
       apiKey,
       userAgent: USER_AGENT,
       requestTimeoutMs: config.requestTimeoutMs,
-      budget: new RateLimiter(config.rateLimit),
+      budget: account && !shared ? account : new RateLimiter(config.rateLimit),
       ...shared,
+      ...(account && shared ? { accountBudget: withAccount(shared.accountBudget, account) } : {}),
     });
+  };
   if (config.transport === "http") {
     const { serveHttp } = await import("./transports/http/index.js");
     const { clients, close, own } = await httpClients(config, makeClient);
@@ -205,6 +217,7 @@ async function main(argv: string[]): Promise<void> {
     const cleanup = async () => {
       await close();
       await store?.close();
+      await budgets?.close();
     };
     await serveHttp(
       config,
@@ -218,6 +231,7 @@ async function main(argv: string[]): Promise<void> {
   const cleanup = async (graceMs = config.shutdownGraceMs) => {
     await own.close(graceMs);
     await store?.close();
+    await budgets?.close();
   };
   await serveStdio(
     createServer({ moco: own.moco, mirrors, config, version: VERSION, tools: selectTools(config) }),

@@ -62,3 +62,37 @@ export function withAccount(own: RateBudget, account: RateBudget | undefined): R
     idle: () => own.idle() && account.idle(),
   };
 }
+
+/** One slot of a shared budget as its store sees it: in how many ms it frees, and whether a request holds it. */
+export interface SlotWait {
+  slot: number;
+  ms: number;
+  held: boolean;
+}
+
+/**
+ * Where a budget shared by several processes keeps its slots (the lead store implements it, on SQLite
+ * or PostgreSQL). A scope (one MOCO account) has `limit` slots; each holds a request from its start
+ * until a window after its answer. Every call is one atomic statement, so no two processes ever hold
+ * the same slot.
+ */
+export interface BudgetCells {
+  /**
+   * Takes a slot of `scope` that is free now, marking it held by `holder` for at most `leaseMs` (so a
+   * process that dies mid-request loses its slot only that long). `slot` is undefined when none is
+   * free; `waits` tells every slot's state (empty when the store could not tell, e.g. it was busy).
+   */
+  take(
+    scope: string,
+    limit: number,
+    leaseMs: number,
+    holder: string,
+  ): Promise<{ slot?: number; waits: SlotWait[] }>;
+  /** The holder's slot frees `afterMs` from now (a window after the answer; 0 when nothing was sent). */
+  release(scope: string, slot: number, holder: string, afterMs: number): Promise<void>;
+  /** MOCO answered 429: no slot of `scope` frees within `ms`. */
+  pause(scope: string, ms: number): Promise<void>;
+  /** Resolves when the store answers (after an outage). */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}

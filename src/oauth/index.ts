@@ -40,11 +40,11 @@ export interface OAuth {
 export async function createOAuth(options: OAuthOptions): Promise<OAuth> {
   const o = resolveOptions(options);
   const keys = new Keyring(options.secrets);
-  const store =
+  const store: GrantStore =
     "sqlitePath" in options.store ? await SqliteGrantStore.open(options.store.sqlitePath) : options.store;
   log(
     "info",
-    `oauth: grants kept in ${"sqlitePath" in options.store ? options.store.sqlitePath : "the store given to createOAuth"}`,
+    `oauth: grants kept in ${"sqlitePath" in options.store ? options.store.sqlitePath : (store.where ?? "the store given to createOAuth")}`,
   );
   const upstream = pool(16, 10_000);
   const grants = new Grants(store, keys, o);

@@ -44,7 +44,7 @@ export async function openSqliteStore(location: SqliteLocation): Promise<LeadSto
 }
 
 /** Owner-only directory and file: the mirror holds an account's pipeline. */
-function prepareFile(path: string): string {
+export function prepareFile(path: string): string {
   const dir = dirname(path);
   if (!existsSync(dir)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -5,7 +5,9 @@
  *   postgres://user@db.example.com:5432/moco?schema=moco_leads&pool_max=10
  *
  * `schema` (default moco_leads) is the PostgreSQL schema holding this deployment's tables;
- * `pool_max` (default 10) bounds the connections of one process. Both are taken out of the URL
+ * `pool_max` (default 10) bounds the connections of one process; `instances` (default 2) is how many
+ * processes share one MOCO account's rate budget, which each keeps a share of while the database
+ * cannot be reached (docs/deploy.md). These are taken out of the URL
  * before it reaches the driver; every other parameter (sslmode, …) is the driver's. A password
  * is best given by PGPASSWORD or ~/.pgpass instead of the URL; it never appears in a log line.
  */
@@ -15,6 +17,8 @@ export interface PostgresLocation {
   url: string;
   schema: string;
   poolMax: number;
+  /** Processes expected to share a MOCO account (the `instances` parameter), when given. */
+  instances?: number;
 }
 
 export const DEFAULT_SCHEMA = "moco_leads";
@@ -32,13 +36,16 @@ export function postgresLocation(value: string): PostgresLocation {
   if (!url) return { kind: "postgres", url: value, schema: DEFAULT_SCHEMA, poolMax: DEFAULT_POOL_MAX };
   const schema = url.searchParams.get("schema") ?? DEFAULT_SCHEMA;
   const poolMax = url.searchParams.get("pool_max");
+  const instances = url.searchParams.get("instances");
   url.searchParams.delete("schema");
   url.searchParams.delete("pool_max");
+  url.searchParams.delete("instances");
   return {
     kind: "postgres",
     url: url.toString(),
     schema,
     poolMax: poolMax === null ? DEFAULT_POOL_MAX : Number(poolMax),
+    ...(instances === null ? {} : { instances: Number(instances) }),
   };
 }
 
@@ -49,6 +56,9 @@ export function postgresProblem(location: PostgresLocation): string | undefined 
     return `schema "${location.schema}" is not a name of letters, digits and _ (at most 63, not starting with a digit)`;
   if (!Number.isInteger(location.poolMax) || location.poolMax < 1 || location.poolMax > 1000)
     return "pool_max must be a whole number from 1 to 1000";
+  const { instances } = location;
+  if (instances !== undefined && !(Number.isInteger(instances) && instances >= 1 && instances <= 1000))
+    return "instances must be a whole number from 1 to 1000";
   return undefined;
 }
 
