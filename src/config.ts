@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { bool, dateFrom, int, list, oneOf } from "./config-values.js";
 import { LEVELS, type Level } from "./log.js";
 import { defaultGrantsPath } from "./oauth/location.js";
 import { resolveStoreSetting, type StoreSetting } from "./store/location.js";
@@ -152,37 +153,6 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
-
-const list = (value: string | undefined) =>
-  value
-    ?.split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-function bool(value: string | undefined, name: string, problems: string[]): boolean {
-  if (value === undefined || value === "") return false;
-  if (/^(1|true|yes|on)$/i.test(value)) return true;
-  if (/^(0|false|no|off)$/i.test(value)) return false;
-  problems.push(`${name} must be true or false, got "${value}"`);
-  return false;
-}
-
-function int(
-  value: string | undefined,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  problems: string[],
-) {
-  if (value === undefined || value === "") return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
-    return fallback;
-  }
-  return n;
-}
 
 /** Parses flags and environment. `toolNames` are the names an allow- or deny-list may use. */
 export function loadConfig(argv: string[], env: Env, toolNames: readonly string[]): Config {
@@ -407,30 +377,6 @@ function limitsFrom(env: Env, problems: string[]): TenantLimits {
 }
 
 type Flags = ReturnType<typeof parseFlags>;
-
-function oneOf<T extends string>(
-  value: string | undefined,
-  name: string,
-  options: readonly T[],
-  fallback: T,
-  problems: string[],
-): T {
-  const v = value?.trim().toLowerCase();
-  if (!v) return fallback;
-  if ((options as readonly string[]).includes(v)) return v as T;
-  problems.push(`${name} must be one of ${options.join(", ")}, got "${value}"`);
-  return fallback;
-}
-
-function dateFrom(value: string | undefined, name: string, problems: string[]): string | undefined {
-  const v = value?.trim();
-  if (!v) return undefined;
-  const d = new Date(`${v}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) {
-    problems.push(`${name} must be a date YYYY-MM-DD, got "${value}"`);
-  }
-  return v;
-}
 
 function parseFlags(argv: string[]) {
   return parseArgs({

@@ -32,7 +32,8 @@ const RULES: Record<string, Rule> = {
       "webhooks",
     ],
   },
-  config: { rooms: ["help", "log", "store", "web", "text", "oauth/location.ts"] },
+  "config-values": { rooms: [] },
+  config: { rooms: ["config-values", "help", "log", "store", "web", "text", "oauth/location.ts"] },
   help: { rooms: [] },
   transports: {
     rooms: [
