@@ -38,12 +38,18 @@ export interface Understood {
 
 const json = JSON.stringify;
 
-function yesNo(name: string, value: CustomValue): Understood {
-  if (typeof value === "boolean") return { value };
+/**
+ * A yes/no value. For a filter, "no" (false too) is echoed with a word that leads with the field
+ * unset are not among the matches, though MOCO's interface shows them unticked.
+ */
+function yesNo(name: string, value: CustomValue, forFilter: boolean): Understood {
   const word = typeof value === "string" ? fold(value) : undefined;
-  const yes = word !== undefined && YES.has(word);
-  if (yes || (word !== undefined && NO.has(word))) {
-    return { value: yes, echo: `${name} ${json(value)} = ${yes ? "yes" : "no"}` };
+  const yes = value === true || (word !== undefined && YES.has(word));
+  if (typeof value === "boolean" || yes || (word !== undefined && NO.has(word))) {
+    // true needs no word; false in a filter says what it leaves out.
+    if (typeof value === "boolean" && (yes || !forFilter)) return { value };
+    const unset = forFilter && !yes ? ` (${unsetNote(name)})` : "";
+    return { value: yes, echo: `${name} ${json(value)} = ${yes ? "yes" : "no"}${unset}` };
   }
   return {
     value,
@@ -54,14 +60,19 @@ function yesNo(name: string, value: CustomValue): Understood {
   };
 }
 
-/** One value of a field, read by its definition (none: as given). */
+/** What a "no" filter of a yes/no field leaves out. */
+export const unsetNote = (name: string) =>
+  `leads with ${name} unset are not included, though MOCO shows them unticked`;
+
+/** One value of a field, read by its definition (none: as given); `forFilter` for a search's value. */
 export function understand(
   name: string,
   def: PropertyDefinition | undefined,
   value: CustomValue,
+  forFilter = false,
 ): Understood {
   if (!def) return { value };
-  if (isYesNo(def)) return yesNo(name, value);
+  if (isYesNo(def)) return yesNo(name, value, forFilter);
   if (typeof value === "boolean") return { value };
   const echo: string[] = [];
   const missing: string[] = [];
