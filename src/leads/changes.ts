@@ -96,6 +96,18 @@ export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
   const { read } = await synced(ctx, (args.max_age_seconds ?? CHANGES_MAX_AGE_S) * 1000);
   const keep = filter?.on(ctx.today());
   const current = new Map(read.leads.map((l) => [l.id, l]));
+  // A lead the changes moved out of the filter (reassigned to another owner, say) matched it before
+  // them: a lead matches if it matches now or as it stood at since.
+  const before = keep && (await storeCall(() => mirror.stateAt(toInstant(args.since))));
+  const matchedBefore = new Set(keep && before?.ok ? before.leads.filter(keep).map((l) => l.id) : []);
+  const echo = [...(filter?.echo ?? [])];
+  if (filter) {
+    echo.push(
+      before?.ok
+        ? "filter: leads that match it now or matched it at since (so a lead moved out of it, e.g. to another owner, is included)"
+        : "filter: the leads as they are now (the history does not reach since), so changes of leads that no longer match, e.g. moved to another owner, are not shown",
+    );
+  }
   const page = await storeCall(() =>
     mirror.changes({
       since: args.since,
@@ -103,7 +115,8 @@ export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
       leadId: args.lead_id,
       cursor: args.cursor,
       limit: args.limit,
-      match: keep && ((_, lead) => lead !== undefined && keep(lead)),
+      match:
+        keep && ((change, lead) => (lead !== undefined && keep(lead)) || matchedBefore.has(change.leadId)),
     }),
   ).catch((error: unknown) => {
     if (error instanceof RangeError)
@@ -124,7 +137,7 @@ export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
         )
       : undefined;
   const copy = { asOf: read.asOf, ageMs: read.ageMs, syncRequests: read.sync?.requests };
-  return { page, changes, stamped, echo: filter?.echo ?? [], copy };
+  return { page, changes, stamped, echo, copy };
 }
 
 /**

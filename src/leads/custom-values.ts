@@ -38,12 +38,18 @@ export interface Understood {
 
 const json = JSON.stringify;
 
-function yesNo(name: string, value: CustomValue): Understood {
-  if (typeof value === "boolean") return { value };
+/**
+ * A yes/no value. For a filter, "no" (false too) is echoed with a word that leads with the field
+ * unset are not among the matches, though MOCO's interface shows them unticked.
+ */
+function yesNo(name: string, value: CustomValue, forFilter: boolean): Understood {
   const word = typeof value === "string" ? fold(value) : undefined;
-  const yes = word !== undefined && YES.has(word);
-  if (yes || (word !== undefined && NO.has(word))) {
-    return { value: yes, echo: `${name} ${json(value)} = ${yes ? "yes" : "no"}` };
+  const yes = value === true || (word !== undefined && YES.has(word));
+  if (typeof value === "boolean" || yes || (word !== undefined && NO.has(word))) {
+    // true needs no word; false in a filter says what it leaves out.
+    if (typeof value === "boolean" && (yes || !forFilter)) return { value };
+    const unset = forFilter && !yes ? ` (${unsetNote(name)})` : "";
+    return { value: yes, echo: `${name} ${json(value)} = ${yes ? "yes" : "no"}${unset}` };
   }
   return {
     value,
@@ -54,14 +60,19 @@ function yesNo(name: string, value: CustomValue): Understood {
   };
 }
 
-/** One value of a field, read by its definition (none: as given). */
+/** What a "no" filter of a yes/no field leaves out. */
+export const unsetNote = (name: string) =>
+  `leads with ${name} unset are not included, though MOCO shows them unticked`;
+
+/** One value of a field, read by its definition (none: as given); `forFilter` for a search's value. */
 export function understand(
   name: string,
   def: PropertyDefinition | undefined,
   value: CustomValue,
+  forFilter = false,
 ): Understood {
   if (!def) return { value };
-  if (isYesNo(def)) return yesNo(name, value);
+  if (isYesNo(def)) return yesNo(name, value, forFilter);
   if (typeof value === "boolean") return { value };
   const echo: string[] = [];
   const missing: string[] = [];
@@ -88,6 +99,43 @@ export function understand(
   return echo.length > 0 ? { value: out, echo: echo.join("; ") } : { value: out };
 }
 
+/** A date field (MOCO's kind "Date"), which MOCO takes as YYYY-MM-DD only. */
+const isDate = (def: Pick<PropertyDefinition, "kind">) => fold(def.kind) === "date";
+
+const realDay = (y: number, m: number, d: number) => {
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+};
+const iso = (y: number, m: number, d: number) =>
+  `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+
+/**
+ * A value of a date field for a write: YYYY-MM-DD as given, DD.MM.YYYY (unambiguous, German style)
+ * turned into it and said so; anything else refused before the write, since MOCO answers it with
+ * only "custom_properties: ist nicht gültig".
+ */
+export function dateValue(name: string, value: CustomValue): Understood {
+  const problem = {
+    message: `${json(name)} is a date field, and ${json(value)} is not a date YYYY-MM-DD (MOCO would refuse it with "custom_properties: ist nicht gültig")`,
+    takes: ["YYYY-MM-DD"],
+  };
+  if (typeof value !== "string") return { value, problem };
+  const isoDate = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (isoDate) {
+    const [y, m, d] = isoDate.slice(1).map(Number) as [number, number, number];
+    return realDay(y, m, d) ? { value } : { value, problem };
+  }
+  const german = /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(value.trim());
+  if (german) {
+    const [d, m, y] = german.slice(1).map(Number) as [number, number, number];
+    if (realDay(y, m, d)) {
+      const out = iso(y, m, d);
+      return { value: out, echo: `${name} ${json(value)} = ${out}` };
+    }
+  }
+  return { value, problem };
+}
+
 /** The problems of a call in one error, before anything is read or written. */
 export function refuseValues(problems: [string, Understood["problem"] & {}][], nothing: string): void {
   if (problems.length === 0) return;
@@ -95,7 +143,7 @@ export function refuseValues(problems: [string, Understood["problem"] & {}][], n
     `${nothing} custom_properties: ${problems.map(([, p]) => p.message).join(". ")}`,
     Object.fromEntries(problems.map(([name, p]) => [name, p.takes])),
     problems.some(([, p]) => p.takes.length > 0)
-      ? "Use one of the values listed (true or false for a yes/no field) and call again."
+      ? "Use one of the values listed (true or false for a yes/no field, a date as YYYY-MM-DD) and call again."
       : "Call again with other values.",
   );
 }
@@ -148,12 +196,20 @@ export async function writeValues(
     const def = defs.get(name);
     const blank = value === "" || value === null || (Array.isArray(value) && value.length === 0);
     const found: Omit<Understood, "value"> & { value: unknown } =
-      blank || !isValue(value) ? { value } : understand(name, def, value);
+      blank || !isValue(value)
+        ? { value }
+        : def && isDate(def)
+          ? dateValue(name, value)
+          : understand(name, def, value);
     if (found.problem) problems.push([name, found.problem]);
     if (found.echo) {
-      notes.push(
-        `custom_properties: ${found.echo} (sent ${def && isYesNo(def) ? "as yes/no" : "in the account's spelling"})`,
-      );
+      const how =
+        def && isYesNo(def)
+          ? "as yes/no"
+          : def && isDate(def)
+            ? "as YYYY-MM-DD, the form MOCO takes"
+            : "in the account's spelling";
+      notes.push(`custom_properties: ${found.echo} (sent ${how})`);
     }
     if (!def && !complete) {
       notes.push(

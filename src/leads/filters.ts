@@ -97,7 +97,7 @@ export async function checkCustom(
   const problems: Parameters<typeof refuseValues>[0] = [];
   const out: Record<string, string | boolean | string[]> = {};
   for (const [name, want] of Object.entries(props)) {
-    const found = understand(name, defs.get(name), want);
+    const found = understand(name, defs.get(name), want, true);
     if (found.problem) problems.push([name, found.problem]);
     if (found.echo) echo.push(found.echo);
     out[name] = found.value;

@@ -7,7 +7,7 @@ import type { LeadsContext } from "./context.js";
 import { addDays, daysBetween, lastDayOfMonth, localDay, weekOf } from "./dates.js";
 import { checkCustom, type LeadFilterArgs, queriesOf, type Range, type SORTS } from "./filters.js";
 import type { MirrorRead } from "./mirror/index.js";
-import { closeCustomValues, unknownTags } from "./nothing-found.js";
+import { closeCustomValues, unknownTags, unsetCounts } from "./nothing-found.js";
 import { resolveFilter } from "./resolve.js";
 
 /**
@@ -89,7 +89,7 @@ export async function findLeads(selection: Selection, ctx: LeadsContext): Promis
       onPage: (pages, expected, scanned) => ctx.progress(pages, expected, `Read ${scanned} leads`),
     }));
   const window = args.due ? dueWindow(args.due, today) : undefined;
-  echo.push(...custom.echo, ...echoOf(args, today, window));
+  echo.push(...custom.echo, ...unsetCounts(args, mirrored?.all), ...echoOf(args, today, window));
   const keep = predicate(args, { userId, stageId, window });
   const leads = scan.leads.filter(keep);
   const outside =

@@ -127,3 +127,20 @@ export async function closeCustomValues(
   }
   return sentences.length > 0 ? sentences.join(" ") : undefined;
 }
+
+/**
+ * For a "no" filter of a yes/no field, how many of `all` (the mirror's leads) have the field unset:
+ * those are not matched, though MOCO's interface shows them unticked. One phrase per such field.
+ */
+export function unsetCounts(args: LeadFilterArgs, all: readonly Lead[] | undefined): string[] {
+  if (!all) return [];
+  return Object.entries(args.custom_properties ?? {})
+    .filter(([, v]) => v === false)
+    .map(([field]) => {
+      const n = all.filter((l) => {
+        const v = l.custom_properties[field];
+        return v === undefined || v === null || v === "";
+      }).length;
+      return `${n} of the ${all.length} leads in the mirror have ${field} unset`;
+    });
+}

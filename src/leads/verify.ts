@@ -244,8 +244,15 @@ function propertyWarnings(
   return out;
 }
 
-/** What an update changed, "field: from → to", compared over the lead before and after. */
-export function changesBetween(before: Lead, after: Lead): string[] {
+/** A yes/no field's stored "1" or "0" as the interface shows it; other values as fmt does. */
+const yesNoShown = (v: unknown) =>
+  v === "1" || v === true ? "yes" : v === "0" || v === false ? "no" : fmt(v);
+
+/**
+ * What an update changed, "field: from → to", compared over the lead before and after. With the
+ * custom field definitions, a yes/no field reads yes or no, not MOCO's "1" or "0".
+ */
+export function changesBetween(before: Lead, after: Lead, definitions?: PropertyDefinitions): string[] {
   const out: string[] = [];
   // A field `after` lacks is not compared. One only `before` lacks (MOCO's answer left it out) is
   // unknown there: a value different from its placeholder is a change from "unknown", so a write of it
@@ -267,7 +274,9 @@ export function changesBetween(before: Lead, after: Lead): string[] {
   for (const key of keys) {
     const a = before.custom_properties[key];
     const b = after.custom_properties[key];
-    if (!same(a, b)) out.push(`custom_properties.${bare(key)}: ${fmt(a)} → ${fmt(b)}`);
+    const yesNo = definitions?.definitions.some((d) => d.name === key && d.kind.toLowerCase() === "boolean");
+    const shown = yesNo ? yesNoShown : fmt;
+    if (!same(a, b)) out.push(`custom_properties.${bare(key)}: ${shown(a)} → ${shown(b)}`);
   }
   return bounded(out, "changes");
 }

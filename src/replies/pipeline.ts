@@ -82,23 +82,54 @@ function amounts(c: CurrencySummary, sums: { total?: number; weighted?: number }
   return c.by_status.pending ? `${total}, ${money(sums.weighted ?? 0, c.currency)} weighted` : total;
 }
 
+const OPEN_STATUSES: readonly string[] = ["pending", "potential"];
+const KNOWN_STATUSES: ReadonlySet<string> = new Set(LEAD_STATUSES);
+
+/**
+ * Which statuses a currency's figures include, for a selection no status narrowed: " (all statuses:
+ * 85 open, 2,994,406.82 CHF total; 70 won/lost/dropped)", so a total of every status never reads as
+ * open pipeline.
+ */
+function statusSplit(c: CurrencySummary): string {
+  let open = 0;
+  let openTotal = 0;
+  let unknown = false;
+  for (const [status, s] of Object.entries(c.by_status)) {
+    if (OPEN_STATUSES.includes(status)) {
+      open += s.count;
+      openTotal += s.total;
+    } else if (!KNOWN_STATUSES.has(status)) unknown = true;
+  }
+  const closed = c.count - open;
+  if (closed === 0) return " (all open: pending/potential)";
+  const worth = open > 0 ? `, ${money(Math.round(openTotal * 100) / 100, c.currency)} total` : "";
+  return ` (all statuses: ${open} open${worth}; ${closed} won/lost/dropped${unknown ? "/other" : ""})`;
+}
+
 /**
  * One currency in a sentence: count, total and weighted value, then its groups under a headline
  * naming the kind of their figures; groups the text leaves out are added up, never dropped in silence.
+ * With `allStatuses` (no status filter narrowed the leads), the count says how many are open and what
+ * they are worth, and the group headline says its figures cover all statuses.
  */
 export function currencyLine(
   c: CurrencySummary,
   groupBy: GroupBy | undefined,
   asked?: (key: string) => boolean,
+  allStatuses = false,
 ): string {
-  const head = `${c.currency}: ${count(c.count, "lead")}, ${amounts(c, c)}`;
+  const split = allStatuses ? statusSplit(c) : "";
+  const head = `${c.currency}: ${count(c.count, "lead")}, ${amounts(c, c)}${split}`;
   if (!groupBy || !c.groups || c.groups.length === 0) return head;
   const shown = named(c.groups, groupBy, asked);
   const parts = shown.map((g) => `${label(g.key)} ${count(g.count, "lead")}, ${amounts(c, g)}`);
   const rest = restLine(c.groups, shown, groupBy, (r) => `, ${amounts(c, r)}`);
   if (rest) parts.push(`${rest} (see groups)`);
   const figures = c.by_status.pending ? "leads, total, weighted" : "leads, total";
-  return `${head}; ${c.currency} by ${kind(groupBy, 1)} (${figures}): ${parts.join("; ")}`;
+  const scope =
+    allStatuses && c.count > (c.by_status.pending?.count ?? 0) + (c.by_status.potential?.count ?? 0);
+  const which = scope ? "over all statuses, " : "";
+  return `${head}; ${which}${c.currency} by ${kind(groupBy, 1)} (${figures}): ${parts.join("; ")}`;
 }
 
 /** What a selection's leads are, for a headline: "overdue pending leads", "leads due this week". */
@@ -149,8 +180,6 @@ export function allCurrenciesLines(
   }
   return lines;
 }
-
-const KNOWN_STATUSES: ReadonlySet<string> = new Set(LEAD_STATUSES);
 
 /**
  * A status MOCO may add one day (or an account's data may carry) is kept under its own key in

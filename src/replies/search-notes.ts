@@ -48,6 +48,23 @@ export function searchNotes(found: Found, page: PageOf, ctx: { maxScanPages: num
   return lines;
 }
 
+/**
+ * The ids asked for that no lead of the matches has, named: "1 lead of 1" must not read as if every
+ * id asked for were there. `narrowed`: other filters than ids took part, so a lead may exist and just
+ * not match them. Undefined when every id was found.
+ */
+export function missingIds(ids: readonly number[] | undefined, found: readonly Lead[], narrowed: boolean) {
+  if (!ids || ids.length === 0) return undefined;
+  const have = new Set(found.map((l) => l.id));
+  const missing = [...new Set(ids)].filter((id) => !have.has(id));
+  if (missing.length === 0) return undefined;
+  const list = missing.join(", ");
+  const one = missing.length === 1;
+  return narrowed
+    ? `Not among the matches: id${one ? "" : "s"} ${list} (no such lead, or the other filters exclude ${one ? "it" : "them"}).`
+    : `No lead found with id${one ? "" : "s"} ${list}: ${one ? "it does" : "they do"} not exist (or ${one ? "was" : "were"} deleted).`;
+}
+
 /** A live MOCO page that has others: MOCO pages by position, which cannot be made stable here. */
 export const LIVE_PAGES =
   "MOCO pages by position: a lead created or deleted between page requests shifts later pages (one may be skipped or repeated). With sort, all matches are read at once and later pages cannot shift.";

@@ -9,7 +9,7 @@ import type { Lead } from "../moco/schemas.js";
 import { compact, fitRows, pageData, scanData } from "../replies/rows.js";
 import { checkRanges, leadFilterShape, sortShape } from "../replies/schemas/filters.js";
 import { compactOut, pageOut, scanOut } from "../replies/schemas/output.js";
-import { LIVE_PAGES, searchNotes } from "../replies/search-notes.js";
+import { LIVE_PAGES, missingIds, searchNotes } from "../replies/search-notes.js";
 
 const input = strictInput({
   ...leadFilterShape,
@@ -64,6 +64,7 @@ export const listLeadsTool = defineTool({
       meta = { page, per_page, total, next_page: page * per_page < total ? page + 1 : null };
       extra = { ...scanData(found.scan, total), ...(dated ? { today } : {}) };
       lines.push(...searchNotes(found, { due: args.due, sort: args.sort, dated, keptSince, afresh }, ctx));
+      if (!capped) lines.push(...absent(selection, found.leads));
     }
     const rows = leads.map((l) =>
       full
@@ -120,8 +121,19 @@ async function livePage(
     ];
     lines.push(...hints.filter((x) => x !== undefined));
   }
+  // Every match is on this page only when it is page 1 with no next one.
+  if (page === 1 && meta.next_page === null) lines.push(...absent(selection, result.leads));
   if (page > 1 || meta.next_page !== null) {
     lines.push(LIVE_PAGES);
   }
   return { leads: result.leads, meta, lines };
+}
+
+/** The ids asked for that none of the matches has, named (an empty list when all are there). */
+function absent(selection: Selection, matches: readonly Lead[]): string[] {
+  const narrowed = Object.entries(selection).some(
+    ([k, v]) => v !== undefined && !["ids", "sort", "order"].includes(k),
+  );
+  const note = missingIds(selection.ids, matches, narrowed);
+  return note ? [note] : [];
 }

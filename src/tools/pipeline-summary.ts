@@ -70,9 +70,10 @@ export const pipelineSummaryTool = defineTool({
     const found = past ? await pastPipeline(selection, options, when, ctx) : await findLeads(selection, ctx);
     const compared = "compared" in found && found.compared ? comparedData(found.compared) : undefined;
     const { currencies, all_currencies, undated } = summarize(found.leads, options);
+    const allStatuses = selection.status === undefined && selection.due === undefined;
     const lines = [
       ...allCurrenciesLines(all_currencies, currencies.length, group_by, countedNoun(selection), asked),
-      ...currencies.map((c) => currencyLine(c, group_by, asked)),
+      ...currencies.map((c) => currencyLine(c, group_by, asked, allStatuses)),
     ];
     const notes = pipelineNotes(found.leads, options, currencies);
     if (found.echo.length > 0) notes.unshift(`Understood: ${found.echo.join("; ")}.`);

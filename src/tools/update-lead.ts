@@ -69,7 +69,7 @@ export const updateLeadTool = defineTool({
     const before = await getLead(ctx.moco, id, ctx.call);
     const lead = await updateLead(ctx.moco, id, body, ctx.call);
     await remember(ctx, lead);
-    const changes = changesBetween(before, lead);
+    const changes = changesBetween(before, lead, known.definitions);
     const warnings = [...notes, ...warningsFor({ asked: body, after: lead, before, ...known })];
     const what = changes.length > 0 ? `Changed ${changes.join("; ")}.` : "Nothing changed.";
     const note = warnings.length > 0 ? ` WARNINGS: ${warnings.join("; ")}.` : "";
