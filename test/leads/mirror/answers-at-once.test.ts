@@ -7,7 +7,8 @@ import { apiLeads, type MirrorEnv, startEnv } from "../../support/mirror-helpers
  * A big account answers at once: no read waits longer than the mirror's bound for a sync. A read that
  * would have to answers with what the mirror has, never called complete, and the sync goes on in the
  * background, joined by later reads, never run twice. Small numbers: 600 leads (7 requests) at 4
- * requests per 1.5 s (3 for the sync), so the first sync takes about 3 s; the bound is 300 ms.
+ * requests per 1.5 s (3 for the sync), so the first sync takes about 3 s; the bound is 1 s (wide enough for
+ * the first page, which carries MOCO's count, on a loaded machine; short of the sync's 3 s).
  */
 const RATE = { limit: 4, windowMs: 1500 };
 let env: MirrorEnv | undefined;
@@ -20,7 +21,7 @@ const setup = () =>
   startEnv({
     sandbox: { leads: 600, rateLimit: RATE },
     client: { rateLimit: RATE },
-    mirror: { answerWithinMs: 300 },
+    mirror: { answerWithinMs: 1000 },
   });
 
 describe("a read does not wait out a long sync", () => {
@@ -30,7 +31,7 @@ describe("a read does not wait out a long sync", () => {
     const asked = Date.now();
     const first = await env.mirror.read({ onProgress: (_d, _t, message) => progress.push(message) });
     // Generous: the sync alone takes about 3 s.
-    expect(Date.now() - asked).toBeLessThan(1400);
+    expect(Date.now() - asked).toBeLessThan(2400);
     expect(first.gap).toMatchObject({ kind: "syncing", first: true, counted: 600 });
     const gap = first.gap as { read: number; etaMs: number | undefined };
     expect(gap.read).toBe(first.leads.length);
