@@ -8,9 +8,10 @@ import type { LeadsContext } from "./context.js";
 import { scanOfMirror } from "./find.js";
 
 /**
- * The duplicate check of create_lead, before the POST: an open lead of the same company with a similar
- * name stops the create and is named (allow_duplicate goes ahead). A check that could not read every
- * open lead of the company stops it too, saying so: no lookalike found is then no proof of none.
+ * The duplicate check of create_lead, before the POST: an open lead of the same company (without a
+ * company: an open lead without one) with a similar name stops the create and is named (allow_duplicate
+ * goes ahead). A check that could not read every such open lead stops it too, saying so: no lookalike
+ * found is then no proof of none.
  */
 
 // Short words and fillers carry no meaning of their own in a lead name.
