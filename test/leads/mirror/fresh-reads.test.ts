@@ -19,25 +19,27 @@ const openIds = async (args: Record<string, unknown>) => {
   return (sc(r).leads as Json[]).map((l) => l.id as number);
 };
 
-/** An open lead no other test of this file touches, changed behind the server's back. */
-function wonBehindTheBack(skip: Set<number>) {
-  const deal = h.sandbox.store.deals.find((d) => d.status === "pending" && !skip.has(d.id));
+/** A pending lead no other test of this file touches. */
+function pick(used: Set<number>) {
+  const deal = h.sandbox.store.deals.find((d) => d.status === "pending" && !used.has(d.id));
   if (!deal) throw new Error("no pending lead in the seed");
-  skip.add(deal.id);
+  used.add(deal.id);
+  return deal;
+}
+
+/** The lead won in MOCO, behind the server's back. */
+function win(deal: ReturnType<typeof pick>) {
   const made = h.sandbox.store.updateDeal(deal, { status: "won", closed_on: "2026-03-02" });
   if (!made.ok) throw new Error("could not update the lead in the sandbox");
-  return deal;
 }
 
 describe("reads from the lead mirror after a fresh read of the same lead", () => {
   const used = new Set<number>();
 
   it("get_lead of a lead won in MOCO: list_leads from the mirror within its window no longer lists it as open", async () => {
-    const deal = h.sandbox.store.deals.find((d) => d.status === "pending") as { id: number; name: string };
-    used.add(deal.id);
+    const deal = pick(used);
     expect(await openIds({ query: deal.name })).toContain(deal.id);
-    const made = h.sandbox.store.updateDeal(deal as never, { status: "won", closed_on: "2026-03-02" });
-    expect(made.ok).toBe(true);
+    win(deal);
     // Without a fresh read the mirror still holds the old copy (that is its window).
     expect(await openIds({ query: deal.name })).toContain(deal.id);
     const got = await h.call("get_lead", { id: deal.id });
@@ -49,9 +51,14 @@ describe("reads from the lead mirror after a fresh read of the same lead", () =>
   });
 
   it("update_leads' dry run by ids re-reads the leads: the mirror takes what it read", async () => {
-    await openIds({});
-    const deal = wonBehindTheBack(used);
-    const r = await h.call("update_leads", { ids: [deal.id], changes: { reminder_date: "2031-09-09" }, dry_run: true });
+    const deal = pick(used);
+    expect(await openIds({ query: deal.name })).toContain(deal.id);
+    win(deal);
+    const r = await h.call("update_leads", {
+      ids: [deal.id],
+      changes: { reminder_date: "2031-09-09" },
+      dry_run: true,
+    });
     expect(r.isError, text(r)).toBeFalsy();
     expect(await openIds({ query: deal.name })).not.toContain(deal.id);
   });
