@@ -5,7 +5,7 @@ import { stages, users } from "../moco/reference.js";
 import type { ScanResult } from "../moco/scan.js";
 import type { LEAD_STATUSES, Lead } from "../moco/schemas.js";
 import { checkToken, claimToken, issueToken, releaseToken, tokenMark } from "./confirm.js";
-import { type LeadsContext, remember } from "./context.js";
+import { type LeadsContext, remember, seen } from "./context.js";
 import { findLeads, type Selection } from "./find.js";
 import { prepareWrite } from "./resolve.js";
 import { changesBetween, warningsFor } from "./verify.js";
@@ -250,10 +250,13 @@ function spendToken(
 async function select(args: BulkArgs, ctx: LeadsContext) {
   if (args.ids) {
     const got = await leadsByIds(ctx.moco, args.ids, ctx.call);
+    await seen(ctx, got.leads);
     return { leads: got.leads, missing: got.missing, echo: [] as string[], leftOut: unasked(got.unasked) };
   }
   const filter = args.filter ?? {};
   const found = await findLeads(filter, ctx);
+  // Read live (no mirror): what MOCO holds now, for the mirror too.
+  if (found.asOf === undefined) await seen(ctx, found.leads);
   const incomplete = found.scan.complete
     ? undefined
     : { scan: found.scan, matched: found.leads.length, asOf: found.asOf };

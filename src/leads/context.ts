@@ -29,6 +29,22 @@ export async function remember(ctx: Pick<LeadsContext, "mirror">, lead: Lead): P
   await (await ctx.mirror())?.applyWrite(lead);
 }
 
+/**
+ * Leads just read from MOCO: the mirror takes each one its copy holds in an older version (compared by
+ * updated_at; recorded as a sync would), so a read from the mirror within its freshness window does not
+ * contradict what the server has just seen. A failure there never fails the read.
+ */
+export async function seen(ctx: Pick<LeadsContext, "mirror">, leads: readonly Lead[]): Promise<void> {
+  if (leads.length === 0) return;
+  try {
+    const mirror = await ctx.mirror();
+    if (!mirror?.available) return;
+    for (const lead of leads) await mirror.applyExternal({ lead });
+  } catch {
+    // The mirror's next sync reads them.
+  }
+}
+
 export async function forget(ctx: Pick<LeadsContext, "mirror">, id: number): Promise<void> {
   await (await ctx.mirror())?.applyDelete(id);
 }

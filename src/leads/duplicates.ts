@@ -1,13 +1,17 @@
 import { InputError } from "../errors.js";
 import { listLeads } from "../moco/leads.js";
+import { type ScanResult, scanLeads } from "../moco/scan.js";
 import type { Lead } from "../moco/schemas.js";
+import { StoreUnavailableError } from "../store/types.js";
 import { fold, quoted } from "../text.js";
 import type { LeadsContext } from "./context.js";
+import { scanOfMirror } from "./find.js";
 
 /**
- * The duplicate check of create_lead, before the POST: an open lead of the same company with a similar
- * name stops the create and is named (allow_duplicate goes ahead). A check that could not read every
- * open lead of the company stops it too, saying so: no lookalike found is then no proof of none.
+ * The duplicate check of create_lead, before the POST: an open lead of the same company (without a
+ * company: an open lead without one) with a similar name stops the create and is named (allow_duplicate
+ * goes ahead). A check that could not read every such open lead stops it too, saying so: no lookalike
+ * found is then no proof of none.
  */
 
 // Short words and fillers carry no meaning of their own in a lead name.
@@ -95,48 +99,95 @@ export async function openLookalikes(
   };
 }
 
+/**
+ * The open leads without a company whose name is similar. MOCO's list has no name filter and no
+ * "without company" filter, so every open lead is read: from the lead mirror when there is one (synced
+ * first when older than its freshness window), else by a scan of both open statuses up to the scan cap.
+ * `complete` is false when the mirror's latest sync or the scan could not read them all.
+ */
+export async function openLookalikesWithoutCompany(name: string, ctx: LeadsContext): Promise<Lookalikes> {
+  const scan = (await openFromMirror(ctx)) ?? (await openFromMoco(ctx));
+  const open = scan.leads.filter((l) => l.company === null && (OPEN as readonly string[]).includes(l.status));
+  return {
+    found: open.filter((l) => similarNames(name, l.name)).sort((x, y) => x.id - y.id),
+    read: open.length,
+    total: scan.complete ? open.length : null,
+    complete: scan.complete,
+  };
+}
+
+async function openFromMirror(ctx: LeadsContext): Promise<ScanResult | undefined> {
+  const mirror = await ctx.mirror();
+  if (!mirror?.available) return undefined;
+  try {
+    const read = await mirror.read({ signal: ctx.call.signal });
+    return scanOfMirror(read, [...read.leads]);
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) return undefined;
+    throw error;
+  }
+}
+
+const openFromMoco = (ctx: LeadsContext) =>
+  scanLeads(
+    ctx.moco,
+    OPEN.map((status) => ({ status })),
+    { ...ctx.call, maxPages: ctx.maxScanPages },
+  );
+
 /** One lookalike as the refusal names it: id, name, company, status, owner. */
 export const lookalikeLine = (l: Lead) =>
   `lead ${l.id} ${quoted(l.name)} (${l.status}, company ${quoted(l.company?.name ?? "none")}, owner ${quoted(l.user ? `${l.user.firstname} ${l.user.lastname}`.trim() : "none")})`;
 
 /**
  * The duplicate check of create_lead, before anything is written: throws an InputError naming the
- * open lookalikes of the company, or saying the check could not see every open lead of it (a failed
- * read included). Returns when the company has no open lead of a similar name.
+ * open lookalikes of the company (or, without a company, the open lookalikes without one), or saying
+ * the check could not see every such open lead (a failed read included). Returns when there is none.
  */
 export async function refuseDuplicates(
   name: string,
   companyId: number | undefined,
-  ctx: Pick<LeadsContext, "moco" | "call">,
+  ctx: LeadsContext,
 ): Promise<void> {
-  if (companyId === undefined) return;
+  const of = companyId === undefined ? "without a company" : `of company ${companyId}`;
   let seen: Lookalikes;
   try {
-    seen = await openLookalikes(name, companyId, ctx);
+    seen =
+      companyId === undefined
+        ? await openLookalikesWithoutCompany(name, ctx)
+        : await openLookalikes(name, companyId, ctx);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new InputError(
-      `Nothing was created: the check for an open lead of company ${companyId} with a similar name failed (${why})`,
+      `Nothing was created: the check for an open lead ${of} with a similar name failed (${why})`,
       {},
       `${RETRY} To create it without the check, pass allow_duplicate: true.`,
     );
   }
+  const whose = companyId === undefined ? "open leads without a company" : "open leads of the company";
   const unread = seen.complete
     ? ""
-    : `. Only ${seen.read}${seen.total === null ? "" : ` of ${seen.total}`} open leads of the company were checked, so others may be alike too`;
+    : `. Only ${seen.read}${seen.total === null ? "" : ` of ${seen.total}`} ${whose} were checked, so others may be alike too`;
   if (seen.found.length > 0) {
     const lines = seen.found.map(lookalikeLine);
+    const count = seen.found.length === 1 ? "an open lead" : `${seen.found.length} open leads`;
+    const holder =
+      companyId === undefined
+        ? `there ${seen.found.length === 1 ? "is" : "are"} already ${count} without a company`
+        : `company ${companyId} already has ${count}`;
     throw new InputError(
-      `Nothing was created: company ${companyId} already has ${seen.found.length === 1 ? "an open lead" : `${seen.found.length} open leads`} with a name like ${quoted(name)}: ${lines.join("; ")}${unread}`,
+      `Nothing was created: ${holder} with a name like ${quoted(name)}: ${lines.join("; ")}${unread}`,
       { name: lines },
       `If ${seen.found.length === 1 ? "it" : "one of them"} is the lead meant, change it with update_lead (its id). Only if the human wants another lead, call create_lead again with allow_duplicate: true.`,
     );
   }
   if (!seen.complete) {
+    const look =
+      companyId === undefined ? "status open, query" : `company_id ${companyId}, status open, query`;
     throw new InputError(
       `Nothing was created: no lead with a similar name was found, but the check is incomplete${unread}`,
       {},
-      `Look with list_leads (company_id ${companyId}, status open, query) for one like ${quoted(name)}; if there is none, call create_lead again with allow_duplicate: true.`,
+      `Look with list_leads (${look}) for one like ${quoted(name)}; if there is none, call create_lead again with allow_duplicate: true.`,
     );
   }
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { seen } from "../leads/context.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { leadNotes } from "../moco/comments.js";
 import { getLead } from "../moco/leads.js";
@@ -21,7 +22,9 @@ export const getLeadTool = defineTool({
   output: z.object({ lead: leadOut, notes: z.array(noteOut).optional() }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async run(args, ctx) {
-    const { lead, notes: clipped } = capLead(await getLead(ctx.moco, args.id, ctx.call), args.info_from ?? 0);
+    const read = await getLead(ctx.moco, args.id, ctx.call);
+    await seen(ctx, [read]);
+    const { lead, notes: clipped } = capLead(read, args.info_from ?? 0);
     const found = `Found ${leadLine(lead)}.${clipped.map((c) => ` ${c}`).join("")}`;
     if (!args.include_notes) return { data: { lead }, summary: found };
     const { notes, total } = await leadNotes(ctx.moco, args.id, ctx.call);

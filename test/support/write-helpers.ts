@@ -36,9 +36,12 @@ export const companyNamed = (h: Harness, name: string) => {
   return c;
 };
 
-/** A valid minimal create, by ids. */
+// Each default name unlike the others (create_lead refuses an open lookalike, with or without company).
+let made = 100;
+
+/** A valid minimal create, by ids; its default name is one no other open lead has. */
 export const baseLead = (h: Harness, extra: Record<string, unknown> = {}) => ({
-  name: "Test lead",
+  name: `Lead ${made++}`,
   currency: "EUR",
   money: 1000,
   reminder_date: "2026-06-01",

@@ -20,7 +20,10 @@ const deal = (id: number) => store(h).deals.find((d) => d.id === id) as DealReco
 const posted = (from: number) =>
   (h.sandbox.requests.slice(from).find((q) => q.method === "POST" && q.path === "/deals")?.body as Json)
     ?.custom_properties;
-const create = async (custom_properties: Record<string, unknown>, name = "Test lead") => {
+const create = async (
+  custom_properties: Record<string, unknown>,
+  name = `Lead ${Math.random().toString().slice(2, 12)}`,
+) => {
   const from = h.sandbox.requests.length;
   const r = await h.call("create_lead", baseLead(h, { name, custom_properties }));
   expect(r.isError, text(r)).toBeFalsy();

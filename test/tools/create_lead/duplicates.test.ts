@@ -104,12 +104,17 @@ describe("create_lead looks for an open lead of the same company with a similar 
     expect(requestsSince(h, from)).toEqual(["GET /deals", "GET /deals", "POST /deals"]);
   });
 
-  it("costs no extra request without a company", async () => {
+  it("without a company, compares with open leads without a company only, not with the company's", async () => {
     const from = h.sandbox.requests.length;
     const r = await h.call("create_lead", baseLead(h, { name: "Quokka Portal Relaunch" }));
     expect(r.isError, text(r)).toBeFalsy();
     expect(sc(r).warnings).toEqual([]);
-    expect(requestsSince(h, from)).toEqual(["POST /deals"]);
+    const sent = h.sandbox.requests.slice(from);
+    expect(requestsSince(h, from).at(-1)).toBe("POST /deals");
+    // Every open lead read (no company filter), both open statuses.
+    const reads = sent.filter((q) => q.method === "GET").map((q) => new URLSearchParams(q.query));
+    expect(reads.every((q) => q.get("company_id") === null)).toBe(true);
+    expect(new Set(reads.map((q) => q.get("status")))).toEqual(new Set(["pending", "potential"]));
   });
 
   it("checks the company given by name too, once its id is known", async () => {
