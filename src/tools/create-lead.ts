@@ -32,7 +32,7 @@ export const createLeadTool = defineTool({
   name: "create_lead",
   title: "Create a lead",
   description:
-    "Create a lead (deal); also needs user_id or user, and deal_category_id or deal_category (names: get_lead_options). Not idempotent. Refused, naming them, if an open lead of the company has a similar name. Warns where MOCO stored something else.",
+    "Create a lead (deal); also needs user_id or user, and deal_category_id or deal_category (names: get_lead_options). Not idempotent. Refused, naming them, if an open lead of the company (or, without one, without a company) has a similar name. Warns where MOCO stored something else.",
   input: strictInput(fields.shape, (key) =>
     key === "id"
       ? "id: MOCO assigns a new lead's id; to change an existing lead use update_lead"
