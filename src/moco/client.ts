@@ -118,6 +118,7 @@ export class MocoClient {
   private lastUncertain: number | undefined;
   private readonly refusals = new Set<(refusal: Refusal) => void>();
   private lastAccepted: number | undefined;
+  private lastUnauthorized: (Refusal & { at: number }) | undefined;
 
   /**
    * Which credentials this client speaks for, without them: the base URL and 64 bits of the key's
@@ -233,6 +234,11 @@ export class MocoClient {
     return () => this.refusals.delete(listener);
   }
 
+  /** The latest call MOCO answered 401 (and when, ms), for a listener that came later. */
+  get lastAuthRefusal(): (Refusal & { at: number }) | undefined {
+    return this.lastUnauthorized;
+  }
+
   /** When the latest call MOCO answered began (ms): MOCO accepted this key at or after that time. */
   get lastAcceptedAt(): number | undefined {
     return this.lastAccepted;
@@ -248,8 +254,10 @@ export class MocoClient {
       if (method !== "GET" && error instanceof MocoError && error.mayHaveSucceeded) {
         this.reportUncertain({ method, path });
       }
-      if (error instanceof MocoError && (error.kind === "auth" || error.kind === "forbidden"))
+      if (error instanceof MocoError && (error.kind === "auth" || error.kind === "forbidden")) {
+        if (error.kind === "auth") this.lastUnauthorized = { at: Date.now(), method, path, error };
         for (const listener of this.refusals) listener({ method, path, error });
+      }
       throw error;
     }
   }

@@ -23,6 +23,10 @@ export class Liveness {
         if (refusesKey(refusal)) this.refusal = { at: Date.now(), error: refusal.error };
       }),
     );
+    // A 401 before this mirror listened (it was let go, and is loaded again): refused all the same.
+    const earlier = moco.lastAuthRefusal;
+    if (earlier && earlier.at > (this.refusal?.at ?? 0))
+      this.refusal = { at: earlier.at, error: earlier.error };
   }
 
   /** `moco` replaces the clients watched so far: only it is watched. */

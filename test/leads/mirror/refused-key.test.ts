@@ -93,3 +93,25 @@ describe("a key MOCO refuses", () => {
     expect(h.sandbox.requests.slice(from).map((q) => q.path)).toEqual(["/session"]);
   });
 });
+
+describe("a key MOCO refused before its mirror was loaded", () => {
+  it("is refused by the mirror loaded after it (let go by the registry, loaded again)", async () => {
+    h = await startHarness();
+    store = await openStore({ kind: "memory" });
+    const registry = new MirrorRegistry({ store, freshMs: HOUR, maxLoaded: 1 });
+    await registry.forClient(h.moco).read(); // synced, fresh for an hour
+    const other = await startHarness();
+    try {
+      registry.forClient(other.moco); // takes the only slot: the first mirror is let go
+      h.sandbox.keyRevoked = true;
+      await expect(h.moco.get(apiPath("deals", 1))).rejects.toSatisfy(refusal); // no mirror listens
+      const again = registry.forClient(h.moco); // loaded again from the store, synced a moment ago
+      await expect(again.read()).rejects.toSatisfy(refusal);
+      h.sandbox.keyRevoked = false;
+      expect((await again.read()).leads.length).toBeGreaterThan(0);
+    } finally {
+      registry.close();
+      await other.close();
+    }
+  });
+});
