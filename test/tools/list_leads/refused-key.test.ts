@@ -40,4 +40,15 @@ describe("a revoked key", () => {
     h.sandbox.keyRevoked = false;
     expect((await h.call(tool, args)).isError).toBeFalsy();
   });
+
+  it("gets it from a read-only server too (as a read-only OAuth grant is served)", async () => {
+    h = await startHarness({ mirror: { freshMs: 3_600_000 }, env: { MOCO_READ_ONLY: "true" } });
+    const args = { query: "Zuverlässig" };
+    expect((await h.call("list_leads", args)).isError).toBeFalsy();
+    h.sandbox.keyRevoked = true;
+    expect(text(await h.call("get_lead", { id: h.sandbox.store.deals[0]?.id }))).toContain(REFUSED);
+    const answer = await h.call("list_leads", args);
+    expect(answer.isError).toBe(true);
+    expect(text(answer)).toContain(REFUSED);
+  });
 });
