@@ -55,6 +55,13 @@ export interface PendingWrite {
   path: string;
 }
 
+/** A call MOCO answered 401 or 403: `error.kind` says which ("auth" or "forbidden"). */
+export interface Refusal {
+  method: Method;
+  path: string;
+  error: MocoError;
+}
+
 export type Query = Record<string, string | number | boolean | undefined | string[]>;
 
 export interface CallOptions {
@@ -109,6 +116,9 @@ export class MocoClient {
   private readonly pending = new Map<Promise<unknown>, PendingWrite>();
   private readonly uncertain = new Set<(write: PendingWrite) => void>();
   private lastUncertain: number | undefined;
+  private readonly refusals = new Set<(refusal: Refusal) => void>();
+  private lastAccepted: number | undefined;
+  private lastUnauthorized: (Refusal & { at: number }) | undefined;
 
   /**
    * Which credentials this client speaks for, without them: the base URL and 64 bits of the key's
@@ -214,12 +224,39 @@ export class MocoClient {
     return this.lastUncertain;
   }
 
+  /**
+   * Tells `listener` of every call MOCO refused with 401 (the key is not accepted) or 403 (which may
+   * also be a key allowed to read but not to write: the listener tells by `error.kind` and the call).
+   * Returns the unsubscribe.
+   */
+  onRefusal(listener: (refusal: Refusal) => void): () => void {
+    this.refusals.add(listener);
+    return () => this.refusals.delete(listener);
+  }
+
+  /** The latest call MOCO answered 401 (and when, ms), for a listener that came later. */
+  get lastAuthRefusal(): (Refusal & { at: number }) | undefined {
+    return this.lastUnauthorized;
+  }
+
+  /** When the latest call MOCO answered began (ms): MOCO accepted this key at or after that time. */
+  get lastAcceptedAt(): number | undefined {
+    return this.lastAccepted;
+  }
+
   async call(method: Method, path: string, options: CallOptions = {}): Promise<MocoResponse> {
+    const began = Date.now();
     try {
-      return await this.attempts(method, path, options);
+      const response = await this.attempts(method, path, options);
+      this.lastAccepted = Math.max(this.lastAccepted ?? 0, began);
+      return response;
     } catch (error) {
       if (method !== "GET" && error instanceof MocoError && error.mayHaveSucceeded) {
         this.reportUncertain({ method, path });
+      }
+      if (error instanceof MocoError && (error.kind === "auth" || error.kind === "forbidden")) {
+        if (error.kind === "auth") this.lastUnauthorized = { at: Date.now(), method, path, error };
+        for (const listener of this.refusals) listener({ method, path, error });
       }
       throw error;
     }

@@ -55,6 +55,11 @@ export interface Sandbox {
   /** Every request that reached the server, in arrival order (including 401s). */
   requests: RecordedRequest[];
   stats: SandboxStats;
+  /**
+   * Set true to revoke the key as an admin would in MOCO: from then on every request answers 401
+   * {"message":"Unauthorized"}, as MOCO does for an unknown key. Set false to accept it again.
+   */
+  keyRevoked: boolean;
   /** Stops listening and destroys open sockets, so no test waits on a keep-alive connection. */
   close(): Promise<void>;
 }
@@ -85,6 +90,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     faults: [...(options.faults ?? [])],
     requests: [],
     stats: { requests: 0, rateLimited: 0, maxConcurrent: 0 },
+    keyRevoked: false,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         shutdown.abort();

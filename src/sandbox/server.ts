@@ -37,6 +37,8 @@ export interface LiveState {
   faults: Fault[];
   requests: RecordedRequest[];
   stats: SandboxStats;
+  /** true: the key was revoked in MOCO, every request answers 401. */
+  keyRevoked: boolean;
 }
 
 export interface ServerState {
@@ -113,7 +115,8 @@ async function decide(
   const whole = (reply: Reply): Outcome => ({ deliver: "whole", reply });
   const { apiPath } = r;
   if (apiPath === undefined) return whole(empty(404));
-  if (presentedKey(req.headers.authorization) !== state.apiKey) return whole(message(401, "Unauthorized"));
+  if (state.live.keyRevoked || presentedKey(req.headers.authorization) !== state.apiKey)
+    return whole(message(401, "Unauthorized"));
   if (state.limiter && !state.limiter.tryAcquire()) {
     state.live.stats.rateLimited++;
     return whole(rateLimitReply());

@@ -305,6 +305,16 @@ class SqliteStore implements LeadStore {
     );
   }
 
+  async ready(): Promise<string | undefined> {
+    if (!this.db || this.problem !== undefined) return "lead store unavailable";
+    try {
+      this.db.prepare("SELECT 1").get();
+      return undefined;
+    } catch {
+      return "lead store not answering";
+    }
+  }
+
   async describe(): Promise<StoreInfo> {
     return this.run((db) => {
       const rows = db

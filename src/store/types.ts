@@ -155,6 +155,11 @@ export interface LeadStore {
   acquireLease(scope: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(scope: string, owner: string): Promise<void>;
   describe(): Promise<StoreInfo>;
+  /**
+   * Whether the store is open, migrated and answering now (undefined), or a short reason why not, fit
+   * for a public answer (no location, no credentials). Never turns the store unavailable itself.
+   */
+  ready(): Promise<string | undefined>;
   /** Removes every row of a scope; false if there was none. */
   deleteScope(scope: string): Promise<boolean>;
   close(): Promise<void>;

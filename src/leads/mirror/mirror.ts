@@ -6,6 +6,7 @@ import type { LeadStore, ScopeRow } from "../../store/types.js";
 import type { ChangesPage, ChangesQuery, StateAt } from "../history.js";
 import { type PlanInput, type Progress, planSync } from "../sync.js";
 import { type ExternalChange, LeadCopy } from "./copy.js";
+import { Liveness } from "./liveness.js";
 import { type SyncReport, type SyncRun, SyncRunner } from "./sync-runner.js";
 import { Uncertainty } from "./uncertainty.js";
 import { SyncUnderWay } from "./under-way.js";
@@ -15,7 +16,7 @@ import { SyncUnderWay } from "./under-way.js";
  * with its change history, brought up to date from MOCO before a read when older than the freshness
  * window or behind a write of unknown outcome (Uncertainty). One sync at a time per mirror (callers
  * share it), one lease per scope across instances sharing a store (SyncRunner), one transaction per
- * sync: a sync that fails part-way changes nothing.
+ * sync: a sync that fails part-way changes nothing. Served only while MOCO accepts its key (Liveness).
  */
 export type { Progress } from "../sync.js";
 export type { Author, ExternalChange } from "./copy.js";
@@ -99,6 +100,7 @@ export class LeadMirror {
   private readonly copy: LeadCopy;
   private readonly runner: SyncRunner;
   private readonly uncertainty = new Uncertainty(() => this.markUnsure());
+  private readonly liveness = new Liveness();
   /** A re-scan interrupted part-way; the next sync goes on from there. */
   private rescan: PlanInput["rescan"] = {};
   /** What the latest sync of this mirror could not reconcile with MOCO (kept until a sync that can). */
@@ -113,6 +115,7 @@ export class LeadMirror {
     this.moco = options.moco;
     this.scope = options.moco.scope;
     this.uncertainty.watch(options.moco);
+    this.liveness.watch(options.moco);
     this.settings = {
       freshMs: options.freshMs ?? DEFAULTS.freshMs,
       overlapMs: options.overlapMs ?? DEFAULTS.overlapMs,
@@ -154,6 +157,7 @@ export class LeadMirror {
     this.moco = moco;
     // The client it replaces was let go idle (no write in flight): stop listening, and hold it no longer.
     this.uncertainty.useClient(moco);
+    this.liveness.useClient(moco);
   }
 
   /** A write of this scope may have been carried out without a usable answer: sync before the next read. */
@@ -164,6 +168,23 @@ export class LeadMirror {
   /** Stops listening to the clients' writes (the registry let this mirror go; its client lives on). */
   release(): void {
     this.uncertainty.release();
+    this.liveness.release();
+  }
+
+  /** MOCO refused this mirror's key, and no call with it has succeeded since: its copy is not served. */
+  get refused(): boolean {
+    return this.liveness.refused;
+  }
+
+  /**
+   * Before the copy is served: a refused key is asked about again (MOCO's refusal is thrown), and a key
+   * nothing confirmed within the freshness window (the copy's sync or any call of its clients) is
+   * confirmed with one cheap call.
+   */
+  private live(signal?: AbortSignal): Promise<void> {
+    const synced = Date.parse(this.copy.row?.syncedAt ?? "");
+    const confirmedMs = Number.isNaN(synced) ? 0 : synced;
+    return this.liveness.check(this.moco, { confirmedMs, freshMs: this.settings.freshMs, signal });
   }
 
   status(): MirrorStatus {
@@ -183,10 +204,11 @@ export class LeadMirror {
    * first time). A sync that takes longer than `answerWithinMs` goes on in the background, and the read
    * answers with what the mirror has, its gap saying so. Throws StoreUnavailableError when the store
    * failed (fall back to a live scan) and MocoError when MOCO could not be read (nothing was changed;
-   * the next read retries).
+   * the next read retries), MOCO's refusal included when it no longer accepts the key.
    */
   async read(options: ReadOptions = {}): Promise<MirrorRead> {
     await this.copy.refresh();
+    if (this.liveness.refused) await this.live(options.signal);
     const maxAge = options.maxAgeMs ?? this.settings.freshMs;
     // Building an answer from the stage takes a moment (≈ 0.4 s for 9,000 leads): kept inside the bound.
     const { answerWithinMs } = this.settings;
@@ -197,13 +219,14 @@ export class LeadMirror {
     const sync = () => this.runner.joinWithin(until - Date.now(), options);
     if (!(Date.now() - synced < maxAge) || this.uncertainty.behind(synced)) {
       report = await sync();
-      if (!report) return this.underWayRead();
+      if (!report) return this.underWayRead(options.signal);
     }
     // The sync joined may have begun before an uncertain write: one more, begun after it.
     if (this.uncertainty.pending) {
       report = await sync();
-      if (!report) return this.underWayRead();
+      if (!report) return this.underWayRead(options.signal);
     }
+    if (!report) await this.live(options.signal);
     const asOf = this.copy.row?.syncedAt as string;
     return {
       leads: this.copy.list(),
@@ -215,7 +238,8 @@ export class LeadMirror {
   }
 
   /** What a read answers while a sync goes on in the background. */
-  private async underWayRead(): Promise<MirrorRead> {
+  private async underWayRead(signal?: AbortSignal): Promise<MirrorRead> {
+    await this.live(signal);
     const { leads, asOf, gap } = await this.underWay.answer(this.copy, this.store, this.share.rate);
     return { leads, asOf, ageMs: Math.max(0, Date.now() - Date.parse(asOf)), sync: undefined, gap };
   }
@@ -253,6 +277,7 @@ export class LeadMirror {
   /** What changed, oldest first; call read() before for changes up to now. */
   async changes(query: ChangesQuery): Promise<ChangesPage> {
     await this.copy.refresh();
+    if (this.liveness.refused) await this.live();
     this.underWay.historyReady(this.copy, this.share.rate);
     return this.copy.changes(query);
   }
@@ -260,6 +285,7 @@ export class LeadMirror {
   /** All leads as they stood at `at` (ISO timestamp), rebuilt from the history. */
   async stateAt(at: string): Promise<StateAt> {
     await this.copy.refresh();
+    if (this.liveness.refused) await this.live();
     this.underWay.historyReady(this.copy, this.share.rate);
     return this.copy.stateAt(at);
   }

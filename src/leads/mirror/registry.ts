@@ -6,9 +6,12 @@ import { LeadMirror, type MirrorOptions } from "./mirror.js";
  * OAuth). At most `maxLoaded` are held in memory, the least recently used let go first (its data stays
  * in the store and is loaded again when its key returns), so a team server does not grow with every key.
  */
+const READY_CACHE_MS = 1000;
+
 export class MirrorRegistry {
   private readonly mirrors = new Map<string, LeadMirror>();
   private readonly maxLoaded: number;
+  private readiness: { at: number; answer: Promise<string | undefined> } | undefined;
 
   constructor(private readonly defaults: Omit<MirrorOptions, "moco"> & { maxLoaded?: number }) {
     this.maxLoaded = defaults.maxLoaded ?? 20;
@@ -32,6 +35,17 @@ export class MirrorRegistry {
     }
     this.mirrors.set(moco.scope, mirror);
     return mirror;
+  }
+
+  /**
+   * Whether the store answers (undefined) or a short reason why not (LeadStore.ready), asked of the
+   * store at most once a second however often this is called.
+   */
+  ready(): Promise<string | undefined> {
+    const now = Date.now();
+    if (!this.readiness || now - this.readiness.at >= READY_CACHE_MS)
+      this.readiness = { at: now, answer: this.defaults.store.ready() };
+    return this.readiness.answer;
   }
 
   /** How many mirrors are held in memory now. */

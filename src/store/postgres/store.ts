@@ -214,6 +214,16 @@ export class PostgresStore implements LeadStore {
     await this.run((db) => db.query(this.sql.releaseLease, [scope, owner]));
   }
 
+  async ready(): Promise<string | undefined> {
+    if (!this.pool || this.problem !== undefined) return "lead store unavailable";
+    try {
+      await this.pool.query("SELECT 1");
+      return undefined;
+    } catch {
+      return "lead store not answering";
+    }
+  }
+
   async describe(): Promise<StoreInfo> {
     return this.run(async (db) => {
       const { rows } = await db.query<Row>(this.sql.describeScopes);

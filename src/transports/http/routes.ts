@@ -62,6 +62,15 @@ export function router(options: RouterOptions): Route {
       sendJson(res, 200, { status: "ok" });
       return;
     }
+    if (path === "/readyz" && (req.method === "GET" || req.method === "HEAD")) {
+      const problem = await notReady(options.mirrors);
+      sendJson(
+        res,
+        problem ? 503 : 200,
+        problem ? { status: "unavailable", reason: problem } : { status: "ready" },
+      );
+      return;
+    }
     if (path === "/webhooks/moco" && options.webhooks) return options.webhooks.handle(req, res);
     // The OAuth endpoints and pages check their Host against the public URL themselves.
     if (oauth && (await oauth.handle(req, res))) return;
@@ -97,6 +106,13 @@ export function router(options: RouterOptions): Route {
     checkPost(req);
     await exchange(req, res, access, options, door);
   };
+}
+
+/** Why this instance cannot serve yet (its lead store), or undefined; no store (off) is ready. Never asks MOCO. */
+async function notReady(mirrors: RouterOptions["mirrors"]): Promise<string | undefined> {
+  if (!mirrors) return undefined;
+  const registry = await mirrors();
+  return registry ? registry.ready() : "lead store unavailable";
 }
 
 /** A public request declares its length, and a small one (413, and the connection closed, otherwise). */
