@@ -15,12 +15,26 @@ import { resolveFilter } from "./resolve.js";
  * replies/changes.ts and replies/past.ts put them into the answers of lead_changes and pipeline_summary.
  */
 
-const noStore = () =>
-  new InputError(
-    "The change history needs the lead store, which is off or unavailable here (MOCO_STORE=off, or the store could not be opened)",
-    {},
-    "Start the server without MOCO_STORE=off (the default keeps a file in the data directory); list_leads and pipeline_summary answer the present without it.",
-  );
+/**
+ * Why there is no history: the store is off (no mirror), or it is configured and cannot be used;
+ * `problem` is then the store's own sentence: where it is (never a password) and why it failed.
+ */
+const noStore = (problem?: string) =>
+  problem === undefined
+    ? new InputError(
+        "The change history needs the lead store, which is off here (MOCO_STORE=off) or could not be set up (the server's log says why)",
+        {},
+        "Start the server without MOCO_STORE=off (the default keeps a file in the data directory); list_leads and pipeline_summary answer the present without it.",
+      )
+    : new InputError(
+        `The change history needs the lead store, ${problem.startsWith("the lead store") ? `and ${problem}` : `which is unavailable: ${problem}`}`,
+        {},
+        "Make the store usable (for PostgreSQL: the database running and reachable, and MOCO_STORE naming it with the right user and database), then restart the server; list_leads and pipeline_summary answer the present without it.",
+      );
+
+/** The error for a mirror that cannot answer: its store's problem, or the store is off. */
+const unavailable = (mirror: LeadMirror | undefined) =>
+  noStore(mirror ? (mirror.status().problem ?? "the store is unavailable") : undefined);
 
 /**
  * The mirror of the call's credentials, synced first when it is older than its freshness window, or
@@ -31,7 +45,7 @@ async function synced(
   maxAgeMs?: number,
 ): Promise<{ mirror: LeadMirror; read: MirrorRead }> {
   const mirror = await ctx.mirror();
-  if (!mirror?.available) throw noStore();
+  if (!mirror?.available) throw unavailable(mirror);
   const read = await storeCall(() =>
     mirror.read({
       maxAgeMs: maxAgeMs === undefined ? undefined : Math.min(maxAgeMs, mirror.freshMs),
@@ -46,7 +60,7 @@ async function storeCall<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw error instanceof StoreUnavailableError ? noStore() : error;
+    throw error instanceof StoreUnavailableError ? noStore(error.message) : error;
   }
 }
 
@@ -91,7 +105,7 @@ export const CHANGES_MAX_AGE_S = 5;
  */
 export async function leadChanges(args: ChangesArgs, ctx: LeadsContext) {
   const mirror = await ctx.mirror();
-  if (!mirror?.available) throw noStore(); // before resolving names: those would be wasted requests
+  if (!mirror?.available) throw unavailable(mirror); // before resolving names: those would be wasted requests
   const filter = args.filter && (await selection(args.filter, ctx));
   const { read } = await synced(ctx, (args.max_age_seconds ?? CHANGES_MAX_AGE_S) * 1000);
   const keep = filter?.on(ctx.today());
@@ -308,7 +322,7 @@ export async function pastPipeline(
   ctx: LeadsContext,
 ) {
   const mirror = await ctx.mirror();
-  if (!mirror?.available) throw noStore();
+  if (!mirror?.available) throw unavailable(mirror);
   const select = await selection(filter, ctx);
   const { read } = await synced(ctx);
   const today = ctx.today();

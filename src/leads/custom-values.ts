@@ -64,6 +64,18 @@ function yesNo(name: string, value: CustomValue, forFilter: boolean): Understood
 export const unsetNote = (name: string) =>
   `leads with ${name} unset are not included, though MOCO shows them unticked`;
 
+/**
+ * An empty value (or null) for a yes/no field in a write: MOCO cannot empty such a field, it stores
+ * the empty value as no ("0"), so a write asking to clear it would silently set no. Refused, on a
+ * create and an update alike, with what to send instead.
+ */
+function blankYesNo(name: string, value: unknown): Understood["problem"] & {} {
+  return {
+    message: `${json(name)} is a yes/no field, which MOCO cannot leave empty: it would store ${json(value)} as no ("0"); send false for no, or leave the field out to keep its value`,
+    takes: ["true", "false"],
+  };
+}
+
 /** One value of a field, read by its definition (none: as given); `forFilter` for a search's value. */
 export function understand(
   name: string,
@@ -161,7 +173,7 @@ export interface WriteValues {
 /**
  * The custom field values of a write (create_lead, update_lead, update_leads) checked against the
  * account's definitions before anything is written. An empty value (clearing the field) is sent as
- * given. When the definitions cannot be read, every value is sent as given, and the notes say so.
+ * given, except for a yes/no field, which MOCO cannot empty (blankYesNo). When the definitions cannot be read, every value is sent as given, and the notes say so.
  */
 export async function writeValues(
   props: Record<string, unknown>,
@@ -196,11 +208,13 @@ export async function writeValues(
     const def = defs.get(name);
     const blank = value === "" || value === null || (Array.isArray(value) && value.length === 0);
     const found: Omit<Understood, "value"> & { value: unknown } =
-      blank || !isValue(value)
-        ? { value }
-        : def && isDate(def)
-          ? dateValue(name, value)
-          : understand(name, def, value);
+      blank && def && isYesNo(def)
+        ? { value, problem: blankYesNo(name, value) }
+        : blank || !isValue(value)
+          ? { value }
+          : def && isDate(def)
+            ? dateValue(name, value)
+            : understand(name, def, value);
     if (found.problem) problems.push([name, found.problem]);
     if (found.echo) {
       const how =

@@ -202,8 +202,16 @@ const live = (g: StoredGrant, now: number) =>
 
 export const canWrite = (scope: string) => scope.split(" ").includes(SCOPE_WRITE);
 
-/** RFC 8707 resources compare as URLs without fragment and one trailing slash. */
+/**
+ * RFC 8707: a resource is an absolute URI without a fragment. Two compare equal only when they are the
+ * same once scheme and host case is normalised (URL parsing does that); a fragment (even an empty `#`)
+ * never matches, nor does a trailing slash the other lacks.
+ */
 export function sameResource(a: URL | string, b: string): boolean {
-  const norm = (v: string) => v.replace(/#.*$/, "").replace(/\/$/, "");
-  return norm(String(a)) === norm(b);
+  if (String(a).includes("#")) return false;
+  try {
+    return new URL(String(a)).href === new URL(b).href;
+  } catch {
+    return false;
+  }
 }

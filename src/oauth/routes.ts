@@ -7,6 +7,7 @@ import { FormError, readBody, sendJson } from "./http-util.js";
 import { type OAuthOptions, type Resolved, SCOPES } from "./options.js";
 import type { Provider } from "./provider.js";
 import type { RegistrationGate } from "./registration.js";
+import { shortenErrors } from "./short-errors.js";
 
 /**
  * The OAuth paths and who answers them: the discovery documents here, the person's forms in the
@@ -155,6 +156,7 @@ async function sdkPath(req: IncomingMessage, res: ServerResponse, path: string, 
     // The body is read: Express's body parsers see a finished request and leave req.body as it is.
     (req as IncomingMessage & { body?: unknown }).body = parsed.body;
   }
+  shortenErrors(res);
   await new Promise<void>((resolve) => {
     res.once("close", resolve);
     d.app(req, res, () => {

@@ -2,6 +2,7 @@ import type { LeadMirror } from "../leads/mirror/index.js";
 import { log } from "../log.js";
 import type { MocoClient } from "../moco/client.js";
 import { allUsers } from "../moco/reference.js";
+import { leadAtMoco } from "./apply.js";
 import { type WebhookReceiver, webhookReceiver } from "./receiver.js";
 
 /**
@@ -22,5 +23,6 @@ export function accountReceiver(
   const url = moco.url("").origin;
   log("info", `MOCO webhooks for ${url} accepted at /webhooks/moco`);
   const userName = async (id: number) => (await allUsers(moco)).users.find((u) => u.id === id)?.name;
-  return webhookReceiver({ secrets, accounts: [{ url, deps: { mirror: () => mirrorFor(moco), userName } }] });
+  const deps = { mirror: () => mirrorFor(moco), userName, lead: (id: number) => leadAtMoco(moco, id) };
+  return webhookReceiver({ secrets, accounts: [{ url, deps }] });
 }

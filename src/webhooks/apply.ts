@@ -1,12 +1,19 @@
 import type { Author, ExternalChange, LeadMirror } from "../leads/mirror/index.js";
 import { log } from "../log.js";
-import { parseLead } from "../moco/leads.js";
+import type { MocoClient } from "../moco/client.js";
+import { MocoError } from "../moco/errors.js";
+import { getLead, parseLead } from "../moco/leads.js";
+import type { Lead } from "../moco/schemas.js";
 
 /**
  * What a verified delivery means for the lead mirror: `Deal` create/update/delete and notes on leads
  * (`Comment` with commentable_type `Deal`) become one ExternalChange, applied by the mirror
  * idempotently and out of order. Anything else (other targets, a note on a project, a deleted note,
  * which names no lead) is acknowledged and left alone.
+ *
+ * MOCO signs the body only: the event, the author and the timestamp headers are not covered, so a
+ * captured body can be sent again under another event. A delete therefore carries nothing but the id
+ * (as MOCO's do), and is applied only once MOCO answers 404 for the lead, as a sync confirms one.
  */
 
 export interface Delivery {
@@ -26,6 +33,18 @@ export interface ApplyDeps {
   mirror: () => Promise<LeadMirror | undefined>;
   /** A user's name by id (MOCO's users list), undefined when unknown. */
   userName: (id: number) => Promise<string | undefined>;
+  /** The lead as MOCO has it now (GET /deals/{id}), undefined when MOCO answers 404. */
+  lead: (id: number) => Promise<Lead | undefined>;
+}
+
+/** `ApplyDeps.lead` over a MOCO client: a 404 is undefined, any other failure throws. */
+export async function leadAtMoco(moco: MocoClient, id: number): Promise<Lead | undefined> {
+  try {
+    return await getLead(moco, id);
+  } catch (error) {
+    if (error instanceof MocoError && error.kind === "not_found") return undefined;
+    throw error;
+  }
 }
 
 const EVENTS = new Set(["create", "update", "delete"]);
@@ -40,8 +59,12 @@ export function changeOf(delivery: Delivery): ExternalChange | string {
   if (!EVENTS.has(event)) return `unknown event ${JSON.stringify(event)}`;
   const body = (delivery.body !== null && typeof delivery.body === "object" ? delivery.body : {}) as Json;
   if (target === "Deal") {
-    if (event === "delete")
-      return isId(body.id) ? { deletedId: body.id, at: delivery.at } : "a deleted lead without an id";
+    if (event === "delete") {
+      if (!isId(body.id)) return "a deleted lead without an id";
+      // MOCO's delete payload is the id alone; a whole lead under `delete` is another event's body.
+      if (Object.keys(body).length > 1) return `a delete of lead ${body.id} whose body is more than its id`;
+      return { deletedId: body.id, at: delivery.at };
+    }
     try {
       return { lead: parseLead(body) };
     } catch (error) {
@@ -68,6 +91,14 @@ export function leadOf(change: ExternalChange): number {
 export async function applyChange(change: ExternalChange, userId: number | undefined, deps: ApplyDeps) {
   const mirror = await deps.mirror();
   if (!mirror?.available) return "ignored: no lead store";
+  if ("deletedId" in change) {
+    const still = await deps.lead(change.deletedId);
+    if (still) {
+      // MOCO still has it: not a deletion. The lead as MOCO returns it, with no author (the header is unsigned).
+      log("warn", `webhook delete of lead ${change.deletedId} not applied: MOCO still has the lead`);
+      return (await mirror.applyExternal({ lead: still })) ? "applied as MOCO has it" : "nothing to change";
+    }
+  }
   let author: Author | undefined;
   if (userId !== undefined) {
     const name = await deps.userName(userId).catch(() => undefined);

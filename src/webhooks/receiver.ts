@@ -3,13 +3,14 @@ import { log } from "../log.js";
 import { sendJson } from "../web/respond.js";
 import { type ApplyDeps, applyChange, changeOf, leadOf } from "./apply.js";
 import { HookQueue } from "./queue.js";
-import { freshTimestamp, ReplayGuard, SIGNATURE, signedBy, WINDOW } from "./verify.js";
+import { freshTimestamp, KindMemory, ReplayGuard, SIGNATURE, signedBy, WINDOW } from "./verify.js";
 
 /**
  * POST /webhooks/moco: public (MOCO sends no bearer token), so every check that costs nothing comes
  * before any work: method, the signature's and timestamp's form and age, the announced length, all
  * before a byte of the body is read; then the body under a small cap and a short timeout, its HMAC,
- * the replay guard; then it is queued and answered 202 at once (MOCO wants 2xx within 10 s).
+ * the replay guard and the event the signature came with before; then it is queued and answered 202
+ * at once (MOCO wants 2xx within 10 s).
  */
 
 export interface WebhookAccount {
@@ -66,10 +67,16 @@ export function webhookReceiver(options: ReceiverOptions): WebhookReceiver {
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 5_000;
   const now = options.now ?? Date.now;
   const guard = new ReplayGuard();
+  const kinds = new KindMemory();
   const queue = new HookQueue(options.queueCap ?? 1_000, (error) =>
     log("warn", `webhook not applied: ${error instanceof Error ? error.message : String(error)}`),
   );
   const accounts = new Map(options.accounts.map((a) => [originOf(a.url), a.deps]));
+
+  const taken = (signature: string, event: string) => {
+    guard.add(signature, now());
+    kinds.add(signature, event);
+  };
 
   const take = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== "POST") throw new Refusal(405, "POST only");
@@ -81,6 +88,14 @@ export function webhookReceiver(options: ReceiverOptions): WebhookReceiver {
     if (length > maxBody) throw new Refusal(413, `body over ${maxBody} bytes`);
     const body = await readBody(req, maxBody, bodyTimeoutMs);
     if (!signedBy(options.secrets, body, signature)) throw new Refusal(401, "signature does not match");
+    const target = header(req, "x-moco-target") ?? "";
+    const event = header(req, "x-moco-event") ?? "";
+    const before = kinds.conflict(signature, event);
+    if (before !== undefined)
+      throw new Refusal(
+        409,
+        `this body came before as event ${JSON.stringify(before)}, not ${JSON.stringify(event)}`,
+      );
     if (guard.has(signature, now())) return sendJson(res, 200, { status: "duplicate" });
     let parsed: unknown;
     try {
@@ -91,8 +106,8 @@ export function webhookReceiver(options: ReceiverOptions): WebhookReceiver {
     const deps = accounts.get(originOf(header(req, "x-moco-account-url")));
     const userId = userIdOf(header(req, "x-moco-user-id"));
     const change = changeOf({
-      target: header(req, "x-moco-target") ?? "",
-      event: header(req, "x-moco-event") ?? "",
+      target,
+      event,
       userId,
       body: parsed,
       at,
@@ -100,12 +115,12 @@ export function webhookReceiver(options: ReceiverOptions): WebhookReceiver {
     if (!deps || typeof change === "string") {
       const why = deps ? (change as string) : "the account is not served here";
       log("info", `webhook ignored: ${why}`);
-      guard.add(signature, now());
+      taken(signature, event);
       return sendJson(res, 200, { status: "ignored" });
     }
     const queued = queue.offer(leadOf(change), async () => void (await applyChange(change, userId, deps)));
     if (!queued) return sendJson(res, 503, { error: "busy, send again later" }, { "Retry-After": "5" });
-    guard.add(signature, now());
+    taken(signature, event);
     sendJson(res, 202, { status: "queued" });
   };
 

@@ -3,8 +3,10 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 /**
  * Is a delivery MOCO's? MOCO signs the raw body (hex HMAC-SHA256, keyed by the webhook secret shown
  * in MOCO) and stamps the delivery with X-Moco-Timestamp (epoch ms). The signature does not cover the
- * timestamp, so the time window and the replay guard only narrow what a replayed body can do; what
- * makes one harmless is that applying it is idempotent (apply.ts: an older lead never replaces a newer).
+ * timestamp, nor the event or the author: the time window and the replay guard only narrow what a
+ * replayed body can do. What keeps one harmless: applying a lead is idempotent (an older lead never
+ * replaces a newer), a body is refused under an event other than its first (KindMemory), and a delete
+ * is applied only once MOCO confirms it (apply.ts).
  */
 
 export const SIGNATURE = /^[0-9a-f]{64}$/i;
@@ -78,5 +80,30 @@ export class ReplayGuard {
       if (at > now - this.windowMs) break; // insertion order is time order
       this.seen.delete(key);
     }
+  }
+}
+
+/**
+ * Which event (X-Moco-Event) each signature came with, remembered long after the replay window: the
+ * signature covers the body only, so a captured body sent again under another event (an update's body
+ * as a `delete`) still verifies. The same signature with another event is refused. Bounded
+ * by `max` (the oldest leave first); forgetting one only lets a body through that apply.ts still checks.
+ */
+export class KindMemory {
+  private readonly kinds = new Map<string, string>();
+
+  constructor(private readonly max = 100_000) {}
+
+  /** The event this signature came with before, when it differs from `event`. */
+  conflict(signature: string, event: string): string | undefined {
+    const seen = this.kinds.get(signature.toLowerCase());
+    return seen !== undefined && seen !== event ? seen : undefined;
+  }
+
+  add(signature: string, event: string): void {
+    const key = signature.toLowerCase();
+    if (this.kinds.has(key)) return;
+    while (this.kinds.size >= this.max) this.kinds.delete(this.kinds.keys().next().value as string);
+    this.kinds.set(key, event);
   }
 }

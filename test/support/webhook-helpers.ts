@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { allUsers } from "../../src/moco/reference.js";
+import { leadAtMoco } from "../../src/webhooks/apply.js";
 import {
   type ReceiverOptions,
   sign,
@@ -34,6 +35,7 @@ export async function startHookEnv(options: Partial<ReceiverOptions> = {}): Prom
         deps: {
           mirror: async () => env.mirror,
           userName: async (id) => (await allUsers(env.moco)).users.find((u) => u.id === id)?.name,
+          lead: (id) => leadAtMoco(env.moco, id),
         },
       },
     ],

@@ -1,6 +1,7 @@
 import { createServer, request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LeadMirror } from "../../src/leads/mirror/index.js";
+import { leadAtMoco } from "../../src/webhooks/apply.js";
 import { webhookReceiver } from "../../src/webhooks/index.js";
 import { apiLeads } from "../support/mirror-helpers.js";
 import {
@@ -124,6 +125,7 @@ describe("a flood of hooks", () => {
               return mirror;
             },
             userName: async () => undefined,
+            lead: (id) => leadAtMoco(e.env.moco, id),
           },
         },
       ],
