@@ -54,7 +54,7 @@ describe("create_lead reports what MOCO stored differently", () => {
     const put = h.sandbox.requests.filter((q) => q.method === "PUT").at(-1);
     expect((put?.body as Json | undefined)?.custom_properties).toEqual({ Rahmenvertrag: "0" });
     expect(off.warnings).toEqual([]);
-    expect(off.changes).toEqual(['custom_properties.Rahmenvertrag: "1" → "0"']);
+    expect(off.changes).toEqual(["custom_properties.Rahmenvertrag: yes → no"]);
   });
 
   it("warns that closed_on is ignored while the lead is pending", async () => {
