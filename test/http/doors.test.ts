@@ -130,7 +130,8 @@ describe("the public door", () => {
 
   it("over the total with only new sockets, a margin lets more in; the rest is refused, the first few told 503", () => {
     const { doors, arrive, attempt } = setup({ maxConnections: 20, maxPublic: 20, maxPublicPerAddress: 100 });
-    const sockets = Array.from({ length: 60 }, () => arrive("10.0.5.1"));
+    // From as many addresses (one address's new connections past 4 would give way to each other).
+    const sockets = Array.from({ length: 60 }, (_, i) => arrive(`10.0.5.${i}`));
     // 20, and a margin of max(16, 20 / 4) = 16 over it.
     expect(doors.counts()).toMatchObject({ open: 36, refused: 24 });
     // Of the 24 refused, the newest 16 wait for their request to be told "busy" (503); the oldest 8 are closed.
@@ -150,7 +151,7 @@ describe("the public door", () => {
         maxPublic: 20,
         maxPublicPerAddress: 100,
       });
-      const sockets = Array.from({ length: 30 }, () => arrive("10.0.7.1"));
+      const sockets = Array.from({ length: 30 }, (_, i) => arrive(`10.0.7.${i}`));
       expect(doors.counts().open).toBe(30);
       // Within the moment, two show a request with a token and the rest trickle their headers.
       request(sockets[28] as FakeSocket).admit();
@@ -175,7 +176,7 @@ describe("the public door", () => {
     request(holder).admit();
     doors.finished(holder as unknown as Socket);
     holder.destroy();
-    Array.from({ length: 40 }, () => arrive("10.0.6.2"));
+    Array.from({ length: 40 }, (_, i) => arrive(`10.0.8.${i}`));
     const before = doors.counts();
     expect(before.refused).toBeGreaterThan(0);
     const again = arrive("10.0.6.1");
@@ -270,6 +271,27 @@ describe("a flood of silent connections", () => {
     arrive("10.2.1.1");
     expect([old.destroyed, ...young.map((s) => s.destroyed)]).toEqual([true, false, false, false]);
     expect(doors.counts()).toMatchObject({ open: 4, evicted: 1 });
+  });
+});
+
+describe("a flood of silent connections from a few addresses", () => {
+  it("the total full: an address with more than 4 new silent connections gives up its oldest at once, others keep their grace", () => {
+    const { doors, arrive } = setup({ maxConnections: 8, maxPublic: 8, maxPublicPerAddress: 100 });
+    const lone = ["10.3.0.1", "10.3.0.2", "10.3.0.3"].map(arrive);
+    const crowd = Array.from({ length: 5 }, () => arrive("10.3.1.1"));
+    const newcomer = arrive("10.3.2.1");
+    expect([...lone, ...crowd].map((s) => s.destroyed)).toEqual([
+      false,
+      false,
+      false,
+      true,
+      ...Array(4).fill(false),
+    ]);
+    expect(newcomer.destroyed).toBe(false);
+    // Four left: the crowded address keeps them, the next newcomer is let in over the total.
+    arrive("10.3.2.2");
+    expect(crowd.filter((s) => s.destroyed)).toHaveLength(1);
+    expect(doors.counts()).toMatchObject({ open: 9, evicted: 1 });
   });
 });
 

@@ -118,7 +118,7 @@ export function closedByServer(stderr: string) {
   let evicted = 0;
   let refused = 0;
   for (const m of stderr.matchAll(
-    /(\d+) slow or idle public connections closed to make room, (\d+) refused/g,
+    /(\d+) slow, idle or silent connections closed to make room, (\d+) refused/g,
   )) {
     evicted += Number(m[1]);
     refused += Number(m[2]);

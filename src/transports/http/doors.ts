@@ -66,7 +66,8 @@ interface Entry {
   credential?: string;
 }
 
-type Tally = { all: number; public: number; private: number };
+/** Per address: open, public, authenticated, and new connections that have not begun a request. */
+type Tally = { all: number; public: number; private: number; fresh: number };
 
 /** How soon connections let in over the total are looked at again. */
 const SWEEP_MS = 25;
@@ -77,7 +78,9 @@ const KNOWN_MS = 15 * 60_000;
 const KNOWN_ADDRESSES = 10_000;
 /** When the total is full, a new connection that has sent nothing for this long may be closed. */
 const SHORT_GRACE_MS = 150;
-/** Authenticated connections of one credential, and of one address, at most (a soft cap, see admit). */
+/** New connections per address that keep their whole grace when the total is full (the rest do not). */
+const FRESH_PER_ADDRESS = 4;
+/** Authenticated connections of one credential, and of one address, at most (a soft cap, see credit). */
 const privateCap = (maxConnections: number) => Math.max(8, Math.ceil(maxConnections / 4));
 
 export class Doors {
@@ -127,7 +130,7 @@ export class Doors {
    */
   arrive(socket: Socket): void {
     const address = socket.remoteAddress ?? "";
-    const tally = this.byAddress.get(address) ?? { all: 0, public: 0, private: 0 };
+    const tally = this.byAddress.get(address) ?? { all: 0, public: 0, private: 0, fresh: 0 };
     const { limits } = this;
     if (tally.public >= limits.maxPublicPerAddress) this.makeRoom(address);
     if (this.publicOpen >= limits.maxPublic) this.makeRoom(undefined);
@@ -159,6 +162,7 @@ export class Doors {
     const entry = this.entries.get(socket);
     if (!entry) return { claim: () => {}, admit: () => {} };
     this.setState(entry, "public");
+    if (!entry.req && !entry.idle) this.freshen(entry, -1);
     entry.req = req;
     entry.idle = false;
     entry.since = this.now();
@@ -307,22 +311,24 @@ export class Doors {
   }
 
   /**
-   * When the total is full: the oldest of the connections silent past the short grace, or (none)
-   * of the authenticated requests whose body has not arrived within the public body timeout.
+   * When the total is full: the oldest new connection that has sent nothing from an address with
+   * more than a few such, else the oldest silent past the short grace, else the oldest authenticated
+   * request whose body has not arrived within the public body timeout.
    */
   private lagging(): Entry | undefined {
     const now = this.now();
+    let crowded: Entry | undefined;
     let silent: Entry | undefined;
     let late: Entry | undefined;
+    const older = (a: Entry | undefined, b: Entry) => (!a || b.since < a.since ? b : a);
     for (const e of this.entries.values()) {
-      if (e.idle || now - e.since < SHORT_GRACE_MS) continue;
+      if (e.idle) continue;
       if (e.state === "public" && !e.req && e.socket.bytesRead === 0) {
-        if (!silent || e.since < silent.since) silent = e;
-      } else if (e.state === "private" && this.bodyLate(e, now)) {
-        if (!late || e.since < late.since) late = e;
-      }
+        if ((this.byAddress.get(e.address)?.fresh ?? 0) > FRESH_PER_ADDRESS) crowded = older(crowded, e);
+        else if (now - e.since >= SHORT_GRACE_MS) silent = older(silent, e);
+      } else if (e.state === "private" && this.bodyLate(e, now)) late = older(late, e);
     }
-    return silent ?? late;
+    return crowded ?? silent ?? late;
   }
 
   private bodyLate(e: Entry, now: number): boolean {
@@ -390,8 +396,9 @@ export class Doors {
   }
 
   private count(entry: Entry, delta: 1 | -1): void {
-    const tally = this.byAddress.get(entry.address) ?? { all: 0, public: 0, private: 0 };
+    const tally = this.byAddress.get(entry.address) ?? { all: 0, public: 0, private: 0, fresh: 0 };
     tally.all += delta;
+    if (!entry.req && !entry.idle) tally.fresh += delta;
     if (entry.state === "public") {
       tally.public += delta;
       this.publicOpen += delta;
@@ -399,6 +406,11 @@ export class Doors {
     if (entry.state === "private") tally.private += delta;
     if (tally.all > 0) this.byAddress.set(entry.address, tally);
     else this.byAddress.delete(entry.address);
+  }
+
+  private freshen(entry: Entry, delta: 1 | -1): void {
+    const tally = this.byAddress.get(entry.address);
+    if (tally && this.entries.has(entry.socket)) tally.fresh += delta;
   }
 
   private forget(entry: Entry): void {
