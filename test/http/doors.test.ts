@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { describe, expect, it, vi } from "vitest";
 import { type DoorLimits, Doors } from "../../src/transports/http/doors.js";
-import { type RawClient, rawClient, TOKEN, until } from "../support/sockets.js";
+import { type RawClient, rawClient, until } from "../support/sockets.js";
 import { initialize, startHttpFixture } from "./support.js";
 
 /**
@@ -42,12 +42,13 @@ function setup(over: Partial<DoorLimits> = {}) {
     doors.arrive(s as unknown as Socket);
     return s;
   };
-  const attempt = (s: FakeSocket, complete = false) => {
+  const attempt = (s: FakeSocket, complete = false, authorization?: string) => {
     s.bytesRead += 100;
-    return doors.request(s as unknown as Socket, { complete } as IncomingMessage, () => {});
+    const req = { complete, headers: { authorization } } as unknown as IncomingMessage;
+    return doors.request(s as unknown as Socket, req, () => {});
   };
-  const request = (s: FakeSocket, complete = false) => {
-    const door = attempt(s, complete);
+  const request = (s: FakeSocket, complete = false, authorization?: string) => {
+    const door = attempt(s, complete, authorization);
     if (door === "busy") throw new Error("this connection was refused");
     return door;
   };
@@ -129,7 +130,8 @@ describe("the public door", () => {
 
   it("over the total with only new sockets, a margin lets more in; the rest is refused, the first few told 503", () => {
     const { doors, arrive, attempt } = setup({ maxConnections: 20, maxPublic: 20, maxPublicPerAddress: 100 });
-    const sockets = Array.from({ length: 60 }, () => arrive("10.0.5.1"));
+    // From as many addresses (one address's new connections past 4 would give way to each other).
+    const sockets = Array.from({ length: 60 }, (_, i) => arrive(`10.0.5.${i}`));
     // 20, and a margin of max(16, 20 / 4) = 16 over it.
     expect(doors.counts()).toMatchObject({ open: 36, refused: 24 });
     // Of the 24 refused, the newest 16 wait for their request to be told "busy" (503); the oldest 8 are closed.
@@ -149,7 +151,7 @@ describe("the public door", () => {
         maxPublic: 20,
         maxPublicPerAddress: 100,
       });
-      const sockets = Array.from({ length: 30 }, () => arrive("10.0.7.1"));
+      const sockets = Array.from({ length: 30 }, (_, i) => arrive(`10.0.7.${i}`));
       expect(doors.counts().open).toBe(30);
       // Within the moment, two show a request with a token and the rest trickle their headers.
       request(sockets[28] as FakeSocket).admit();
@@ -174,7 +176,7 @@ describe("the public door", () => {
     request(holder).admit();
     doors.finished(holder as unknown as Socket);
     holder.destroy();
-    Array.from({ length: 40 }, () => arrive("10.0.6.2"));
+    Array.from({ length: 40 }, (_, i) => arrive(`10.0.8.${i}`));
     const before = doors.counts();
     expect(before.refused).toBeGreaterThan(0);
     const again = arrive("10.0.6.1");
@@ -187,15 +189,123 @@ describe("the public door", () => {
   });
 });
 
+describe("the authenticated side", () => {
+  it("one credential over its cap (a quarter of the total, at least 8): its own bodies still coming are closed, oldest first, another's never", () => {
+    const { clock, doors, arrive, request } = setup({ maxConnections: 40, maxPublicPerAddress: 100 });
+    const other = arrive("10.1.0.9");
+    request(other, false, "Bearer other").admit();
+    const own = Array.from({ length: 10 }, (_, i) => {
+      clock.now += 1;
+      const s = arrive(`10.1.0.${1 + (i % 3)}`);
+      request(s, false, "Bearer mine").admit();
+      return s;
+    });
+    // Cap 10: the tenth is in, and nothing closed yet.
+    expect(own.some((s) => s.destroyed)).toBe(false);
+    clock.now += 1;
+    const eleventh = arrive("10.1.0.4");
+    request(eleventh, false, "Bearer mine").admit();
+    expect([own[0]?.destroyed, own[1]?.destroyed, eleventh.destroyed, other.destroyed]).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(doors.counts()).toMatchObject({ authenticated: 11, evicted: 1 });
+  });
+
+  it("one credential's requests being answered are real work: over the cap, none of them is closed", () => {
+    const { arrive, request } = setup({ maxConnections: 32, maxPublicPerAddress: 100 });
+    const answering = Array.from({ length: 9 }, (_, i) => {
+      const s = arrive(`10.1.1.${i}`);
+      request(s, true, "Bearer mine").admit();
+      return s;
+    });
+    expect(answering.some((s) => s.destroyed)).toBe(false);
+  });
+
+  it("one address's authenticated connections have the same cap, whatever their credentials", () => {
+    const { doors, arrive, request } = setup({ maxConnections: 32, maxPublicPerAddress: 100 });
+    const sockets = Array.from({ length: 9 }, (_, i) => {
+      const s = arrive("10.1.2.1");
+      request(s, false, `Bearer token-${i}`).admit();
+      return s;
+    });
+    expect(sockets.map((s) => s.destroyed)).toEqual([true, ...Array(8).fill(false)]);
+    expect(doors.counts()).toMatchObject({ authenticated: 8 });
+  });
+
+  it("the total full: an authenticated body not in within the body timeout gives way to a newcomer", () => {
+    const { clock, doors, arrive, request } = setup({ maxConnections: 4, maxPublicPerAddress: 100 });
+    const holders = Array.from({ length: 4 }, (_, i) => {
+      const s = arrive(`10.1.3.${i}`);
+      request(s, i > 0, `Bearer t${i}`).admit();
+      return s;
+    });
+    clock.now += 4_999;
+    // Within the margin a burst is let in; fill it with requests being answered.
+    for (let i = 0; i < 16; i++) request(arrive(`10.1.4.${i}`), true);
+    // Full to the margin, nothing late yet: refused.
+    arrive("10.1.5.1");
+    expect(doors.counts()).toMatchObject({ open: 20, refused: 1, evicted: 0 });
+    clock.now += 1;
+    const newcomer = arrive("10.1.5.2");
+    expect(doors.counts()).toMatchObject({ open: 20, refused: 1, evicted: 1 });
+    expect([newcomer.destroyed, ...holders.map((s) => s.destroyed)]).toEqual([
+      false,
+      true,
+      false,
+      false,
+      false,
+    ]);
+  });
+});
+
+describe("a flood of silent connections", () => {
+  it("the total full: a new connection silent past 150 ms gives way to a newcomer, a younger one does not", () => {
+    const { clock, doors, arrive } = setup({ maxConnections: 4, maxPublic: 4, maxPublicPerAddress: 100 });
+    const old = arrive("10.2.0.1");
+    clock.now += 149;
+    const young = Array.from({ length: 3 }, (_, i) => arrive(`10.2.0.${2 + i}`));
+    clock.now += 1;
+    arrive("10.2.1.1");
+    expect([old.destroyed, ...young.map((s) => s.destroyed)]).toEqual([true, false, false, false]);
+    expect(doors.counts()).toMatchObject({ open: 4, evicted: 1 });
+  });
+});
+
+describe("a flood of silent connections from a few addresses", () => {
+  it("the total full: an address with more than 4 new silent connections gives up its oldest at once, others keep their grace", () => {
+    const { doors, arrive } = setup({ maxConnections: 8, maxPublic: 8, maxPublicPerAddress: 100 });
+    const lone = ["10.3.0.1", "10.3.0.2", "10.3.0.3"].map(arrive);
+    const crowd = Array.from({ length: 5 }, () => arrive("10.3.1.1"));
+    const newcomer = arrive("10.3.2.1");
+    expect([...lone, ...crowd].map((s) => s.destroyed)).toEqual([
+      false,
+      false,
+      false,
+      true,
+      ...Array(4).fill(false),
+    ]);
+    expect(newcomer.destroyed).toBe(false);
+    // Four left: the crowded address keeps them, the next newcomer is let in over the total.
+    arrive("10.3.2.2");
+    expect(crowd.filter((s) => s.destroyed)).toHaveLength(1);
+    expect(doors.counts()).toMatchObject({ open: 9, evicted: 1 });
+  });
+});
+
 describe("over the wire", () => {
   it("a connection refused for want of room is answered 503 with Retry-After when its request comes", async () => {
-    const f = await startHttpFixture({ env: { MCP_HTTP_MAX_CONNECTIONS: "1", MCP_HTTP_TOKEN: TOKEN } });
+    // No token to check (loopback only): every /mcp connection is a client's, its address's cap 8 the only one.
+    const f = await startHttpFixture({ env: { MCP_HTTP_MAX_CONNECTIONS: "1" } });
     const held: RawClient[] = [];
     try {
-      // The total (1) and the margin a burst may take over it (16), each kept alive after a call with the token.
-      const head = `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${f.handle.port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${Buffer.byteLength(initialize)}\r\n\r\n`;
+      // The total (1) and the margin a burst may take over it (16), each kept alive after a call, from
+      // three addresses (one address's or one credential's authenticated connections are capped at 8).
+      const head = `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${f.handle.port}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${Buffer.byteLength(initialize)}\r\n\r\n`;
       for (let i = 0; i < 17; i++) {
-        const c = rawClient(f.handle.port, "127.0.0.2");
+        const c = rawClient(f.handle.port, `127.0.1.${1 + (i % 3)}`);
         held.push(c);
         c.socket.on("connect", () => c.socket.write(head + initialize));
       }

@@ -26,6 +26,10 @@ export interface FloodOptions {
   deadlineMs: number;
   /** At most this many connections in all. */
   maxConnections: number;
+  /** What each socket sends first and then a piece at a time (default: the slow public requests). */
+  script?: (slot: number, port: number) => [string, string];
+  /** Instead: send nothing, and close after about this long (±50 ms), to come back at once. */
+  silentMs?: number;
 }
 
 export const floodAddress = (i: number) => `127.0.${3 + Math.floor(i / 250)}.${1 + (i % 250)}`;
@@ -59,7 +63,12 @@ export function flood(o: FloodOptions): Flood {
     socket.on("error", () => {});
     let trickle: NodeJS.Timeout | undefined;
     socket.on("connect", () => {
-      const [first, next] = script(slot % 3, o.port);
+      if (o.silentMs !== undefined) {
+        trickle = setTimeout(() => socket.destroy(), o.silentMs - 50 + Math.random() * 100);
+        timers.add(trickle);
+        return;
+      }
+      const [first, next] = o.script ? o.script(slot, o.port) : script(slot % 3, o.port);
       socket.write(first);
       trickle = setInterval(() => {
         if (socket.writable) socket.write(next);
@@ -73,7 +82,7 @@ export function flood(o: FloodOptions): Flood {
       }
       live.delete(socket);
       if (stopped) return;
-      closedByServer++;
+      if (o.silentMs === undefined) closedByServer++;
       const pause = setTimeout(
         () => {
           timers.delete(pause);

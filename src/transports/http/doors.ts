@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 
@@ -6,9 +7,13 @@ import type { Socket } from "node:net";
  * headers are in nobody knows what it wants, and what it wants may be a public endpoint (OAuth pages,
  * /register, /token, /revoke, metadata) or a /mcp request without a valid token. Public connections
  * have a budget of their own, in total and per address. A connection whose request carried valid
- * credentials leaves that budget and is never closed to make room: when a cap is full, a slow
- * public connection is closed instead (one still trickling its headers or body, oldest first; then
- * an idle one), so no number of slow anonymous clients can keep out a client with a token.
+ * credentials leaves that budget: when a cap is full, a slow public connection is closed instead
+ * (one still trickling its headers or body, oldest first; then an idle one), so no number of slow
+ * anonymous clients can keep out a client with a token. A token holder cannot hold the door either:
+ * the connections of one credential, and the authenticated connections of one address, have a cap
+ * of their own (a quarter of the total, at least 8), kept by closing that credential's (address's)
+ * connections still sending their body or idle; and an authenticated body not in within the public
+ * body timeout makes its connection as closable as a slow public one.
  */
 
 export interface DoorLimits {
@@ -57,9 +62,12 @@ interface Entry {
   idle: boolean;
   /** The public body timeout of the request in flight. */
   timer?: NodeJS.Timeout;
+  /** A digest of the credentials that were admitted on this connection (none: no token to check). */
+  credential?: string;
 }
 
-type Tally = { all: number; public: number };
+/** Per address: open, public, authenticated, and new connections that have not begun a request. */
+type Tally = { all: number; public: number; private: number; fresh: number };
 
 /** How soon connections let in over the total are looked at again. */
 const SWEEP_MS = 25;
@@ -68,10 +76,17 @@ const margin = (maxConnections: number) => Math.max(16, Math.ceil(maxConnections
 /** How long, and for how many addresses, a valid token lets an address's new connections in first. */
 const KNOWN_MS = 15 * 60_000;
 const KNOWN_ADDRESSES = 10_000;
+/** When the total is full, a new connection that has sent nothing for this long may be closed. */
+const SHORT_GRACE_MS = 150;
+/** New connections per address that keep their whole grace when the total is full (the rest do not). */
+const FRESH_PER_ADDRESS = 4;
+/** Authenticated connections of one credential, and of one address, at most (a soft cap, see credit). */
+const privateCap = (maxConnections: number) => Math.max(8, Math.ceil(maxConnections / 4));
 
 export class Doors {
   private readonly entries = new Map<Socket, Entry>();
   private readonly byAddress = new Map<string, Tally>();
+  private readonly byCredential = new Map<string, number>();
   private publicOpen = 0;
   private sweep: NodeJS.Timeout | undefined;
   /** Refused connections waiting for their request, to answer it 503. */
@@ -109,12 +124,13 @@ export class Doors {
    * it makes room by closing a slow or idle public connection, if there is one; new connections
    * that have not had the time to send a request yet are never closed for it, so a burst (many
    * people behind one address, or a token holder among a flood) may go over the public budget
-   * into the rest of the total. Over the total, a slow or idle public connection is closed, or
-   * else this one refused.
+   * into the rest of the total. Over the total, a slow or idle public connection is closed, else
+   * one silent past the short grace or an authenticated one whose body is late, or else this one
+   * is let in over the margin or refused.
    */
   arrive(socket: Socket): void {
     const address = socket.remoteAddress ?? "";
-    const tally = this.byAddress.get(address) ?? { all: 0, public: 0 };
+    const tally = this.byAddress.get(address) ?? { all: 0, public: 0, private: 0, fresh: 0 };
     const { limits } = this;
     if (tally.public >= limits.maxPublicPerAddress) this.makeRoom(address);
     if (this.publicOpen >= limits.maxPublic) this.makeRoom(undefined);
@@ -122,6 +138,7 @@ export class Doors {
       (tally.all < limits.maxConnectionsPerAddress || this.makeRoom(address)) &&
       (this.entries.size < limits.maxConnections ||
         this.makeRoom(undefined) ||
+        this.makeRoom(undefined, true) ||
         this.overflow() ||
         (this.isKnown(address) && this.makeRoomForKnown()));
     if (!room) {
@@ -145,6 +162,7 @@ export class Doors {
     const entry = this.entries.get(socket);
     if (!entry) return { claim: () => {}, admit: () => {} };
     this.setState(entry, "public");
+    if (!entry.req && !entry.idle) this.freshen(entry, -1);
     entry.req = req;
     entry.idle = false;
     entry.since = this.now();
@@ -160,6 +178,7 @@ export class Doors {
       admit: () => {
         this.setState(entry, "private");
         this.remember(entry.address);
+        this.credit(entry, req.headers.authorization);
       },
     };
   }
@@ -217,7 +236,10 @@ export class Doors {
   /** Back within the total: slow and idle public connections are closed, oldest first. */
   private sweepOver(): void {
     this.sweep = undefined;
-    while (this.entries.size > this.limits.maxConnections && this.makeRoom(undefined)) {}
+    while (
+      this.entries.size > this.limits.maxConnections &&
+      (this.makeRoom(undefined) || this.makeRoom(undefined, true))
+    ) {}
     // What is left over are new connections within their grace (they turn slow or show a request).
     if (this.entries.size > this.limits.maxConnections) this.sweepSoon();
   }
@@ -254,9 +276,13 @@ export class Doors {
     victim.socket.destroy();
   }
 
-  /** Closes the slowest public connection (of one address, or of all); false if there is none. */
-  private makeRoom(address: string | undefined): boolean {
-    const victim = this.slowest(address);
+  /**
+   * Closes the slowest public connection (of one address, or of all); false if there is none.
+   * `hurry` (the total is full, and nothing public is slow): a new connection silent for more than
+   * a moment, or an authenticated one whose body is late, is closed as well.
+   */
+  private makeRoom(address: string | undefined, hurry = false): boolean {
+    const victim = hurry ? this.lagging() : this.slowest(address);
     if (!victim) return false;
     this.close(victim);
     return true;
@@ -284,6 +310,72 @@ export class Doors {
     return best;
   }
 
+  /**
+   * When the total is full: the oldest new connection that has sent nothing from an address with
+   * more than a few such, else the oldest silent past the short grace, else the oldest authenticated
+   * request whose body has not arrived within the public body timeout.
+   */
+  private lagging(): Entry | undefined {
+    const now = this.now();
+    let crowded: Entry | undefined;
+    let silent: Entry | undefined;
+    let late: Entry | undefined;
+    const older = (a: Entry | undefined, b: Entry) => (!a || b.since < a.since ? b : a);
+    for (const e of this.entries.values()) {
+      if (e.idle) continue;
+      if (e.state === "public" && !e.req && e.socket.bytesRead === 0) {
+        if ((this.byAddress.get(e.address)?.fresh ?? 0) > FRESH_PER_ADDRESS) crowded = older(crowded, e);
+        else if (now - e.since >= SHORT_GRACE_MS) silent = older(silent, e);
+      } else if (e.state === "private" && this.bodyLate(e, now)) late = older(late, e);
+    }
+    return crowded ?? silent ?? late;
+  }
+
+  private bodyLate(e: Entry, now: number): boolean {
+    return e.req !== undefined && !e.req.complete && now - e.since >= this.limits.publicBodyTimeoutMs;
+  }
+
+  /**
+   * Admitted: the connection counts against its credential's and its address's authenticated
+   * caps. Over one, that credential's (address's) connections still sending their body, then idle
+   * ones, are closed, the oldest first, this one aside; requests whose bodies are in and being
+   * answered are real work and are left alone, so the cap holds unless they alone are over it.
+   */
+  private credit(entry: Entry, authorization: string | undefined): void {
+    if (!this.entries.has(entry.socket)) return;
+    this.uncredit(entry);
+    const cap = privateCap(this.limits.maxConnections);
+    if (authorization !== undefined) {
+      const credential = createHash("sha256").update(authorization).digest("base64url");
+      entry.credential = credential;
+      this.byCredential.set(credential, (this.byCredential.get(credential) ?? 0) + 1);
+      while ((this.byCredential.get(credential) ?? 0) > cap) {
+        if (!this.closeOwn(entry, (e) => e.credential === credential)) break;
+      }
+    }
+    while ((this.byAddress.get(entry.address)?.private ?? 0) > cap) {
+      if (!this.closeOwn(entry, (e) => e.address === entry.address)) break;
+    }
+  }
+
+  /** Closes the oldest authenticated connection of `mine` still sending its body, else idle. */
+  private closeOwn(self: Entry, mine: (e: Entry) => boolean): boolean {
+    let best: Entry | undefined;
+    let bestSending = false;
+    for (const e of this.entries.values()) {
+      if (e === self || e.state !== "private" || !mine(e)) continue;
+      const sending = e.req !== undefined && !e.req.complete;
+      if (!sending && !e.idle) continue;
+      if (!best || (sending && !bestSending) || (sending === bestSending && e.since < best.since)) {
+        best = e;
+        bestSending = sending;
+      }
+    }
+    if (!best) return false;
+    this.close(best);
+    return true;
+  }
+
   private isSlow(e: Entry, now: number): boolean {
     if (e.idle) return false;
     if (e.req) return !e.req.complete;
@@ -292,25 +384,33 @@ export class Doors {
 
   private setState(entry: Entry, state: State): void {
     if (entry.state === state || !this.entries.has(entry.socket)) return;
-    const wasPublic = entry.state === "public";
-    const isPublic = state === "public";
-    entry.state = state;
-    if (wasPublic === isPublic) return;
     const tally = this.byAddress.get(entry.address);
-    const delta = isPublic ? 1 : -1;
-    this.publicOpen += delta;
-    if (tally) tally.public += delta;
+    const publicDelta = Number(state === "public") - Number(entry.state === "public");
+    const privateDelta = Number(state === "private") - Number(entry.state === "private");
+    entry.state = state;
+    this.publicOpen += publicDelta;
+    if (tally) {
+      tally.public += publicDelta;
+      tally.private += privateDelta;
+    }
   }
 
   private count(entry: Entry, delta: 1 | -1): void {
-    const tally = this.byAddress.get(entry.address) ?? { all: 0, public: 0 };
+    const tally = this.byAddress.get(entry.address) ?? { all: 0, public: 0, private: 0, fresh: 0 };
     tally.all += delta;
+    if (!entry.req && !entry.idle) tally.fresh += delta;
     if (entry.state === "public") {
       tally.public += delta;
       this.publicOpen += delta;
     }
+    if (entry.state === "private") tally.private += delta;
     if (tally.all > 0) this.byAddress.set(entry.address, tally);
     else this.byAddress.delete(entry.address);
+  }
+
+  private freshen(entry: Entry, delta: 1 | -1): void {
+    const tally = this.byAddress.get(entry.address);
+    if (tally && this.entries.has(entry.socket)) tally.fresh += delta;
   }
 
   private forget(entry: Entry): void {
@@ -318,5 +418,14 @@ export class Doors {
     clearTimeout(entry.timer);
     this.count(entry, -1);
     this.entries.delete(entry.socket);
+    this.uncredit(entry);
+  }
+
+  private uncredit(entry: Entry): void {
+    if (entry.credential === undefined) return;
+    const left = (this.byCredential.get(entry.credential) ?? 1) - 1;
+    if (left > 0) this.byCredential.set(entry.credential, left);
+    else this.byCredential.delete(entry.credential);
+    entry.credential = undefined;
   }
 }

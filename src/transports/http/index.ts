@@ -61,6 +61,8 @@ export async function startHttpServer(config: HttpConfig, deps: HttpDeps): Promi
         }
         // Answered already (408: the body came too slowly), and reading the rest failed: nothing to add.
         if (res.writableEnded) return;
+        // The connection went (closed to make room, or by the client) before the body was in: nobody to tell.
+        if (req.socket.destroyed && !req.complete) return;
         log("error", `HTTP request failed: ${error instanceof Error ? error.message : String(error)}`);
         sendError(res, new HttpError(500, "Internal error"));
       });

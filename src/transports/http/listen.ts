@@ -124,7 +124,7 @@ function reporter(doors: Doors): (final: boolean) => void {
     at = Date.now();
     log(
       "warn",
-      `connection budgets full: ${evicted} slow or idle public connections closed to make room, ${refused} refused (open now: ${now.public} public, ${now.authenticated} authenticated)`,
+      `connection budgets full: ${evicted} slow, idle or silent connections closed to make room, ${refused} refused (open now: ${now.public} public, ${now.authenticated} authenticated)`,
     );
   };
 }
