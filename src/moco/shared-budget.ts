@@ -199,6 +199,13 @@ export class SharedBudget implements RateBudget {
   private learn(waits: SlotWait[], taken: number | undefined): void {
     const now = this.now();
     const { windowMs } = this.rate;
+    if (taken !== undefined && waits.length === 0) {
+      // A slot was free, so the store did not list them: the earliest one known is the one taken, now
+      // held for a window (other processes' takes show at the next list, when none is free).
+      if (this.freeAt.length > 0)
+        this.freeAt = [...this.freeAt.slice(1), now + windowMs].sort((a, b) => a - b);
+      return;
+    }
     this.freeAt = waits
       .map((w) => {
         if (w.slot === taken) return now + windowMs;

@@ -11,3 +11,7 @@ export const BUDGET_TABLE = `CREATE TABLE IF NOT EXISTS budget_slots (
   holder TEXT,
   PRIMARY KEY (scope, slot)
 )`;
+
+/** The free slot a request takes is the one free longest: found by this index, not by reading every slot. */
+export const BUDGET_INDEX =
+  "CREATE INDEX IF NOT EXISTS budget_slots_free ON budget_slots (scope, free_at, slot)";

@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { BudgetCells, SlotWait } from "../moco/budget.js";
-import { BUDGET_TABLE } from "./budget-table.js";
+import { BUDGET_INDEX, BUDGET_TABLE } from "./budget-table.js";
 import { prepareFile } from "./sqlite.js";
 
 /** How long a budget statement waits for another process's write (it blocks this process meanwhile). */
@@ -39,8 +39,9 @@ export class SqliteBudgetCells implements BudgetCells {
       const key = `${scope}\0${limit}`;
       if (!this.known.has(key)) this.makeSlots(db, scope, limit);
       let taken = this.takeOne(db, scope, limit, leaseMs, holder);
-      // Slots pruned by another process since (idle for a week): made again, then taken.
-      if (taken.waits.length < limit) {
+      // Slots pruned by another process since (idle for a week): made again, then taken. (The slots
+      // are listed only when none was free: fewer than `limit` then means some were pruned.)
+      if (taken.slot === undefined && taken.waits.length < limit) {
         this.makeSlots(db, scope, limit);
         if (taken.slot === undefined) taken = this.takeOne(db, scope, limit, leaseMs, holder);
       }
@@ -69,11 +70,15 @@ export class SqliteBudgetCells implements BudgetCells {
            ORDER BY free_at, slot LIMIT 1) RETURNING slot`,
       )
       .get(now + leaseMs, holder, scope, scope, limit, now) as { slot: number | bigint } | undefined;
-    const waits = db
-      .prepare(
-        "SELECT slot, free_at - ? AS ms, holder IS NOT NULL AS held FROM budget_slots WHERE scope = ? AND slot < ? ORDER BY free_at",
-      )
-      .all(now, scope, limit) as { slot: number; ms: number; held: number }[];
+    // The slots are listed only when none was free (the caller then waits and needs their times): a
+    // list of every slot at every request would cost O(limit) (1,200 rows on MOCO's unlimited plan).
+    const waits = row
+      ? []
+      : (db
+          .prepare(
+            "SELECT slot, free_at - ? AS ms, holder IS NOT NULL AS held FROM budget_slots WHERE scope = ? AND slot < ? ORDER BY free_at",
+          )
+          .all(now, scope, limit) as { slot: number; ms: number; held: number }[]);
     return {
       slot: row ? Number(row.slot) : undefined,
       waits: waits.map((w): SlotWait => ({ slot: Number(w.slot), ms: Number(w.ms), held: Boolean(w.held) })),
@@ -130,6 +135,7 @@ export class SqliteBudgetCells implements BudgetCells {
       db.exec("PRAGMA auto_vacuum = INCREMENTAL");
       db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
       db.exec(BUDGET_TABLE);
+      db.exec(BUDGET_INDEX);
       db.prepare(PRUNE).run(this.now() - IDLE_SCOPE_MS);
     } catch (error) {
       db.close();

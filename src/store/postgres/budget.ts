@@ -1,7 +1,7 @@
 import type { Pool } from "pg";
 import { log, registerSecret } from "../../log.js";
 import type { BudgetCells, SlotWait } from "../../moco/budget.js";
-import { BUDGET_TABLE } from "../budget-table.js";
+import { BUDGET_INDEX, BUDGET_TABLE } from "../budget-table.js";
 import { migrate } from "./migrate.js";
 import { type PostgresLocation, postgresProblem, quoteIdent } from "./setting.js";
 
@@ -47,7 +47,8 @@ export class PostgresBudgetCells implements BudgetCells {
     if (!this.known.has(key)) await db.query(this.sql.slots, [scope, limit]);
     let taken = await this.takeOne(db, scope, limit, leaseMs, holder);
     // Slots pruned by another process since (idle for a week): made again, then taken.
-    if (taken.waits.length < limit) {
+    // The slots are listed only when none was free: fewer than `limit` then means some were pruned.
+    if (taken.slot === undefined && taken.waits.length < limit) {
       await db.query(this.sql.slots, [scope, limit]);
       if (taken.slot === undefined) taken = await this.takeOne(db, scope, limit, leaseMs, holder);
     }
@@ -133,7 +134,8 @@ export class PostgresBudgetCells implements BudgetCells {
 function statements(table: string) {
   return {
     create: `DO $$ BEGIN PERFORM pg_advisory_xact_lock(hashtext('moco-leads-mcp budget ${table.replaceAll("'", "''")}'));
-      ${BUDGET_TABLE.replace("budget_slots", table)}; END $$`,
+      ${BUDGET_TABLE.replace("budget_slots", table)};
+      ${BUDGET_INDEX.replace("ON budget_slots", `ON ${table}`)}; END $$`,
     /** The scope's first `limit` slots exist (another process may have made them). */
     slots: `INSERT INTO ${table} (scope, slot, free_at)
       SELECT $1, g, ${NOW} FROM generate_series(0, $2::int - 1) AS g ON CONFLICT DO NOTHING`,
@@ -148,7 +150,7 @@ function statements(table: string) {
       )
       SELECT (SELECT slot FROM taken) AS slot,
         (SELECT json_agg(json_build_array(s.slot, s.free_at - c.now, s.holder IS NOT NULL) ORDER BY s.free_at)
-          FROM ${table} s, clock c WHERE s.scope = $1 AND s.slot < $2) AS waits`,
+          FROM ${table} s, clock c WHERE s.scope = $1 AND s.slot < $2 AND NOT EXISTS (SELECT 1 FROM taken)) AS waits`,
     release: `UPDATE ${table} SET free_at = ${NOW} + $4, holder = NULL WHERE scope = $1 AND slot = $2 AND holder = $3`,
     /** Accounts none of whose slots was used for $1 ms are forgotten (a sandbox's port, an old account). */
     // The row's own condition is checked again on a row another process changed meanwhile (a slot
