@@ -135,7 +135,10 @@ function statements(table: string) {
   return {
     create: `DO $$ BEGIN PERFORM pg_advisory_xact_lock(hashtext('moco-leads-mcp budget ${table.replaceAll("'", "''")}'));
       ${BUDGET_TABLE.replace("budget_slots", table)};
-      ${BUDGET_INDEX.replace("ON budget_slots", `ON ${table}`)}; END $$`,
+      -- Only when missing: CREATE INDEX takes a lock on the table even when the index exists.
+      IF to_regclass('${`${table}_free`.replaceAll("'", "''")}') IS NULL THEN
+        ${BUDGET_INDEX.replace("ON budget_slots", `ON ${table}`)};
+      END IF; END $$`,
     /** The scope's first `limit` slots exist (another process may have made them). */
     slots: `INSERT INTO ${table} (scope, slot, free_at)
       SELECT $1, g, ${NOW} FROM generate_series(0, $2::int - 1) AS g ON CONFLICT DO NOTHING`,
