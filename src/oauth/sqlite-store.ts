@@ -2,6 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { log } from "../log.js";
+import { GRANT_TABLES } from "../store/grant-schema.js";
 import type {
   GrantStore,
   StoredClient,
@@ -18,55 +19,7 @@ import type {
  * (TEXT, BIGINT, plain INSERT/UPDATE/DELETE, no upserts), so the later implementation reuses it.
  */
 const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE oauth_clients (
-     client_id TEXT PRIMARY KEY,
-     metadata TEXT NOT NULL,
-     secret_sealed TEXT,
-     created_at BIGINT NOT NULL
-   );
-   CREATE TABLE oauth_grants (
-     id TEXT PRIMARY KEY,
-     client_id TEXT NOT NULL REFERENCES oauth_clients (client_id) ON DELETE CASCADE,
-     base_url TEXT NOT NULL,
-     key_sealed TEXT NOT NULL,
-     subject TEXT NOT NULL,
-     scope TEXT NOT NULL,
-     resource TEXT NOT NULL,
-     created_at BIGINT NOT NULL,
-     activated_at BIGINT,
-     expires_at BIGINT NOT NULL,
-     revoked_at BIGINT
-   );
-   CREATE INDEX oauth_grants_client ON oauth_grants (client_id);
-   CREATE TABLE oauth_codes (
-     hash TEXT PRIMARY KEY,
-     grant_id TEXT NOT NULL REFERENCES oauth_grants (id) ON DELETE CASCADE,
-     client_id TEXT NOT NULL,
-     redirect_uri TEXT NOT NULL,
-     code_challenge TEXT NOT NULL,
-     resource TEXT NOT NULL,
-     expires_at BIGINT NOT NULL,
-     used_at BIGINT
-   );
-   CREATE TABLE oauth_tokens (
-     hash TEXT PRIMARY KEY,
-     kind TEXT NOT NULL,
-     grant_id TEXT NOT NULL REFERENCES oauth_grants (id) ON DELETE CASCADE,
-     client_id TEXT NOT NULL,
-     created_at BIGINT NOT NULL,
-     expires_at BIGINT NOT NULL,
-     used_at BIGINT
-   );
-   CREATE INDEX oauth_tokens_grant ON oauth_tokens (grant_id);
-   CREATE TABLE oauth_pending (
-     hash TEXT PRIMARY KEY,
-     csrf_hash TEXT NOT NULL,
-     request TEXT NOT NULL,
-     base_url TEXT NOT NULL,
-     key_sealed TEXT NOT NULL,
-     subject TEXT NOT NULL,
-     expires_at BIGINT NOT NULL
-   );`,
+  `${GRANT_TABLES};`,
   // The person's name and e-mail are shown on the consent page and not needed after it.
   `UPDATE oauth_grants SET subject = json_object('account', json_extract(subject, '$.account'));
    UPDATE oauth_pending SET subject = json_object('account', json_extract(subject, '$.account'));`,

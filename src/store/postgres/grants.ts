@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryResultRow } from "pg";
 import { log, registerSecret } from "../../log.js";
+import { GRANT_TABLES } from "../grant-schema.js";
 import type {
   GrantStore,
   StoredClient,
@@ -26,55 +27,7 @@ const STATEMENT_TIMEOUT_MS = 15_000;
 
 /** Versions as in the SQLite store; the second only rewrote rows SQLite had, so here it starts empty. */
 const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE oauth_clients (
-     client_id TEXT PRIMARY KEY,
-     metadata TEXT NOT NULL,
-     secret_sealed TEXT,
-     created_at BIGINT NOT NULL
-   );
-   CREATE TABLE oauth_grants (
-     id TEXT PRIMARY KEY,
-     client_id TEXT NOT NULL REFERENCES oauth_clients (client_id) ON DELETE CASCADE,
-     base_url TEXT NOT NULL,
-     key_sealed TEXT NOT NULL,
-     subject TEXT NOT NULL,
-     scope TEXT NOT NULL,
-     resource TEXT NOT NULL,
-     created_at BIGINT NOT NULL,
-     activated_at BIGINT,
-     expires_at BIGINT NOT NULL,
-     revoked_at BIGINT
-   );
-   CREATE INDEX oauth_grants_client ON oauth_grants (client_id);
-   CREATE TABLE oauth_codes (
-     hash TEXT PRIMARY KEY,
-     grant_id TEXT NOT NULL REFERENCES oauth_grants (id) ON DELETE CASCADE,
-     client_id TEXT NOT NULL,
-     redirect_uri TEXT NOT NULL,
-     code_challenge TEXT NOT NULL,
-     resource TEXT NOT NULL,
-     expires_at BIGINT NOT NULL,
-     used_at BIGINT
-   );
-   CREATE TABLE oauth_tokens (
-     hash TEXT PRIMARY KEY,
-     kind TEXT NOT NULL,
-     grant_id TEXT NOT NULL REFERENCES oauth_grants (id) ON DELETE CASCADE,
-     client_id TEXT NOT NULL,
-     created_at BIGINT NOT NULL,
-     expires_at BIGINT NOT NULL,
-     used_at BIGINT
-   );
-   CREATE INDEX oauth_tokens_grant ON oauth_tokens (grant_id);
-   CREATE TABLE oauth_pending (
-     hash TEXT PRIMARY KEY,
-     csrf_hash TEXT NOT NULL,
-     request TEXT NOT NULL,
-     base_url TEXT NOT NULL,
-     key_sealed TEXT NOT NULL,
-     subject TEXT NOT NULL,
-     expires_at BIGINT NOT NULL
-   )`,
+  GRANT_TABLES,
   "SELECT 1",
   "ALTER TABLE oauth_codes ADD COLUMN redirect_uri_required INTEGER NOT NULL DEFAULT 1",
 ];
