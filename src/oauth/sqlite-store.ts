@@ -2,7 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { log } from "../log.js";
-import { GRANT_TABLES } from "../store/grant-schema.js";
+import { GRANT_TABLES, grantFrom } from "../store/grant-schema.js";
 import type {
   GrantStore,
   StoredClient,
@@ -352,20 +352,4 @@ function privateFile(path: string): string {
   // SQLite gives its -wal and -shm files the database file's permissions.
   chmodSync(path, 0o600);
   return path;
-}
-
-function grantFrom(r: Row): StoredGrant {
-  return {
-    id: String(r.id),
-    clientId: String(r.client_id),
-    baseUrl: String(r.base_url),
-    keySealed: String(r.key_sealed),
-    subject: String(r.subject),
-    scope: String(r.scope),
-    resource: String(r.resource),
-    createdAt: Number(r.created_at),
-    activatedAt: opt(r.activated_at),
-    expiresAt: Number(r.expires_at),
-    revokedAt: opt(r.revoked_at),
-  };
 }

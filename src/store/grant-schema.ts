@@ -1,3 +1,5 @@
+import type { StoredGrant } from "./grants.js";
+
 /**
  * The grant store's tables, the same in SQLite (src/oauth/sqlite-store.ts) and PostgreSQL
  * (postgres/grants.ts): their first migration. Secrets are kept sealed (key_sealed, secret_sealed) or as
@@ -52,3 +54,24 @@ export const GRANT_TABLES = `CREATE TABLE oauth_clients (
      subject TEXT NOT NULL,
      expires_at BIGINT NOT NULL
    )`;
+
+/** A number column that may be NULL. */
+export const optionalNumber = (v: unknown): number | undefined =>
+  v === null || v === undefined ? undefined : Number(v);
+
+/** A row of oauth_grants as the store gives it (SQLite or PostgreSQL), read the same way by both. */
+export function grantFrom(r: Record<string, unknown>): StoredGrant {
+  return {
+    id: String(r.id),
+    clientId: String(r.client_id),
+    baseUrl: String(r.base_url),
+    keySealed: String(r.key_sealed),
+    subject: String(r.subject),
+    scope: String(r.scope),
+    resource: String(r.resource),
+    createdAt: Number(r.created_at),
+    activatedAt: optionalNumber(r.activated_at),
+    expiresAt: Number(r.expires_at),
+    revokedAt: optionalNumber(r.revoked_at),
+  };
+}

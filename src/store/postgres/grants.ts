@@ -1,6 +1,6 @@
 import type { Pool, PoolClient, QueryResultRow } from "pg";
 import { log, registerSecret } from "../../log.js";
-import { GRANT_TABLES } from "../grant-schema.js";
+import { GRANT_TABLES, grantFrom } from "../grant-schema.js";
 import type {
   GrantStore,
   StoredClient,
@@ -345,21 +345,5 @@ function codeFrom(r: Row): StoredCode {
     resource: String(r.resource),
     expiresAt: Number(r.expires_at),
     usedAt: opt(r.used_at),
-  };
-}
-
-function grantFrom(r: Row): StoredGrant {
-  return {
-    id: String(r.id),
-    clientId: String(r.client_id),
-    baseUrl: String(r.base_url),
-    keySealed: String(r.key_sealed),
-    subject: String(r.subject),
-    scope: String(r.scope),
-    resource: String(r.resource),
-    createdAt: Number(r.created_at),
-    activatedAt: opt(r.activated_at),
-    expiresAt: Number(r.expires_at),
-    revokedAt: opt(r.revoked_at),
   };
 }
