@@ -321,7 +321,10 @@ export class PostgresGrantStore implements GrantStore {
 
   async countHit(key: string, limit: number, windowMs: number, now: number): Promise<Hit> {
     // ON CONFLICT takes the row lock: of concurrent hits on one key each sees the one before it.
-    const r = await this.rows(countHitSql(this.t("oauth_limits"), (n) => `$${n}`), [key, now, now + windowMs]);
+    const r = await this.rows(
+      countHitSql(this.t("oauth_limits"), (n) => `$${n}`),
+      [key, now, now + windowMs],
+    );
     return hitFrom(r[0], limit);
   }
 
