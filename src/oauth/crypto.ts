@@ -2,6 +2,7 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
+  createHmac,
   hkdfSync,
   randomBytes,
   timingSafeEqual,
@@ -26,6 +27,7 @@ export interface SealKey {
 export class Keyring {
   private readonly keys = new Map<string, Buffer>();
   readonly current: SealKey;
+  private tagKey: Buffer | undefined;
 
   /** `secrets[0]` seals; every entry opens. Each needs 32+ characters (e.g. `openssl rand -base64 48`). */
   constructor(secrets: readonly string[]) {
@@ -70,6 +72,17 @@ export class Keyring {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * A keyed hash of `value` (hex): the same on every instance with the same current secret, and no
+   * dictionary of addresses reverses it without the secret (a plain SHA-256 of an IPv4 address would be).
+   */
+  tag(value: string, purpose: string): string {
+    this.tagKey ??= Buffer.from(
+      hkdfSync("sha256", this.current.key, "moco-leads-mcp/oauth", "hmac key for tags", 32),
+    );
+    return createHmac("sha256", this.tagKey).update(`${purpose}\0${value}`, "utf8").digest("hex");
   }
 
   /** Whether a ciphertext was sealed with an older key and should be sealed anew. */

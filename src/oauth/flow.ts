@@ -6,7 +6,8 @@ import type { Pool } from "../moco/client.js";
 import type { ClientsStore } from "./clients.js";
 import { type Keyring, randomToken, safeEqual, sha256 } from "./crypto.js";
 import { canWrite, type Grants } from "./grants.js";
-import { Attempts, clientAddress, cookie, FormError, readForm, redirect } from "./http-util.js";
+import { clientAddress, cookie, FormError, readForm, redirect } from "./http-util.js";
+import type { Counter, Limits } from "./limits.js";
 import { accountFor, checkKey, fixedAccount, type Person } from "./moco-check.js";
 import { type Resolved, SCOPE_READ, SCOPE_WRITE } from "./options.js";
 import { consentPage, messagePage, sendPage, signInPage } from "./pages.js";
@@ -49,14 +50,16 @@ export interface FlowDeps {
   requestTimeoutMs: number;
   pool: Pool;
   signInsPer15Minutes: number;
+  /** Where sign-in attempts are counted (the grant store, shared by every instance). */
+  limits: Limits;
   trustProxy: boolean | number | undefined;
 }
 
 export class SignInFlow {
-  private readonly attempts: Attempts;
+  private readonly attempts: Counter;
 
   constructor(private readonly d: FlowDeps) {
-    this.attempts = new Attempts(d.signInsPer15Minutes, 15 * 60_000, d.o.now);
+    this.attempts = d.limits.counter("sign-in", d.signInsPer15Minutes, 15 * 60_000);
   }
 
   showSignIn(
@@ -93,7 +96,7 @@ export class SignInFlow {
     const client = await this.d.clients().getClient(request.clientId);
     if (!client) return this.fail(res, 400, "Unknown client", "This client is no longer registered here.");
     if (form.get("action") === "cancel") return this.deny(res, request);
-    if (!this.attempts.take(clientAddress(req, this.d.trustProxy))) {
+    if (!(await this.attempts(clientAddress(req, this.d.trustProxy))).allowed) {
       return this.fail(
         res,
         429,

@@ -6,6 +6,7 @@ import { ClientsStore } from "./clients.js";
 import { Keyring } from "./crypto.js";
 import { SignInFlow } from "./flow.js";
 import { Grants } from "./grants.js";
+import { Limits } from "./limits.js";
 import { type OAuthOptions, resolveOptions } from "./options.js";
 import { Provider } from "./provider.js";
 import { RegistrationGate } from "./registration.js";
@@ -48,6 +49,7 @@ export async function createOAuth(options: OAuthOptions): Promise<OAuth> {
   );
   const upstream = pool(16, 10_000);
   const grants = new Grants(store, keys, o);
+  const limits = new Limits(store, keys, o.now);
   const clients = new ClientsStore(
     store,
     keys,
@@ -68,6 +70,7 @@ export async function createOAuth(options: OAuthOptions): Promise<OAuth> {
     requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
     pool: upstream,
     signInsPer15Minutes: options.signInsPer15Minutes ?? 20,
+    limits,
     trustProxy: options.trustProxy,
   });
   const provider = new Provider(clients, grants, flow, o);
@@ -94,7 +97,7 @@ export async function createOAuth(options: OAuthOptions): Promise<OAuth> {
         perMinute: options.registrationsPerMinute ?? 15,
         trustProxy: options.trustProxy,
       },
-      o.now,
+      limits,
     ),
   });
   const authenticate = bearerCheck(grants, keys, store, o);

@@ -1,12 +1,14 @@
 import type { IncomingMessage } from "node:http";
 import type { ClientsStore } from "./clients.js";
-import { Attempts, clientAddress } from "./http-util.js";
+import { clientAddress } from "./http-util.js";
+import type { Counter, Limits } from "./limits.js";
 
 /**
  * Who may register a client right now (RFC 7591 is open by design: claude.ai and ChatGPT register
  * on their own). Three limits, each answered 429 with Retry-After: per address and hour, for the
  * whole server per minute (so many addresses together cannot fill the store in seconds), and the
- * number of clients kept (idle ones make room after an hour, see ClientsStore.makeRoom).
+ * number of clients kept (idle ones make room after an hour, see ClientsStore.makeRoom). The two
+ * rates are counted in the grant store, for every instance sharing it together (see Limits).
  */
 
 export interface RegistrationLimits {
@@ -21,26 +23,27 @@ export interface Refusal {
 }
 
 export class RegistrationGate {
-  private readonly perAddress: Attempts;
-  private readonly everyone: Attempts;
+  private readonly perAddress: Counter;
+  private readonly everyone: Counter;
 
   constructor(
     private readonly clients: ClientsStore,
     private readonly limits: RegistrationLimits,
-    now: () => number,
+    counters: Limits,
   ) {
-    this.perAddress = new Attempts(limits.perAddressPerHour, 3600_000, now);
-    this.everyone = new Attempts(limits.perMinute, 60_000, now);
+    this.perAddress = counters.counter("register-address", limits.perAddressPerHour, 3600_000);
+    this.everyone = counters.counter("register-all", limits.perMinute, 60_000);
   }
 
   /** Undefined when this registration may go ahead; else why not and when to try again. */
   async admit(req: IncomingMessage): Promise<Refusal | undefined> {
-    const address = clientAddress(req, this.limits.trustProxy);
-    if (!this.perAddress.take(address)) {
-      return refusal(this.perAddress.resetIn(address), "Too many client registrations from this address");
+    const fromHere = await this.perAddress(clientAddress(req, this.limits.trustProxy));
+    if (!fromHere.allowed) {
+      return refusal(fromHere.resetInMs, "Too many client registrations from this address");
     }
-    if (!this.everyone.take("*")) {
-      return refusal(this.everyone.resetIn("*"), "This server takes few client registrations at a time");
+    const fromAll = await this.everyone("*");
+    if (!fromAll.allowed) {
+      return refusal(fromAll.resetInMs, "This server takes few client registrations at a time");
     }
     const wait = await this.clients.makeRoom();
     if (wait !== undefined) {

@@ -2,9 +2,10 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { log } from "../log.js";
-import { GRANT_TABLES, grantFrom } from "../store/grant-schema.js";
+import { countHitSql, GRANT_TABLES, grantFrom, hitFrom, LIMIT_TABLE } from "../store/grant-schema.js";
 import type {
   GrantStore,
+  Hit,
   StoredClient,
   StoredCode,
   StoredGrant,
@@ -16,7 +17,7 @@ import type {
 /**
  * The grant store on node:sqlite (built in, no dependency). Only tables named oauth_*, so it can
  * share one database file with the lead mirror. The SQL is kept to what PostgreSQL also speaks
- * (TEXT, BIGINT, plain INSERT/UPDATE/DELETE, no upserts), so the later implementation reuses it.
+ * (TEXT, BIGINT, plain INSERT/UPDATE/DELETE; the one upsert, countHit, is written once for both).
  */
 const MIGRATIONS: readonly string[] = [
   `${GRANT_TABLES};`,
@@ -24,7 +25,9 @@ const MIGRATIONS: readonly string[] = [
   `UPDATE oauth_grants SET subject = json_object('account', json_extract(subject, '$.account'));
    UPDATE oauth_pending SET subject = json_object('account', json_extract(subject, '$.account'));`,
   "ALTER TABLE oauth_codes ADD COLUMN redirect_uri_required INTEGER NOT NULL DEFAULT 1",
+  LIMIT_TABLE,
 ];
+const COUNT_HIT = countHitSql("oauth_limits", (n) => `?${n}`);
 
 type Row = Record<string, SQLInputValue>;
 const BUSY_TIMEOUT_MS = 5000;
@@ -316,8 +319,13 @@ export class SqliteGrantStore implements GrantStore {
     );
   }
 
+  async countHit(key: string, limit: number, windowMs: number, now: number): Promise<Hit> {
+    return hitFrom(this.one(COUNT_HIT, key, now, now + windowMs), limit);
+  }
+
   async purge(now: number, unactivatedBefore: number): Promise<void> {
     this.tx(() => {
+      this.run("DELETE FROM oauth_limits WHERE reset_at <= ?", now);
       this.run("DELETE FROM oauth_pending WHERE expires_at < ?", now);
       this.run("DELETE FROM oauth_codes WHERE expires_at < ?", now);
       this.run("DELETE FROM oauth_tokens WHERE expires_at < ?", now);

@@ -1,4 +1,4 @@
-import type { StoredGrant } from "./grants.js";
+import type { Hit, StoredGrant } from "./grants.js";
 
 /**
  * The grant store's tables, the same in SQLite (src/oauth/sqlite-store.ts) and PostgreSQL
@@ -54,6 +54,35 @@ export const GRANT_TABLES = `CREATE TABLE oauth_clients (
      subject TEXT NOT NULL,
      expires_at BIGINT NOT NULL
    )`;
+
+/**
+ * The sign-in and registration counters (GrantStore.countHit), a later migration of both stores: one
+ * row per key and window. Keys are HMACs of the address, never the address itself.
+ */
+export const LIMIT_TABLE = `CREATE TABLE oauth_limits (
+     key TEXT PRIMARY KEY,
+     hits BIGINT NOT NULL,
+     reset_at BIGINT NOT NULL
+   )`;
+
+/**
+ * countHit as one upsert, for `table` (qualified as the store needs) and its placeholders `p(1)`…`p(3)`
+ * (SQLite ?n, PostgreSQL $n): 1 key, 2 now, 3 the end of a window starting now.
+ */
+export function countHitSql(table: string, p: (n: number) => string): string {
+  const ended = `l.reset_at <= ${p(2)}`;
+  return `INSERT INTO ${table} AS l (key, hits, reset_at) VALUES (${p(1)}, 1, ${p(3)})
+    ON CONFLICT (key) DO UPDATE SET
+      hits = CASE WHEN ${ended} THEN 1 ELSE l.hits + 1 END,
+      reset_at = CASE WHEN ${ended} THEN ${p(3)} ELSE l.reset_at END
+    RETURNING hits, reset_at`;
+}
+
+/** The row countHitSql returns, read against the caller's limit. */
+export const hitFrom = (r: Record<string, unknown> | undefined, limit: number): Hit => {
+  if (!r) throw new Error("the grant store counted a hit but returned no row");
+  return { over: Number(r.hits) > limit, resetAt: Number(r.reset_at) };
+};
 
 /** A number column that may be NULL. */
 export const optionalNumber = (v: unknown): number | undefined =>

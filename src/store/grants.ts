@@ -70,6 +70,13 @@ export interface StoredPending {
   expiresAt: number;
 }
 
+/** A hit counted by GrantStore.countHit. */
+export interface Hit {
+  over: boolean;
+  /** When the window ends (epoch milliseconds). */
+  resetAt: number;
+}
+
 export interface GrantStore {
   /** Where the grants are kept, for the log (never a password). */
   readonly where?: string;
@@ -108,7 +115,18 @@ export interface GrantStore {
   /** Marks a refresh token used; false if it already was (atomic). */
   useRefreshToken(hash: string, at: number): Promise<boolean>;
 
-  /** Deletes expired codes, tokens, pending consents, and grants that expired or were never activated. */
+  /**
+   * Counts one hit against `key` in a fixed window: the key's first hit, or its first after the
+   * window ended, starts a window of `windowMs` from `now`. `over` is whether this hit is past `limit`
+   * within the window (hits past it count too). One statement, so instances sharing the store count
+   * together and concurrent hits each get their own place.
+   */
+  countHit(key: string, limit: number, windowMs: number, now: number): Promise<Hit>;
+
+  /**
+   * Deletes expired codes, tokens, pending consents, hit windows that ended, and grants that expired or
+   * were never activated.
+   */
   purge(now: number, unactivatedBefore: number): Promise<void>;
   close(): Promise<void>;
 }

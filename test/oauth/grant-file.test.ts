@@ -104,6 +104,7 @@ describe("the grant file", () => {
     // Back to schema version 1, as a file of an earlier version is.
     const db = new DatabaseSync(path);
     db.exec("ALTER TABLE oauth_codes DROP COLUMN redirect_uri_required");
+    db.exec("DROP TABLE oauth_limits");
     db.exec("DELETE FROM oauth_migrations WHERE version > 1");
     db.close();
     const reopened = new SqliteGrantStore(path);

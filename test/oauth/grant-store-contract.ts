@@ -224,6 +224,45 @@ export function describeGrantStore(
       expect(await store.takePending(newPending.hash)).toEqual(newPending);
     });
 
+    it("counts hits per key in a fixed window: past the limit is over until the window ends, then afresh", async () => {
+      const [key, other] = [`test:${id()}`, `test:${id()}`];
+      const hits = [];
+      for (const at of [now, now + 10, now + 20]) hits.push(await store.countHit(key, 2, 1000, at));
+      expect(hits).toEqual([
+        { over: false, resetAt: now + 1000 },
+        { over: false, resetAt: now + 1000 },
+        { over: true, resetAt: now + 1000 },
+      ]);
+      expect(await store.countHit(other, 2, 1000, now + 20)).toEqual({ over: false, resetAt: now + 1020 });
+      // The hit at the window's end starts the next one.
+      expect(await store.countHit(key, 2, 1000, now + 1000)).toEqual({ over: false, resetAt: now + 2000 });
+      expect(await store.countHit(key, 1, 1000, now + 1001)).toEqual({ over: true, resetAt: now + 2000 });
+    });
+
+    it("of concurrent hits through two connections, exactly `limit` are within it", async () => {
+      const second = await open();
+      try {
+        const key = `test:${id()}`;
+        const hits = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => (i % 2 ? second : store).countHit(key, 5, 60_000, now)),
+        );
+        expect(hits.filter((h) => !h.over)).toHaveLength(5);
+        expect(new Set(hits.map((h) => h.resetAt))).toEqual(new Set([now + 60_000]));
+      } finally {
+        await second.close();
+      }
+    });
+
+    it("purges hit windows that ended and keeps the running ones", async () => {
+      const [ended, running] = [`test:${id()}`, `test:${id()}`];
+      await store.countHit(ended, 1, 1000, now);
+      await store.countHit(running, 1, 10_000, now);
+      await store.purge(now + 1000, 0);
+      // Counted at the same time again: a purged window starts afresh, a kept one is past its limit.
+      expect((await store.countHit(ended, 1, 1000, now)).over).toBe(false);
+      expect((await store.countHit(running, 1, 10_000, now)).over).toBe(true);
+    });
+
     it("replaces a sealed key or client secret (a new sealing secret) and nothing else", async () => {
       const g = await granted();
       await store.resealGrant(g.id, "sealed-anew");

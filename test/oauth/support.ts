@@ -48,6 +48,7 @@ export const TABLES = [
   "oauth_codes",
   "oauth_tokens",
   "oauth_pending",
+  "oauth_limits",
 ] as const;
 
 export async function startStack(

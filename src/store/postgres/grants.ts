@@ -1,8 +1,9 @@
 import type { Pool, PoolClient, QueryResultRow } from "pg";
 import { log, registerSecret } from "../../log.js";
-import { GRANT_TABLES, grantFrom } from "../grant-schema.js";
+import { countHitSql, GRANT_TABLES, grantFrom, hitFrom, LIMIT_TABLE } from "../grant-schema.js";
 import type {
   GrantStore,
+  Hit,
   StoredClient,
   StoredCode,
   StoredGrant,
@@ -30,6 +31,7 @@ const MIGRATIONS: readonly string[] = [
   GRANT_TABLES,
   "SELECT 1",
   "ALTER TABLE oauth_codes ADD COLUMN redirect_uri_required INTEGER NOT NULL DEFAULT 1",
+  LIMIT_TABLE,
 ];
 
 type Row = QueryResultRow;
@@ -317,8 +319,18 @@ export class PostgresGrantStore implements GrantStore {
     return changed === 1;
   }
 
+  async countHit(key: string, limit: number, windowMs: number, now: number): Promise<Hit> {
+    // ON CONFLICT takes the row lock: of concurrent hits on one key each sees the one before it.
+    const r = await this.rows(
+      countHitSql(this.t("oauth_limits"), (n) => `$${n}`),
+      [key, now, now + windowMs],
+    );
+    return hitFrom(r[0], limit);
+  }
+
   async purge(now: number, unactivatedBefore: number): Promise<void> {
     await this.tx(async (db) => {
+      await db.query(`DELETE FROM ${this.t("oauth_limits")} WHERE reset_at <= $1`, [now]);
       await db.query(`DELETE FROM ${this.t("oauth_pending")} WHERE expires_at < $1`, [now]);
       await db.query(`DELETE FROM ${this.t("oauth_codes")} WHERE expires_at < $1`, [now]);
       await db.query(`DELETE FROM ${this.t("oauth_tokens")} WHERE expires_at < $1`, [now]);
