@@ -127,6 +127,8 @@ export interface Settings {
   storeRetentionDays: number;
   /** The longest a tool call waits for a mirror sync; then it answers with what the mirror has. */
   storeAnswerSeconds: number;
+  /** How long a sync's lease lasts unrenewed before another instance sharing the store takes the sync over. */
+  storeLeaseSeconds: number;
   /** The day counted as today (MOCO_TODAY, for demos and tests); undefined: the server's local date. */
   today: string | undefined;
 }
@@ -225,6 +227,7 @@ function settingsFrom(
     storeFreshSeconds: num("MOCO_STORE_FRESH_SECONDS", 30, 1, 60),
     storeRetentionDays: num("MOCO_STORE_RETENTION_DAYS", 400, 1, 3650),
     storeAnswerSeconds: num("MOCO_STORE_ANSWER_SECONDS", 25, 1, 600),
+    storeLeaseSeconds: num("MOCO_STORE_LEASE_SECONDS", 60, 1, 600),
     apps: oneOf(env.MOCO_APPS, "MOCO_APPS", ["auto", "on", "off"] as const, "auto", problems),
   };
 }

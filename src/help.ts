@@ -31,6 +31,7 @@ Environment:
   MOCO_STORE_FRESH_SECONDS  a read older than this syncs with MOCO first (default 30, at most 60)
   MOCO_STORE_RETENTION_DAYS history kept (default 400)
   MOCO_STORE_ANSWER_SECONDS the longest a call waits for a mirror sync; then it answers with what the mirror has, INCOMPLETE (default 25)
+  MOCO_STORE_LEASE_SECONDS  a sync of a died instance sharing the store is taken over after this (default 60)
   MOCO_LOG_LEVEL      debug, info, warn or error (stderr; default info)
   MOCO_TODAY          the day counted as today, YYYY-MM-DD (demos and tests; default the server's date)
   NODE_DISABLE_COMPILE_CACHE=1  do not keep V8's compiled code between starts (default: kept in your cache directory)

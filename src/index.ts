@@ -142,6 +142,7 @@ function mirrorsFor(config: Config) {
         freshMs: config.storeFreshSeconds * 1000,
         retentionDays: config.storeRetentionDays,
         answerWithinMs: config.storeAnswerSeconds * 1000,
+        leaseMs: config.storeLeaseSeconds * 1000,
       });
       const close = async () => {
         registry.close();

@@ -69,6 +69,12 @@ describe("configuration", () => {
     });
   });
 
+  it("takes the mirror's sync lease in seconds (default 60, 1–600)", () => {
+    expect(loadConfig([], live, TOOLS).storeLeaseSeconds).toBe(60);
+    expect(loadConfig([], { ...live, MOCO_STORE_LEASE_SECONDS: "2" }, TOOLS).storeLeaseSeconds).toBe(2);
+    expect(problems([], { ...live, MOCO_STORE_LEASE_SECONDS: "0" })[0]).toMatch(/MOCO_STORE_LEASE_SECONDS/);
+  });
+
   it("refuses unknown tool names in allow- and deny-lists", () => {
     expect(problems(["--tools", "list_leads,get_leads"], live)[0]).toMatch(/Unknown tool "get_leads"/);
     expect(problems([], { ...live, MOCO_DENY_TOOLS: "drop_table" })[0]).toMatch(/Unknown tool "drop_table"/);

@@ -162,10 +162,15 @@ export class SyncRunner {
 
   private async run(shared: SharedSync): Promise<SyncReport> {
     await this.work.refresh();
+    const { store, scope, leaseMs } = this.lease;
+    if (await store.acquireLease(scope, this.owner, leaseMs)) return this.runHeld(shared);
+    return this.awaitOtherInstance(shared);
+  }
+
+  /** With the lease held: the sync itself, the lease renewed while it runs and released after. */
+  private async runHeld(shared: SharedSync): Promise<SyncReport> {
     const { signal } = shared.controller;
     const { store, scope, leaseMs } = this.lease;
-    const acquired = await store.acquireLease(scope, this.owner, leaseMs);
-    if (!acquired) return this.awaitOtherInstance(signal);
     // Renewed while the sync runs, so the lease can be short: after a crash, another process (or
     // this one restarted) waits at most one lease period.
     const heartbeat = setInterval(() => {
@@ -183,26 +188,46 @@ export class SyncRunner {
     }
   }
 
-  /** Another instance holds the lease: wait for its commit, then serve what it stored. */
-  private async awaitOtherInstance(signal: AbortSignal): Promise<SyncReport> {
+  /**
+   * Another instance holds the lease: wait for its commit, then serve what it stored. When its lease
+   * runs out (renewed no more: that instance died, or gave up without committing), this instance takes
+   * the sync over, from the pages a first sync already staged, and its callers get its result.
+   */
+  private async awaitOtherInstance(shared: SharedSync): Promise<SyncReport> {
+    const { signal } = shared.controller;
     const { store, scope, leaseMs, pageWaitMs } = this.lease;
     const start = this.work.version();
+    const served = async (): Promise<SyncReport | undefined> => {
+      const row = await store.getScope(scope);
+      if (!row || row.version === start || !row.syncedAt) return undefined;
+      await this.work.refresh();
+      return { kind: "delta", requests: 0, created: 0, updated: 0, deleted: 0, syncedAt: row.syncedAt };
+    };
     const until = Date.now() + pageWaitMs;
     while (Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       if (signal.aborted) throw cancelled();
-      const row = await store.getScope(scope);
-      if (row && row.version !== start && row.syncedAt) {
-        await this.work.refresh();
-        return { kind: "delta", requests: 0, created: 0, updated: 0, deleted: 0, syncedAt: row.syncedAt };
+      const committed = await served();
+      if (committed) return committed;
+      if (!(await store.acquireLease(scope, this.owner, leaseMs))) continue;
+      let late: SyncReport | undefined;
+      try {
+        // It may have committed just before its lease ended: then its result serves.
+        late = await served();
+        if (!late) await this.work.refresh();
+      } catch (error) {
+        await store.releaseLease(scope, this.owner).catch(() => undefined);
+        throw error;
       }
-      if (await store.acquireLease(scope, this.owner, leaseMs)) {
-        await store.releaseLease(scope, this.owner);
-        throw new MocoError({
-          kind: "server",
-          message: "Another instance's sync of this account stopped; retry",
-        });
+      if (late) {
+        await store.releaseLease(scope, this.owner).catch(() => undefined);
+        return late;
       }
+      log(
+        "info",
+        "another instance's sync of the lead mirror stopped unfinished; this instance takes it over",
+      );
+      return this.runHeld(shared);
     }
     throw new MocoError({
       kind: "timeout",

@@ -188,14 +188,36 @@ describe("the lease across instances", () => {
     expect(refreshes()).toBe(2); // before asking for the lease, and to load the other instance's commit
   });
 
-  it("an instance that let its lease go without committing makes the waiting caller fail, to retry", async () => {
-    const { store, runner, runs } = await setup();
+  it("an instance that let its lease go without committing: the waiting caller's instance takes the sync over", async () => {
+    const { store, runner, runs, started } = await setup();
     expect(await store.acquireLease(SCOPE, "another-instance", 60_000)).toBe(true);
     const a = runner.join();
     await new Promise((r) => setTimeout(r, 100));
     await store.releaseLease(SCOPE, "another-instance");
-    await expect(a).rejects.toThrow("Another instance's sync of this account stopped; retry");
-    expect(runs).toHaveLength(0);
+    const run = await started(1);
+    // Held by the instance that took over: a third one waits in its turn.
+    expect(await store.acquireLease(SCOPE, "a-third-instance", 60_000)).toBe(false);
+    run.finish(report("2026-01-01T00:00:03.000Z"));
+    await expect(a).resolves.toMatchObject({
+      kind: "delta",
+      requests: 1,
+      syncedAt: "2026-01-01T00:00:03.000Z",
+    });
+    expect(runs).toHaveLength(1);
+    expect(await store.acquireLease(SCOPE, "a-third-instance", 60_000)).toBe(true);
+  });
+
+  it("an instance that died holding the lease: its sync is taken over once the lease runs out unrenewed", async () => {
+    const { store, runner, started } = await setup({ leaseMs: 600 });
+    // What a killed instance leaves: its lease, never renewed nor released.
+    const died = Date.now();
+    expect(await store.acquireLease(SCOPE, "a-killed-instance", 600)).toBe(true);
+    const a = runner.join();
+    const run = await started(1);
+    expect(Date.now() - died).toBeGreaterThanOrEqual(550);
+    expect(await store.acquireLease(SCOPE, "a-killed-instance", 600)).toBe(false);
+    run.finish(report("2026-01-01T00:00:04.000Z"));
+    await expect(a).resolves.toMatchObject({ requests: 1, syncedAt: "2026-01-01T00:00:04.000Z" });
   });
 
   it("waits at most pageWaitMs for another instance's sync", async () => {
