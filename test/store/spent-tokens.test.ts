@@ -10,9 +10,11 @@ import { dropSchema, randomSchema, skipReason, storeUrl } from "./postgres-suppo
 import { startProxy, type TcpProxy } from "./tcp-proxy.js";
 
 /**
- * Spending a confirm token when the store fails: a failure while recording the token refuses the write
- * (nothing sent to MOCO, never a silent success), and the store is out of use from then on, so the
- * retry with the same token is guarded by this process's own record, which still lets one call through.
+ * Spending a confirm token through the store, in one server: a token whose write MOCO surely refused is
+ * given back in the store too; a failure while recording the token refuses the write (nothing sent to
+ * MOCO, never a silent success), and the store is out of use from then on, so the retry with the same
+ * token is guarded by this process's own record, which still lets one call through.
+ * (Two servers sharing a store: token-processes.test.ts.)
  */
 const skip = await skipReason();
 const schema = randomSchema();
@@ -64,6 +66,37 @@ async function deleteWhileStoreFails(store: LeadStore, fail: () => Promise<void>
   expect(third.isError).toBe(true);
   expect(deletes(harness, lead.id)).toHaveLength(1);
 }
+
+describe("a token given back when MOCO surely refused the write", () => {
+  it("delete_lead: the retry with the same token deletes, the store having given it back", async () => {
+    const harness = await startHarness({ store: await openStore({ kind: "memory" }) });
+    h = harness;
+    const lead = harness.sandbox.store.deals.find((d) => d.status === "lost");
+    if (!lead) throw new Error("the seed has no lost lead");
+    const token = sc(await harness.call("delete_lead", { id: lead.id })).confirm_token as string;
+    harness.sandbox.faults.push({ kind: "status", status: 403, method: "DELETE", path: `/deals/${lead.id}` });
+    expect(errorOf(await harness.call("delete_lead", { id: lead.id, confirm_token: token })).kind).toBe(
+      "forbidden",
+    );
+    const again = await harness.call("delete_lead", { id: lead.id, confirm_token: token });
+    expect(again.isError, text(again)).toBeFalsy();
+    expect(deletes(harness, lead.id)).toHaveLength(2);
+  });
+
+  it("update_leads: a run that wrote nothing gives the token back, and the retry writes", async () => {
+    const harness = await startHarness({ store: await openStore({ kind: "memory" }) });
+    h = harness;
+    const leads = harness.sandbox.store.deals.filter((d) => d.status === "pending").slice(0, 2);
+    const args = { ids: leads.map((l) => l.id), changes: { reminder_date: "2031-06-06" } };
+    const token = sc(await harness.call("update_leads", { ...args, dry_run: true })).confirm_token as string;
+    harness.sandbox.faults.push({ kind: "status", status: 422, method: "PUT", path: "/deals/", times: 2 });
+    const first = await harness.call("update_leads", { ...args, confirm_token: token });
+    expect(sc(first).counts).toMatchObject({ changed: 0, failed: 2 });
+    const again = await harness.call("update_leads", { ...args, confirm_token: token });
+    expect(again.isError, text(again)).toBeFalsy();
+    expect(sc(again).counts).toMatchObject({ changed: 2 });
+  });
+});
 
 describe("delete_lead's confirm_token when the store fails while recording it", () => {
   it.skipIf(skip !== undefined)(
