@@ -4,7 +4,7 @@ import { leadsByIds, updateLead } from "../moco/leads.js";
 import { stages, users } from "../moco/reference.js";
 import type { ScanResult } from "../moco/scan.js";
 import type { LEAD_STATUSES, Lead } from "../moco/schemas.js";
-import { checkToken, claimToken, issueToken, releaseToken, tokenMark } from "./confirm.js";
+import { checkToken, giveBackToken, issueToken, spendToken, tokenMark } from "./confirm.js";
 import { type LeadsContext, remember, seen } from "./context.js";
 import { findLeads, type Selection } from "./find.js";
 import { prepareWrite } from "./resolve.js";
@@ -176,7 +176,7 @@ export async function applyBulk(
   let skipped = new Set<number>();
   if (token !== undefined) {
     if (plan.byFilter) return refuse(TOKEN_REFUSED.filter, "filter");
-    ({ token: spent, skipped } = spendToken(token, plan, ctx));
+    ({ token: spent, skipped } = await useToken(token, plan, ctx));
   } else if (plan.byFilter || plan.todo.length > ASK_ABOVE) {
     if (!ctx.ask) {
       return plan.byFilter
@@ -194,7 +194,7 @@ export async function applyBulk(
   const counts = tally(rows);
   // Nothing was written, nor may have been: the leads are as previewed, so a retry may use the token.
   const untouched = counts.changed === 0 && skipped.size === 0 && !rows.some((r) => r.may_have_succeeded);
-  if (spent && untouched) releaseToken(spent);
+  if (spent && untouched) await giveBackToken(spent, ctx);
   return { confirmed: true, rows, counts };
 }
 
@@ -206,29 +206,31 @@ const TOKEN_REFUSED = {
   expired: "the confirm_token has expired",
   changed: "a lead of the selection changed in MOCO since the dry run",
   used: "the confirm_token was already used (a token confirms one run)",
+  unrecorded:
+    "the lead store failed while recording the confirm_token's use, so it was not used (the store is left out from now on)",
   filter:
     "a confirm_token applies to the leads its dry run listed, passed as ids; a filter would select anew",
 };
 
-function refuse(why: string, reason: string): never {
-  throw new InputError(
-    `Nothing was changed: ${why}`,
-    { confirm_token: [reason] },
-    "Call update_leads with dry_run: true, show the result to the human, then call it with the ids it listed, the same changes and its confirm_token.",
-  );
+const ANEW =
+  "Call update_leads with dry_run: true, show the result to the human, then call it with the ids it listed, the same changes and its confirm_token.";
+
+function refuse(why: string, reason: string, hint = ANEW): never {
+  throw new InputError(`Nothing was changed: ${why}`, { confirm_token: [reason] }, hint);
 }
 
 /**
- * Checks the token and claims it in one synchronous step (no await in between), so of two runs sent
- * at once with the same token only the first writes. A token for these ids and changes whose state
- * differs is claimed too, skipping each lead updated after the dry run's newest updated_at (the
- * token's mark: MOCO's own clock, no skew); when no lead tells the change apart so, nothing is written.
+ * Checks the token and spends it in one step (no await in between), so of two runs sent at once with
+ * the same token, here or on another instance sharing the store, only the first writes. A token for
+ * these ids and changes whose state differs is spent too, skipping each lead updated after the dry
+ * run's newest updated_at (the token's mark: MOCO's own clock, no skew); when no lead tells the change
+ * apart so, nothing is written.
  */
-function spendToken(
+async function useToken(
   token: string,
   plan: BulkPlan,
   ctx: LeadsContext,
-): { token: string; skipped: Set<number> } {
+): Promise<{ token: string; skipped: Set<number> }> {
   const check = checkToken(ctx.moco, plan.subject, token);
   let skipped = new Set<number>();
   if (!check.ok && check.reason === "changed") {
@@ -239,8 +241,10 @@ function spendToken(
     const gone = plan.rows.some((r) => r.outcome === "failed");
     if (skipped.size === 0 && !gone) return refuse(TOKEN_REFUSED.changed, "changed");
   } else if (!check.ok) return refuse(TOKEN_REFUSED[check.reason], check.reason);
-  if (!claimToken(token)) return refuse(TOKEN_REFUSED.used, "used");
-  return { token, skipped };
+  const spend = await spendToken(token, ctx);
+  if (spend === "spent") return { token, skipped };
+  const again = "Call update_leads again with the same arguments and confirm_token.";
+  return refuse(TOKEN_REFUSED[spend], spend, spend === "unrecorded" ? again : ANEW);
 }
 
 /**

@@ -1,16 +1,20 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { MocoClient } from "../moco/client.js";
+import type { LeadStore } from "../store/types.js";
+import type { LeadsContext } from "./context.js";
 
 /**
  * Confirmation tokens: proof that a caller saw a preview of exactly this write before asking for it.
  * A client that cannot ask the human (every stateless HTTP client) previews first and gets a token;
  * only a second call carrying it writes. The token is an HMAC, so any instance behind a load balancer
  * can check it without shared state, and it is bound to the MOCO credentials of the call: a token
- * issued for one account, or one key, is worth nothing with another.
+ * issued for one account, or one key, is worth nothing with another. That a token was spent is shared
+ * state, though: it is kept in the store, so instances sharing one confirm one write per token between
+ * them (spendToken).
  *
  * Layout: `<expiry, epoch ms>[.<mark>].<mac of what>.<mac of what and its state>`. Two MACs so a refusal
  * can say why: another subject (or an altered token), or the same subject whose state changed since. The
- * expiry in ms makes each preview's token its own: a token is spent once (claimToken), and a preview
+ * expiry in ms makes each preview's token its own: a token is spent once (spendToken), and a preview
  * made again right after must not hand out the spent one. The mark (optional, a number the first MAC
  * covers) lets a check tell which parts of a subject changed: update_leads puts the newest updated_at
  * of the previewed leads there (MOCO's clock), so a lead updated later changed after the preview.
@@ -93,22 +97,82 @@ export function checkToken(
  * Tokens spent in this process, each until its expiry. The MACs prove what a token allows, not that
  * it was not used yet: a sequential reuse fails on the changed state, but two runs sent at once would
  * both pass the check. Claiming synchronously right after the check (no await in between) lets only
- * the first through. Across instances behind a load balancer this set is not shared: there the state
- * MAC is the guard, and two instances hit at the same moment can still both write.
+ * the first of this process through; spendToken then records the token in the store, which instances
+ * sharing it (one SQLite file, one PostgreSQL schema) consult alike.
  */
 const spent = new Map<string, number>();
 
 /** Marks a checked token as used; false when this process already used it (and it has not expired). */
-export function claimToken(token: string, { now = Date.now() }: ClockOptions = {}): boolean {
+function claimToken(token: string, { now = Date.now() }: ClockOptions = {}): boolean {
   for (const [t, expiresMs] of spent) if (expiresMs <= now) spent.delete(t);
   const key = token.trim();
   if (spent.has(key)) return false;
-  const exp = Number(key.slice(0, key.indexOf(".")));
-  spent.set(key, Number.isFinite(exp) ? exp : now + CONFIRM_TTL_MS);
+  spent.set(key, expiryOf(key) ?? now + CONFIRM_TTL_MS);
   return true;
 }
 
 /** Gives a claimed token back, when the run it confirmed wrote nothing (a retry may use it). */
-export function releaseToken(token: string): void {
+function releaseToken(token: string): void {
   spent.delete(token.trim());
+}
+
+const expiryOf = (token: string): number | undefined => {
+  const exp = Number(token.slice(0, token.indexOf(".")));
+  return Number.isFinite(exp) && exp > 0 ? exp : undefined;
+};
+
+/** The store's record of spent tokens (LeadStore.claim), shared by every instance using the store. */
+export type SpentTokens = Pick<LeadStore, "available" | "claim" | "unclaim">;
+
+/**
+ * How long the store keeps a spent token past its expiry: an instance whose clock is behind the
+ * issuer's still takes the token as valid for that long, and must still find it spent.
+ */
+const SKEW_MARGIN_MS = CONFIRM_TTL_MS;
+
+/** The store keeps a token's SHA-256, never the token: a row read from it confirms nothing. */
+const storeKey = (token: string) => createHash("sha256").update(token.trim()).digest("hex");
+
+/**
+ * - spent: this call may write with the token (it is recorded as used);
+ * - used: another call of this process, or of an instance sharing the store, already did;
+ * - unrecorded: the store failed while recording it, so whether another instance may also use it is
+ *   unknown: nothing may be written. The failed store is out of use from then on (LeadStore.available),
+ *   so a retry with the same token is guarded by this process alone, as without a store.
+ */
+export type Spend = "spent" | "used" | "unrecorded";
+
+/**
+ * Spends a token checkToken accepted. Call it right after the check, with no await in between: the
+ * claim in this process happens before its first await. Then the store is asked, when the call has
+ * one that works; without (MOCO_STORE=off, or the store failed) this process's claim is the guard.
+ */
+export async function spendToken(token: string, ctx: Pick<LeadsContext, "mirror">): Promise<Spend> {
+  if (!claimToken(token)) return "used";
+  try {
+    const shared = (await ctx.mirror())?.spentTokens;
+    if (!shared?.available) return "spent";
+    const until = (expiryOf(token.trim()) ?? Date.now() + CONFIRM_TTL_MS) + SKEW_MARGIN_MS;
+    if (await shared.claim(storeKey(token), until)) return "spent";
+    releaseToken(token); // the store decides while it answers; this process keeps no other opinion
+    return "used";
+  } catch {
+    releaseToken(token);
+    return "unrecorded";
+  }
+}
+
+/**
+ * Gives a spent token back (the run it confirmed wrote nothing, so a retry may use it), here and in the
+ * store. When the store cannot take it back the token stays spent there: a retry is refused as used and
+ * asks for a new preview, never a second write.
+ */
+export async function giveBackToken(token: string, ctx: Pick<LeadsContext, "mirror">): Promise<void> {
+  releaseToken(token);
+  try {
+    const shared = (await ctx.mirror())?.spentTokens;
+    if (shared?.available) await shared.unclaim(storeKey(token));
+  } catch {
+    // Left spent in the store: see above.
+  }
 }

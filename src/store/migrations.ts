@@ -67,6 +67,18 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // Spent confirm tokens, by the SHA-256 of the token (never the token), each kept until `until_ms`
+    // (epoch ms): instances sharing the store let a token confirm one write between them.
+    version: 3,
+    statements: [
+      `CREATE TABLE spent_tokens (
+        token_hash TEXT PRIMARY KEY,
+        until_ms BIGINT NOT NULL
+      )`,
+      "CREATE INDEX spent_tokens_by_time ON spent_tokens (until_ms)",
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

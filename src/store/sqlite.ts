@@ -305,6 +305,25 @@ class SqliteStore implements LeadStore {
     );
   }
 
+  async claim(key: string, untilMs: number): Promise<boolean> {
+    return this.run((db) => {
+      const now = Date.now();
+      db.prepare("DELETE FROM spent_tokens WHERE until_ms <= ?").run(now);
+      // One statement, so atomic across the processes sharing the file: inserted, or replaced when past.
+      const { changes } = db
+        .prepare(
+          `INSERT INTO spent_tokens (token_hash, until_ms) VALUES (?, ?)
+           ON CONFLICT (token_hash) DO UPDATE SET until_ms = excluded.until_ms WHERE spent_tokens.until_ms <= ?`,
+        )
+        .run(key, Math.floor(untilMs), now);
+      return Number(changes) === 1;
+    });
+  }
+
+  async unclaim(key: string): Promise<void> {
+    this.run((db) => db.prepare("DELETE FROM spent_tokens WHERE token_hash = ?").run(key));
+  }
+
   async ready(): Promise<string | undefined> {
     if (!this.db || this.problem !== undefined) return "lead store unavailable";
     try {

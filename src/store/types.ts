@@ -154,6 +154,16 @@ export interface LeadStore {
   /** A sync lease, so that several instances sharing one store do not sync the same scope at once. */
   acquireLease(scope: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(scope: string, owner: string): Promise<void>;
+  /**
+   * Records `key` as taken until `untilMs` (epoch ms), atomically: true only for the one caller that
+   * recorded it; false while another caller's record of it stands. A record past its time, by the
+   * store's clock (the database's, for a database server), counts as absent: it is replaced, and such
+   * records are pruned. Not scoped: keys are unique by themselves
+   * (the confirm tokens' hashes, see leads/confirm.ts).
+   */
+  claim(key: string, untilMs: number): Promise<boolean>;
+  /** Removes the record of `key` (a claim given back); nothing when there is none. */
+  unclaim(key: string): Promise<void>;
   describe(): Promise<StoreInfo>;
   /**
    * Whether the store is open, migrated and answering now (undefined), or a short reason why not, fit

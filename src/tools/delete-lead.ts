@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { InputError } from "../errors.js";
-import { checkToken, claimToken, issueToken, releaseToken } from "../leads/confirm.js";
+import { checkToken, giveBackToken, issueToken, spendToken } from "../leads/confirm.js";
 import { forget } from "../leads/context.js";
 import { defineTool, strictInput } from "../mcp/tool.js";
 import { MocoError } from "../moco/errors.js";
@@ -21,6 +21,8 @@ const REFUSED = {
   expired: (_: number, at?: string) => `the confirm_token expired at ${at}`,
   changed: (id: number) => `lead ${id} was changed in MOCO after the preview`,
   used: (id: number) => `the confirm_token for lead ${id} was already used (a token confirms one delete)`,
+  unrecorded: () =>
+    "the lead store failed while recording the confirm_token's use, so it was not used (the store is left out from now on)",
 };
 
 export const deleteLeadTool = defineTool({
@@ -63,14 +65,17 @@ export const deleteLeadTool = defineTool({
           `and confirm_token before ${expires_at}.`,
       };
     } else {
-      // Checked and claimed in one step (no await between): of two calls at once, only the first deletes.
+      // Checked and spent in one step (no await between): of two calls at once, here or on another
+      // instance sharing the store, only the first deletes.
       const check = checkToken(ctx.moco, subject(lead), args.confirm_token);
-      const reason = !check.ok ? check.reason : claimToken(args.confirm_token) ? undefined : "used";
-      if (reason !== undefined) {
+      const reason = check.ok ? await spendToken(args.confirm_token, ctx) : check.reason;
+      if (reason !== "spent") {
         throw new InputError(
           `Nothing was deleted: ${REFUSED[reason](lead.id, check.ok ? undefined : check.expiredAt)}`,
           { confirm_token: [reason] },
-          `Call delete_lead with id ${lead.id} alone for a new preview, show it to the human, then call again with its confirm_token.`,
+          reason === "unrecorded"
+            ? `Call delete_lead again with id ${lead.id} and the same confirm_token.`
+            : `Call delete_lead with id ${lead.id} alone for a new preview, show it to the human, then call again with its confirm_token.`,
         );
       }
     }
@@ -82,7 +87,7 @@ export const deleteLeadTool = defineTool({
       if (!(error instanceof MocoError && error.kind === "not_found" && error.attempts > 1)) {
         // MOCO refused for sure: the lead is as previewed, so a retry may use the same token.
         const refused = error instanceof MocoError && !error.mayHaveSucceeded;
-        if (refused && args.confirm_token !== undefined) releaseToken(args.confirm_token);
+        if (refused && args.confirm_token !== undefined) await giveBackToken(args.confirm_token, ctx);
         throw error;
       }
       how = ": the DELETE's answer was lost, and MOCO answered its retry that the lead does not exist";

@@ -331,6 +331,33 @@ export function describeLeadStore(
       expect(await s.acquireLease(fresh("unknown"), "one", 60_000)).toBe(false);
     });
 
+    it("a claim is held by its one caller until given back or past its time, when it may be claimed again", async () => {
+      const s = await store();
+      const key = `k-${randomUUID()}`;
+      const later = Date.now() + 60_000;
+      expect(await s.claim(key, later)).toBe(true);
+      expect(await s.claim(key, later)).toBe(false);
+      expect(await s.claim(key, later + 60_000)).toBe(false); // a later time does not take it over
+      await s.unclaim(`k-${randomUUID()}`); // another key: no effect
+      expect(await s.claim(key, later)).toBe(false);
+      await s.unclaim(key);
+      expect(await s.claim(key, later)).toBe(true);
+      const past = `k-${randomUUID()}`;
+      expect(await s.claim(past, Date.now() - 1000)).toBe(true);
+      expect(await s.claim(past, later)).toBe(true); // its record was past its time
+      expect(await s.claim(past, later)).toBe(false);
+      await s.unclaim(`k-${randomUUID()}`); // never claimed: no effect, no error
+    });
+
+    it("of many claims of one key sent at once, exactly one is true", async () => {
+      const s = await store();
+      const key = `k-${randomUUID()}`;
+      const until = Date.now() + 60_000;
+      const answers = await Promise.all(Array.from({ length: 24 }, () => s.claim(key, until)));
+      expect(answers.filter(Boolean)).toHaveLength(1);
+      expect(answers).toHaveLength(24);
+    });
+
     it("stages a full scan page by page, unseen by readers, and a commit from the stage replaces the leads", async () => {
       const s = await store();
       const scope = fresh();
@@ -434,6 +461,7 @@ export function describeLeadStore(
       expect(s.available).toBe(false);
       await expect(s.getScope(fresh())).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(s.loadLeads(fresh())).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(s.claim("k", Date.now() + 1000)).rejects.toBeInstanceOf(StoreUnavailableError);
       await s.close(); // twice is harmless
     });
 
@@ -467,6 +495,8 @@ export function describeLeadStore(
             () => s.releaseLease(scope, "me"),
             () => s.describe(),
             () => s.deleteScope(scope),
+            () => s.claim("k", Date.now() + 1000),
+            () => s.unclaim("k"),
           ];
           for (const call of calls) await expect(call()).rejects.toBeInstanceOf(StoreUnavailableError);
           expect(stderr.filter((line) => line.includes("lead store"))).toHaveLength(1);

@@ -76,7 +76,15 @@ describe.skipIf(skip !== undefined)("PostgreSQL store", () => {
     const name = schema("Moco_Mixed");
     const store = await open(storeUrl(name));
     expect(store.available, store.problem).toBe(true);
-    expect(await tables(name)).toEqual(["changes", "leads", "meta", "scopes", "stage_leads", "stage_scans"]);
+    expect(await tables(name)).toEqual([
+      "changes",
+      "leads",
+      "meta",
+      "scopes",
+      "spent_tokens",
+      "stage_leads",
+      "stage_scans",
+    ]);
     expect(await tables(name.toLowerCase())).toEqual([]);
     expect(store.where).toContain(`schema "${name}"`);
   });

@@ -10,6 +10,7 @@ import { MocoClient } from "../../src/moco/client.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 import { openStore } from "../../src/store/index.js";
+import type { LeadStore } from "../../src/store/types.js";
 import { selectTools, TOOL_NAMES } from "../../src/tools/index.js";
 
 /**
@@ -36,6 +37,8 @@ export interface HarnessOptions {
   capabilities?: ClientCapabilities;
   /** Serve searches and summaries from a lead mirror in an in-memory store (as the bin does by default). */
   mirror?: boolean | { freshMs?: number };
+  /** The store of the lead mirror instead of one in memory (implies `mirror`); closed with the harness. */
+  store?: LeadStore;
   /** Client-side settings for the MOCO client (fast retries in tests). */
   client?: {
     maxRetries?: number;
@@ -67,7 +70,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     retryBaseMs: options.client?.retryBaseMs ?? 5,
     retryMaxMs: options.client?.retryMaxMs ?? 20,
   });
-  const store = options.mirror ? await openStore({ kind: "memory" }) : undefined;
+  const store = options.store ?? (options.mirror ? await openStore({ kind: "memory" }) : undefined);
   const registry =
     store &&
     new MirrorRegistry({

@@ -152,6 +152,11 @@ export class LeadMirror {
     return this.store.available;
   }
 
+  /** The store's record of spent confirm tokens (leads/confirm.ts), which every instance using it shares. */
+  get spentTokens(): Pick<LeadStore, "available" | "claim" | "unclaim"> {
+    return this.store;
+  }
+
   /** The per-tenant HTTP transport may hand a newer client of the same credentials. */
   useClient(moco: MocoClient): void {
     this.moco = moco;

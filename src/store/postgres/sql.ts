@@ -53,6 +53,10 @@ export function statements(schema: string) {
     deleteScope: `DELETE FROM ${t("scopes")} WHERE scope = $1`,
     acquireLease: `UPDATE ${t("scopes")} SET lease_owner = $1, lease_until = ${NOW_MS} + $2
     WHERE scope = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < ${NOW_MS})`,
+    pruneClaims: `DELETE FROM ${t("spent_tokens")} WHERE until_ms <= ${NOW_MS}`,
+    claim: `INSERT INTO ${t("spent_tokens")} AS s (token_hash, until_ms) VALUES ($1, $2)
+    ON CONFLICT (token_hash) DO UPDATE SET until_ms = excluded.until_ms WHERE s.until_ms <= ${NOW_MS}`,
+    unclaim: `DELETE FROM ${t("spent_tokens")} WHERE token_hash = $1`,
     releaseLease: `UPDATE ${t("scopes")} SET lease_owner = NULL, lease_until = 0
     WHERE scope = $1 AND lease_owner = $2`,
     describeScopes: `SELECT s.scope, s.base_url, s.synced_at, s.history_start,

@@ -214,6 +214,18 @@ export class PostgresStore implements LeadStore {
     await this.run((db) => db.query(this.sql.releaseLease, [scope, owner]));
   }
 
+  /** Atomic under concurrency: a second INSERT of the same key waits for the first and then finds it. */
+  async claim(key: string, untilMs: number): Promise<boolean> {
+    return this.run(async (db) => {
+      await db.query(this.sql.pruneClaims);
+      return (await db.query(this.sql.claim, [key, Math.floor(untilMs)])).rowCount === 1;
+    });
+  }
+
+  async unclaim(key: string): Promise<void> {
+    await this.run((db) => db.query(this.sql.unclaim, [key]));
+  }
+
   async ready(): Promise<string | undefined> {
     if (!this.pool || this.problem !== undefined) return "lead store unavailable";
     try {
