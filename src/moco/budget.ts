@@ -28,8 +28,12 @@ export interface RateBudget {
 export type Release = (used?: boolean) => void;
 
 export class RateBudgetExceeded extends Error {
-  constructor(readonly retryAfterMs: number) {
-    super(`rate budget exhausted, retry in ${Math.ceil(retryAfterMs / 1000)} s`);
+  /** `why`: the budget is not spent but held back (its store cannot be reached), said to the caller. */
+  constructor(
+    readonly retryAfterMs: number,
+    readonly why?: string,
+  ) {
+    super(`rate budget ${why ?? "exhausted"}, retry in ${Math.ceil(retryAfterMs / 1000)} s`);
     this.name = "RateBudgetExceeded";
   }
 }

@@ -333,7 +333,9 @@ export class MocoClient {
       const seconds = Math.ceil(error.retryAfterMs / 1000);
       const refusal = new MocoError({
         kind: "rate_limited",
-        message: `The MOCO rate budget is exhausted (${limit} requests per ${windowMs / 1000} s); retry in ${seconds} s`,
+        message: error.why
+          ? `Nothing was sent to MOCO: its rate budget is ${error.why}; retry in ${seconds} s`
+          : `The MOCO rate budget is exhausted (${limit} requests per ${windowMs / 1000} s); retry in ${seconds} s`,
         retryAfterSeconds: seconds,
         attempts: attempt,
       });

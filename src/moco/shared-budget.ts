@@ -402,7 +402,12 @@ export class SharedBudget implements RateBudget {
 
   private async takeLocal(options: { deadline: number; signal?: AbortSignal }): Promise<Release> {
     const local = this.local as RateLimiter;
-    const release = await local.take(options);
+    const release = await local.take(options).catch((error: unknown) => {
+      if (!(error instanceof RateBudgetExceeded)) throw error;
+      const { windowMs } = this.rate;
+      const why = `held back: the store the instances share MOCO's budget through cannot be reached, so this instance keeps to ${this.share} requests per ${windowMs / 1000} s on its own, after one window with none (what the instances sent before may still count at MOCO)`;
+      throw new RateBudgetExceeded(error.retryAfterMs, why);
+    });
     this.localHeld++;
     let released = false;
     return (used = true) => {

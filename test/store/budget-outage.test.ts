@@ -84,6 +84,9 @@ describe.skipIf(skip !== undefined)("the shared rate budget when its database fa
     const first = await budget.take({ deadline: Date.now() + 500 }).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(RateBudgetExceeded);
     expect((first as RateBudgetExceeded).retryAfterMs).toBeGreaterThan(1000);
+    // Held back, not spent: the refusal says why, never "exhausted".
+    expect((first as RateBudgetExceeded).why).toMatch(/^held back: the store .* cannot be reached/);
+    expect((first as Error).message).not.toContain("exhausted");
     expect(budget.state).toBe("local");
 
     // Then at most 10 (20 / 2 instances) in any window; every other caller is refused, none hangs.
