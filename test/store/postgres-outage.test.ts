@@ -2,6 +2,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vites
 import { setLogLevel } from "../../src/log.js";
 import { updateLead } from "../../src/moco/leads.js";
 import { openStore, resolveStoreSetting } from "../../src/store/index.js";
+import { PostgresGrantStore } from "../../src/store/postgres/grants.js";
+import type { PostgresLocation } from "../../src/store/postgres/setting.js";
 import type { LeadStore, StoreLocation } from "../../src/store/types.js";
 import { StoreUnavailableError } from "../../src/store/types.js";
 import { apiLeads, type MirrorEnv, startEnv } from "../support/mirror-helpers.js";
@@ -61,7 +63,7 @@ async function readyWithin(store: LeadStore, ms: number): Promise<number> {
   return Date.now() - start;
 }
 
-describe.skipIf(skip !== undefined)("the PostgreSQL lead store through an outage", () => {
+describe.skipIf(skip !== undefined)("the PostgreSQL stores through an outage", () => {
   it("is unavailable while the database is gone and used again once it answers: one line each way", async () => {
     const store = await openStore(await throughProxy());
     stores.push(store);
@@ -120,5 +122,23 @@ describe.skipIf(skip !== undefined)("the PostgreSQL lead store through an outage
     // One sync per outage: the next read answers from the copy.
     const again = await mirror.read();
     expect(again.sync).toBeUndefined();
+  }, 30_000);
+
+  it("the grant store fails each call at once while the database is gone, and works again without reopening", async () => {
+    const location = await throughProxy();
+    const grants = await PostgresGrantStore.open(location as PostgresLocation);
+    stores.push({ close: () => grants.close() } as LeadStore);
+    const client = { clientId: "outage-client", metadata: "{}", secretSealed: undefined, createdAt: 1 };
+    await grants.putClient(client);
+
+    await proxy?.cut();
+    const started = Date.now();
+    // A connection the pool held is found gone, a new one refused: an error each time, never a hang.
+    await expect(grants.getClient("outage-client")).rejects.toThrow();
+    await expect(grants.getClient("outage-client")).rejects.toThrow(/ECONNREFUSED/);
+    expect(Date.now() - started).toBeLessThan(5000);
+
+    await proxy?.restore();
+    expect(await grants.getClient("outage-client")).toEqual(client);
   }, 30_000);
 });
