@@ -29,7 +29,7 @@ const noStore = (problem?: string) =>
     : new InputError(
         `The change history needs the lead store, ${problem.startsWith("the lead store") ? `and ${problem}` : `which is unavailable: ${problem}`}`,
         {},
-        "Make the store usable (for PostgreSQL: the database running and reachable, and MOCO_STORE naming it with the right user and database), then restart the server; list_leads and pipeline_summary answer the present without it.",
+        "Make the store usable (for PostgreSQL: the database running and reachable, and MOCO_STORE naming it with the right user and database; the server uses it again within seconds of it answering, a SQLite file after a restart); list_leads and pipeline_summary answer the present without it.",
       );
 
 /** The error for a mirror that cannot answer: its store's problem, or the store is off. */

@@ -131,10 +131,16 @@ export class StoreUnavailableError extends Error {
 export interface LeadStore {
   /** Where the store is, for logs and the admin listing (never a password). */
   readonly where: string;
-  /** False once the store failed (corrupt, locked, unwritable): callers fall back to live reads. */
+  /** False once the store failed (corrupt, locked, unwritable, unreachable): callers fall back to live reads. */
   readonly available: boolean;
   /** Why the store is unavailable. */
   readonly problem: string | undefined;
+  /**
+   * How many times a store that comes back by itself (PostgreSQL) was lost. Writes made while it was
+   * lost reached MOCO but not the store, whose copy may still look fresh: a mirror that saw fewer
+   * syncs with MOCO before it answers from the store again. Absent: the store never comes back.
+   */
+  readonly outages?: number;
   getScope(scope: string): Promise<ScopeRow | undefined>;
   /** Returns the scope, creating it when absent. */
   ensureScope(scope: string, baseUrl: string): Promise<ScopeRow>;

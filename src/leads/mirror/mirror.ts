@@ -7,6 +7,7 @@ import type { ChangesPage, ChangesQuery, StateAt } from "../history.js";
 import { type PlanInput, type Progress, planSync } from "../sync.js";
 import { type ExternalChange, LeadCopy } from "./copy.js";
 import { Liveness } from "./liveness.js";
+import { StoreOutages } from "./outages.js";
 import { type SyncReport, type SyncRun, SyncRunner } from "./sync-runner.js";
 import { Uncertainty } from "./uncertainty.js";
 import { SyncUnderWay } from "./under-way.js";
@@ -101,6 +102,7 @@ export class LeadMirror {
   private readonly runner: SyncRunner;
   private readonly uncertainty = new Uncertainty(() => this.markUnsure());
   private readonly liveness = new Liveness();
+  private readonly outages: StoreOutages;
   /** A re-scan interrupted part-way; the next sync goes on from there. */
   private rescan: PlanInput["rescan"] = {};
   /** What the latest sync of this mirror could not reconcile with MOCO (kept until a sync that can). */
@@ -112,6 +114,8 @@ export class LeadMirror {
 
   constructor(options: MirrorOptions) {
     this.store = options.store;
+    // Our writes while the store was lost are in MOCO, not in the store: sync before answering again.
+    this.outages = new StoreOutages(this.store, () => this.uncertainty.markUnsure());
     this.moco = options.moco;
     this.scope = options.moco.scope;
     this.uncertainty.watch(options.moco);
@@ -213,6 +217,7 @@ export class LeadMirror {
    */
   async read(options: ReadOptions = {}): Promise<MirrorRead> {
     await this.copy.refresh();
+    this.outages.check();
     if (this.liveness.refused) await this.live(options.signal);
     const maxAge = options.maxAgeMs ?? this.settings.freshMs;
     // Building an answer from the stage takes a moment (≈ 0.4 s for 9,000 leads): kept inside the bound.

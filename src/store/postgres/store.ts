@@ -14,6 +14,8 @@ import {
   type StoreInfo,
   StoreUnavailableError,
 } from "../types.js";
+import { migrate } from "./migrate.js";
+import { Retry } from "./retry.js";
 import { quoteIdent } from "./setting.js";
 import { type Queryable, readScope, type Sql, statements, writeChanges, writeLeads } from "./sql.js";
 
@@ -22,9 +24,12 @@ type Page = { afterId?: number; limit?: number };
 
 /**
  * The lead store of a team server, on PostgreSQL through a bounded pool. It behaves as the SQLite
- * store does (test/store/contract.ts): the first failure (the server gone, a refused login, a
- * statement that fails) logs one warning and turns the store unavailable for good, so callers fall
- * back to live reads instead of answering from a store that failed half-way. A commit locks its
+ * store does (test/store/contract.ts): a failure (the server gone, a refused login, a statement that
+ * fails) logs one warning and turns the store unavailable, so callers fall back to live reads instead
+ * of answering from a store that failed half-way. Unlike a SQLite file, a database comes back: the
+ * store is tried again when asked (Retry: every few seconds at most), and once it answers it is used
+ * again, one line in the log saying so; `outages` counts the losses, so that every mirror syncs
+ * before it answers from the store again (writes made meanwhile reached MOCO, not the store). A commit locks its
  * scope's row (SELECT … FOR UPDATE), so instances sharing the database commit one after the other and
  * the version check refuses the one computed against an older state. Lease times are the database's
  * clock, not each instance's.
@@ -32,7 +37,11 @@ type Page = { afterId?: number; limit?: number };
 export class PostgresStore implements LeadStore {
   private pool: Pool | undefined;
   problem: string | undefined;
+  /** How many times the store was lost; a mirror that saw fewer syncs before it answers again. */
+  outages = 0;
   private readonly sql: Sql;
+  private readonly retry = new Retry(() => this.reconnect());
+  private lostAt = 0;
 
   constructor(
     readonly where: string,
@@ -41,7 +50,9 @@ export class PostgresStore implements LeadStore {
     this.sql = statements(quoteIdent(schema));
   }
 
+  /** False while the store is lost; asking is what tries it again, in the background, when due. */
   get available(): boolean {
+    if (this.problem !== undefined) void this.retry.tryAgain();
     return this.pool !== undefined && this.problem === undefined;
   }
 
@@ -49,19 +60,42 @@ export class PostgresStore implements LeadStore {
     this.pool = pool;
   }
 
-  /** Logs the one warning (first failure only) and returns the error callers see from now on. */
+  /** Logs the one warning (first failure of an outage only) and returns the error callers see until it is back. */
   markFailed(error: unknown): StoreUnavailableError {
     if (this.problem === undefined) {
       this.problem = `the lead store in PostgreSQL (${this.where}) cannot be used (${reason(error)})`;
-      log("warn", `${this.problem}; continuing without the lead mirror: reads are live scans of MOCO`);
-      this.pool?.end().catch(() => {});
+      this.outages++;
+      this.lostAt = Date.now();
+      this.retry.lost();
+      const again = this.pool ? ", until it answers again (tried every few seconds)" : "";
+      log(
+        "warn",
+        `${this.problem}; continuing without the lead mirror: reads are live scans of MOCO${again}`,
+      );
     }
     return new StoreUnavailableError(this.problem);
   }
 
+  /** One try of a lost store: the schema as migrate() leaves it (the database may be a new one). */
+  private async reconnect(): Promise<void> {
+    const pool = this.pool;
+    if (!pool || this.problem === undefined) return;
+    await migrate(pool, this.schema);
+    if (this.pool !== pool) return; // closed meanwhile
+    this.problem = undefined;
+    const seconds = Math.round((Date.now() - this.lostAt) / 1000);
+    log(
+      "info",
+      `the lead store in PostgreSQL (${this.where}) answers again after ${seconds} s; the lead mirror is used again, each copy synced with MOCO first`,
+    );
+  }
+
   private async run<T>(work: (db: Pool) => Promise<T>): Promise<T> {
     const pool = this.pool;
-    if (!pool || this.problem !== undefined) throw new StoreUnavailableError(this.problem ?? "store closed");
+    if (!pool || this.problem !== undefined) {
+      if (pool) void this.retry.tryAgain();
+      throw new StoreUnavailableError(this.problem ?? "store closed");
+    }
     try {
       return await work(pool);
     } catch (error) {
@@ -227,6 +261,7 @@ export class PostgresStore implements LeadStore {
   }
 
   async ready(): Promise<string | undefined> {
+    if (this.pool && this.problem !== undefined) await this.retry.tryAgain();
     if (!this.pool || this.problem !== undefined) return "lead store unavailable";
     try {
       await this.pool.query("SELECT 1");

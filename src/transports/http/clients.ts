@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { OAuthConfig, PerRequestUpstream, Settings } from "../../config.js";
+import { log } from "../../log.js";
 import type { MocoClient } from "../../moco/client.js";
 import type { OAuth } from "../../oauth/index.js";
 import { reportUnfinished } from "../shutdown.js";
@@ -81,7 +82,9 @@ export function grantClients(
   return {
     oauth,
     clientFor: async (req, access) => {
-      const auth = await oauth.authenticate(req);
+      const auth = await oauth.authenticate(req).catch((error: unknown) => {
+        throw grantsUnreadable(error);
+      });
       if (!auth.ok) throw new HttpError(auth.status, auth.message, auth.headers);
       const found = tenants.forAccount(auth.baseUrl, auth.apiKey);
       if (!found.ok)
@@ -94,6 +97,19 @@ export function grantClients(
       await oauth.close();
     },
   };
+}
+
+/**
+ * The grants could not be read (their database is away, or slow): nothing is refused for good, the
+ * client is told to come back shortly, and the log says why.
+ */
+function grantsUnreadable(error: unknown): HttpError {
+  log("warn", `oauth: the grants cannot be read (${error instanceof Error ? error.message : String(error)})`);
+  return new HttpError(
+    503,
+    "Service Unavailable: the sign-in records cannot be read right now; try again in a few seconds.",
+    { "Retry-After": "5" },
+  );
 }
 
 /** Tenants' writes already sent run to their answer (until `until`), then every client is closed. */

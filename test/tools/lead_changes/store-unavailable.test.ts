@@ -52,6 +52,6 @@ describe("lead_changes with an unreachable PostgreSQL store", () => {
     );
     expect(message).not.toContain("MOCO_STORE=off");
     expect(`${message} ${next}`).not.toContain("s3cretpw");
-    expect(next).toMatch(/PostgreSQL: the database running and reachable.*restart the server/);
+    expect(next).toMatch(/PostgreSQL: the database running and reachable.*uses it again within seconds/);
   });
 });
