@@ -28,6 +28,10 @@ export async function openPostgresStore(location: PostgresLocation): Promise<Lea
       max: location.poolMax,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       statement_timeout: STATEMENT_TIMEOUT_MS,
+      // A database that stopped answering (a network path that drops packets) never sends the server's
+      // timeout: the driver gives up a little after it, and the store turns unavailable as when cut.
+      query_timeout: STATEMENT_TIMEOUT_MS + 5000,
+      keepAlive: true,
       // Names this deployment's connections in pg_stat_activity (at most 63 bytes are kept).
       application_name: `moco-leads-mcp/${location.schema}`,
     });
