@@ -164,7 +164,7 @@ export class LeadMirror {
    * A write of this scope may have been carried out without a usable answer: sync before the next read,
    * in every instance sharing the store (its scope row counts it), else in this one alone.
    */
-  markUnsure(): void {
+  markUnsure(): Promise<void> {
     const told = this.store.available
       ? this.store.markUnsure(this.scope).catch(() => false)
       : Promise.resolve(false);
@@ -172,6 +172,7 @@ export class LeadMirror {
       if (!stored) this.uncertainty.markUnsure();
     });
     this.reports = this.reports.then(() => counted);
+    return counted;
   }
 
   /**
