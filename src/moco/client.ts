@@ -114,7 +114,7 @@ export class MocoClient {
   private readonly connection: Connection;
   private readonly base: URL;
   private readonly pending = new Map<Promise<unknown>, PendingWrite>();
-  private readonly uncertain = new Set<(write: PendingWrite) => void>();
+  private readonly uncertain = new Set<(write: PendingWrite) => unknown>();
   private lastUncertain: number | undefined;
   private readonly refusals = new Set<(refusal: Refusal) => void>();
   private lastAccepted: number | undefined;
@@ -206,17 +206,21 @@ export class MocoClient {
   /**
    * Tells `listener` of every write whose outcome is unknown: it may have been carried out although
    * no usable answer came (so a copy of MOCO's data, such as the lead mirror, may be behind). Returns
-   * the unsubscribe.
+   * the unsubscribe. A listener may return a promise (it records the write where others see it): the
+   * caller learns of the write only once it settled.
    */
-  onUncertainWrite(listener: (write: PendingWrite) => void): () => void {
+  onUncertainWrite(listener: (write: PendingWrite) => unknown): () => void {
     this.uncertain.add(listener);
     return () => this.uncertain.delete(listener);
   }
 
-  /** For a caller that finds a write's 2xx answer unusable: MOCO did it, what it stored is unknown. */
-  reportUncertain(write: PendingWrite): void {
+  /**
+   * For a caller that finds a write's 2xx answer unusable: MOCO did it, what it stored is unknown.
+   * Every listener is told at once; resolves when all of them settled (their failures are theirs).
+   */
+  async reportUncertain(write: PendingWrite): Promise<void> {
     this.lastUncertain = Date.now();
-    for (const listener of this.uncertain) listener(write);
+    await Promise.allSettled([...this.uncertain].map(async (listener) => listener(write)));
   }
 
   /** When this client last had a write of unknown outcome (ms), for a listener that came later. */
@@ -252,7 +256,7 @@ export class MocoClient {
       return response;
     } catch (error) {
       if (method !== "GET" && error instanceof MocoError && error.mayHaveSucceeded) {
-        this.reportUncertain({ method, path });
+        await this.reportUncertain({ method, path });
       }
       if (error instanceof MocoError && (error.kind === "auth" || error.kind === "forbidden")) {
         if (error.kind === "auth") this.lastUnauthorized = { at: Date.now(), method, path, error };

@@ -60,6 +60,6 @@ export async function addLeadNote(moco: MocoClient, leadId: number, text: string
   const path = apiPath("comments");
   // A 2xx means MOCO stored the note; an answer that cannot be read must not read as a failure to repeat.
   const answer = await written(moco.post(path, body, options), toNote);
-  if (!("value" in answer)) throw unreadableCreate(moco, path, `note on lead ${leadId}`, answer);
+  if (!("value" in answer)) throw await unreadableCreate(moco, path, `note on lead ${leadId}`, answer);
   return answer.value;
 }

@@ -184,13 +184,13 @@ export async function written<T>(
  * tell what. `mayHaveSucceeded` makes the tool say to look before creating again, never to retry, and
  * copies of MOCO's data (the lead mirror) are told they may be behind.
  */
-export function unreadableCreate(
+export async function unreadableCreate(
   moco: MocoClient,
   path: string,
   what: string,
   answer: { unreadable: string; status: number },
-): MocoError {
-  moco.reportUncertain({ method: "POST", path });
+): Promise<MocoError> {
+  await moco.reportUncertain({ method: "POST", path });
   return new MocoError({
     kind: "server",
     status: answer.status,
@@ -209,7 +209,7 @@ const lacksAsked = (lead: Lead, body: LeadWrite) => Object.keys(body).some((f) =
 export async function createLead(moco: MocoClient, body: LeadWrite, options?: CallOptions): Promise<Lead> {
   const path = apiPath("deals");
   const answer = await written(moco.post(path, body, options), parseLead);
-  if (!("value" in answer)) throw unreadableCreate(moco, path, "new lead", answer);
+  if (!("value" in answer)) throw await unreadableCreate(moco, path, "new lead", answer);
   return lacksAsked(answer.value, body) ? reread(moco, answer.value, options) : answer.value;
 }
 
@@ -226,7 +226,7 @@ export async function updateLead(moco: MocoClient, id: number, body: LeadWrite, 
   try {
     lead = await getLead(moco, id, options);
   } catch (error) {
-    moco.reportUncertain({ method: "PUT", path });
+    await moco.reportUncertain({ method: "PUT", path });
     const why = error instanceof Error ? error.message : String(error);
     throw new MocoError({
       kind: "server",

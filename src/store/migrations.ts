@@ -79,6 +79,16 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX spent_tokens_by_time ON spent_tokens (until_ms)",
     ],
   },
+  {
+    // What one instance knew of its copy alone, kept with the scope so that every instance sharing the
+    // store knows it: writes of unknown outcome not yet covered by a sync, and the latest sync's gap.
+    version: 4,
+    statements: [
+      "ALTER TABLE scopes ADD COLUMN unsure BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE scopes ADD COLUMN settled BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE scopes ADD COLUMN gap TEXT",
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -226,8 +226,20 @@ class SqliteStore implements LeadStore {
           insert.run(scope, ++seq, c.leadId, c.seenAt, c.kind, c.origin, c.data);
         db.prepare(
           `UPDATE scopes SET version = version + 1, last_seq = ?, synced_at = COALESCE(?, synced_at),
-           cursor = COALESCE(?, cursor), history_start = COALESCE(history_start, ?) WHERE scope = ?`,
-        ).run(seq, commit.syncedAt ?? null, commit.cursor ?? null, commit.historyStart ?? null, scope);
+           cursor = COALESCE(?, cursor), history_start = COALESCE(history_start, ?),
+           settled = CASE WHEN ? > settled THEN ? ELSE settled END,
+           gap = CASE WHEN ? = 1 THEN ? ELSE gap END WHERE scope = ?`,
+        ).run(
+          seq,
+          commit.syncedAt ?? null,
+          commit.cursor ?? null,
+          commit.historyStart ?? null,
+          commit.settle ?? null,
+          commit.settle ?? null,
+          commit.gap === undefined ? 0 : 1,
+          commit.gap ?? null,
+          scope,
+        );
         return readScope(db, scope);
       }),
     );
@@ -241,6 +253,13 @@ class SqliteStore implements LeadStore {
     if (this.location.kind !== "file" || rows < CHECKPOINT_ROWS) return;
     db.exec("PRAGMA incremental_vacuum");
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+  async markUnsure(scope: string): Promise<boolean> {
+    return this.run(
+      (db) =>
+        Number(db.prepare("UPDATE scopes SET unsure = unsure + 1 WHERE scope = ?").run(scope).changes) === 1,
+    );
   }
 
   async changes(scope: string, query: ChangeQuery): Promise<ChangeRow[]> {
@@ -415,6 +434,9 @@ function readScope(db: DatabaseSync, scope: string): ScopeRow | undefined {
     historyStart: nullable(r.history_start),
     version: Number(r.version),
     lastSeq: Number(r.last_seq),
+    unsure: Number(r.unsure),
+    settled: Number(r.settled),
+    gap: nullable(r.gap),
   };
 }
 

@@ -29,6 +29,15 @@ export interface ScopeRow {
   version: number;
   /** The last change sequence number used in this scope. */
   lastSeq: number;
+  /**
+   * Writes of unknown outcome any instance reported in this scope (markUnsure), counted; `settled`: the
+   * largest count a committed sync read before its first MOCO request. While unsure > settled, the
+   * copy may lack what such a write did, and every instance syncs before answering.
+   */
+  unsure: number;
+  settled: number;
+  /** What the latest sync could not reconcile with MOCO, as JSON (the domain's); null: it did. */
+  gap: string | null;
 }
 
 export interface StoredLead {
@@ -75,6 +84,10 @@ export interface Commit {
   historyStart?: string;
   /** true: the scope's leads are replaced by the staged scan (then `upserts`), and the stage is cleared. */
   fromStage?: boolean;
+  /** Set by a sync: the scope's `unsure` as it read it before its first MOCO request (settled only rises). */
+  settle?: number;
+  /** Set by a sync: what it could not reconcile (JSON), null when it did; absent: kept. */
+  gap?: string | null;
 }
 
 /** Where a staged full scan stands. */
@@ -148,6 +161,11 @@ export interface LeadStore {
   loadLeads(scope: string, page?: { afterId?: number; limit?: number }): Promise<StoredLead[]>;
   /** The updated scope, or undefined when the scope moved past `expectedVersion` (nothing written). */
   commit(scope: string, commit: Commit): Promise<ScopeRow | undefined>;
+  /**
+   * Counts one write of unknown outcome in the scope (`unsure`, atomically, its version unchanged), so
+   * that every instance sharing the store syncs before its next answer; false when there is no such scope.
+   */
+  markUnsure(scope: string): Promise<boolean>;
   changes(scope: string, query: ChangeQuery): Promise<ChangeRow[]>;
   /** The staged full scan of a scope, if one was begun. */
   stagedScan(scope: string): Promise<StagedScan | undefined>;

@@ -9,6 +9,7 @@ import {
   type NewChange,
   StoreUnavailableError,
 } from "../../src/store/types.js";
+import { scopeMarkCases } from "./contract-marks.js";
 
 /**
  * What every LeadStore does, whatever keeps the rows. Run by one file per implementation
@@ -465,6 +466,8 @@ export function describeLeadStore(
       await s.close(); // twice is harmless
     });
 
+    scopeMarkCases(store, fresh);
+
     const { openBroken } = options;
     if (openBroken)
       it("a store that cannot be used: one warning, unavailable with a reason, every call refused", async () => {
@@ -491,6 +494,7 @@ export function describeLeadStore(
             () => s.loadStaged(scope),
             () => s.clearStage(scope),
             () => s.prune(scope, "2026-01-01T00:00:00.000Z"),
+            () => s.markUnsure(scope),
             () => s.acquireLease(scope, "me", 1000),
             () => s.releaseLease(scope, "me"),
             () => s.describe(),

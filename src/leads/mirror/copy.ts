@@ -100,7 +100,10 @@ export class LeadCopy {
       ? await this.store.getScope(this.scope)
       : await this.store.ensureScope(this.scope, this.baseUrl);
     if (!row) throw new StoreUnavailableError("the mirror's scope was deleted from the store");
-    if (this.current?.version === row.version) return;
+    if (this.current?.version === row.version) {
+      this.current = row; // the same leads; another instance may have reported a write of unknown outcome
+      return;
+    }
     await this.locked(async () => {
       const current = await this.store.getScope(this.scope);
       this.leads = await loadAll(
@@ -209,19 +212,23 @@ export class LeadCopy {
   }
 
   /**
-   * Diffs what a sync read against the copy as it is now (own writes may have landed) and commits.
+   * Diffs what a sync read against the copy as it is now (own writes may have landed) and commits,
+   * with its gap and `settle` (the scope's `unsure` the sync read before its first request).
    * When another instance committed meanwhile (an own write of its own, or a sync), nothing is
    * committed and the copy loads what that instance stored instead: its result is as good as ours.
    */
-  async applySync(plan: SyncPlan): Promise<SyncCounts> {
-    const outcome = await this.locked(() => this.commitPlan(plan));
+  async applySync(plan: SyncPlan, settle: number): Promise<SyncCounts> {
+    const outcome = await this.locked(() => this.commitPlan(plan, settle));
     if (outcome.committed) return outcome.counts;
     // Outside the lock: refresh() takes it itself, and would wait for this very commit forever.
     await this.refresh();
     return { ...outcome.counts, syncedAt: this.current?.syncedAt ?? outcome.counts.syncedAt };
   }
 
-  private async commitPlan(plan: SyncPlan): Promise<{ committed: boolean; counts: SyncCounts }> {
+  private async commitPlan(
+    plan: SyncPlan,
+    settle: number,
+  ): Promise<{ committed: boolean; counts: SyncCounts }> {
     const row = this.current as ScopeRow;
     const first = plan.staged !== undefined;
     const seenAt = this.seenAt();
@@ -258,6 +265,8 @@ export class LeadCopy {
       cursor: plan.cursor ?? undefined,
       historyStart: first ? seenAt : undefined,
       fromStage: first,
+      settle,
+      gap: plan.gap ? JSON.stringify(plan.gap) : null,
     });
     if (!committed) {
       this.current = undefined; // reloaded by applySync

@@ -105,8 +105,8 @@ export class LeadMirror {
   private readonly outages: StoreOutages;
   /** A re-scan interrupted part-way; the next sync goes on from there. */
   private rescan: PlanInput["rescan"] = {};
-  /** What the latest sync of this mirror could not reconcile with MOCO (kept until a sync that can). */
-  private gap: ScanGap | undefined;
+  /** Reports of writes of unknown outcome still on their way to the store: a read waits for them. */
+  private reports: Promise<void> = Promise.resolve();
   private lastPruneMs = 0;
   /** The part of MOCO's budget every sync of this mirror keeps to (a slot here, then in the client's). */
   private readonly share: RateLimiter;
@@ -169,9 +169,34 @@ export class LeadMirror {
     this.liveness.useClient(moco);
   }
 
-  /** A write of this scope may have been carried out without a usable answer: sync before the next read. */
-  markUnsure(): void {
-    this.uncertainty.markUnsure();
+  /**
+   * A write of this scope may have been carried out without a usable answer: sync before the next read,
+   * in every instance sharing the store (its scope row counts it), else in this one alone.
+   */
+  markUnsure(): Promise<void> {
+    const told = this.store.available
+      ? this.store.markUnsure(this.scope).catch(() => false)
+      : Promise.resolve(false);
+    const counted = told.then((stored) => {
+      if (!stored) this.uncertainty.markUnsure();
+    });
+    this.reports = this.reports.then(() => counted);
+    return counted;
+  }
+
+  /**
+   * A write of unknown outcome (reported by any instance sharing the store, or counted here) is not yet
+   * covered by a sync that began after it.
+   */
+  private get unsure(): boolean {
+    const row = this.copy.row;
+    return this.uncertainty.pending || (row !== undefined && row.unsure > row.settled);
+  }
+
+  /** What the latest sync could not reconcile with MOCO, as the store keeps it for every instance. */
+  private get gap(): ScanGap | undefined {
+    const text = this.copy.row?.gap;
+    return text ? (JSON.parse(text) as ScanGap) : undefined;
   }
 
   /** Stops listening to the clients' writes (the registry let this mirror go; its client lives on). */
@@ -216,6 +241,7 @@ export class LeadMirror {
    * the next read retries), MOCO's refusal included when it no longer accepts the key.
    */
   async read(options: ReadOptions = {}): Promise<MirrorRead> {
+    await this.reports;
     await this.copy.refresh();
     this.outages.check();
     if (this.liveness.refused) await this.live(options.signal);
@@ -227,12 +253,12 @@ export class LeadMirror {
     const syncedAt = this.copy.row?.syncedAt;
     const synced = syncedAt ? Date.parse(syncedAt) : Number.NaN;
     const sync = () => this.runner.joinWithin(until - Date.now(), options);
-    if (!(Date.now() - synced < maxAge) || this.uncertainty.behind(synced)) {
+    if (!(Date.now() - synced < maxAge) || this.uncertainty.behind(synced) || this.unsure) {
       report = await sync();
       if (!report) return this.underWayRead(options.signal);
     }
     // The sync joined may have begun before an uncertain write: one more, begun after it.
-    if (this.uncertainty.pending) {
+    if (this.unsure) {
       report = await sync();
       if (!report) return this.underWayRead(options.signal);
     }
@@ -327,7 +353,8 @@ export class LeadMirror {
   }
 
   private async planAndCommit(base: ScopeRow, { signal, progress }: SyncRun): Promise<SyncReport> {
-    // Uncertain writes reported before this sync's first request are covered by it.
+    // Uncertain writes reported before this sync's first request are covered by it: those counted
+    // here, and those the store counted when `base` was read.
     const mark = this.uncertainty.mark();
     let requests = 0;
     const plan = await planSync({
@@ -352,10 +379,9 @@ export class LeadMirror {
       keep: (lead) => this.copy.keep(lead),
       gap: this.gap,
     });
-    const counts = await this.copy.applySync(plan);
+    const counts = await this.copy.applySync(plan, base.unsure);
     const report: SyncReport = { kind: plan.kind, requests, ...counts };
     this.rescan = {};
-    this.gap = plan.gap;
     this.uncertainty.settle(mark);
     progress(requests, requests, `Mirror up to date: ${this.copy.size} leads`);
     if (Date.now() - this.lastPruneMs > PRUNE_EVERY_MS) await this.prune().catch(() => undefined);

@@ -13,10 +13,13 @@ export class Uncertainty {
   private readonly watching = new Map<MocoClient, () => void>();
   /** The latest uncertain write a client had before it was watched (ms; 0: none). */
   private uncertainAt = 0;
-  private readonly onUncertain: () => void;
+  private readonly onUncertain: () => unknown;
 
-  /** `onUncertain` is told of each uncertain write a watched client reports; default: markUnsure(). */
-  constructor(onUncertain?: () => void) {
+  /**
+   * `onUncertain` is told of each uncertain write a watched client reports (the client waits for the
+   * promise it may return); default: markUnsure().
+   */
+  constructor(onUncertain?: () => unknown) {
     this.onUncertain = onUncertain ?? (() => this.markUnsure());
   }
 

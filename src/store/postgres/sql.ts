@@ -45,7 +45,9 @@ export function statements(schema: string) {
     SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])`,
     afterCommit: `UPDATE ${t("scopes")} SET version = version + 1, last_seq = $1,
     synced_at = COALESCE($2, synced_at), cursor = COALESCE($3, cursor),
-    history_start = COALESCE(history_start, $4) WHERE scope = $5`,
+    history_start = COALESCE(history_start, $4), settled = GREATEST(settled, COALESCE($6, settled)),
+    gap = CASE WHEN $7 THEN $8 ELSE gap END WHERE scope = $5`,
+    markUnsure: `UPDATE ${t("scopes")} SET unsure = unsure + 1 WHERE scope = $1`,
     pruneChanges: `DELETE FROM ${t("changes")} WHERE scope = $1 AND seen_at < $2`,
     moveHistoryStart: `UPDATE ${t("scopes")} SET history_start = $1
     WHERE scope = $2 AND history_start IS NOT NULL AND history_start < $1`,
@@ -91,6 +93,9 @@ export async function readScope(
     historyStart: nullable(r.history_start),
     version: Number(r.version),
     lastSeq: Number(r.last_seq),
+    unsure: Number(r.unsure),
+    settled: Number(r.settled),
+    gap: nullable(r.gap),
   };
 }
 

@@ -196,9 +196,16 @@ export class PostgresStore implements LeadStore {
         commit.cursor ?? null,
         commit.historyStart ?? null,
         scope,
+        commit.settle ?? null,
+        commit.gap !== undefined,
+        commit.gap ?? null,
       ]);
       return readScope(client, this.sql, scope);
     });
+  }
+
+  async markUnsure(scope: string): Promise<boolean> {
+    return this.run(async (db) => (await db.query(this.sql.markUnsure, [scope])).rowCount === 1);
   }
 
   async changes(scope: string, query: ChangeQuery): Promise<ChangeRow[]> {

@@ -32,7 +32,7 @@ async function firstSync(copy: LeadCopy, store: LeadStore, leads: Lead[]) {
   await store.stagePage(SCOPE, scan, rows);
   const staged = new Map(leads.map((l) => [l.id, structuredClone(l)]));
   const plan: SyncPlan = { kind: "full", staged, fetched: new Map(), deleted: [], cursor: CURSOR };
-  return copy.applySync(plan);
+  return copy.applySync(plan, 0);
 }
 
 /** A later sync that read `fetched` and found `deleted` gone. */
@@ -44,7 +44,7 @@ function delta(copy: LeadCopy, fetched: Lead[], deleted: number[] = []) {
     deleted,
     cursor: CURSOR,
   };
-  return copy.applySync(plan);
+  return copy.applySync(plan, 0);
 }
 
 const history = (store: LeadStore): Promise<ChangeRow[]> => store.changes(SCOPE, {});

@@ -56,7 +56,7 @@ describe("after a write whose outcome is unknown", () => {
       const mark = first.markUnsure.bind(first);
       first.markUnsure = () => {
         marked++;
-        mark();
+        return mark();
       };
       h.moco.reportUncertain({ method: "POST", path: "/deals" });
       expect(marked).toBe(1);
