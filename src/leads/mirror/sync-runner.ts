@@ -166,6 +166,9 @@ export class SyncRunner {
     const { store, scope, leaseMs } = this.lease;
     const acquired = await store.acquireLease(scope, this.owner, leaseMs);
     if (!acquired) return this.awaitOtherInstance(signal);
+    // Another instance may have committed and let go since the refresh above: sync on from its commit
+    // (a delta), never a second full sync from the copy as it was.
+    await this.work.refresh();
     // Renewed while the sync runs, so the lease can be short: after a crash, another process (or
     // this one restarted) waits at most one lease period.
     const heartbeat = setInterval(() => {
@@ -188,16 +191,22 @@ export class SyncRunner {
     const { store, scope, leaseMs, pageWaitMs } = this.lease;
     const start = this.work.version();
     const until = Date.now() + pageWaitMs;
+    const committed = async (): Promise<SyncReport | undefined> => {
+      const row = await store.getScope(scope);
+      if (!row || row.version === start || !row.syncedAt) return undefined;
+      await this.work.refresh();
+      return { kind: "delta", requests: 0, created: 0, updated: 0, deleted: 0, syncedAt: row.syncedAt };
+    };
     while (Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       if (signal.aborted) throw cancelled();
-      const row = await store.getScope(scope);
-      if (row && row.version !== start && row.syncedAt) {
-        await this.work.refresh();
-        return { kind: "delta", requests: 0, created: 0, updated: 0, deleted: 0, syncedAt: row.syncedAt };
-      }
+      const report = await committed();
+      if (report) return report;
       if (await store.acquireLease(scope, this.owner, leaseMs)) {
         await store.releaseLease(scope, this.owner);
+        // It may have committed, then let go, between the look above and the lease: served, not stopped.
+        const late = await committed();
+        if (late) return late;
         throw new MocoError({
           kind: "server",
           message: "Another instance's sync of this account stopped; retry",
