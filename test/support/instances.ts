@@ -48,7 +48,7 @@ async function startInstance(env: Record<string, string>, args: string[]): Promi
   let stderr = "";
   // Kept short: an instance under load writes an access-log line per request.
   child.stderr?.on("data", (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-200_000);
+    stderr = (stderr + chunk.toString()).slice(-20_000);
   });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`instance not ready in 20 s: ${stderr}`)), 20_000);
