@@ -70,7 +70,7 @@ async function call(client: Client, name: string, args: Record<string, unknown>)
 
 const MIRROR_READS: Record<string, unknown>[] = [
   { status: "open", sort: "money", per_page: 10 },
-  { query: "a", per_page: 10 },
+  { query: "Zürich", per_page: 10 },
   { sort: "updated_at", per_page: 10, page: 2 },
 ];
 
@@ -171,6 +171,46 @@ async function throughput(quick: boolean, seconds: number) {
     await sandbox.close();
   }
   return results;
+}
+
+const COSTS: [string, string, Record<string, unknown>][] = [
+  ["list_leads open, by money (mirror)", "list_leads", MIRROR_READS[0] as Record<string, unknown>],
+  ['list_leads query "Zürich" (mirror)', "list_leads", MIRROR_READS[1] as Record<string, unknown>],
+  ['list_leads query "a", nearly every lead matches (mirror)', "list_leads", { query: "a", per_page: 10 }],
+  ["list_leads by updated_at, page 2 (mirror)", "list_leads", MIRROR_READS[2] as Record<string, unknown>],
+  ["pipeline_summary (mirror)", "pipeline_summary", {}],
+  ["get_lead (MOCO live)", "get_lead", { id: 0 }],
+];
+
+/** One instance, one client, one call at a time: what each call costs the instance (CPU) and takes. */
+async function costs(rounds: number) {
+  const sandbox = await startSandbox({ apiKey: KEY, leads: 2_000, today: TODAY });
+  const [instance] = await startInstances(1, env(sandbox, pgStore()));
+  const pid = instance?.child.pid as number;
+  const out: { what: string; cpuMs: number; p50: number }[] = [];
+  try {
+    await warm([instance as Instance]);
+    const client = await connectTo(instance as Instance);
+    const id = sandbox.store.deals[5]?.id as number;
+    for (const [what, name, args] of COSTS) {
+      const times: number[] = [];
+      const from = cpuTicks(pid);
+      for (let i = 0; i < rounds; i++) {
+        const t = performance.now();
+        await call(client, name, name === "get_lead" ? { id } : args);
+        times.push(performance.now() - t);
+      }
+      out.push({ what, cpuMs: ((cpuTicks(pid) - from) * 10) / rounds, p50: median(times) });
+      console.error(
+        `  ${what}: CPU ${out.at(-1)?.cpuMs.toFixed(2)} ms/call, p50 ${median(times).toFixed(1)} ms`,
+      );
+    }
+    await client.close();
+  } finally {
+    await stopInstances([instance as Instance]);
+    await sandbox.close();
+  }
+  return out;
 }
 
 interface Summary {
@@ -277,6 +317,8 @@ async function main(): Promise<void> {
   const facts = machine();
   console.error("throughput (list_leads from the mirror, 2,000 leads):");
   const t = await throughput(quick, seconds);
+  console.error("cost per call (one instance, one client, 2,000 leads):");
+  const c = await costs(quick ? 20 : 100);
   console.error("pipeline_summary, PostgreSQL against SQLite:");
   const s = await pgAgainstSqlite(sizes, quick ? 10 : 40);
   console.error("webhook to visible change:");
@@ -294,6 +336,10 @@ async function main(): Promise<void> {
     "|---|---|---|---|---|---|",
     row(16),
     row(100),
+    "",
+    "| call (2,000 leads, one at a time) | instance CPU per call | p50 |",
+    "|---|---|---|",
+    ...c.map(({ what, cpuMs, p50 }) => `| ${what} | ${ms(cpuMs)} | ${ms(p50)} |`),
     "",
     "| leads | first call PG / SQLite | warm p50 PG / SQLite | warm p99 PG / SQLite | warm p50 PG : SQLite |",
     "|---|---|---|---|---|",
