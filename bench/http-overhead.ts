@@ -15,7 +15,7 @@
 //   node --import tsx bench/http-overhead.ts [--quick] [--concurrency 16] [--seconds 1.5] [--rounds 4]
 //   (npm run build first; also importable: benchHttpOverhead({ concurrency: 16, quick }))
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -23,7 +23,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
 import type * as SandboxModule from "../src/sandbox/index.js";
-import { median } from "./util.js";
+import { cpuTicks, median } from "./util.js";
 
 export type Op = "ping" | "tools/list" | "tools/call";
 export const OPS: readonly Op[] = ["ping", "tools/list", "tools/call"];
@@ -125,12 +125,6 @@ function start(which: Which, mocoUrl: string): Promise<Running> {
     child.stderr?.on("data", watch);
     child.once("exit", (code) => reject(new Error(`${which} server exited with code ${code}: ${seen}`)));
   });
-}
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 async function measure(server: Running, which: Which, op: Op, concurrency: number, durationMs: number) {

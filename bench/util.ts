@@ -21,6 +21,13 @@ export function rssMb(pid: number): number {
   }
 }
 
+/** CPU time (user + system) a process used so far, in clock ticks (Linux USER_HZ, 100 per second). */
+export function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** One line per fact, for the benchmark record: results mean little without the machine. */

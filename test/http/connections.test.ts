@@ -104,6 +104,30 @@ describe("refusals close the connection", () => {
 });
 
 describe("connection caps", () => {
+  it("a token holder's idle connection after its GET /mcp (405) is not closed for a burst of new ones", async () => {
+    // Every SDK client sends GET /mcp after initialize (answered 405 here) and reuses that socket for
+    // its next call: were it public, a burst from the same address (a load balancer) would close it
+    // idle, just as the client sends its call on it ("other side closed").
+    const f = await server({ MCP_HTTP_MAX_PUBLIC_CONNECTIONS_PER_ADDRESS: "4" });
+    const port = f.handle.port;
+    const c = rawClient(port, "127.0.0.3");
+    sockets.push(c);
+    c.socket.on("connect", () =>
+      c.socket.write(
+        `GET /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`,
+      ),
+    );
+    await until(() => /^HTTP\/1\.1 405 [\s\S]*\r\n\r\n[\s\S]*\}$/.test(c.received()), 5_000, "the 405");
+    const burst = Array.from({ length: 8 }, () => rawClient(port, "127.0.0.3"));
+    sockets.push(...burst);
+    await until(() => f.handle.connections().accepted === 9, 5_000, "the burst let in");
+    const body = initialize;
+    c.socket.write(`${head(port, `Authorization: Bearer ${TOKEN}\r\n`, Buffer.byteLength(body))}${body}`);
+    await until(() => /HTTP\/1\.1 200 /.test(c.received()) || c.isClosed(), 5_000, "the call's answer");
+    expect(c.isClosed()).toBe(false);
+    expect(f.handle.connections().evicted).toBe(0);
+  });
+
   it("the per-address cap holds: 50 stalled clients from one address, 20 kept", async () => {
     // The public door's own per-address cap set above it: this is about the cap of both doors.
     const f = await server({

@@ -163,8 +163,16 @@ export class SyncRunner {
   private async run(shared: SharedSync): Promise<SyncReport> {
     await this.work.refresh();
     const { store, scope, leaseMs } = this.lease;
-    if (await store.acquireLease(scope, this.owner, leaseMs)) return this.runHeld(shared);
-    return this.awaitOtherInstance(shared);
+    if (!(await store.acquireLease(scope, this.owner, leaseMs))) return this.awaitOtherInstance(shared);
+    // Another instance may have committed and let go since the refresh above: sync on from its commit
+    // (a delta), never a second full sync from the copy as it was.
+    try {
+      await this.work.refresh();
+    } catch (error) {
+      await store.releaseLease(scope, this.owner).catch(() => undefined);
+      throw error;
+    }
+    return this.runHeld(shared);
   }
 
   /** With the lease held: the sync itself, the lease renewed while it runs and released after. */

@@ -103,6 +103,9 @@ export function router(options: RouterOptions): Route {
         },
       );
     }
+    // The token held: a token holder's socket even when this request is refused (an SDK client's
+    // GET, 405), so a burst of public connections never closes it idle under the client's next call.
+    if (bearerOk) door.admit();
     checkPost(req);
     await exchange(req, res, access, options, door);
   };

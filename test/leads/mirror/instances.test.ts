@@ -55,6 +55,26 @@ describe("instances sharing one store", () => {
     expect(read.asOf).toBe(e.mirror.status().syncedAt);
   });
 
+  it("an instance that gets the lease just after another committed the first sync reads a delta, not every lead again", async () => {
+    const { env: e, other } = await twoInstances(300);
+    const second = extra[0] as LeadStore;
+    const acquire = second.acquireLease.bind(second);
+    // Between the second instance's look at the scope and its lease, the first syncs in full and lets go.
+    second.acquireLease = async (...args) => {
+      second.acquireLease = acquire;
+      await e.mirror.read();
+      return acquire(...args);
+    };
+    const read = await other.read();
+    expect(read.leads).toEqual(apiLeads(e.sandbox));
+    expect(read.sync?.kind).toBe("delta");
+    const fullPages = e.sandbox.requests.filter(
+      (r) =>
+        r.path === "/deals" && /(^|&)per_page=100($|&)/.test(r.query) && !r.query.includes("updated_after"),
+    );
+    expect(fullPages).toHaveLength(3);
+  });
+
   it("a registry keeps one mirror per credential scope, whose key is never in the scope name", async () => {
     env = await startEnv();
     const registry = new MirrorRegistry({ store: env.store });

@@ -220,6 +220,28 @@ describe("the lease across instances", () => {
     await expect(a).resolves.toMatchObject({ requests: 1, syncedAt: "2026-01-01T00:00:04.000Z" });
   });
 
+  it("an instance that commits and lets go between two looks of the waiting one: its commit is served, no retry", async () => {
+    const { store, runner, runs } = await setup();
+    expect(await store.acquireLease(SCOPE, "another-instance", 60_000)).toBe(true);
+    const syncedAt = "2026-01-01T00:00:03.000Z";
+    const getScope = store.getScope.bind(store);
+    let armed = true;
+    // The waiting runner's first look sees the scope as it was; right after it, the other instance
+    // commits and releases its lease, before the runner asks for the lease.
+    store.getScope = async (scope) => {
+      const row = await getScope(scope);
+      if (armed && row) {
+        armed = false;
+        const changes = { upserts: [], deletes: [], changes: [], syncedAt };
+        await store.commit(SCOPE, { expectedVersion: row.version, ...changes });
+        await store.releaseLease(SCOPE, "another-instance");
+      }
+      return row;
+    };
+    await expect(runner.join()).resolves.toMatchObject({ requests: 0, syncedAt });
+    expect(runs).toHaveLength(0);
+  });
+
   it("waits at most pageWaitMs for another instance's sync", async () => {
     const { store, runner } = await setup({ pageWaitMs: 300 });
     expect(await store.acquireLease(SCOPE, "another-instance", 60_000)).toBe(true);
