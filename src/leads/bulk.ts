@@ -207,7 +207,7 @@ const TOKEN_REFUSED = {
   changed: "a lead of the selection changed in MOCO since the dry run",
   used: "the confirm_token was already used (a token confirms one run)",
   unrecorded:
-    "the lead store failed while recording the confirm_token's use, so it was not used (the store is left out from now on)",
+    "the lead store could not record the confirm_token's use, so it was not used (PostgreSQL is used again within seconds of answering; a SQLite file that failed is left out until a restart)",
   filter:
     "a confirm_token applies to the leads its dry run listed, passed as ids; a filter would select anew",
 };

@@ -122,7 +122,7 @@ const expiryOf = (token: string): number | undefined => {
 };
 
 /** The store's record of spent tokens (LeadStore.claim), shared by every instance using the store. */
-export type SpentTokens = Pick<LeadStore, "available" | "claim" | "unclaim">;
+export type SpentTokens = Pick<LeadStore, "available" | "claim" | "unclaim" | "outages">;
 
 /**
  * How long the store keeps a spent token past its expiry: an instance whose clock is behind the
@@ -136,9 +136,11 @@ const storeKey = (token: string) => createHash("sha256").update(token.trim()).di
 /**
  * - spent: this call may write with the token (it is recorded as used);
  * - used: another call of this process, or of an instance sharing the store, already did;
- * - unrecorded: the store failed while recording it, so whether another instance may also use it is
- *   unknown: nothing may be written. The failed store is out of use from then on (LeadStore.available),
- *   so a retry with the same token is guarded by this process alone, as without a store.
+ * - unrecorded: the store failed while recording it, or is out of use but comes back by itself
+ *   (PostgreSQL: LeadStore.outages), so whether another instance may also use it is unknown: nothing
+ *   may be written, and a retry is recorded once the store answers again. A store that does not come
+ *   back (a failed SQLite file) is out of use until a restart: a retry is then guarded by this process
+ *   alone, as without a store.
  */
 export type Spend = "spent" | "used" | "unrecorded";
 
@@ -151,6 +153,11 @@ export async function spendToken(token: string, ctx: Pick<LeadsContext, "mirror"
   if (!claimToken(token)) return "used";
   try {
     const shared = (await ctx.mirror())?.spentTokens;
+    if (shared && !shared.available && shared.outages !== undefined) {
+      // Other instances may reach it meanwhile and spend the token there: wait for it, never guess.
+      releaseToken(token);
+      return "unrecorded";
+    }
     if (!shared?.available) return "spent";
     const until = (expiryOf(token.trim()) ?? Date.now() + CONFIRM_TTL_MS) + SKEW_MARGIN_MS;
     if (await shared.claim(storeKey(token), until)) return "spent";

@@ -22,7 +22,7 @@ const REFUSED = {
   changed: (id: number) => `lead ${id} was changed in MOCO after the preview`,
   used: (id: number) => `the confirm_token for lead ${id} was already used (a token confirms one delete)`,
   unrecorded: () =>
-    "the lead store failed while recording the confirm_token's use, so it was not used (the store is left out from now on)",
+    "the lead store could not record the confirm_token's use, so it was not used (PostgreSQL is used again within seconds of answering; a SQLite file that failed is left out until a restart)",
 };
 
 export const deleteLeadTool = defineTool({

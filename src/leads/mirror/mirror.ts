@@ -157,7 +157,7 @@ export class LeadMirror {
   }
 
   /** The store's record of spent confirm tokens (leads/confirm.ts), which every instance using it shares. */
-  get spentTokens(): Pick<LeadStore, "available" | "claim" | "unclaim"> {
+  get spentTokens(): Pick<LeadStore, "available" | "claim" | "unclaim" | "outages"> {
     return this.store;
   }
 
