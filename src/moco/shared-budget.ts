@@ -8,6 +8,7 @@ import {
   type SlotWait,
 } from "./budget.js";
 import { type RateLimit, RateLimiter } from "./rate-limit.js";
+import { within } from "./within.js";
 
 /**
  * A RateBudget that every process serving one MOCO account shares through a store (BudgetCells): the
@@ -403,10 +404,7 @@ export class SharedBudget implements RateBudget {
   private async takeLocal(options: { deadline: number; signal?: AbortSignal }): Promise<Release> {
     const local = this.local as RateLimiter;
     const release = await local.take(options).catch((error: unknown) => {
-      if (!(error instanceof RateBudgetExceeded)) throw error;
-      const { windowMs } = this.rate;
-      const why = `held back: the store the instances share MOCO's budget through cannot be reached, so this instance keeps to ${this.share} requests per ${windowMs / 1000} s on its own, after one window with none (what the instances sent before may still count at MOCO)`;
-      throw new RateBudgetExceeded(error.retryAfterMs, why);
+      throw this.localRefusal(error);
     });
     this.localHeld++;
     let released = false;
@@ -417,6 +415,14 @@ export class SharedBudget implements RateBudget {
       this.localHeld--;
       if (used) this.lastLocalAnswer = this.now();
     };
+  }
+
+  /** A refusal of the local share says why the budget is this instance's own share, never "exhausted". */
+  private localRefusal(error: unknown): unknown {
+    if (!(error instanceof RateBudgetExceeded)) return error;
+    const lost = this.mode === "local";
+    const why = `limited to this instance's own share: the store the instances share MOCO's budget through ${lost ? "cannot be reached" : "answers again, but what this instance sent on its own still counts for a window"}, so it keeps to ${this.share} requests per ${this.rate.windowMs / 1000} s${lost && this.reached ? ", and none in the first window after losing it (what the instances sent before may still count at MOCO)" : ""}`;
+    return new RateBudgetExceeded(error.retryAfterMs, why);
   }
 
   /** While recovering, the head of the queue first takes a slot of the local share. */
@@ -434,18 +440,9 @@ export class SharedBudget implements RateBudget {
       const index = this.queue.indexOf(head);
       if (index !== -1) {
         this.queue.splice(index, 1);
-        this.settle(head).reject(error);
+        this.settle(head).reject(this.localRefusal(error));
       }
       return false;
     }
   }
-}
-
-/** Resolves as `work` does, or rejects once `ms` passed without an answer. */
-function within<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -85,7 +85,9 @@ describe.skipIf(skip !== undefined)("the shared rate budget when its database fa
     expect(first).toBeInstanceOf(RateBudgetExceeded);
     expect((first as RateBudgetExceeded).retryAfterMs).toBeGreaterThan(1000);
     // Held back, not spent: the refusal says why, never "exhausted".
-    expect((first as RateBudgetExceeded).why).toMatch(/^held back: the store .* cannot be reached/);
+    expect((first as RateBudgetExceeded).why).toMatch(
+      /^limited to this instance's own share: the store .* cannot be reached, so it keeps to 10 requests per 1.5 s, and none in the first window/,
+    );
     expect((first as Error).message).not.toContain("exhausted");
     expect(budget.state).toBe("local");
 
