@@ -140,7 +140,7 @@ export class LeadMirror {
       { store: this.store, scope: this.scope, leaseMs, pageWaitMs },
       {
         refresh: () => this.copy.refresh(),
-        version: () => this.copy.row?.version,
+        syncedAt: () => this.copy.row?.syncedAt,
         run: (run) => this.syncOnce(run),
       },
     );
