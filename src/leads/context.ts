@@ -58,12 +58,29 @@ export interface LeadsDeps {
   mirrors?: () => Promise<MirrorRegistry | undefined>;
 }
 
+/** The clients whose uncertain writes reach the store, per registry (its opener) they report to. */
+const hearing = new WeakMap<MocoClient, Set<NonNullable<LeadsDeps["mirrors"]>>>();
+
+/**
+ * Before a call can write: each of `moco`'s writes of unknown outcome is counted in the store, whether
+ * or not a mirror of its scope is loaded (it is made on first use, after the write; or was let go), so
+ * another instance does not answer from a copy lacking what the write did. Once per client.
+ */
+function hearUncertainWrites(moco: MocoClient, mirrors: NonNullable<LeadsDeps["mirrors"]>): void {
+  const heard = hearing.get(moco) ?? new Set();
+  if (heard.has(mirrors)) return;
+  heard.add(mirrors);
+  hearing.set(moco, heard);
+  moco.onUncertainWrite(async (write) => (await mirrors())?.uncertain(moco, write));
+}
+
 /** The context of one call, built the same way for tools and resources. */
 export function leadsContext(
   deps: LeadsDeps,
   call: CallOptions,
   progress: LeadsContext["progress"] = async () => {},
 ): LeadsContext {
+  if (deps.mirrors) hearUncertainWrites(deps.moco, deps.mirrors);
   return {
     moco: deps.moco,
     call,

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { LeadMirror } from "../../src/leads/mirror/index.js";
 import { setLogLevel } from "../../src/log.js";
 import { updateLead } from "../../src/moco/leads.js";
 import { openStore, resolveStoreSetting } from "../../src/store/index.js";
@@ -6,7 +7,7 @@ import { PostgresGrantStore } from "../../src/store/postgres/grants.js";
 import type { PostgresLocation } from "../../src/store/postgres/setting.js";
 import type { LeadStore, StoreLocation } from "../../src/store/types.js";
 import { StoreUnavailableError } from "../../src/store/types.js";
-import { apiLeads, type MirrorEnv, startEnv } from "../support/mirror-helpers.js";
+import { apiLeads, type MirrorEnv, makeClient, startEnv } from "../support/mirror-helpers.js";
 import { dropSchema, randomSchema, skipReason, storeUrl } from "./postgres-support.js";
 import { startProxy, type TcpProxy } from "./tcp-proxy.js";
 
@@ -122,6 +123,41 @@ describe.skipIf(skip !== undefined)("the PostgreSQL stores through an outage", (
     // One sync per outage: the next read answers from the copy.
     const again = await mirror.read();
     expect(again.sync).toBeUndefined();
+  }, 30_000);
+
+  it("an instance that made no store call during another's outage still syncs before answering: the other's write is in its answer", async () => {
+    const HOUR = 3_600_000;
+    env = await startEnv({
+      location: await throughProxy(),
+      sandbox: { leads: 40 },
+      mirror: { freshMs: HOUR },
+    });
+    const { mirror: a, moco, sandbox, store } = env;
+    // Instance B: its own connection, not through the proxy, so it never sees the outage.
+    const bStore = await openStore(resolveStoreSetting(storeUrl(schema)) as StoreLocation);
+    stores.push(bStore);
+    const bMoco = makeClient(sandbox);
+    stores.push({ close: () => bMoco.close() } as LeadStore);
+    const b = new LeadMirror({ store: bStore, moco: bMoco, freshMs: HOUR, pageWaitMs: 10_000 });
+    await a.read();
+    await b.read();
+
+    await proxy?.cut();
+    const [deal] = sandbox.store.deals;
+    if (!deal) throw new Error("no lead");
+    const written = await updateLead(moco, deal.id, { name: "Renamed during A's outage" });
+    expect(await a.applyWrite(written)).toBe(false); // A's store is lost: the write is in MOCO only
+    await proxy?.restore();
+    await readyWithin(store, 15_000);
+
+    // Fresh for an hour, B saw no outage: only the store's word makes it sync, once.
+    const before = env.dealRequests();
+    const read = await b.read();
+    expect(read.sync).toBeDefined();
+    expect(env.dealRequests()).toBeGreaterThan(before);
+    expect(read.leads.find((l) => l.id === deal.id)?.name).toBe("Renamed during A's outage");
+    expect((await b.read()).sync).toBeUndefined();
+    b.close();
   }, 30_000);
 
   it("the grant store fails each call at once while the database is gone, and works again without reopening", async () => {

@@ -1,6 +1,7 @@
 import { LeadMirror, type MirrorOptions } from "../../src/leads/mirror/index.js";
 import { MocoClient } from "../../src/moco/client.js";
-import { parseLead } from "../../src/moco/leads.js";
+import { MocoError } from "../../src/moco/errors.js";
+import { createLead, parseLead } from "../../src/moco/leads.js";
 import { RateLimiter } from "../../src/moco/rate-limit.js";
 import type { Lead } from "../../src/moco/schemas.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
@@ -74,4 +75,26 @@ export function apiLeads(sandbox: Sandbox): Lead[] {
   return sandbox.store.deals
     .map((d) => parseLead(JSON.parse(JSON.stringify(sandbox.store.dealJson(d)))))
     .sort((a, b) => a.id - b.id);
+}
+
+/** A create MOCO carries out whose answer is lost: the client reports a write of unknown outcome. */
+export async function lostCreate(moco: MocoClient, sandbox: Sandbox, name: string): Promise<number> {
+  const { store } = sandbox;
+  sandbox.faults.push({ kind: "reset_after_commit", method: "POST", path: "/deals" });
+  const body = {
+    name,
+    currency: "EUR",
+    money: 1234,
+    reminder_date: store.today,
+    user_id: store.profileUserId,
+    deal_category_id: store.categories[0]?.id,
+  };
+  const error = await createLead(moco, body).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof MocoError && error.mayHaveSucceeded)) throw new Error(`not a lost create: ${error}`);
+  const made = store.deals.filter((d) => d.name === name);
+  if (made.length !== 1) throw new Error(`MOCO holds ${made.length} leads named ${name}`);
+  return made[0]?.id as number;
 }

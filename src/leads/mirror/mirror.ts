@@ -1,4 +1,4 @@
-import type { MocoClient } from "../../moco/client.js";
+import type { MocoClient, PendingWrite } from "../../moco/client.js";
 import { RateLimiter } from "../../moco/rate-limit.js";
 import type { ScanGap } from "../../moco/scan.js";
 import type { Lead } from "../../moco/schemas.js";
@@ -90,6 +90,11 @@ const DEFAULTS = {
   syncShare: 0.75,
   answerWithinMs: 25_000,
 };
+/**
+ * How long the error of a write of unknown outcome waits for the store to take its report (a database
+ * that stopped answering would hold it for a minute, past the call's deadline); then it is counted here.
+ */
+export const REPORT_WAIT_MS = 2000;
 const DAY_MS = 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
 
@@ -140,7 +145,7 @@ export class LeadMirror {
       { store: this.store, scope: this.scope, leaseMs, pageWaitMs },
       {
         refresh: () => this.copy.refresh(),
-        version: () => this.copy.row?.version,
+        syncedAt: () => this.copy.row?.syncedAt,
         run: (run) => this.syncOnce(run),
       },
     );
@@ -175,13 +180,18 @@ export class LeadMirror {
    */
   markUnsure(): Promise<void> {
     const told = this.store.available
-      ? this.store.markUnsure(this.scope).catch(() => false)
+      ? within(this.store.markUnsure(this.scope), REPORT_WAIT_MS)
       : Promise.resolve(false);
     const counted = told.then((stored) => {
       if (!stored) this.uncertainty.markUnsure();
     });
     this.reports = this.reports.then(() => counted);
     return counted;
+  }
+
+  /** Whether this mirror heard of `write` from its client (and so reported it itself). */
+  heard(write: PendingWrite): boolean {
+    return this.uncertainty.heard(write);
   }
 
   /**
@@ -386,5 +396,18 @@ export class LeadMirror {
     progress(requests, requests, `Mirror up to date: ${this.copy.size} leads`);
     if (Date.now() - this.lastPruneMs > PRUNE_EVERY_MS) await this.prune().catch(() => undefined);
     return report;
+  }
+}
+
+/** Whether `told` resolved true within `ms` (a failure or a late answer: false). */
+export async function within(told: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(resolve, ms, false);
+  });
+  try {
+    return await Promise.race([told.catch(() => false), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,5 +1,5 @@
-import type { MocoClient } from "../../moco/client.js";
-import { LeadMirror, type MirrorOptions } from "./mirror.js";
+import type { MocoClient, PendingWrite } from "../../moco/client.js";
+import { LeadMirror, type MirrorOptions, REPORT_WAIT_MS, within } from "./mirror.js";
 
 /**
  * One mirror per credential scope, for servers that serve several keys (per-request credentials,
@@ -35,6 +35,23 @@ export class MirrorRegistry {
     }
     this.mirrors.set(moco.scope, mirror);
     return mirror;
+  }
+
+  /**
+   * A write of unknown outcome by `moco`, whose mirror may not be loaded (its first call was the write,
+   * or the registry let it go): counted in the store all the same, so that every instance sharing it
+   * syncs before it answers. One its loaded mirror heard, that mirror reported. Waits at most ~2 s.
+   */
+  async uncertain(moco: MocoClient, write: PendingWrite): Promise<void> {
+    const mirror = this.mirrors.get(moco.scope);
+    if (mirror) {
+      if (!mirror.heard(write)) await mirror.markUnsure();
+      return;
+    }
+    // Not taken: this process has no copy of the scope loaded, and one loaded later sees the client's
+    // lastUncertainAt (Uncertainty.watch).
+    const { store } = this.defaults;
+    if (store.available) await within(store.markUnsure(moco.scope), REPORT_WAIT_MS);
   }
 
   /**

@@ -4,6 +4,9 @@ import { MocoError } from "../../moco/errors.js";
 import type { LeadStore } from "../../store/types.js";
 import type { Progress } from "../sync.js";
 
+/** Beyond a lease's length, how long a waiting instance still looks for the lease to run out. */
+const TAKEOVER_MARGIN_MS = 5000;
+
 export type SyncKind = "full" | "delta";
 
 export interface SyncReport {
@@ -27,8 +30,8 @@ export interface SyncRun {
 export interface SyncWork {
   /** The copy as the store holds it (also after another instance committed). */
   refresh(): Promise<void>;
-  /** The store version the copy holds (another instance's commit changes it). */
-  version(): number | undefined;
+  /** When the copy was last synced (ISO; another instance's sync changes it, a write does not). */
+  syncedAt(): string | null | undefined;
   /** With the lease held: read MOCO and commit. */
   run(run: SyncRun): Promise<SyncReport>;
 }
@@ -38,7 +41,7 @@ export interface LeaseSettings {
   scope: string;
   /** How long a lease lasts unrenewed before another instance may take over. */
   leaseMs: number;
-  /** How long to wait for another instance's sync to commit. */
+  /** How long to wait for another instance's sync to commit (never less than a lease and a margin). */
   pageWaitMs: number;
 }
 
@@ -204,14 +207,16 @@ export class SyncRunner {
   private async awaitOtherInstance(shared: SharedSync): Promise<SyncReport> {
     const { signal } = shared.controller;
     const { store, scope, leaseMs, pageWaitMs } = this.lease;
-    const start = this.work.version();
+    // A sync's commit moves syncedAt; a write another instance applied moves only the version.
+    const start = this.work.syncedAt();
     const served = async (): Promise<SyncReport | undefined> => {
       const row = await store.getScope(scope);
-      if (!row || row.version === start || !row.syncedAt) return undefined;
+      if (!row?.syncedAt || row.syncedAt === start) return undefined;
       await this.work.refresh();
       return { kind: "delta", requests: 0, created: 0, updated: 0, deleted: 0, syncedAt: row.syncedAt };
     };
-    const until = Date.now() + pageWaitMs;
+    // A holder that died lets its lease run out within leaseMs: waiting that long gives the takeover its chance.
+    const until = Date.now() + Math.max(pageWaitMs, leaseMs + TAKEOVER_MARGIN_MS);
     while (Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       if (signal.aborted) throw cancelled();

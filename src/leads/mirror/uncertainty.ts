@@ -1,4 +1,4 @@
-import type { MocoClient } from "../../moco/client.js";
+import type { MocoClient, PendingWrite } from "../../moco/client.js";
 
 /**
  * Writes of one scope whose outcome is unknown (a create whose answer was lost, …): while one is not
@@ -14,6 +14,8 @@ export class Uncertainty {
   /** The latest uncertain write a client had before it was watched (ms; 0: none). */
   private uncertainAt = 0;
   private readonly onUncertain: () => unknown;
+  /** The writes a watched client told of (so the registry does not report them a second time). */
+  private readonly told = new WeakSet<PendingWrite>();
 
   /**
    * `onUncertain` is told of each uncertain write a watched client reports (the client waits for the
@@ -33,11 +35,19 @@ export class Uncertainty {
     if (this.watching.has(moco)) return;
     this.watching.set(
       moco,
-      moco.onUncertainWrite(() => this.onUncertain()),
+      moco.onUncertainWrite((write) => {
+        this.told.add(write);
+        return this.onUncertain();
+      }),
     );
     // A write of unknown outcome before this mirror listened (its first use came after it): a copy
     // synced before it must sync again, whatever the freshness window says.
     this.uncertainAt = Math.max(this.uncertainAt, moco.lastUncertainAt ?? 0);
+  }
+
+  /** Whether a watched client told of `write`. */
+  heard(write: PendingWrite): boolean {
+    return this.told.has(write);
   }
 
   /** `moco` replaces the clients watched so far (let go idle, no write in flight): only it is watched. */

@@ -48,6 +48,7 @@ export function statements(schema: string) {
     history_start = COALESCE(history_start, $4), settled = GREATEST(settled, COALESCE($6, settled)),
     gap = CASE WHEN $7 THEN $8 ELSE gap END WHERE scope = $5`,
     markUnsure: `UPDATE ${t("scopes")} SET unsure = unsure + 1 WHERE scope = $1`,
+    markAllUnsure: `UPDATE ${t("scopes")} SET unsure = unsure + 1`,
     pruneChanges: `DELETE FROM ${t("changes")} WHERE scope = $1 AND seen_at < $2`,
     moveHistoryStart: `UPDATE ${t("scopes")} SET history_start = $1
     WHERE scope = $2 AND history_start IS NOT NULL AND history_start < $1`,

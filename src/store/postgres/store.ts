@@ -81,6 +81,9 @@ export class PostgresStore implements LeadStore {
     const pool = this.pool;
     if (!pool || this.problem === undefined) return;
     await migrate(pool, this.schema);
+    // Writes made during the outage reached MOCO, not the store, also from instances that never saw it
+    // lost (they made no store call meanwhile): every instance syncs each scope once before answering.
+    await pool.query(this.sql.markAllUnsure);
     if (this.pool !== pool) return; // closed meanwhile
     this.problem = undefined;
     const seconds = Math.round((Date.now() - this.lostAt) / 1000);

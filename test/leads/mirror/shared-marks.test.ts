@@ -4,13 +4,10 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { LeadMirror } from "../../../src/leads/mirror/index.js";
 import type { MocoClient } from "../../../src/moco/client.js";
-import { MocoError } from "../../../src/moco/errors.js";
-import { createLead } from "../../../src/moco/leads.js";
-import type { Sandbox } from "../../../src/sandbox/index.js";
 import { openStore, resolveStoreSetting } from "../../../src/store/index.js";
 import type { LeadStore, StoreLocation } from "../../../src/store/types.js";
 import { dropSchema, randomSchema, skipReason, storeUrl } from "../../store/postgres-support.js";
-import { apiLeads, type MirrorEnv, makeClient, startEnv } from "../../support/mirror-helpers.js";
+import { apiLeads, lostCreate, type MirrorEnv, makeClient, startEnv } from "../../support/mirror-helpers.js";
 
 /**
  * What one instance learns of its copy reaches every instance sharing the store: a write of unknown
@@ -72,29 +69,6 @@ async function twoInstances(location: StoreLocation, sandbox: Parameters<typeof 
 }
 
 const ids = (leads: readonly { id: number }[]) => leads.map((l) => l.id);
-
-/** A create MOCO carries out whose answer is lost: the client reports a write of unknown outcome. */
-async function lostCreate(moco: MocoClient, sandbox: Sandbox, name: string): Promise<number> {
-  const { store } = sandbox;
-  sandbox.faults.push({ kind: "reset_after_commit", method: "POST", path: "/deals" });
-  const body = {
-    name,
-    currency: "EUR",
-    money: 1234,
-    reminder_date: store.today,
-    user_id: store.profileUserId,
-    deal_category_id: store.categories[0]?.id,
-  };
-  const error = await createLead(moco, body).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(MocoError);
-  expect((error as MocoError).mayHaveSucceeded).toBe(true);
-  const made = store.deals.filter((d) => d.name === name);
-  expect(made).toHaveLength(1); // MOCO did store it
-  return made[0]?.id as number;
-}
 
 /** MOCO's page 3 of 100 comes back empty on every read: a sync cannot read all 264 leads MOCO counts. */
 const shortPage3 = {

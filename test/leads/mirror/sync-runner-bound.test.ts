@@ -26,13 +26,13 @@ const report: SyncReport = {
 async function setup() {
   const store = await openStore({ kind: "memory" });
   stores.push(store);
-  const { version } = await store.ensureScope(SCOPE, "http://moco.test/api/v1/");
+  const { syncedAt } = await store.ensureScope(SCOPE, "http://moco.test/api/v1/");
   const runs: { run: SyncRun; finish: (r: SyncReport) => void }[] = [];
   const runner = new SyncRunner(
     { store, scope: SCOPE, leaseMs: 60_000, pageWaitMs: 5_000 },
     {
       refresh: async () => {},
-      version: () => version,
+      syncedAt: () => syncedAt,
       run: (run) => new Promise<SyncReport>((finish) => runs.push({ run, finish })),
     },
   );

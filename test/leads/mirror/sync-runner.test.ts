@@ -27,7 +27,8 @@ const report = (syncedAt: string): SyncReport => ({
 async function setup(options: { leaseMs?: number; pageWaitMs?: number } = {}) {
   const store = await openStore({ kind: "memory" });
   stores.push(store);
-  const { version } = await store.ensureScope(SCOPE, "http://moco.test/api/v1/");
+  let { syncedAt } = await store.ensureScope(SCOPE, "http://moco.test/api/v1/");
+  const getScope = store.getScope.bind(store); // as the copy reads it, whatever a test does to the store
   const runs: { run: SyncRun; finish: (r: SyncReport) => void; fail: (e: unknown) => void }[] = [];
   let refreshes = 0;
   const runner = new SyncRunner(
@@ -35,16 +36,17 @@ async function setup(options: { leaseMs?: number; pageWaitMs?: number } = {}) {
     {
       refresh: async () => {
         refreshes++;
+        syncedAt = (await getScope(SCOPE))?.syncedAt ?? null;
       },
-      version: () => version,
+      syncedAt: () => syncedAt,
       run: (run) =>
         new Promise<SyncReport>((finish, fail) => {
           runs.push({ run, finish, fail });
         }),
     },
   );
-  const started = async (n: number) => {
-    await expect.poll(() => runs.length).toBe(n);
+  const started = async (n: number, timeout = 1000) => {
+    await expect.poll(() => runs.length, { timeout }).toBe(n);
     return runs[n - 1] as (typeof runs)[number];
   };
   return { store, runner, runs, started, refreshes: () => refreshes };
@@ -242,9 +244,49 @@ describe("the lease across instances", () => {
     expect(runs).toHaveLength(0);
   });
 
-  it("waits at most pageWaitMs for another instance's sync", async () => {
-    const { store, runner } = await setup({ pageWaitMs: 300 });
-    expect(await store.acquireLease(SCOPE, "another-instance", 60_000)).toBe(true);
-    await expect(runner.join()).rejects.toThrow("Another instance is still syncing this account's leads");
+  it("a write another instance commits while the holder syncs is not taken for the holder's sync", async () => {
+    const { store, runner, started } = await setup({ leaseMs: 600 });
+    const synced = await store.getScope(SCOPE);
+    const base = { upserts: [], deletes: [], changes: [] };
+    await store.commit(SCOPE, {
+      expectedVersion: synced?.version ?? 0,
+      ...base,
+      syncedAt: "2026-01-01T00:00:01.000Z",
+    });
+    const died = Date.now();
+    expect(await store.acquireLease(SCOPE, "a-killed-instance", 600)).toBe(true);
+    const a = runner.join();
+    await new Promise((r) => setTimeout(r, 100));
+    // A third instance's own write (remember()): the version moves, syncedAt does not.
+    const row = await store.getScope(SCOPE);
+    await store.commit(SCOPE, { expectedVersion: row?.version ?? 0, ...base });
+    const run = await started(1);
+    expect(Date.now() - died).toBeGreaterThanOrEqual(550);
+    run.finish(report("2026-01-01T00:00:05.000Z"));
+    await expect(a).resolves.toMatchObject({ requests: 1, syncedAt: "2026-01-01T00:00:05.000Z" });
   });
+
+  it("a lease longer than pageWaitMs still runs out before the waiting instance gives up: it takes over", async () => {
+    const { store, runner, started } = await setup({ leaseMs: 1500, pageWaitMs: 300 });
+    expect(await store.acquireLease(SCOPE, "a-killed-instance", 1500)).toBe(true);
+    const a = runner.join();
+    const run = await started(1, 5000);
+    run.finish(report("2026-01-01T00:00:06.000Z"));
+    await expect(a).resolves.toMatchObject({ requests: 1, syncedAt: "2026-01-01T00:00:06.000Z" });
+  });
+
+  it("gives up waiting for an instance that keeps renewing its lease, after pageWaitMs or a lease and a margin", async () => {
+    const { store, runner } = await setup({ leaseMs: 600, pageWaitMs: 300 });
+    expect(await store.acquireLease(SCOPE, "another-instance", 600)).toBe(true);
+    const alive = setInterval(() => void store.acquireLease(SCOPE, "another-instance", 600), 150);
+    const began = Date.now();
+    try {
+      await expect(runner.join()).rejects.toThrow("Another instance is still syncing this account's leads");
+    } finally {
+      clearInterval(alive);
+    }
+    const waited = Date.now() - began;
+    expect(waited).toBeGreaterThanOrEqual(600 + 5000 - 50);
+    expect(waited).toBeLessThan(15_000);
+  }, 20_000);
 });
