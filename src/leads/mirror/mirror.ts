@@ -2,6 +2,7 @@ import type { MocoClient, PendingWrite } from "../../moco/client.js";
 import { RateLimiter } from "../../moco/rate-limit.js";
 import type { ScanGap } from "../../moco/scan.js";
 import type { Lead } from "../../moco/schemas.js";
+import { within } from "../../moco/within.js";
 import type { LeadStore, ScopeRow } from "../../store/types.js";
 import type { ChangesPage, ChangesQuery, StateAt } from "../history.js";
 import { type PlanInput, type Progress, planSync } from "../sync.js";
@@ -180,7 +181,7 @@ export class LeadMirror {
    */
   markUnsure(): Promise<void> {
     const told = this.store.available
-      ? within(this.store.markUnsure(this.scope), REPORT_WAIT_MS)
+      ? within(this.store.markUnsure(this.scope), REPORT_WAIT_MS).catch(() => false)
       : Promise.resolve(false);
     const counted = told.then((stored) => {
       if (!stored) this.uncertainty.markUnsure();
@@ -396,18 +397,5 @@ export class LeadMirror {
     progress(requests, requests, `Mirror up to date: ${this.copy.size} leads`);
     if (Date.now() - this.lastPruneMs > PRUNE_EVERY_MS) await this.prune().catch(() => undefined);
     return report;
-  }
-}
-
-/** Whether `told` resolved true within `ms` (a failure or a late answer: false). */
-export async function within(told: Promise<boolean>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(resolve, ms, false);
-  });
-  try {
-    return await Promise.race([told.catch(() => false), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,5 +1,6 @@
 import type { MocoClient, PendingWrite } from "../../moco/client.js";
-import { LeadMirror, type MirrorOptions, REPORT_WAIT_MS, within } from "./mirror.js";
+import { within } from "../../moco/within.js";
+import { LeadMirror, type MirrorOptions, REPORT_WAIT_MS } from "./mirror.js";
 
 /**
  * One mirror per credential scope, for servers that serve several keys (per-request credentials,
@@ -51,7 +52,7 @@ export class MirrorRegistry {
     // Not taken: this process has no copy of the scope loaded, and one loaded later sees the client's
     // lastUncertainAt (Uncertainty.watch).
     const { store } = this.defaults;
-    if (store.available) await within(store.markUnsure(moco.scope), REPORT_WAIT_MS);
+    if (store.available) await within(store.markUnsure(moco.scope), REPORT_WAIT_MS).catch(() => false);
   }
 
   /**
