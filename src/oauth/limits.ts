@@ -26,7 +26,7 @@ export class Limits {
   constructor(
     private readonly store: GrantStore,
     private readonly keys: Keyring,
-    private readonly now: () => number,
+    readonly now: () => number,
   ) {}
 
   /** At most `max` hits per key in a fixed window of `windowMs` from the key's first hit. */

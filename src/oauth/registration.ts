@@ -25,11 +25,13 @@ export interface Refusal {
 export class RegistrationGate {
   private readonly perAddress: Counter;
   private readonly everyone: Counter;
+  /** Until when the server-wide rate is known spent: refused here without writing a row per address. */
+  private closedUntil = 0;
 
   constructor(
     private readonly clients: ClientsStore,
     private readonly limits: RegistrationLimits,
-    counters: Limits,
+    private readonly counters: Limits,
   ) {
     this.perAddress = counters.counter("register-address", limits.perAddressPerHour, 3600_000);
     this.everyone = counters.counter("register-all", limits.perMinute, 60_000);
@@ -37,13 +39,18 @@ export class RegistrationGate {
 
   /** Undefined when this registration may go ahead; else why not and when to try again. */
   async admit(req: IncomingMessage): Promise<Refusal | undefined> {
+    // A flood from ever new addresses (a forwarded-for header its sender writes) would otherwise leave
+    // one stored count per address for an hour, each refused anyway by the server-wide rate.
+    const now = this.counters.now();
+    if (now < this.closedUntil) return refusal(this.closedUntil - now, EVERYONE);
     const fromHere = await this.perAddress(clientAddress(req, this.limits.trustProxy));
     if (!fromHere.allowed) {
       return refusal(fromHere.resetInMs, "Too many client registrations from this address");
     }
     const fromAll = await this.everyone("*");
     if (!fromAll.allowed) {
-      return refusal(fromAll.resetInMs, "This server takes few client registrations at a time");
+      this.closedUntil = this.counters.now() + fromAll.resetInMs;
+      return refusal(fromAll.resetInMs, EVERYONE);
     }
     const wait = await this.clients.makeRoom();
     if (wait !== undefined) {
@@ -52,6 +59,8 @@ export class RegistrationGate {
     return undefined;
   }
 }
+
+const EVERYONE = "This server takes few client registrations at a time";
 
 const refusal = (ms: number, message: string): Refusal => {
   const retryAfterSeconds = Math.max(1, Math.ceil(ms / 1000));

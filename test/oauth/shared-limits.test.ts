@@ -166,6 +166,26 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       clock.now += 59_000;
       expect((await registerAt(b, "10.8.1.1")).status).toBe(201);
     });
+
+    it("a flood from ever new addresses past the server-wide rate keeps no count per address", async () => {
+      const { doors, clock } = await twoDoors(backend, { registrationsPerMinute: 2 });
+      const [a, b] = doors;
+      for (const door of [a, b])
+        expect((await registerAt(door, `10.7.0.${door === a ? 1 : 2}`)).status).toBe(201);
+      const perAddress = async () =>
+        (await backend.limitRows()).filter((r) => r.key.startsWith("register-address:")).length;
+      // The first refusal on each door learns the rate is spent (one count each); after that none.
+      for (let i = 0; i < 40; i++) {
+        const refused = await registerAt(i % 2 === 0 ? a : b, `10.7.1.${i}`);
+        expect(refused.status).toBe(429);
+        expect(refused.message).toMatch(
+          /^This server takes few client registrations at a time; try again in \d+ s\.$/,
+        );
+      }
+      expect(await perAddress()).toBe(4);
+      clock.now += 60_000;
+      expect((await registerAt(a, "10.7.2.1")).status).toBe(201);
+    });
   });
 }
 
