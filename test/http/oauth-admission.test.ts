@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -30,6 +30,7 @@ let oauth: OAuth;
 let handle: HttpHandle;
 let stack: Stack;
 let port: number;
+const dir = mkdtempSync(join(tmpdir(), "oauth-admission-"));
 let sockets: RawClient[] = [];
 
 beforeAll(async () => {
@@ -55,7 +56,7 @@ beforeAll(async () => {
   sandbox = await startSandbox({ apiKey: SANDBOX_KEY });
   oauth = await createOAuth({
     publicUrl: base,
-    store: { sqlitePath: join(mkdtempSync(join(tmpdir(), "oauth-admission-")), "grants.sqlite") },
+    store: { sqlitePath: join(dir, "grants.sqlite") },
     secrets: [SECRET],
     subdomains: [],
     loopbackBaseUrl: sandbox.url,
@@ -73,6 +74,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await handle?.close(1_000);
   await sandbox?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 afterEach(() => {
