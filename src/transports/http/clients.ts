@@ -13,7 +13,10 @@ import { CREDENTIAL_HEADERS, type MakeClient, TenantClients } from "./tenants.js
  * client, the tenant its X-Moco-* headers name, or the tenant its OAuth grant names.
  */
 export interface Clients {
-  /** The MOCO client a request to /mcp runs with, and whether its grant allows writes. */
+  /**
+   * The MOCO client a request to /mcp runs with, and whether its grant allows writes; checks the
+   * request's own credentials (an OAuth access token, X-Moco-* headers) and throws HttpError if they fail.
+   */
   clientFor: ClientFor;
   /** --oauth: the front door; its endpoints and pages are answered before /mcp. */
   oauth?: OAuth;
@@ -21,7 +24,10 @@ export interface Clients {
   close(until: number): Promise<void>;
 }
 
-type ClientFor = (req: IncomingMessage, access: Access) => Promise<{ moco: MocoClient; readOnly: boolean }>;
+/** The MOCO client one request runs with, and whether its grant allows writes. */
+export type RequestClient = { moco: MocoClient; readOnly: boolean };
+
+type ClientFor = (req: IncomingMessage, access: Access) => Promise<RequestClient>;
 
 /** The server's own client (a sandbox or the configured account) for every request. */
 export function ownClient(moco: MocoClient): Clients {

@@ -6,17 +6,16 @@ import type { HttpConfig } from "../../config.js";
 import { createServer, type ServerDeps } from "../../mcp/server.js";
 import type { Tool } from "../../mcp/tool.js";
 import { type Access, type Call, describeRpc, record } from "./access-log.js";
-import type { Clients } from "./clients.js";
-import type { Door } from "./doors.js";
+import type { RequestClient } from "./clients.js";
 import { HttpError } from "./errors.js";
 
 /**
  * The MCP exchange of one POST /mcp, stateless: the body read (size-capped) and parsed, then a fresh
- * McpServer and SDK transport that answer it and are closed when the response ends.
+ * McpServer and SDK transport that answer it and are closed when the response ends. The router has
+ * checked the request's credentials and hands over the MOCO client they name.
  */
 export interface ExchangeDeps {
   config: HttpConfig;
-  clients: Clients;
   version: string;
   tools: readonly Tool[];
   /** The lead mirrors (one per credential scope): handed to every server, never looked into here. */
@@ -35,12 +34,9 @@ export async function exchange(
   res: ServerResponse,
   access: Access,
   deps: ExchangeDeps,
-  door: Door,
+  { moco, readOnly }: RequestClient,
 ): Promise<void> {
   const { config } = deps;
-  const { moco, readOnly } = await deps.clients.clientFor(req, access);
-  // The credentials held (a wrong token was refused above): from now on this is a token holder's socket.
-  door.admit();
   const body = await readBody(req, config.http.maxBodyBytes);
   let parsed: unknown;
   try {

@@ -16,8 +16,9 @@ export type { MakeClient } from "./tenants.js";
 /**
  * Streamable HTTP, stateless: every POST /mcp gets a fresh McpServer and transport, closed when
  * the response ends, so any number of instances can sit behind a load balancer. Before MCP sees
- * a request it passes, in order: Host and Origin (403), bearer token (401), method (405), body
- * size (413) and JSON (400); with per-request credentials, the MOCO headers (401/400).
+ * a request it passes, in order: Host and Origin (403), bearer token (401), the request's own
+ * credentials (an OAuth access token 401, the MOCO headers 401/400), method (405), body size (413)
+ * and JSON (400).
  */
 export interface HttpDeps {
   /** Where each request's MOCO client comes from: made for config.upstream by ownClient, headerClients or grantClients. */

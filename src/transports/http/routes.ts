@@ -5,16 +5,18 @@ import { isLoopback } from "../../web/base-url.js";
 import { sendJson } from "../../web/respond.js";
 import type { WebhookReceiver } from "../../webhooks/index.js";
 import { type Access, pathOf } from "./access-log.js";
+import type { Clients } from "./clients.js";
 import type { Door } from "./doors.js";
 import { HttpError } from "./errors.js";
 import { type ExchangeDeps, exchange } from "./exchange.js";
 
 /**
  * Routing and the checks every HTTP request passes before it reaches MCP, in order: Host and Origin
- * against an allow-list (DNS-rebinding protection, 403), bearer token (401), method (405) and
- * content type (415); the MCP exchange then checks body size (413) and JSON (400). Each request
- * tells its door what it is: a /mcp request with credentials is claimed while they are checked and
- * admitted once they hold; everything else stays public, with a small body.
+ * against an allow-list (DNS-rebinding protection, 403), bearer token (401), the request's own
+ * credentials (an OAuth access token 401, X-Moco-* headers 401/400), method (405) and content type
+ * (415); the MCP exchange then checks body size (413) and JSON (400). Each request tells its door
+ * what it is: a /mcp request with credentials is claimed while they are checked and admitted once
+ * they hold, before its method is looked at; everything else stays public, with a small body.
  */
 
 const REALM = 'Bearer realm="moco-leads-mcp"';
@@ -22,6 +24,8 @@ const CORS_ALLOW_HEADERS =
   "authorization, content-type, accept, last-event-id, mcp-protocol-version, mcp-session-id, x-moco-api-key, x-moco-subdomain, x-moco-base-url";
 
 export interface RouterOptions extends ExchangeDeps {
+  /** Where each request's MOCO client comes from; with --oauth, the front door too. */
+  clients: Clients;
   /** The port listened on (known after listen, matters with port 0). */
   port: () => number;
   /** POST /webhooks/moco, when MOCO_WEBHOOK_SECRET is set: public, it checks MOCO's signature itself. */
@@ -103,11 +107,13 @@ export function router(options: RouterOptions): Route {
         },
       );
     }
-    // The token held: a token holder's socket even when this request is refused (an SDK client's
-    // GET, 405), so a burst of public connections never closes it idle under the client's next call.
-    if (bearerOk) door.admit();
+    // Checked once, here, and the client handed on. Once the credentials held (MCP_HTTP_TOKEN above,
+    // an OAuth access token here) this is a token holder's socket, even when this request is refused
+    // (an SDK client's GET, 405): a burst of public connections never closes it idle under the client's next call.
+    const client = await options.clients.clientFor(req, access);
+    door.admit();
     checkPost(req);
-    await exchange(req, res, access, options, door);
+    await exchange(req, res, access, options, client);
   };
 }
 
