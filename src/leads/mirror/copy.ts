@@ -37,6 +37,8 @@ export type ExternalChange = { author?: Author } & (
 );
 
 const MAX_TOMBSTONES = 10_000;
+/** Rows per read of the store. */
+const PAGE = 200;
 
 type OwnOutcome = { lead: Lead | undefined; change: Pick<NewChange, "kind" | "data"> } | undefined;
 
@@ -93,7 +95,10 @@ export class LeadCopy {
     return this.parts.lead(lead);
   }
 
-  /** Loads the scope, and reloads it when another instance committed to the same store. */
+  /**
+   * Loads the scope, and when another instance committed to the same store since, what it changed
+   * (every lead again when the store no longer knows all that changed since this copy's version).
+   */
   async refresh(): Promise<void> {
     if (!this.store.available) throw new StoreUnavailableError(this.store.problem ?? "store unavailable");
     const row = this.current
@@ -105,13 +110,46 @@ export class LeadCopy {
       return;
     }
     await this.locked(async () => {
+      const held = this.current;
       const current = await this.store.getScope(this.scope);
+      if (held && current && (await this.loadChanges(held, current))) {
+        this.current = current;
+        return;
+      }
       this.leads = await loadAll(
         (page) => this.store.loadLeads(this.scope, page),
         (lead) => this.keep(lead),
       );
       this.current = current;
     });
+  }
+
+  /**
+   * Brings the copy from `held` to `current` (or later: commits landing meanwhile are read again by the
+   * next refresh, as they are newer than `current`) by what commits after `held` deleted and wrote;
+   * false, with the copy untouched, when the store cannot tell all of it. Deletions first: a lead
+   * deleted and created again is read as written, whichever of the two reads saw it.
+   */
+  private async loadChanges(held: ScopeRow, current: ScopeRow): Promise<boolean> {
+    const from = held.version;
+    const same = (row: ScopeRow) => row.createdAt === held.createdAt && row.refreshFloor <= from;
+    if (current.version < from || !same(current)) return false;
+    const removed = await this.store.removedSince(this.scope, from);
+    const written: Lead[] = [];
+    for (let after: { written: number; id: number } | undefined; ; ) {
+      const rows = await this.store.writtenSince(this.scope, from, { after, limit: PAGE });
+      for (const r of rows) written.push(JSON.parse(r.body) as Lead);
+      const last = rows.at(-1);
+      if (!last || rows.length < PAGE) break;
+      after = { written: last.written, id: last.id };
+    }
+    // The floor only rises: still at most `from` now, nothing this read needed was dropped meanwhile.
+    const after = await this.store.getScope(this.scope);
+    if (!after || !same(after)) return false;
+    for (const id of removed) this.leads.delete(id);
+    for (const lead of written) this.leads.set(lead.id, this.keep(lead));
+    this.sorted = undefined;
+    return true;
   }
 
   /** Runs `work` after every change queued before it, and before any queued after. */
