@@ -50,6 +50,8 @@ type OwnOutcome = { lead: Lead | undefined; change: Pick<NewChange, "kind" | "da
 export class LeadCopy {
   private leads = new Map<number, Lead>();
   private current: ScopeRow | undefined;
+  /** The row of the leads held while `current` is cleared by a refused commit: the next refresh starts there. */
+  private refused: ScopeRow | undefined;
   /** The leads by id, kept until `leads` changes (a warm read then costs no sort). */
   private sorted: { map: Map<number, Lead>; list: readonly Lead[] } | undefined;
   private readonly parts = new SharedParts();
@@ -110,17 +112,15 @@ export class LeadCopy {
       return;
     }
     await this.locked(async () => {
-      const held = this.current;
+      const held = this.current ?? this.refused;
       const current = await this.store.getScope(this.scope);
-      if (held && current && (await this.loadChanges(held, current))) {
-        this.current = current;
-        return;
-      }
-      this.leads = await loadAll(
-        (page) => this.store.loadLeads(this.scope, page),
-        (lead) => this.keep(lead),
-      );
+      if (!held || !current || !(await this.loadChanges(held, current)))
+        this.leads = await loadAll(
+          (page) => this.store.loadLeads(this.scope, page),
+          (lead) => this.keep(lead),
+        );
       this.current = current;
+      this.refused = undefined;
     });
   }
 
@@ -307,6 +307,7 @@ export class LeadCopy {
       gap: plan.gap ? JSON.stringify(plan.gap) : null,
     });
     if (!committed) {
+      this.refused = row;
       this.current = undefined; // reloaded by applySync
       return { committed: false, counts: { ...counts, syncedAt: seenAt } };
     }
@@ -327,9 +328,13 @@ export class LeadCopy {
 
   /** Drops history before `cutoff` (ISO); returns the number of changes removed. */
   async prune(cutoff: string): Promise<number> {
-    const removed = await this.locked(() => this.store.prune(this.scope, cutoff));
-    this.current = await this.store.getScope(this.scope);
-    return removed;
+    return this.locked(async () => {
+      const removed = await this.store.prune(this.scope, cutoff);
+      const row = await this.store.getScope(this.scope);
+      // Only the row of the leads held: another instance's commit meanwhile comes with the next refresh.
+      if (row && row.version === this.current?.version) this.current = row;
+      return removed;
+    });
   }
 
   /** Strictly increasing per copy, so each sync's changes have their own instant. */
@@ -358,6 +363,7 @@ export class LeadCopy {
           changes: [change],
         });
         if (!committed) {
+          this.refused = row;
           this.current = undefined; // another instance moved on: reload before the next read
           return false;
         }

@@ -239,6 +239,55 @@ for (const backend of backends) {
   });
 }
 
+describe("the copy's version is always the one of the leads it holds", () => {
+  it("a prune while another instance commits keeps the copy's version: its next refresh reads that commit", async () => {
+    const location = sqliteFile();
+    const sa = await open(location);
+    const a = await copyOn(sa);
+    await replace(
+      a,
+      sa,
+      [1, 2, 3].map((id) => next(id, "Start")),
+    );
+    const plainB = await open(location);
+    const sb = new Proxy(plainB, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (key !== "prune") return typeof value === "function" ? value.bind(target) : value;
+        return async (...args: [string, string]) => {
+          const removed = await target.prune(...args);
+          await a.applyWrite(next(2, "Renamed during the prune")); // before the pruning copy reads its row
+          return removed;
+        };
+      },
+    });
+    const b = await copyOn(sb);
+    await b.prune("2020-01-01T00:00:00.000Z");
+    await b.refresh();
+    expect(b.byId.get(2)?.name).toBe("Renamed during the prune");
+    expect(plain(b)).toEqual(plain(a));
+  });
+
+  it("after its own commit was refused, a copy refreshes by what the other instance committed", async () => {
+    const location = sqliteFile();
+    const reads: Reads = { loadLeads: 0, writtenSince: 0, removedSince: 0 };
+    const [sa, sb] = [await open(location), await open(location, reads)];
+    const a = await copyOn(sa);
+    await replace(
+      a,
+      sa,
+      Array.from({ length: 50 }, (_, i) => next(i + 1, "Start")),
+    );
+    const b = await copyOn(sb);
+    expect(await a.applyWrite(next(4, "First"))).toBe(true);
+    expect(await b.applyWrite(next(5, "Refused: another instance moved on"))).toBe(false);
+    Object.assign(reads, { loadLeads: 0, writtenSince: 0, removedSince: 0 });
+    await b.refresh();
+    expect(reads).toEqual({ loadLeads: 0, writtenSince: 1, removedSince: 0 });
+    expect(plain(b)).toEqual(plain(a));
+  });
+});
+
 describe("refresh across a commit by a server of the previous schema (it stamps nothing)", () => {
   it("reloads every lead, then refreshes by the change again once a commit stamps", async () => {
     const location = sqliteFile();
