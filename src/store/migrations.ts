@@ -89,6 +89,27 @@ export const MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE scopes ADD COLUMN gap TEXT",
     ],
   },
+  {
+    // What each commit changed, so that another instance refreshes its copy by the change instead of
+    // reloading the scope: the version that last wrote each lead, the ids deleted (kept for a window
+    // of versions), and the lowest version a copy may refresh from (`refresh_floor`, raised by a
+    // commit that replaces the scope or drops deletions). `stamped`: the last version whose commit
+    // wrote these; a commit by an older server leaves it behind, and no copy refreshes across it.
+    version: 5,
+    statements: [
+      "ALTER TABLE leads ADD COLUMN written BIGINT NOT NULL DEFAULT 0",
+      "CREATE INDEX leads_by_written ON leads (scope, written, id)",
+      `CREATE TABLE removed_leads (
+        scope TEXT NOT NULL,
+        id BIGINT NOT NULL,
+        written BIGINT NOT NULL,
+        PRIMARY KEY (scope, id)
+      )`,
+      "CREATE INDEX removed_leads_by_written ON removed_leads (scope, written)",
+      "ALTER TABLE scopes ADD COLUMN refresh_floor BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE scopes ADD COLUMN stamped BIGINT NOT NULL DEFAULT 0",
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { log } from "../log.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
+import { clearStage, nullable, readRemoved, readScope, readWritten, writeCommit } from "./sqlite-commit.js";
 import {
   type ChangeQuery,
   type ChangeRow,
@@ -16,6 +17,7 @@ import {
   type StoredLead,
   type StoreInfo,
   StoreUnavailableError,
+  type WrittenLead,
 } from "./types.js";
 
 /**
@@ -200,49 +202,19 @@ class SqliteStore implements LeadStore {
   }
 
   private async write(scope: string, commit: Commit): Promise<ScopeRow | undefined> {
-    return this.run((db) =>
-      this.transaction(db, () => {
-        const before = readScope(db, scope);
-        if (!before || before.version !== commit.expectedVersion) return undefined;
-        if (commit.fromStage) {
-          db.prepare("DELETE FROM leads WHERE scope = ?").run(scope);
-          db.prepare(
-            "INSERT INTO leads (scope, id, updated_at, body) SELECT scope, id, updated_at, body FROM stage_leads WHERE scope = ?",
-          ).run(scope);
-          clearStage(db, scope);
-        }
-        const upsert = db.prepare(
-          `INSERT INTO leads (scope, id, updated_at, body) VALUES (?, ?, ?, ?)
-           ON CONFLICT (scope, id) DO UPDATE SET updated_at = excluded.updated_at, body = excluded.body`,
-        );
-        for (const lead of commit.upserts) upsert.run(scope, lead.id, lead.updatedAt, lead.body());
-        const remove = db.prepare("DELETE FROM leads WHERE scope = ? AND id = ?");
-        for (const id of commit.deletes) remove.run(scope, id);
-        const insert = db.prepare(
-          "INSERT INTO changes (scope, seq, lead_id, seen_at, kind, origin, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        );
-        let seq = before.lastSeq;
-        for (const c of commit.changes)
-          insert.run(scope, ++seq, c.leadId, c.seenAt, c.kind, c.origin, c.data);
-        db.prepare(
-          `UPDATE scopes SET version = version + 1, last_seq = ?, synced_at = COALESCE(?, synced_at),
-           cursor = COALESCE(?, cursor), history_start = COALESCE(history_start, ?),
-           settled = CASE WHEN ? > settled THEN ? ELSE settled END,
-           gap = CASE WHEN ? = 1 THEN ? ELSE gap END WHERE scope = ?`,
-        ).run(
-          seq,
-          commit.syncedAt ?? null,
-          commit.cursor ?? null,
-          commit.historyStart ?? null,
-          commit.settle ?? null,
-          commit.settle ?? null,
-          commit.gap === undefined ? 0 : 1,
-          commit.gap ?? null,
-          scope,
-        );
-        return readScope(db, scope);
-      }),
-    );
+    return this.run((db) => this.transaction(db, () => writeCommit(db, scope, commit)));
+  }
+
+  async writtenSince(
+    scope: string,
+    version: number,
+    page: { after?: { written: number; id: number }; limit?: number } = {},
+  ): Promise<WrittenLead[]> {
+    return this.run((db) => readWritten(db, scope, version, page));
+  }
+
+  async removedSince(scope: string, version: number): Promise<number[]> {
+    return this.run((db) => readRemoved(db, scope, version));
   }
 
   /**
@@ -389,6 +361,7 @@ class SqliteStore implements LeadStore {
       this.transaction(db, () => {
         db.prepare("DELETE FROM leads WHERE scope = ?").run(scope);
         db.prepare("DELETE FROM changes WHERE scope = ?").run(scope);
+        db.prepare("DELETE FROM removed_leads WHERE scope = ?").run(scope);
         clearStage(db, scope);
         return Number(db.prepare("DELETE FROM scopes WHERE scope = ?").run(scope).changes) > 0;
       }),
@@ -416,31 +389,6 @@ function readLeads(
     .all(scope, page.afterId ?? -1) as Row[];
   return rows.map((r) => ({ id: Number(r.id), body: String(r.body) }));
 }
-
-function clearStage(db: DatabaseSync, scope: string): void {
-  db.prepare("DELETE FROM stage_leads WHERE scope = ?").run(scope);
-  db.prepare("DELETE FROM stage_scans WHERE scope = ?").run(scope);
-}
-
-function readScope(db: DatabaseSync, scope: string): ScopeRow | undefined {
-  const r = db.prepare("SELECT * FROM scopes WHERE scope = ?").get(scope) as Row | undefined;
-  if (!r) return undefined;
-  return {
-    scope: String(r.scope),
-    baseUrl: String(r.base_url),
-    createdAt: String(r.created_at),
-    syncedAt: nullable(r.synced_at),
-    cursor: nullable(r.cursor),
-    historyStart: nullable(r.history_start),
-    version: Number(r.version),
-    lastSeq: Number(r.last_seq),
-    unsure: Number(r.unsure),
-    settled: Number(r.settled),
-    gap: nullable(r.gap),
-  };
-}
-
-const nullable = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 function where(location: SqliteLocation): string {
   return location.kind === "file" ? `at ${location.path}` : "in memory";

@@ -38,12 +38,22 @@ export interface ScopeRow {
   settled: number;
   /** What the latest sync could not reconcile with MOCO, as JSON (the domain's); null: it did. */
   gap: string | null;
+  /**
+   * The lowest version a copy may refresh from by changedSince(): a copy of an older version (or of a
+   * scope created at another `createdAt`) reloads every lead instead.
+   */
+  refreshFloor: number;
 }
 
 export interface StoredLead {
   id: number;
   /** The lead's JSON as the domain wrote it. */
   body: string;
+}
+
+/** A lead as a commit wrote it, with that commit's version. */
+export interface WrittenLead extends StoredLead {
+  written: number;
 }
 
 export type ChangeKind = "created" | "updated" | "deleted";
@@ -159,6 +169,18 @@ export interface LeadStore {
   ensureScope(scope: string, baseUrl: string): Promise<ScopeRow>;
   /** The scope's leads by ascending id; page with `afterId` and `limit` to bound memory. */
   loadLeads(scope: string, page?: { afterId?: number; limit?: number }): Promise<StoredLead[]>;
+  /**
+   * The leads commits after `version` wrote, by ascending (written, id); page with `after` (the last
+   * row's) and `limit`. With removedSince, what changed since `version`: complete only while the
+   * scope's refreshFloor is at most `version` (read the scope after).
+   */
+  writtenSince(
+    scope: string,
+    version: number,
+    page?: { after?: { written: number; id: number }; limit?: number },
+  ): Promise<WrittenLead[]>;
+  /** The ids of leads commits after `version` deleted and none wrote again, ascending. */
+  removedSince(scope: string, version: number): Promise<number[]>;
   /** The updated scope, or undefined when the scope moved past `expectedVersion` (nothing written). */
   commit(scope: string, commit: Commit): Promise<ScopeRow | undefined>;
   /**

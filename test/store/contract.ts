@@ -10,6 +10,7 @@ import {
   StoreUnavailableError,
 } from "../../src/store/types.js";
 import { scopeMarkCases } from "./contract-marks.js";
+import { refreshCases } from "./contract-refresh.js";
 
 /**
  * What every LeadStore does, whatever keeps the rows. Run by one file per implementation
@@ -467,6 +468,7 @@ export function describeLeadStore(
     });
 
     scopeMarkCases(store, fresh);
+    refreshCases(store, fresh);
 
     const { openBroken } = options;
     if (openBroken)

@@ -80,6 +80,7 @@ describe.skipIf(skip !== undefined)("PostgreSQL store", () => {
       "changes",
       "leads",
       "meta",
+      "removed_leads",
       "scopes",
       "spent_tokens",
       "stage_leads",

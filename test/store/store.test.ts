@@ -105,6 +105,33 @@ describe("sqlite store", () => {
     expect(SCHEMA_VERSION).toBeGreaterThan(1);
   });
 
+  it("upgrades a version 4 file with leads: no copy refreshes across its old versions by what changed", async () => {
+    const path = join(tempDir(), "v4.sqlite");
+    const db = new DatabaseSync(path);
+    db.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    for (const m of MIGRATIONS.filter((m) => m.version <= 4)) for (const sql of m.statements) db.exec(sql);
+    db.exec("INSERT INTO meta VALUES ('schema_version', '4')");
+    db.exec(
+      "INSERT INTO scopes (scope, base_url, created_at, version) VALUES ('old', 'https://x', '2026-01-01T00:00:00.000Z', 3)",
+    );
+    db.exec(
+      `INSERT INTO leads (scope, id, updated_at, body) VALUES ('old', 1, 'u', '{"id":1}'), ('old', 2, 'u', '{"id":2}')`,
+    );
+    db.close();
+    const store = await open(path);
+    expect(await store.getScope("old")).toMatchObject({ version: 3, refreshFloor: 3 });
+    expect((await store.loadLeads("old")).map((l) => l.id)).toEqual([1, 2]);
+    const row = await store.commit("old", {
+      expectedVersion: 3,
+      upserts: [{ id: 3, updatedAt: "u", body: () => '{"id":3}' }],
+      deletes: [2],
+      changes: [],
+    });
+    expect(row).toMatchObject({ version: 4, refreshFloor: 3 });
+    expect((await store.writtenSince("old", 3)).map((l) => [l.id, l.written])).toEqual([[3, 4]]);
+    expect(await store.removedSince("old", 3)).toEqual([2]);
+  });
+
   it("refuses a store written by a newer schema (unavailable, not rewritten)", async () => {
     const path = join(tempDir(), "s.sqlite");
     await (await open(path)).close();

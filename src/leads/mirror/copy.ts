@@ -37,6 +37,8 @@ export type ExternalChange = { author?: Author } & (
 );
 
 const MAX_TOMBSTONES = 10_000;
+/** Rows per read of the store. */
+const PAGE = 200;
 
 type OwnOutcome = { lead: Lead | undefined; change: Pick<NewChange, "kind" | "data"> } | undefined;
 
@@ -48,6 +50,8 @@ type OwnOutcome = { lead: Lead | undefined; change: Pick<NewChange, "kind" | "da
 export class LeadCopy {
   private leads = new Map<number, Lead>();
   private current: ScopeRow | undefined;
+  /** The row of the leads held while `current` is cleared by a refused commit: the next refresh starts there. */
+  private refused: ScopeRow | undefined;
   /** The leads by id, kept until `leads` changes (a warm read then costs no sort). */
   private sorted: { map: Map<number, Lead>; list: readonly Lead[] } | undefined;
   private readonly parts = new SharedParts();
@@ -93,7 +97,10 @@ export class LeadCopy {
     return this.parts.lead(lead);
   }
 
-  /** Loads the scope, and reloads it when another instance committed to the same store. */
+  /**
+   * Loads the scope, and when another instance committed to the same store since, what it changed
+   * (every lead again when the store no longer knows all that changed since this copy's version).
+   */
   async refresh(): Promise<void> {
     if (!this.store.available) throw new StoreUnavailableError(this.store.problem ?? "store unavailable");
     const row = this.current
@@ -105,13 +112,44 @@ export class LeadCopy {
       return;
     }
     await this.locked(async () => {
+      const held = this.current ?? this.refused;
       const current = await this.store.getScope(this.scope);
-      this.leads = await loadAll(
-        (page) => this.store.loadLeads(this.scope, page),
-        (lead) => this.keep(lead),
-      );
+      if (!held || !current || !(await this.loadChanges(held, current)))
+        this.leads = await loadAll(
+          (page) => this.store.loadLeads(this.scope, page),
+          (lead) => this.keep(lead),
+        );
       this.current = current;
+      this.refused = undefined;
     });
+  }
+
+  /**
+   * Brings the copy from `held` to `current` (or later: commits landing meanwhile are read again by the
+   * next refresh, as they are newer than `current`) by what commits after `held` deleted and wrote;
+   * false, with the copy untouched, when the store cannot tell all of it. Deletions first: a lead
+   * deleted and created again is read as written, whichever of the two reads saw it.
+   */
+  private async loadChanges(held: ScopeRow, current: ScopeRow): Promise<boolean> {
+    const from = held.version;
+    const same = (row: ScopeRow) => row.createdAt === held.createdAt && row.refreshFloor <= from;
+    if (current.version < from || !same(current)) return false;
+    const removed = await this.store.removedSince(this.scope, from);
+    const written: Lead[] = [];
+    for (let after: { written: number; id: number } | undefined; ; ) {
+      const rows = await this.store.writtenSince(this.scope, from, { after, limit: PAGE });
+      for (const r of rows) written.push(JSON.parse(r.body) as Lead);
+      const last = rows.at(-1);
+      if (!last || rows.length < PAGE) break;
+      after = { written: last.written, id: last.id };
+    }
+    // The floor only rises: still at most `from` now, nothing this read needed was dropped meanwhile.
+    const after = await this.store.getScope(this.scope);
+    if (!after || !same(after)) return false;
+    for (const id of removed) this.leads.delete(id);
+    for (const lead of written) this.leads.set(lead.id, this.keep(lead));
+    this.sorted = undefined;
+    return true;
   }
 
   /** Runs `work` after every change queued before it, and before any queued after. */
@@ -269,6 +307,7 @@ export class LeadCopy {
       gap: plan.gap ? JSON.stringify(plan.gap) : null,
     });
     if (!committed) {
+      this.refused = row;
       this.current = undefined; // reloaded by applySync
       return { committed: false, counts: { ...counts, syncedAt: seenAt } };
     }
@@ -289,9 +328,13 @@ export class LeadCopy {
 
   /** Drops history before `cutoff` (ISO); returns the number of changes removed. */
   async prune(cutoff: string): Promise<number> {
-    const removed = await this.locked(() => this.store.prune(this.scope, cutoff));
-    this.current = await this.store.getScope(this.scope);
-    return removed;
+    return this.locked(async () => {
+      const removed = await this.store.prune(this.scope, cutoff);
+      const row = await this.store.getScope(this.scope);
+      // Only the row of the leads held: another instance's commit meanwhile comes with the next refresh.
+      if (row && row.version === this.current?.version) this.current = row;
+      return removed;
+    });
   }
 
   /** Strictly increasing per copy, so each sync's changes have their own instant. */
@@ -320,6 +363,7 @@ export class LeadCopy {
           changes: [change],
         });
         if (!committed) {
+          this.refused = row;
           this.current = undefined; // another instance moved on: reload before the next read
           return false;
         }

@@ -1,4 +1,5 @@
 import type { QueryResult, QueryResultRow } from "pg";
+import { effectiveFloor } from "../refresh-floor.js";
 import type { LeadUpsert, NewChange, ScopeRow } from "../types.js";
 
 /** A pool or one of its connections (inside a transaction). */
@@ -30,7 +31,9 @@ export function statements(schema: string) {
     loadLeads: `SELECT id, body FROM ${t("leads")} WHERE scope = $1 AND id > $2 ORDER BY id LIMIT $3`,
     loadStaged: `SELECT id, body FROM ${t("stage_leads")} WHERE scope = $1 AND id > $2 ORDER BY id LIMIT $3`,
     stagedScan: `SELECT * FROM ${t("stage_scans")} WHERE scope = $1`,
-    upsertLeads: upsert(t("leads")),
+    upsertLeads: `INSERT INTO ${t("leads")} (scope, id, updated_at, body, written)
+    SELECT $1, u.id, u.updated_at, u.body, $5 FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u (id, updated_at, body)
+    ON CONFLICT (scope, id) DO UPDATE SET updated_at = excluded.updated_at, body = excluded.body, written = excluded.written`,
     upsertStaged: upsert(t("stage_leads")),
     stageScan: `INSERT INTO ${t("stage_scans")} (scope, next_page, total, pages, started_at)
     VALUES ($1, $2, $3, $4, $5)
@@ -39,11 +42,19 @@ export function statements(schema: string) {
     clearStagedScan: `DELETE FROM ${t("stage_scans")} WHERE scope = $1`,
     deleteLeads: `DELETE FROM ${t("leads")} WHERE scope = $1`,
     deleteSome: `DELETE FROM ${t("leads")} WHERE scope = $1 AND id = ANY ($2::bigint[])`,
-    leadsFromStage: `INSERT INTO ${t("leads")} (scope, id, updated_at, body)
-    SELECT scope, id, updated_at, body FROM ${t("stage_leads")} WHERE scope = $1`,
+    leadsFromStage: `INSERT INTO ${t("leads")} (scope, id, updated_at, body, written)
+    SELECT scope, id, updated_at, body, $2 FROM ${t("stage_leads")} WHERE scope = $1`,
+    writtenSince: `SELECT id, body, written FROM ${t("leads")}
+    WHERE scope = $1 AND written > $2 AND (written, id) > ($3, $4) ORDER BY written, id LIMIT $5`,
+    removedSince: `SELECT id FROM ${t("removed_leads")} WHERE scope = $1 AND written > $2 ORDER BY id`,
+    revived: `DELETE FROM ${t("removed_leads")} WHERE scope = $1 AND id = ANY ($2::bigint[])`,
+    recordRemoved: `INSERT INTO ${t("removed_leads")} (scope, id, written) SELECT $1, unnest($2::bigint[]), $3
+    ON CONFLICT (scope, id) DO UPDATE SET written = excluded.written`,
+    dropRemoved: `DELETE FROM ${t("removed_leads")} WHERE scope = $1 AND written <= $2`,
+    clearRemoved: `DELETE FROM ${t("removed_leads")} WHERE scope = $1`,
     insertChanges: `INSERT INTO ${t("changes")} (scope, seq, lead_id, seen_at, kind, origin, data)
     SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])`,
-    afterCommit: `UPDATE ${t("scopes")} SET version = version + 1, last_seq = $1,
+    afterCommit: `UPDATE ${t("scopes")} SET version = version + 1, stamped = version + 1, refresh_floor = $9, last_seq = $1,
     synced_at = COALESCE($2, synced_at), cursor = COALESCE($3, cursor),
     history_start = COALESCE(history_start, $4), settled = GREATEST(settled, COALESCE($6, settled)),
     gap = CASE WHEN $7 THEN $8 ELSE gap END WHERE scope = $5`,
@@ -97,19 +108,21 @@ export async function readScope(
     unsure: Number(r.unsure),
     settled: Number(r.settled),
     gap: nullable(r.gap),
+    refreshFloor: effectiveFloor(Number(r.version), Number(r.stamped), Number(r.refresh_floor)),
   };
 }
 
 /**
  * Inserts or replaces leads, BATCH_ROWS per statement. Within one statement a lead id may appear once
  * (PostgreSQL refuses to update a row twice), so the last of repeated ids wins, as with one statement
- * per row; each kept `body()` is called once, while its batch is written.
+ * per row; each kept `body()` is called once, while its batch is written. `more`: parameters from $5 on.
  */
 export async function writeLeads(
   db: Queryable,
   sql: string,
   scope: string,
   leads: readonly LeadUpsert[],
+  ...more: unknown[]
 ): Promise<void> {
   for (let start = 0; start < leads.length; start += BATCH_ROWS) {
     const batch = new Map<number, LeadUpsert>();
@@ -123,6 +136,7 @@ export async function writeLeads(
       rows.map((l) => l.id),
       rows.map((l) => l.updatedAt),
       rows.map((l) => l.body()),
+      ...more,
     ]);
   }
 }

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import { log } from "../../log.js";
 import { SCHEMA_VERSION } from "../migrations.js";
+import { nextFloor, REMOVALS_KEPT } from "../refresh-floor.js";
 import {
   type ChangeQuery,
   type ChangeRow,
@@ -13,6 +14,7 @@ import {
   type StoredLead,
   type StoreInfo,
   StoreUnavailableError,
+  type WrittenLead,
 } from "../types.js";
 import { migrate } from "./migrate.js";
 import { Retry } from "./retry.js";
@@ -185,13 +187,15 @@ export class PostgresStore implements LeadStore {
     return this.transaction(async (client) => {
       const before = await readScope(client, this.sql, scope, true);
       if (!before || before.version !== commit.expectedVersion) return undefined;
+      const version = before.version + 1;
       if (commit.fromStage) {
         await client.query(this.sql.deleteLeads, [scope]);
-        await client.query(this.sql.leadsFromStage, [scope]);
+        await client.query(this.sql.leadsFromStage, [scope, version]);
+        await client.query(this.sql.clearRemoved, [scope]);
         await this.clear(client, scope);
       }
-      await writeLeads(client, this.sql.upsertLeads, scope, commit.upserts);
-      if (commit.deletes.length > 0) await client.query(this.sql.deleteSome, [scope, commit.deletes]);
+      await this.stamp(client, scope, commit, version);
+      const dropped = await client.query(this.sql.dropRemoved, [scope, version - REMOVALS_KEPT]);
       const seq = await writeChanges(client, this.sql.insertChanges, scope, before.lastSeq, commit.changes);
       await client.query(this.sql.afterCommit, [
         seq,
@@ -202,9 +206,45 @@ export class PostgresStore implements LeadStore {
         commit.settle ?? null,
         commit.gap !== undefined,
         commit.gap ?? null,
+        nextFloor(before, commit.fromStage === true, (dropped.rowCount ?? 0) > 0),
       ]);
       return readScope(client, this.sql, scope);
     });
+  }
+
+  /** A commit's leads and deletions, each stamped with its version (writtenSince, removedSince). */
+  private async stamp(client: PoolClient, scope: string, commit: Commit, version: number): Promise<void> {
+    await writeLeads(client, this.sql.upsertLeads, scope, commit.upserts, version);
+    if (commit.upserts.length > 0)
+      await client.query(this.sql.revived, [scope, commit.upserts.map((l) => l.id)]);
+    if (commit.deletes.length === 0) return;
+    await client.query(this.sql.deleteSome, [scope, commit.deletes]);
+    await client.query(this.sql.recordRemoved, [scope, [...new Set(commit.deletes)], version]);
+  }
+
+  async writtenSince(
+    scope: string,
+    version: number,
+    page: { after?: { written: number; id: number }; limit?: number } = {},
+  ): Promise<WrittenLead[]> {
+    return this.run(async (db) => {
+      const after = page.after ?? { written: version, id: -1 };
+      const limit = page.limit === undefined ? null : Math.max(0, Math.floor(page.limit));
+      const { rows } = await db.query<Row>(this.sql.writtenSince, [
+        scope,
+        version,
+        after.written,
+        after.id,
+        limit,
+      ]);
+      return rows.map((r) => ({ id: Number(r.id), body: String(r.body), written: Number(r.written) }));
+    });
+  }
+
+  async removedSince(scope: string, version: number): Promise<number[]> {
+    return this.run(async (db) =>
+      (await db.query<Row>(this.sql.removedSince, [scope, version])).rows.map((r) => Number(r.id)),
+    );
   }
 
   async markUnsure(scope: string): Promise<boolean> {
@@ -310,6 +350,7 @@ export class PostgresStore implements LeadStore {
       await readScope(client, this.sql, scope, true); // the scope row first, as a commit does: no deadlock
       await client.query(this.sql.deleteLeads, [scope]);
       await client.query(this.sql.deleteChanges, [scope]);
+      await client.query(this.sql.clearRemoved, [scope]);
       await this.clear(client, scope);
       return ((await client.query(this.sql.deleteScope, [scope])).rowCount ?? 0) > 0;
     });
