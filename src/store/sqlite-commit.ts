@@ -1,5 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import { effectiveFloor, nextFloor, REMOVALS_KEPT } from "./refresh-floor.js";
+import { nextFloor, REMOVALS_KEPT, scopeFromRow } from "./scope-row.js";
 import type { Commit, ScopeRow, WrittenLead } from "./types.js";
 
 /** The SQLite store's commit and what other instances read of it (sqlite.ts runs these in its transactions). */
@@ -101,21 +101,5 @@ export function clearStage(db: DatabaseSync, scope: string): void {
 
 export function readScope(db: DatabaseSync, scope: string): ScopeRow | undefined {
   const r = db.prepare("SELECT * FROM scopes WHERE scope = ?").get(scope) as Row | undefined;
-  if (!r) return undefined;
-  return {
-    scope: String(r.scope),
-    baseUrl: String(r.base_url),
-    createdAt: String(r.created_at),
-    syncedAt: nullable(r.synced_at),
-    cursor: nullable(r.cursor),
-    historyStart: nullable(r.history_start),
-    version: Number(r.version),
-    lastSeq: Number(r.last_seq),
-    unsure: Number(r.unsure),
-    settled: Number(r.settled),
-    gap: nullable(r.gap),
-    refreshFloor: effectiveFloor(Number(r.version), Number(r.stamped), Number(r.refresh_floor)),
-  };
+  return r ? scopeFromRow(r) : undefined;
 }
-
-export const nullable = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));

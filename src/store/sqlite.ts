@@ -3,7 +3,8 @@ import { dirname } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { log } from "../log.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
-import { clearStage, nullable, readRemoved, readScope, readWritten, writeCommit } from "./sqlite-commit.js";
+import { nullable } from "./scope-row.js";
+import { clearStage, readRemoved, readScope, readWritten, writeCommit } from "./sqlite-commit.js";
 import {
   type ChangeQuery,
   type ChangeRow,

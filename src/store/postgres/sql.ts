@@ -1,5 +1,5 @@
 import type { QueryResult, QueryResultRow } from "pg";
-import { effectiveFloor } from "../refresh-floor.js";
+import { scopeFromRow } from "../scope-row.js";
 import type { LeadUpsert, NewChange, ScopeRow } from "../types.js";
 
 /** A pool or one of its connections (inside a transaction). */
@@ -94,22 +94,7 @@ export async function readScope(
   forUpdate = false,
 ): Promise<ScopeRow | undefined> {
   const r = (await db.query(forUpdate ? sql.scopeForUpdate : sql.scope, [scope])).rows[0];
-  if (!r) return undefined;
-  const nullable = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-  return {
-    scope: String(r.scope),
-    baseUrl: String(r.base_url),
-    createdAt: String(r.created_at),
-    syncedAt: nullable(r.synced_at),
-    cursor: nullable(r.cursor),
-    historyStart: nullable(r.history_start),
-    version: Number(r.version),
-    lastSeq: Number(r.last_seq),
-    unsure: Number(r.unsure),
-    settled: Number(r.settled),
-    gap: nullable(r.gap),
-    refreshFloor: effectiveFloor(Number(r.version), Number(r.stamped), Number(r.refresh_floor)),
-  };
+  return r ? scopeFromRow(r) : undefined;
 }
 
 /**

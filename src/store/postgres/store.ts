@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import { log } from "../../log.js";
 import { SCHEMA_VERSION } from "../migrations.js";
-import { nextFloor, REMOVALS_KEPT } from "../refresh-floor.js";
+import { nextFloor, REMOVALS_KEPT } from "../scope-row.js";
 import {
   type ChangeQuery,
   type ChangeRow,

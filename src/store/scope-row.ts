@@ -1,5 +1,7 @@
 import type { ScopeRow } from "./types.js";
 
+/** A scope's row as the store keeps it: read from either database, and its refresh floor. */
+
 /**
  * Deleted lead ids are kept this many versions back (removed_leads): a copy further behind reloads
  * every lead, the table stays small. A commit drops the older ones and raises the scope's floor.
@@ -19,4 +21,24 @@ export function nextFloor(before: ScopeRow, replaced: boolean, dropped: boolean)
  */
 export function effectiveFloor(version: number, stamped: number, floor: number): number {
   return stamped === version ? floor : version;
+}
+
+export const nullable = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+/** A `scopes` row as either database returns it (column names as in migrations.ts). */
+export function scopeFromRow(r: Record<string, unknown>): ScopeRow {
+  return {
+    scope: String(r.scope),
+    baseUrl: String(r.base_url),
+    createdAt: String(r.created_at),
+    syncedAt: nullable(r.synced_at),
+    cursor: nullable(r.cursor),
+    historyStart: nullable(r.history_start),
+    version: Number(r.version),
+    lastSeq: Number(r.last_seq),
+    unsure: Number(r.unsure),
+    settled: Number(r.settled),
+    gap: nullable(r.gap),
+    refreshFloor: effectiveFloor(Number(r.version), Number(r.stamped), Number(r.refresh_floor)),
+  };
 }
