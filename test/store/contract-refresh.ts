@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { REMOVALS_KEPT } from "../../src/store/refresh-floor.js";
+import { REMOVALS_KEPT } from "../../src/store/scope-row.js";
 import type { Commit, LeadStore, LeadUpsert, WrittenLead } from "../../src/store/types.js";
 
 /**
