@@ -178,14 +178,24 @@ export class SyncRunner {
     return this.runHeld(shared);
   }
 
-  /** With the lease held: the sync itself, the lease renewed while it runs and released after. */
+  /**
+   * With the lease held: the sync itself, the lease renewed while it runs and released after. A renewal
+   * that finds the lease taken (this instance's renewals failed for a whole lease, and another instance
+   * took it over) stops this sync: that instance's sync serves the callers instead of two reading MOCO.
+   */
   private async runHeld(shared: SharedSync): Promise<SyncReport> {
-    const { signal } = shared.controller;
     const { store, scope, leaseMs } = this.lease;
+    const lost = new AbortController();
+    const signal = AbortSignal.any([shared.controller.signal, lost.signal]);
     // Renewed while the sync runs, so the lease can be short: after a crash, another process (or
     // this one restarted) waits at most one lease period.
     const heartbeat = setInterval(() => {
-      store.acquireLease(scope, this.owner, leaseMs).catch(() => undefined);
+      store.acquireLease(scope, this.owner, leaseMs).then(
+        (held) => {
+          if (!held) lost.abort();
+        },
+        () => undefined,
+      );
     }, leaseMs / 3);
     heartbeat.unref();
     const progress: Progress = (done, total, message) => {
@@ -193,10 +203,17 @@ export class SyncRunner {
     };
     try {
       return await this.work.run({ signal, progress });
+    } catch (error) {
+      if (!lost.signal.aborted || shared.controller.signal.aborted) throw error;
     } finally {
       clearInterval(heartbeat);
       await store.releaseLease(scope, this.owner).catch(() => undefined);
     }
+    log(
+      "warn",
+      "another instance took over this instance's sync of the lead mirror (its lease lapsed); serving that one",
+    );
+    return this.awaitOtherInstance(shared);
   }
 
   /**

@@ -209,6 +209,35 @@ describe("the lease across instances", () => {
     expect(await store.acquireLease(SCOPE, "a-third-instance", 60_000)).toBe(true);
   });
 
+  it("an instance whose renewals failed for a whole lease, taken over meanwhile: stops its sync and serves the other's", async () => {
+    const { store, runner, runs, started } = await setup({ leaseMs: 600 });
+    const acquire = store.acquireLease.bind(store);
+    let blip = false;
+    // This instance's store calls fail for a while (a database blip it alone sees); another's do not.
+    store.acquireLease = (scope, owner, ttl) =>
+      blip && owner !== "another-instance" ? Promise.reject(new Error("blip")) : acquire(scope, owner, ttl);
+    const a = runner.join();
+    const run = await started(1);
+    run.run.signal.addEventListener("abort", () =>
+      run.fail(new MocoError({ kind: "cancelled", message: "stopped" })),
+    );
+    blip = true;
+    await expect.poll(() => acquire(SCOPE, "another-instance", 60_000), { timeout: 3000 }).toBe(true);
+    blip = false;
+    await expect.poll(() => run.run.signal.aborted, { timeout: 2000 }).toBe(true);
+    const row = await store.getScope(SCOPE);
+    const syncedAt = "2026-01-01T00:00:05.000Z";
+    await store.commit(SCOPE, {
+      expectedVersion: row?.version ?? 0,
+      upserts: [],
+      deletes: [],
+      changes: [],
+      syncedAt,
+    });
+    await expect(a).resolves.toMatchObject({ requests: 0, syncedAt });
+    expect(runs).toHaveLength(1);
+  });
+
   it("an instance that died holding the lease: its sync is taken over once the lease runs out unrenewed", async () => {
     const { store, runner, started } = await setup({ leaseMs: 600 });
     // What a killed instance leaves: its lease, never renewed nor released.
