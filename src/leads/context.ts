@@ -1,6 +1,8 @@
 import type { CallOptions, MocoClient } from "../moco/client.js";
+import { me } from "../moco/reference.js";
 import type { Lead } from "../moco/schemas.js";
 import { localToday } from "./dates.js";
+import type { Author } from "./mirror/copy.js";
 import type { LeadMirror, MirrorRegistry } from "./mirror/index.js";
 
 /** What the lead operations need from whoever calls them: the client, the call's limits and a progress channel. */
@@ -24,9 +26,30 @@ export const callOptions = (timeoutMs: number, signal?: AbortSignal): CallOption
   deadline: Date.now() + timeoutMs,
 });
 
-/** Our own writes reach the lead mirror at once, from MOCO's answer (a failure there never fails the write). */
-export async function remember(ctx: Pick<LeadsContext, "mirror">, lead: Lead): Promise<void> {
-  await (await ctx.mirror())?.applyWrite(lead);
+/**
+ * Our own writes reach the lead mirror at once, from MOCO's answer (a failure there never fails the
+ * write), recorded with who asked for them: the user of the MOCO key the write was made with (over
+ * OAuth, the signed-in person's own key).
+ */
+export async function remember(ctx: Writer, lead: Lead): Promise<void> {
+  const mirror = await ctx.mirror();
+  if (mirror) await mirror.applyWrite(lead, await whoAsked(ctx));
+}
+
+type Writer = Pick<LeadsContext, "mirror" | "moco" | "call">;
+
+/** How long the history waits to learn who asked (GET /profile, once per client) before it says unknown. */
+const WHO_WAIT_MS = 5000;
+
+/** The key's user as MOCO's profile names them (cached per client), or undefined when it cannot say. */
+async function whoAsked(ctx: Writer): Promise<Author | undefined> {
+  const deadline = Math.min(ctx.call.deadline ?? Number.POSITIVE_INFINITY, Date.now() + WHO_WAIT_MS);
+  try {
+    const user = await me(ctx.moco, { signal: ctx.call.signal, deadline });
+    return user.name ? { id: user.id, name: user.name } : { id: user.id };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -45,8 +68,9 @@ export async function seen(ctx: Pick<LeadsContext, "mirror">, leads: readonly Le
   }
 }
 
-export async function forget(ctx: Pick<LeadsContext, "mirror">, id: number): Promise<void> {
-  await (await ctx.mirror())?.applyDelete(id);
+export async function forget(ctx: Writer, id: number): Promise<void> {
+  const mirror = await ctx.mirror();
+  if (mirror) await mirror.applyDelete(id, await whoAsked(ctx));
 }
 
 /** What the server holds for every call: the client, the scan cap, the configured today, the mirrors. */

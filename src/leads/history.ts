@@ -104,13 +104,13 @@ export interface LeadChange {
   /** created: the new lead; deleted: the lead as it was last seen. */
   lead?: Lead;
   /**
-   * Who made the change, where known. MOCO's API records no author, so neither a sync nor our own
-   * write (one key may serve several people) knows it: null. A webhook's X-Moco-User-Id fills it.
+   * Who made the change, where known. MOCO's API records no author, so a sync does not know it (null).
+   * A webhook's X-Moco-User-Id fills it, and our own write records the user of the key it was made with.
    */
   author: ChangeAuthor | null;
 }
 
-/** The MOCO user who made a change (from a webhook): the id, and the name when MOCO's users list has it. */
+/** The MOCO user who made a change (a webhook's, or our write's key user): the id, and the name when known. */
 export interface ChangeAuthor {
   id: number;
   name?: string;

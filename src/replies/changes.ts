@@ -67,7 +67,7 @@ export interface ChangeEntry {
   seen_at: string;
   kind: LeadChange["kind"];
   origin: LeadChange["origin"];
-  /** Who made it: "Anna Schmid (from MOCO's webhook)"; null unless a webhook named them (MOCO's API records no author). */
+  /** Who made it: "Anna Schmid (from MOCO's webhook)", or the key's user for our own writes; null when unknown (MOCO's API records no author). */
   author: string | null;
   author_known: boolean;
   /** updated: "field: old → new". */
@@ -95,9 +95,12 @@ const NO_AUTHOR = 'MOCO does not record who made a change; "owner" is the lead\'
 
 type Found = Awaited<ReturnType<typeof leadChanges>>;
 
-/** "Anna Schmid (from MOCO's webhook)": the author a webhook named, by name when MOCO's users list has it. */
-const authorName = (a: ChangeAuthor) =>
-  `${a.name ? label(a.name) : `MOCO user ${a.id}`} (from MOCO's webhook)`;
+/**
+ * "Anna Schmid (from MOCO's webhook)": the author a webhook named, by name when MOCO's users list has it;
+ * "Anna Schmid (her MOCO key, through this server)" for our own writes: the user of the key they were made with.
+ */
+const authorName = (a: ChangeAuthor, origin: LeadChange["origin"]) =>
+  `${a.name ? label(a.name) : `MOCO user ${a.id}`} (${origin === "own" ? "the user of the MOCO key this server wrote with" : "from MOCO's webhook"})`;
 
 function entry({ change: c, currency }: Found["changes"][number]): ChangeEntry {
   return {
@@ -106,7 +109,7 @@ function entry({ change: c, currency }: Found["changes"][number]): ChangeEntry {
     seen_at: c.seenAt,
     kind: c.kind,
     origin: c.origin,
-    author: c.author && authorName(c.author),
+    author: c.author && authorName(c.author, c.origin),
     author_known: c.author !== null,
     ...(c.changes ? { changes: changeLines(c.changes, currency) } : {}),
     ...(c.lead ? { lead: about(c.lead) } : {}),
@@ -178,7 +181,7 @@ export function changesReply(args: Pick<ChangesArgs, "since" | "until">, found: 
     ...(found.echo.length > 0 ? [`Understood: ${found.echo.join("; ")}.`] : []),
     ...(changes.some((c) => c.author_known)
       ? [
-          "`author` names who made a change where MOCO's webhook said so; for the others the author is unknown.",
+          "`author` names who made a change where MOCO's webhook said so, or, for a change made through this server, the user of the MOCO key it was made with (who asked for it, where each person signs in with their own key); for the others the author is unknown.",
         ]
       : []),
     GRANULARITY_NOTE,

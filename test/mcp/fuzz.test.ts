@@ -137,7 +137,8 @@ describe("valid arguments", () => {
           const result = await h.call("list_leads", args);
           count("list_leads valid");
           expect(result.isError, text(result)).toBeFalsy();
-          const sent = h.sandbox.requests.slice(before);
+          // The history asks once in a while who the key's user is (GET /profile): not a write.
+          const sent = h.sandbox.requests.slice(before).filter((r) => r.path !== "/profile");
           expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /deals"]);
           const query = Object.fromEntries(new URLSearchParams(sent[0]?.query));
           const expected: Record<string, string> = {

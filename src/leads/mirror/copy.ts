@@ -164,22 +164,29 @@ export class LeadCopy {
     this.deletedMeanwhile = new Set();
   }
 
-  /** Our own create or update, from MOCO's answer: in the copy and its history at once. Never throws. */
-  applyWrite(lead: Lead): Promise<boolean> {
+  /**
+   * Our own create or update, from MOCO's answer: in the copy and its history at once, with who asked
+   * for it when known (the key's user). Never throws.
+   */
+  applyWrite(lead: Lead, author?: Author): Promise<boolean> {
+    const by = author ? { author } : {};
     return this.ownChange(lead.id, (old) => {
       if (old && Date.parse(old.updated_at) > Date.parse(lead.updated_at)) return undefined;
-      if (!old) return { lead, change: { kind: "created", data: JSON.stringify(lead) } };
+      if (!old) return { lead, change: { kind: "created", data: JSON.stringify({ ...lead, ...by }) } };
       const changes = diffLeads(old, lead);
       if (changes.length === 0) return undefined;
-      return { lead, change: { kind: "updated", data: JSON.stringify({ name: lead.name, changes }) } };
+      return { lead, change: { kind: "updated", data: JSON.stringify({ name: lead.name, changes, ...by }) } };
     });
   }
 
   /** Our own delete of a lead: out of the copy at once, recorded in its history. Never throws. */
-  applyDelete(id: number): Promise<boolean> {
+  applyDelete(id: number, author?: Author): Promise<boolean> {
+    const by = author ? { author } : {};
     this.deletedMeanwhile.add(id);
     return this.ownChange(id, (old) =>
-      old ? { lead: undefined, change: { kind: "deleted", data: JSON.stringify(old) } } : undefined,
+      old
+        ? { lead: undefined, change: { kind: "deleted", data: JSON.stringify({ ...old, ...by }) } }
+        : undefined,
     );
   }
 

@@ -6,7 +6,7 @@ import { within } from "../../moco/within.js";
 import type { LeadStore, ScopeRow } from "../../store/types.js";
 import type { ChangesPage, ChangesQuery, StateAt } from "../history.js";
 import { type PlanInput, type Progress, planSync } from "../sync.js";
-import { type ExternalChange, LeadCopy } from "./copy.js";
+import { type Author, type ExternalChange, LeadCopy } from "./copy.js";
 import { Liveness } from "./liveness.js";
 import { StoreOutages } from "./outages.js";
 import { type SyncReport, type SyncRun, SyncRunner } from "./sync-runner.js";
@@ -298,13 +298,13 @@ export class LeadMirror {
   }
 
   /** Our own create or update, from MOCO's answer: in the mirror and its history at once. Never throws. */
-  applyWrite(lead: Lead): Promise<boolean> {
-    return this.copy.applyWrite(lead);
+  applyWrite(lead: Lead, author?: Author): Promise<boolean> {
+    return this.copy.applyWrite(lead, author);
   }
 
   /** Our own delete of a lead: out of the mirror at once, recorded in its history. Never throws. */
-  applyDelete(id: number): Promise<boolean> {
-    return this.copy.applyDelete(id);
+  applyDelete(id: number, author?: Author): Promise<boolean> {
+    return this.copy.applyDelete(id, author);
   }
 
   /**

@@ -62,14 +62,19 @@ for (const mirror of [false, true]) {
       );
       expect(r.isError, text(r)).toBeFalsy();
       expect(sc(r).lead.company).toBeNull();
-      expect(requestsSince(h, from)).toEqual(["POST /deals"]);
+      // The history asks MOCO once in a while who the key's user is (GET /profile, cached): no lead read.
+      expect(requestsSince(h, from).filter((r) => r !== "GET /profile")).toEqual(["POST /deals"]);
     });
 
     it("creates a name unlike every open lead without a company", async () => {
       const from = h.sandbox.requests.length;
       const r = await h.call("create_lead", baseLead(h, { name: "Yeti Okapi Tundra Audit" }));
       expect(r.isError, text(r)).toBeFalsy();
-      expect(requestsSince(h, from).at(-1)).toBe("POST /deals");
+      expect(
+        requestsSince(h, from)
+          .filter((r) => r !== "GET /profile")
+          .at(-1),
+      ).toBe("POST /deals");
     });
   });
 }

@@ -75,7 +75,7 @@ describe("the headline: a correct lead from names only", () => {
       user: { id: userNamed(h, "Nicola").id, firstname: "Nicola", lastname: "Keller" },
       category: { id: stageNamed(h, "Angebot erstellen").id, name: "Angebot erstellen", probability: 30 },
     });
-    expect(requests.at(-1)).toBe("POST /deals");
+    expect(requests.filter((r) => r !== "GET /profile").at(-1)).toBe("POST /deals");
     const body = h.sandbox.requests.slice(from).find((q) => q.method === "POST" && q.path === "/deals")?.body;
     expect(body).toMatchObject({ company_id: companyNamed(h, "Beispiel AG").id });
     expect(body).not.toHaveProperty("company");
@@ -98,12 +98,13 @@ describe("the headline: a correct lead from names only", () => {
     expect(requests).toEqual(["GET /companies", "GET /deals", "GET /deals", "POST /deals"]);
   });
 
-  it("costs exactly one request with ids (the duplicate check skipped)", async () => {
+  it("sends one request for the lead with ids (the duplicate check skipped)", async () => {
     const { result: r, requests } = await counting(h, () =>
       h.call("create_lead", baseLead(h, { allow_duplicate: true })),
     );
     expect(r.isError, text(r)).toBeFalsy();
-    expect(requests).toEqual(["POST /deals"]);
+    // Besides, the history asks once in a while who the key's user is (GET /profile, cached).
+    expect(requests.filter((r) => r !== "GET /profile")).toEqual(["POST /deals"]);
   });
 });
 

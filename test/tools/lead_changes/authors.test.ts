@@ -4,8 +4,9 @@ import { type Harness, type Json, sc, startHarness, text } from "../../support/h
 
 /**
  * MOCO records no author of a change: a change record names the lead's owner as "owner", never as a
- * bare "user" that reads as the person who made it, carries author null with author_known false
- * (webhooks would fill it later), and the reply says once that MOCO does not record who made a change.
+ * bare "user" that reads as the person who made it; a change a sync saw carries author null with
+ * author_known false (webhooks would fill it later), our own write names the user of the key it was
+ * made with, and the reply says once that MOCO does not record who made a change.
  */
 let h: Harness | undefined;
 afterEach(async () => {
@@ -19,14 +20,17 @@ const fullName = (harness: Harness, id: number) => {
 };
 
 describe("lead_changes on who made a change", () => {
-  it("labels the lead's owner as owner, keeps the author unknown, and says once that MOCO records none", async () => {
+  it("labels the lead's owner as owner, names the key's user for our own write, keeps a synced change's author unknown, and says once that MOCO records none", async () => {
     h = await startHarness({ mirror: { freshMs: 0 } });
     const first = await h.call("lead_changes", { since: "2000-01-01" });
     const since = sc(first).history_start as string;
     const store = h.sandbox.store;
     const deal = store.deals.find((d) => d.status === "pending") as DealRecord;
     const before = deal.user_id;
-    const other = store.users.find((u) => u.id !== before && u.active) as { id: number };
+    const keyUser = store.users[0] as { id: number };
+    const other = store.users.find((u) => u.id !== before && u.id !== keyUser.id && u.active) as {
+      id: number;
+    };
     const moved = store.updateDeal(deal, { user_id: other.id });
     if (!moved.ok) throw new Error(`sandbox refused: ${JSON.stringify(moved.body)}`);
     const created = await h.call("create_lead", {
@@ -42,10 +46,18 @@ describe("lead_changes on who made a change", () => {
     expect(r.isError, text(r)).toBeFalsy();
     const changes = sc(r).changes as Json[];
     expect(changes).toHaveLength(2);
-    for (const c of changes) expect(c).toMatchObject({ author: null, author_known: false });
     const update = changes.find((c) => c.kind === "updated");
+    // Seen by a sync: MOCO names no author.
+    expect(update).toMatchObject({ origin: "sync", author: null, author_known: false });
     expect(update?.changes).toEqual([`owner: ${fullName(h, before)} → ${fullName(h, other.id)}`]);
     const made = changes.find((c) => c.kind === "created");
+    // Made through this server: the user of the key it wrote with (the sandbox key's, its first user),
+    // not the lead's owner.
+    expect(made).toMatchObject({
+      origin: "own",
+      author: `${fullName(h, keyUser.id)} (the user of the MOCO key this server wrote with)`,
+      author_known: true,
+    });
     expect(made?.lead).toContain(`owner ${fullName(h, other.id)}`);
     expect(made?.lead).not.toMatch(/\buser\b/);
     const summary = text(r).split("\n")[0] as string;
