@@ -10,7 +10,7 @@ import {
   type Outcome,
   type RetryRules,
 } from "./retry-policy.js";
-import { scopeKey } from "./scope.js";
+import { normaliseBaseUrl, scopeKey } from "./scope.js";
 import {
   type Attempt,
   type Connection,
@@ -125,10 +125,13 @@ export class MocoClient {
    * SHA-256. Keys of one account may see different leads, so mirrors and caches are kept per scope.
    */
   readonly scope: string;
+  /** The MOCO account (its base URL, normalised as in `scope`): MOCO counts its rate limit per account. */
+  readonly account: string;
 
   constructor(private readonly options: MocoClientOptions) {
     this.base = new URL(options.baseUrl.replace(/\/+$/, ""));
     this.scope = scopeKey(options.baseUrl, options.apiKey);
+    this.account = normaliseBaseUrl(options.baseUrl);
     this.budget = options.budget;
     this.spend = withAccount(options.budget, options.accountBudget);
     this.connection = {

@@ -1,5 +1,6 @@
+import type { RateBudget } from "../../moco/budget.js";
 import type { MocoClient, PendingWrite } from "../../moco/client.js";
-import { RateLimiter } from "../../moco/rate-limit.js";
+import { type RateLimit, RateLimiter } from "../../moco/rate-limit.js";
 import type { ScanGap } from "../../moco/scan.js";
 import type { Lead } from "../../moco/schemas.js";
 import { within } from "../../moco/within.js";
@@ -43,6 +44,11 @@ export interface MirrorOptions {
    * calls and other integrations on the same key keep the rest.
    */
   syncShare?: number;
+  /**
+   * The sync share's limiter when several mirrors keep to one together (MirrorRegistry: every key of
+   * one MOCO account, since MOCO counts per account). Default: this mirror's own (syncShareLimiter).
+   */
+  syncBudget?: RateBudget;
   /**
    * The longest a read waits for a sync (default 25 s, below common client timeouts): then it answers
    * with what the mirror has, marked INCOMPLETE (a "syncing" gap), and the sync goes on in the background.
@@ -97,10 +103,17 @@ const DEFAULTS = {
  */
 export const REPORT_WAIT_MS = 2000;
 const DAY_MS = 86_400_000;
+
+/** The limiter of a sync share: `share` of MOCO's limit in each of its windows, at least one request. */
+export function syncShareLimiter(rate: RateLimit, share = DEFAULTS.syncShare): RateLimiter {
+  return new RateLimiter({ limit: Math.max(1, Math.floor(rate.limit * share)), windowMs: rate.windowMs });
+}
 const PRUNE_EVERY_MS = 3_600_000;
 
 export class LeadMirror {
   readonly scope: string;
+  /** The MOCO account of its key (MocoClient.account). */
+  readonly account: string;
   private readonly store: LeadStore;
   private moco: MocoClient;
   private readonly settings: typeof DEFAULTS;
@@ -114,8 +127,11 @@ export class LeadMirror {
   /** Reports of writes of unknown outcome still on their way to the store: a read waits for them. */
   private reports: Promise<void> = Promise.resolve();
   private lastPruneMs = 0;
-  /** The part of MOCO's budget every sync of this mirror keeps to (a slot here, then in the client's). */
-  private readonly share: RateLimiter;
+  /**
+   * The part of MOCO's budget every sync of this mirror keeps to (a slot here, then in the client's);
+   * under a registry shared with the other mirrors of its account.
+   */
+  private readonly share: RateBudget;
   private readonly underWay = new SyncUnderWay();
 
   constructor(options: MirrorOptions) {
@@ -124,6 +140,7 @@ export class LeadMirror {
     this.outages = new StoreOutages(this.store, () => this.uncertainty.markUnsure());
     this.moco = options.moco;
     this.scope = options.moco.scope;
+    this.account = options.moco.account;
     this.uncertainty.watch(options.moco);
     this.liveness.watch(options.moco);
     this.settings = {
@@ -135,11 +152,7 @@ export class LeadMirror {
       syncShare: options.syncShare ?? DEFAULTS.syncShare,
       answerWithinMs: options.answerWithinMs ?? DEFAULTS.answerWithinMs,
     };
-    const { limit, windowMs } = options.moco.budget.rate;
-    this.share = new RateLimiter({
-      limit: Math.max(1, Math.floor(limit * this.settings.syncShare)),
-      windowMs,
-    });
+    this.share = options.syncBudget ?? syncShareLimiter(options.moco.budget.rate, this.settings.syncShare);
     this.copy = new LeadCopy(this.store, this.scope, options.moco.url("").href);
     const { leaseMs, pageWaitMs } = this.settings;
     this.runner = new SyncRunner(

@@ -1,20 +1,27 @@
+import type { RateBudget } from "../../moco/budget.js";
 import type { MocoClient, PendingWrite } from "../../moco/client.js";
 import { within } from "../../moco/within.js";
-import { LeadMirror, type MirrorOptions, REPORT_WAIT_MS } from "./mirror.js";
+import { LeadMirror, type MirrorOptions, REPORT_WAIT_MS, syncShareLimiter } from "./mirror.js";
 
 /**
  * One mirror per credential scope, for servers that serve several keys (per-request credentials,
  * OAuth). At most `maxLoaded` are held in memory, the least recently used let go first (its data stays
  * in the store and is loaded again when its key returns), so a team server does not grow with every key.
+ * MOCO counts its limit per account, not per key: the syncs of all keys of one account keep to ONE
+ * sync share together, so several people's first syncs cannot take the whole account's budget.
  */
 const READY_CACHE_MS = 1000;
 
 export class MirrorRegistry {
   private readonly mirrors = new Map<string, LeadMirror>();
+  /** The sync share of each account with a mirror loaded, or with a sync still inside its window. */
+  private readonly shares = new Map<string, RateBudget>();
   private readonly maxLoaded: number;
   private readiness: { at: number; answer: Promise<string | undefined> } | undefined;
 
-  constructor(private readonly defaults: Omit<MirrorOptions, "moco"> & { maxLoaded?: number }) {
+  constructor(
+    private readonly defaults: Omit<MirrorOptions, "moco" | "syncBudget"> & { maxLoaded?: number },
+  ) {
     this.maxLoaded = defaults.maxLoaded ?? 20;
   }
 
@@ -25,7 +32,6 @@ export class MirrorRegistry {
       mirror.useClient(moco);
       this.mirrors.delete(moco.scope); // re-inserted below: a Map iterates oldest first
     } else {
-      mirror = new LeadMirror({ ...this.defaults, moco });
       // Let go, not closed: a sync it is running still finishes and commits; then it is garbage
       // (released from its clients, which would otherwise hold it).
       while (this.mirrors.size >= this.maxLoaded) {
@@ -33,9 +39,27 @@ export class MirrorRegistry {
         this.mirrors.get(oldest)?.release();
         this.mirrors.delete(oldest);
       }
+      mirror = new LeadMirror({ ...this.defaults, moco, syncBudget: this.shareOf(moco) });
     }
     this.mirrors.set(moco.scope, mirror);
     return mirror;
+  }
+
+  /**
+   * The sync share of `moco`'s account, made from its rate as a lone mirror's is. Shares of accounts
+   * with no mirror loaded are forgotten once idle (a let-go mirror's sync still running keeps its own
+   * until then), so the map holds at most the loaded accounts plus those still syncing.
+   */
+  private shareOf(moco: MocoClient): RateBudget {
+    const loaded = new Set([...this.mirrors.values()].map((m) => m.account));
+    for (const [account, share] of this.shares)
+      if (!loaded.has(account) && share.idle()) this.shares.delete(account);
+    let share = this.shares.get(moco.account);
+    if (!share) {
+      share = syncShareLimiter(moco.budget.rate, this.defaults.syncShare);
+      this.shares.set(moco.account, share);
+    }
+    return share;
   }
 
   /**
@@ -69,6 +93,11 @@ export class MirrorRegistry {
   /** How many mirrors are held in memory now. */
   get loaded(): number {
     return this.mirrors.size;
+  }
+
+  /** How many accounts' sync shares are held now. */
+  get accountShares(): number {
+    return this.shares.size;
   }
 
   close(): void {

@@ -18,9 +18,9 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-const client = (key: string) =>
+const client = (key: string, baseUrl = sandbox.url) =>
   new MocoClient({
-    baseUrl: sandbox.url,
+    baseUrl,
     apiKey: key,
     userAgent: "test",
     requestTimeoutMs: 5000,
@@ -30,7 +30,7 @@ const client = (key: string) =>
 describe("the mirror registry", () => {
   it("keeps at most maxLoaded mirrors, letting the least recently used go", () => {
     const registry = new MirrorRegistry({ store, maxLoaded: 2 });
-    const [a, b, c] = ["key-a-123", "key-b-123", "key-c-123"].map(client) as [
+    const [a, b, c] = ["key-a-123", "key-b-123", "key-c-123"].map((key) => client(key)) as [
       MocoClient,
       MocoClient,
       MocoClient,
@@ -51,5 +51,27 @@ describe("the mirror registry", () => {
     expect(registry.forClient(client("key-x-123")).scope).not.toBe(
       registry.forClient(client("key-y-123")).scope,
     );
+  });
+
+  it("holds one sync share per MOCO account, and lets go those of accounts gone idle", () => {
+    const registry = new MirrorRegistry({ store, maxLoaded: 2 });
+    registry.forClient(client("key-a-123"));
+    registry.forClient(client("key-b-123"));
+    expect(registry.accountShares).toBe(1);
+    // Ever new accounts (nothing sent, so their shares are idle): never more than the loaded ones.
+    for (let i = 2; i < 12; i++) {
+      registry.forClient(client(`key-${i}-123`, `http://127.0.0.${i}:9/api/v1`));
+      expect(registry.accountShares).toBeLessThanOrEqual(2);
+    }
+    expect(registry.accountShares).toBe(2);
+  });
+
+  it("keeps the share of an account whose let-go mirror synced within the window", async () => {
+    const registry = new MirrorRegistry({ store, maxLoaded: 1 });
+    await registry.forClient(client("cap-key-0")).sync();
+    registry.forClient(client("key-t-123", "http://127.0.0.2:9/api/v1")); // the syncing one goes
+    registry.forClient(client("key-u-123", "http://127.0.0.3:9/api/v1"));
+    // The sandbox's account still has requests in its window; the idle 127.0.0.2 went.
+    expect(registry.accountShares).toBe(2);
   });
 });
