@@ -100,7 +100,7 @@ function dueCounts(found: Found, scope: string): string {
   const when =
     scope === "the reminder range" ? `Today is ${found.today} (this week: ${monday} to ${sunday}). ` : "";
   const n = found.leads.length;
-  const among = `${when}Open follow-ups among these ${n} match${n === 1 ? "" : "es"}: ${counts(found.leads, found.today)}.`;
+  const among = `${when}Open follow-ups among ${n === 1 ? "this 1 match" : `these ${n} matches`}: ${counts(found.leads, found.today)}.`;
   if (!found.outside) return among;
   const more = found.outside.length;
   const besides = scope === "the overdue ones" ? "Besides the overdue ones" : `Outside ${scope}`;

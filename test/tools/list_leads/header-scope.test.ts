@@ -26,7 +26,11 @@ describe("follow-up headers say their scope", () => {
     expect(before.length).toBeGreaterThan(0); // she has overdue follow-ups outside this week
     const r = await h.call("list_leads", { user: "Nicola Keller", due: "this_week", per_page: 100 });
     const t = text(r);
-    expect(t).toContain(`Open follow-ups among these ${inWeek.length} matches:`);
+    expect(t).toContain(
+      inWeek.length === 1
+        ? "Open follow-ups among this 1 match:"
+        : `Open follow-ups among these ${inWeek.length} matches:`,
+    );
     const parts = [
       before.length > 0 ? `${before.length} overdue` : "",
       after.length > 0 ? `${after.length} later` : "",
