@@ -41,13 +41,30 @@ type Writer = Pick<LeadsContext, "mirror" | "moco" | "call">;
 /** How long the history waits to learn who asked (GET /profile, once per client) before it says unknown. */
 const WHO_WAIT_MS = 5000;
 
+/** Clients whose profile MOCO did not give lately: not asked again for a minute (a bulk run would wait each time). */
+const profileFailed = new WeakMap<MocoClient, number>();
+const PROFILE_RETRY_MS = 60_000;
+
+/** Lookups under way, so that the writes of one bulk run sent at once share one. */
+const asking = new WeakMap<MocoClient, Promise<Author | undefined>>();
+
 /** The key's user as MOCO's profile names them (cached per client), or undefined when it cannot say. */
-async function whoAsked(ctx: Writer): Promise<Author | undefined> {
+function whoAsked(ctx: Writer): Promise<Author | undefined> {
+  if ((profileFailed.get(ctx.moco) ?? 0) > Date.now()) return Promise.resolve(undefined);
+  const pending = asking.get(ctx.moco);
+  if (pending) return pending;
+  const lookup = profileUser(ctx).finally(() => asking.delete(ctx.moco));
+  asking.set(ctx.moco, lookup);
+  return lookup;
+}
+
+async function profileUser(ctx: Writer): Promise<Author | undefined> {
   const deadline = Math.min(ctx.call.deadline ?? Number.POSITIVE_INFINITY, Date.now() + WHO_WAIT_MS);
   try {
     const user = await me(ctx.moco, { signal: ctx.call.signal, deadline });
     return user.name ? { id: user.id, name: user.name } : { id: user.id };
   } catch {
+    profileFailed.set(ctx.moco, Date.now() + PROFILE_RETRY_MS);
     return undefined;
   }
 }

@@ -64,3 +64,35 @@ describe("lead_changes on who made a change", () => {
     expect(summary.split("MOCO does not record who made a change")).toHaveLength(2);
   });
 });
+
+describe("lead_changes on who made a change, when MOCO does not name the key's user", () => {
+  it("records our writes with the author unknown, and asks MOCO's profile once, not once per lead", async () => {
+    h = await startHarness({ mirror: { freshMs: 0 } });
+    const since = sc(await h.call("lead_changes", { since: "2000-01-01" })).history_start as string;
+    const store = h.sandbox.store;
+    h.sandbox.faults.push({ kind: "status", status: 403, method: "GET", path: "/profile", times: 50 });
+    const ids = store.deals
+      .filter((d) => d.status === "pending")
+      .slice(0, 3)
+      .map((d) => d.id);
+    const dry = await h.call("update_leads", {
+      ids,
+      changes: { reminder_date: "2032-02-02" },
+      dry_run: true,
+    });
+    const profilesBefore = h.sandbox.requests.filter((r) => r.path === "/profile").length;
+    const run = await h.call("update_leads", {
+      ids,
+      changes: { reminder_date: "2032-02-02" },
+      confirm_token: sc(dry).confirm_token,
+    });
+    expect(run.isError, text(run)).toBeFalsy();
+    const asked = h.sandbox.requests.filter((r) => r.path === "/profile").length - profilesBefore;
+    // One lookup for the run, not one per lead (the writes go a few at a time).
+    expect(asked).toBe(1);
+    const changes = sc(await h.call("lead_changes", { since })).changes as Json[];
+    const ours = changes.filter((c) => c.origin === "own");
+    expect(ours).toHaveLength(3);
+    for (const c of ours) expect(c).toMatchObject({ author: null, author_known: false });
+  });
+});
