@@ -159,9 +159,9 @@ export interface LeadStore {
   /** Why the store is unavailable. */
   readonly problem: string | undefined;
   /**
-   * How many times a store that comes back by itself (PostgreSQL) was lost. Writes made while it was
-   * lost reached MOCO but not the store, whose copy may still look fresh: a mirror that saw fewer
-   * syncs with MOCO before it answers from the store again. Absent: the store never comes back.
+   * How many times a store that comes back by itself (PostgreSQL) was lost (its way back marks every
+   * scope unsure, so every instance syncs first). Absent: the store never comes back once failed, and a
+   * confirm token may then be guarded by this process alone (leads/confirm.ts).
    */
   readonly outages?: number;
   getScope(scope: string): Promise<ScopeRow | undefined>;

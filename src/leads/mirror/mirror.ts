@@ -9,7 +9,6 @@ import type { ChangesPage, ChangesQuery, StateAt } from "../history.js";
 import { type PlanInput, type Progress, planSync } from "../sync.js";
 import { type Author, type ExternalChange, LeadCopy } from "./copy.js";
 import { Liveness } from "./liveness.js";
-import { StoreOutages } from "./outages.js";
 import { type SyncReport, type SyncRun, SyncRunner } from "./sync-runner.js";
 import { Uncertainty } from "./uncertainty.js";
 import { SyncUnderWay } from "./under-way.js";
@@ -121,7 +120,6 @@ export class LeadMirror {
   private readonly runner: SyncRunner;
   private readonly uncertainty = new Uncertainty(() => this.markUnsure());
   private readonly liveness = new Liveness();
-  private readonly outages: StoreOutages;
   /** A re-scan interrupted part-way; the next sync goes on from there. */
   private rescan: PlanInput["rescan"] = {};
   /** Reports of writes of unknown outcome still on their way to the store: a read waits for them. */
@@ -137,7 +135,6 @@ export class LeadMirror {
   constructor(options: MirrorOptions) {
     this.store = options.store;
     // Our writes while the store was lost are in MOCO, not in the store: sync before answering again.
-    this.outages = new StoreOutages(this.store, () => this.uncertainty.markUnsure());
     this.moco = options.moco;
     this.scope = options.moco.scope;
     this.account = options.moco.account;
@@ -267,7 +264,6 @@ export class LeadMirror {
   async read(options: ReadOptions = {}): Promise<MirrorRead> {
     await this.reports;
     await this.copy.refresh();
-    this.outages.check();
     if (this.liveness.refused) await this.live(options.signal);
     const maxAge = options.maxAgeMs ?? this.settings.freshMs;
     // Building an answer from the stage takes a moment (≈ 0.4 s for 9,000 leads): kept inside the bound.

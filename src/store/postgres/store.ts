@@ -30,8 +30,9 @@ type Page = { afterId?: number; limit?: number };
  * fails) logs one warning and turns the store unavailable, so callers fall back to live reads instead
  * of answering from a store that failed half-way. Unlike a SQLite file, a database comes back: the
  * store is tried again when asked (Retry: every few seconds at most), and once it answers it is used
- * again, one line in the log saying so; `outages` counts the losses, so that every mirror syncs
- * before it answers from the store again (writes made meanwhile reached MOCO, not the store). A commit locks its
+ * again, one line in the log saying so; on its way back it counts one write of unknown
+ * outcome in every scope, so that every instance syncs before it answers from the store again (writes
+ * made meanwhile reached MOCO, not the store); `outages` counts the losses. A commit locks its
  * scope's row (SELECT … FOR UPDATE), so instances sharing the database commit one after the other and
  * the version check refuses the one computed against an older state. Lease times are the database's
  * clock, not each instance's.
